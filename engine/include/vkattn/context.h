@@ -1,0 +1,81 @@
+// A Context is vkattn's hold on one Vulkan device and one compute queue: either created by vkattn
+// (instance, device selection, queue) or adopted from an application that already has them.
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vkattn {
+
+struct DeviceInfo {
+  uint32_t index = 0;  // position in vkEnumeratePhysicalDevices order
+  std::string name;
+  std::string type;  // "discrete", "integrated", "virtual", "cpu", "other"
+  uint32_t vendor_id = 0, device_id = 0;
+  std::string driver_name, driver_info;
+  uint32_t api_version = 0, driver_version = 0;
+  uint32_t subgroup_size = 0;
+  bool shader_float16 = false, storage_buffer_16bit = false;
+  bool timestamps = false;  // the compute queue can write timestamps
+  float timestamp_period_ns = 0;
+  uint64_t max_storage_buffer_range = 0, max_memory_allocation_size = 0, max_buffer_size = 0;
+  uint32_t max_shared_memory = 0, max_workgroup_invocations = 0;
+  uint32_t max_workgroup_count[3] = {0, 0, 0}, max_workgroup_size[3] = {0, 0, 0};
+  uint32_t min_storage_buffer_offset_alignment = 0;
+  uint64_t device_local_bytes = 0;  // size of the largest device-local heap
+};
+
+// "1.3.239"
+std::string version_string(uint32_t vulkan_version);
+
+struct ContextOptions {
+  // Index (in enumeration order) or case-insensitive name substring. Empty: the VKATTN_DEVICE
+  // environment variable if set, else the first device by discrete > integrated > virtual > CPU.
+  std::string device;
+  // Turns on VK_LAYER_KHRONOS_validation with synchronization validation. Every warning or error
+  // it reports goes to on_validation_message (or stderr if that is empty).
+  bool validation = false;
+  std::function<void(const std::string&)> on_validation_message;
+};
+
+// Handles of an application's Vulkan objects for Context::adopt. vkattn never destroys them and
+// never calls vkDeviceWaitIdle or vkQueueWaitIdle on them; the application must keep them alive
+// until the Context and everything made from it are destroyed. The device must have been created
+// with api version 1.1 or newer; vkattn needs no extension or feature beyond core 1.1 compute.
+struct AdoptedDevice {
+  VkInstance instance = VK_NULL_HANDLE;
+  VkPhysicalDevice physical_device = VK_NULL_HANDLE;
+  VkDevice device = VK_NULL_HANDLE;
+  VkQueue queue = VK_NULL_HANDLE;  // must support compute
+  uint32_t queue_family = 0;
+  PFN_vkGetInstanceProcAddr get_instance_proc_addr = vkGetInstanceProcAddr;
+};
+
+class Context {
+ public:
+  static Context create(const ContextOptions& options = {});
+  static Context adopt(const AdoptedDevice& handles);
+
+  // Every Vulkan device this machine offers, in enumeration order (no Context needed).
+  static std::vector<DeviceInfo> list_devices();
+
+  const DeviceInfo& device() const;
+  bool adopted() const;
+
+  Context(Context&&) noexcept;
+  Context& operator=(Context&&) noexcept;
+  ~Context();
+
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Context(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vkattn

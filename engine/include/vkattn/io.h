@@ -1,0 +1,28 @@
+// Reading and writing tensors: NumPy .npy (float32, C order) and safetensors model files.
+#pragma once
+#include <map>
+#include <string>
+
+#include "vkattn/tensor.h"
+
+namespace vkattn {
+
+// Reads a float32, C-order .npy file; anything else is a vkattn::Error naming the file.
+HostTensor load_npy(const std::string& path);
+void save_npy(const std::string& path, const HostTensor& tensor);
+
+// A parsed safetensors file. Tensors stored as F32, F16, BF16 or F64 are converted to float32.
+struct SafeTensors {
+  std::map<std::string, HostTensor> tensors;
+  std::map<std::string, std::string> metadata;  // the "__metadata__" entry
+
+  // The tensor called `name`; a vkattn::Error names it and the file if it is absent.
+  const HostTensor& at(const std::string& name) const;
+  std::string source;  // file the tensors came from, for error messages
+};
+
+SafeTensors load_safetensors(const std::string& path);
+// Writes float32 tensors; used by tests and tools to make model files.
+void save_safetensors(const std::string& path, const SafeTensors& file);
+
+}  // namespace vkattn

@@ -1,0 +1,10 @@
+// Everything a program using vkattn needs.
+#pragma once
+#include "vkattn/context.h"
+#include "vkattn/error.h"
+#include "vkattn/executor.h"
+#include "vkattn/graph.h"
+#include "vkattn/io.h"
+#include "vkattn/reference.h"
+#include "vkattn/self_attention.h"
+#include "vkattn/tensor.h"

@@ -1,0 +1,35 @@
+// A storage buffer with its own memory. Host buffers (graph inputs and outputs) stay mapped;
+// device buffers live in device-local memory and are filled through a staging copy unless that
+// memory is host-visible too (integrated GPUs, lavapipe).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vulkan/vulkan_raii.hpp>
+
+#include "vkattn/context.h"
+
+namespace vkattn {
+
+enum class MemoryUse { Device, Host };
+
+class Buffer {
+ public:
+  // `what` names the buffer in error messages ("intermediate tensor 'scores'").
+  Buffer(Context::Impl& context, uint64_t bytes, MemoryUse use, const std::string& what);
+
+  vk::Buffer handle() const { return *buffer_; }
+  uint64_t size() const { return size_; }
+  bool mapped() const { return mapped_ != nullptr; }
+
+  void write(const void* data, uint64_t bytes);  // staging copy if the memory is not mapped
+  void read(void* data, uint64_t bytes) const;   // host buffers only
+
+ private:
+  Context::Impl& context_;
+  uint64_t size_;
+  vk::raii::Buffer buffer_{nullptr};
+  vk::raii::DeviceMemory memory_{nullptr};
+  void* mapped_ = nullptr;
+};
+
+}  // namespace vkattn

@@ -1,0 +1,292 @@
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+
+#include "context_impl.h"
+#include "vkattn/error.h"
+
+namespace vkattn {
+namespace {
+
+const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
+
+std::string type_name(vk::PhysicalDeviceType type) {
+  switch (type) {
+    case vk::PhysicalDeviceType::eDiscreteGpu: return "discrete";
+    case vk::PhysicalDeviceType::eIntegratedGpu: return "integrated";
+    case vk::PhysicalDeviceType::eVirtualGpu: return "virtual";
+    case vk::PhysicalDeviceType::eCpu: return "cpu";
+    default: return "other";
+  }
+}
+
+int preference(vk::PhysicalDeviceType type) {
+  switch (type) {
+    case vk::PhysicalDeviceType::eDiscreteGpu: return 0;
+    case vk::PhysicalDeviceType::eIntegratedGpu: return 1;
+    case vk::PhysicalDeviceType::eVirtualGpu: return 2;
+    case vk::PhysicalDeviceType::eCpu: return 3;
+    default: return 4;
+  }
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::optional<uint32_t> compute_family(const vk::raii::PhysicalDevice& physical) {
+  auto families = physical.getQueueFamilyProperties();
+  for (uint32_t i = 0; i < families.size(); ++i)
+    if (families[i].queueFlags & vk::QueueFlagBits::eCompute) return i;
+  return std::nullopt;
+}
+
+DeviceInfo describe(const vk::raii::PhysicalDevice& physical, uint32_t index, uint32_t family) {
+  DeviceInfo info;
+  const auto props = physical.getProperties();
+  info.index = index;
+  info.name = props.deviceName.data();
+  info.type = type_name(props.deviceType);
+  info.vendor_id = props.vendorID;
+  info.device_id = props.deviceID;
+  info.api_version = props.apiVersion;
+  info.driver_version = props.driverVersion;
+  const auto& l = props.limits;
+  info.max_storage_buffer_range = l.maxStorageBufferRange;
+  info.max_shared_memory = l.maxComputeSharedMemorySize;
+  info.max_workgroup_invocations = l.maxComputeWorkGroupInvocations;
+  for (int i = 0; i < 3; ++i) {
+    info.max_workgroup_count[i] = l.maxComputeWorkGroupCount[i];
+    info.max_workgroup_size[i] = l.maxComputeWorkGroupSize[i];
+  }
+  info.min_storage_buffer_offset_alignment = static_cast<uint32_t>(l.minStorageBufferOffsetAlignment);
+  info.timestamp_period_ns = l.timestampPeriod;
+  const auto families = physical.getQueueFamilyProperties();
+  info.timestamps = family < families.size() && families[family].timestampValidBits > 0;
+
+  const bool v12 = props.apiVersion >= VK_API_VERSION_1_2, v13 = props.apiVersion >= VK_API_VERSION_1_3;
+  auto chain = physical.getProperties2<vk::PhysicalDeviceProperties2, vk::PhysicalDeviceSubgroupProperties,
+                                       vk::PhysicalDeviceMaintenance3Properties>();
+  info.subgroup_size = chain.get<vk::PhysicalDeviceSubgroupProperties>().subgroupSize;
+  info.max_memory_allocation_size = chain.get<vk::PhysicalDeviceMaintenance3Properties>().maxMemoryAllocationSize;
+  info.max_buffer_size = info.max_memory_allocation_size;
+  if (v12) {
+    auto driver = physical.getProperties2<vk::PhysicalDeviceProperties2, vk::PhysicalDeviceDriverProperties>()
+                      .get<vk::PhysicalDeviceDriverProperties>();
+    info.driver_name = driver.driverName.data();
+    info.driver_info = driver.driverInfo.data();
+    auto f = physical.getFeatures2<vk::PhysicalDeviceFeatures2, vk::PhysicalDeviceVulkan11Features,
+                                   vk::PhysicalDeviceVulkan12Features>();
+    info.shader_float16 = f.get<vk::PhysicalDeviceVulkan12Features>().shaderFloat16;
+    info.storage_buffer_16bit = f.get<vk::PhysicalDeviceVulkan11Features>().storageBuffer16BitAccess;
+  }
+  if (v13)
+    info.max_buffer_size = physical.getProperties2<vk::PhysicalDeviceProperties2, vk::PhysicalDeviceMaintenance4Properties>()
+                               .get<vk::PhysicalDeviceMaintenance4Properties>()
+                               .maxBufferSize;
+  const auto memory = physical.getMemoryProperties();
+  for (uint32_t i = 0; i < memory.memoryHeapCount; ++i)
+    if (memory.memoryHeaps[i].flags & vk::MemoryHeapFlagBits::eDeviceLocal)
+      info.device_local_bytes = std::max<uint64_t>(info.device_local_bytes, memory.memoryHeaps[i].size);
+  return info;
+}
+
+VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT,
+                                                VkDebugUtilsMessageTypeFlagsEXT,
+                                                const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
+  auto* impl = static_cast<Context::Impl*>(user);
+  const std::string message = data->pMessage ? data->pMessage : "(empty validation message)";
+  if (impl->on_validation_message)
+    impl->on_validation_message(message);
+  else
+    std::cerr << "vkattn: validation: " << message << "\n";
+  return VK_FALSE;
+}
+
+vk::raii::Instance make_instance(vk::raii::Context& loader, bool validation, void* validation_chain) {
+  const uint32_t loader_version = loader.enumerateInstanceVersion();
+  vk::ApplicationInfo app("vkattn", 1, "vkattn", 1, std::min<uint32_t>(loader_version, VK_API_VERSION_1_3));
+  std::vector<const char*> layers, extensions;
+  if (validation) {
+    const auto available = loader.enumerateInstanceLayerProperties();
+    const bool found = std::any_of(available.begin(), available.end(),
+                                   [](const auto& l) { return std::string(l.layerName.data()) == kValidationLayer; });
+    if (!found)
+      throw Error("Validation was requested but VK_LAYER_KHRONOS_validation is not installed "
+                  "(on Debian: apt-get install vulkan-validationlayers).");
+    layers.push_back(kValidationLayer);
+    extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+    extensions.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+  }
+  vk::InstanceCreateInfo info({}, &app, layers, extensions);
+  info.pNext = validation_chain;
+  return vk::raii::Instance(loader, info);
+}
+
+}  // namespace
+
+std::string version_string(uint32_t v) {
+  return std::to_string(VK_API_VERSION_MAJOR(v)) + "." + std::to_string(VK_API_VERSION_MINOR(v)) + "." +
+         std::to_string(VK_API_VERSION_PATCH(v));
+}
+
+Context::Impl::~Impl() {
+  // Our objects go first, while the device's dispatch table still exists.
+  kernels.clear();
+  pipeline_cache.clear();
+  command_pool.clear();
+  if (adopted) {
+    queue.release();
+    device.release();
+    instance.release();
+  }
+}
+
+const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes) {
+  auto it = kernels.find(name);
+  if (it == kernels.end())
+    it = kernels.emplace(name, std::make_unique<Kernel>(*this, name, spirv, push_bytes)).first;
+  return *it->second;
+}
+
+void Context::Impl::run_once(const std::function<void(vk::CommandBuffer)>& record) {
+  vulkan_call("running a one-time command buffer", [&] {
+    auto buffers = device.allocateCommandBuffers({*command_pool, vk::CommandBufferLevel::ePrimary, 1});
+    auto& cmd = buffers.front();
+    cmd.begin({vk::CommandBufferUsageFlagBits::eOneTimeSubmit});
+    record(*cmd);
+    cmd.end();
+    vk::raii::Fence fence(device, vk::FenceCreateInfo{});
+    vk::CommandBuffer handle = *cmd;
+    queue.submit(vk::SubmitInfo({}, {}, handle), *fence);
+    if (device.waitForFences(*fence, VK_TRUE, UINT64_MAX) != vk::Result::eSuccess)
+      throw Error("Waiting for the GPU failed.");
+  });
+}
+
+Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Context::Context(Context&&) noexcept = default;
+Context& Context::operator=(Context&&) noexcept = default;
+Context::~Context() = default;
+const DeviceInfo& Context::device() const { return impl_->info; }
+bool Context::adopted() const { return impl_->adopted; }
+
+static void finish_setup(Context::Impl& impl) {
+  impl.memory = impl.physical.getMemoryProperties();
+  impl.info = describe(impl.physical, impl.info.index, impl.queue_family);
+  impl.command_pool = vk::raii::CommandPool(
+      impl.device, {vk::CommandPoolCreateFlagBits::eResetCommandBuffer, impl.queue_family});
+  impl.pipeline_cache = vk::raii::PipelineCache(impl.device, vk::PipelineCacheCreateInfo{});
+}
+
+std::vector<DeviceInfo> Context::list_devices() {
+  return vulkan_call("listing Vulkan devices", [] {
+    vk::raii::Context loader(vkGetInstanceProcAddr);
+    std::vector<DeviceInfo> out;
+    vk::raii::Instance instance(nullptr);
+    try {
+      instance = make_instance(loader, false, nullptr);
+    } catch (const vk::IncompatibleDriverError&) {
+      return out;  // no driver at all
+    }
+    auto devices = instance.enumeratePhysicalDevices();
+    for (uint32_t i = 0; i < devices.size(); ++i)
+      out.push_back(describe(devices[i], i, compute_family(devices[i]).value_or(0)));
+    return out;
+  });
+}
+
+Context Context::create(const ContextOptions& options) {
+  auto impl = std::make_unique<Impl>(vkGetInstanceProcAddr);
+  impl->on_validation_message = options.on_validation_message;
+  vulkan_call("creating the Vulkan context", [&] {
+    const vk::ValidationFeatureEnableEXT enables[] = {vk::ValidationFeatureEnableEXT::eSynchronizationValidation};
+    vk::ValidationFeaturesEXT features(enables, {});
+    try {
+      impl->instance = make_instance(impl->loader, options.validation, options.validation ? &features : nullptr);
+    } catch (const vk::IncompatibleDriverError&) {
+      throw Error("No Vulkan driver was found; install one (on Debian: apt-get install mesa-vulkan-drivers "
+                  "for the CPU driver lavapipe).");
+    }
+    if (options.validation) {
+      using S = vk::DebugUtilsMessageSeverityFlagBitsEXT;
+      using T = vk::DebugUtilsMessageTypeFlagBitsEXT;
+      impl->messenger = impl->instance.createDebugUtilsMessengerEXT(
+          {{}, S::eWarning | S::eError, T::eGeneral | T::eValidation | T::ePerformance, &on_debug_message, impl.get()});
+    }
+    auto devices = impl->instance.enumeratePhysicalDevices();
+    if (devices.empty())
+      throw Error("No Vulkan device was found; install a driver (on Debian: apt-get install mesa-vulkan-drivers "
+                  "for the CPU driver lavapipe).");
+
+    std::vector<uint32_t> order(devices.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return preference(devices[a].getProperties().deviceType) < preference(devices[b].getProperties().deviceType);
+    });
+    std::string wanted = options.device;
+    if (wanted.empty())
+      if (const char* env = std::getenv("VKATTN_DEVICE")) wanted = env;
+    if (!wanted.empty()) {
+      std::vector<uint32_t> matches;
+      const bool is_index = std::all_of(wanted.begin(), wanted.end(), [](unsigned char c) { return std::isdigit(c); });
+      for (uint32_t i = 0; i < devices.size(); ++i) {
+        const std::string name = devices[i].getProperties().deviceName.data();
+        if (is_index ? std::to_string(i) == wanted : lower(name).find(lower(wanted)) != std::string::npos)
+          matches.push_back(i);
+      }
+      if (matches.empty()) {
+        std::string names;
+        for (uint32_t i = 0; i < devices.size(); ++i)
+          names += (i ? ", " : "") + std::to_string(i) + ": " + devices[i].getProperties().deviceName.data();
+        throw Error("Device '" + wanted + "' matches none of the Vulkan devices (" + names + ").");
+      }
+      order = matches;
+    }
+    for (uint32_t index : order) {
+      auto family = compute_family(devices[index]);
+      if (!family) continue;
+      impl->physical = std::move(devices[index]);
+      impl->info.index = index;
+      impl->queue_family = *family;
+      break;
+    }
+    if (!*impl->physical) throw Error("No Vulkan device with a compute queue was found.");
+
+    const float priority = 1.0f;
+    vk::DeviceQueueCreateInfo queue_info({}, impl->queue_family, 1, &priority);
+    impl->device = vk::raii::Device(impl->physical, vk::DeviceCreateInfo({}, queue_info));
+    impl->queue = vk::raii::Queue(impl->device, impl->queue_family, 0);
+    finish_setup(*impl);
+  });
+  return Context(std::move(impl));
+}
+
+Context Context::adopt(const AdoptedDevice& h) {
+  if (!h.instance || !h.physical_device || !h.device || !h.queue || !h.get_instance_proc_addr)
+    throw Error("Context::adopt needs a VkInstance, VkPhysicalDevice, VkDevice, VkQueue and vkGetInstanceProcAddr.");
+  auto impl = std::make_unique<Impl>(h.get_instance_proc_addr);
+  impl->adopted = true;
+  vulkan_call("adopting the application's Vulkan device", [&] {
+    impl->instance = vk::raii::Instance(impl->loader, h.instance);
+    impl->physical = vk::raii::PhysicalDevice(impl->instance, h.physical_device);
+    const auto families = impl->physical.getQueueFamilyProperties();
+    if (h.queue_family >= families.size() || !(families[h.queue_family].queueFlags & vk::QueueFlagBits::eCompute))
+      throw Error("The adopted queue family " + std::to_string(h.queue_family) + " does not support compute.");
+    if (impl->physical.getProperties().apiVersion < VK_API_VERSION_1_1)
+      throw Error("vkattn needs a Vulkan 1.1 device; the adopted device offers only 1.0.");
+    impl->device = vk::raii::Device(impl->physical, h.device);
+    impl->queue = vk::raii::Queue(impl->device, h.queue);
+    impl->queue_family = h.queue_family;
+    auto devices = impl->instance.enumeratePhysicalDevices();
+    for (uint32_t i = 0; i < devices.size(); ++i)
+      if (*devices[i] == vk::PhysicalDevice(h.physical_device)) impl->info.index = i;
+    finish_setup(*impl);
+  });
+  return Context(std::move(impl));
+}
+
+}  // namespace vkattn

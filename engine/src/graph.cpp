@@ -1,0 +1,67 @@
+#include "vkattn/graph.h"
+
+#include "ops/op.h"
+
+namespace vkattn {
+
+int64_t element_count(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string to_string(const Shape& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+TensorId Graph::check(TensorId tensor) const {
+  require(tensor < tensors_.size(), "Graph: tensor " + std::to_string(tensor) + " does not exist in this graph.");
+  return tensor;
+}
+
+static void require_valid_shape(const std::string& name, const Shape& shape) {
+  for (int64_t d : shape)
+    require(d >= 1 && d <= (int64_t{1} << 31), "Tensor '" + name + "' has an invalid shape " + to_string(shape) + ".");
+}
+
+TensorId Graph::input(const std::string& name, Shape shape) {
+  require(!inputs_.count(name), "Graph: there is already an input called '" + name + "'.");
+  require_valid_shape(name, shape);
+  tensors_.push_back({name, std::move(shape), Kind::Input, nullptr});
+  inputs_[name] = static_cast<TensorId>(tensors_.size() - 1);
+  return inputs_[name];
+}
+
+TensorId Graph::weight(const std::string& name, HostTensor value) {
+  require_valid_shape(name, value.shape);
+  require(static_cast<int64_t>(value.data.size()) == element_count(value.shape),
+          "Weight '" + name + "' holds " + std::to_string(value.data.size()) + " values but its shape " +
+              to_string(value.shape) + " needs " + std::to_string(element_count(value.shape)) + ".");
+  Shape shape = value.shape;
+  tensors_.push_back({name, std::move(shape), Kind::Weight, std::make_shared<const HostTensor>(std::move(value))});
+  return static_cast<TensorId>(tensors_.size() - 1);
+}
+
+void Graph::output(const std::string& name, TensorId tensor) {
+  require(!outputs_.count(name), "Graph: there is already an output called '" + name + "'.");
+  outputs_[name] = check(tensor);
+}
+
+std::vector<TensorId> Graph::add(std::shared_ptr<const Op> op, const std::vector<TensorId>& inputs) {
+  std::vector<Shape> shapes;
+  for (TensorId t : inputs) shapes.push_back(tensors_.at(check(t)).shape);
+  std::vector<Shape> out_shapes = op->infer(shapes);
+  Node node{op, inputs, {}};
+  for (size_t i = 0; i < out_shapes.size(); ++i) {
+    const std::string name = op->name() + "#" + std::to_string(nodes_.size()) + (i ? "." + std::to_string(i) : "");
+    require_valid_shape(name, out_shapes[i]);
+    tensors_.push_back({name, std::move(out_shapes[i]), Kind::Intermediate, nullptr});
+    node.outputs.push_back(static_cast<TensorId>(tensors_.size() - 1));
+  }
+  nodes_.push_back(std::move(node));
+  return nodes_.back().outputs;
+}
+
+}  // namespace vkattn

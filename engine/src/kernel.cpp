@@ -1,0 +1,46 @@
+#include "kernel.h"
+
+#include <vector>
+
+#include "context_impl.h"
+#include "spirv_reflect.h"
+#include "vkattn/error.h"
+
+namespace vkattn {
+
+Kernel::Kernel(Context::Impl& ctx, const std::string& kernel_name, std::span<const uint32_t> spirv,
+               uint32_t host_push_bytes)
+    : name(kernel_name) {
+  const ShaderInterface shader = reflect(spirv);
+  if (shader.push_constant_bytes != host_push_bytes)
+    throw Error("Kernel '" + name + "' pushes " + std::to_string(host_push_bytes) + " bytes but its shader declares " +
+                std::to_string(shader.push_constant_bytes) + "; the host and shader structs disagree.");
+  const auto& info = ctx.info;
+  const uint32_t invocations = shader.local_size[0] * shader.local_size[1] * shader.local_size[2];
+  if (invocations > info.max_workgroup_invocations || shader.local_size[0] > info.max_workgroup_size[0] ||
+      shader.local_size[1] > info.max_workgroup_size[1])
+    throw Error("Kernel '" + name + "' needs workgroups of " + std::to_string(invocations) +
+                " invocations, more than this device allows (" + std::to_string(info.max_workgroup_invocations) + ").");
+  if (host_push_bytes > 128)
+    throw Error("Kernel '" + name + "' needs more push-constant space than Vulkan guarantees.");
+  bindings = shader.bindings;
+  push_bytes = host_push_bytes;
+
+  vulkan_call("building the pipeline for kernel '" + name + "'", [&] {
+    std::vector<vk::DescriptorSetLayoutBinding> slots;
+    for (uint32_t b = 0; b < bindings; ++b)
+      slots.emplace_back(b, vk::DescriptorType::eStorageBuffer, 1, vk::ShaderStageFlagBits::eCompute);
+    set_layout = vk::raii::DescriptorSetLayout(ctx.device, vk::DescriptorSetLayoutCreateInfo({}, slots));
+    const vk::PushConstantRange range(vk::ShaderStageFlagBits::eCompute, 0, push_bytes);
+    const vk::DescriptorSetLayout set_layout_handle = *set_layout;
+    vk::PipelineLayoutCreateInfo layout_info({}, set_layout_handle);
+    if (push_bytes) layout_info.setPushConstantRanges(range);
+    layout = vk::raii::PipelineLayout(ctx.device, layout_info);
+    vk::raii::ShaderModule module(ctx.device, vk::ShaderModuleCreateInfo({}, spirv.size_bytes(), spirv.data()));
+    vk::ComputePipelineCreateInfo pipeline_info(
+        {}, vk::PipelineShaderStageCreateInfo({}, vk::ShaderStageFlagBits::eCompute, *module, "main"), *layout);
+    pipeline = vk::raii::Pipeline(ctx.device, ctx.pipeline_cache, pipeline_info);
+  });
+}
+
+}  // namespace vkattn

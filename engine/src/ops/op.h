@@ -1,0 +1,76 @@
+// The host side of one kernel: how it checks and infers shapes, and what dispatch it asks the
+// executor to record. Adding an op means one shader, one file here, and one test.
+#pragma once
+#include <bit>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vkattn/error.h"
+#include "vkattn/graph.h"
+
+namespace vkattn {
+
+// One bound tensor. Offsets and strides are in elements; batch_stride 0 means every batch item
+// reads the same data (weights).
+struct Operand {
+  TensorId tensor;
+  uint64_t offset = 0;
+  uint64_t batch_stride = 0;
+};
+
+// A dispatch before batching: the executor splits it into chunks of batch items so that every
+// binding fits maxStorageBufferRange, and fills the push-constant header for each chunk.
+struct Dispatch {
+  std::string kernel;                 // pipeline cache key
+  std::span<const uint32_t> spirv;
+  std::vector<Operand> operands;      // in binding order
+  std::vector<uint32_t> push;         // the kernel's own fields, after the shared header
+  uint64_t batches = 1;
+  uint64_t groups_per_batch = 1;
+};
+
+// Mirrors VKATTN_PUSH_HEADER in shaders/common.glsl.
+struct PushHeader {
+  uint32_t base[4];
+  uint32_t batches, groups, groups_per_batch;
+};
+static_assert(sizeof(PushHeader) == 28);
+
+struct NodeShapes {
+  std::span<const TensorId> in, out;
+  std::span<const Shape> in_shape, out_shape;
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  virtual std::string name() const = 0;
+  // Output shapes for these input shapes, or a vkattn::Error saying what does not fit.
+  virtual std::vector<Shape> infer(std::span<const Shape> inputs) const = 0;
+  virtual Dispatch dispatch(const NodeShapes& node) const = 0;
+  virtual double flops(const NodeShapes& node) const = 0;
+};
+
+// Helpers shared by the ops.
+inline void require(bool ok, const std::string& sentence) {
+  if (!ok) throw Error(sentence);
+}
+inline uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+inline uint32_t bits(float v) { return std::bit_cast<uint32_t>(v); }
+inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+// Product of the dimensions after batch and channel: H*W for NCHW, N for (B, C, N).
+int64_t spatial_size(const Shape& shape);
+// Checks a (B, C, ...) activation of rank 3 or 4 with non-zero sizes.
+void require_activation(const Shape& shape, const std::string& op, const std::string& what);
+
+// The batched GEMM behind projection, scores and attend (shaders/gemm.glsl).
+struct Gemm {
+  uint64_t M, N, K, a_stride, b_stride, c_stride;
+  float alpha;
+};
+Dispatch gemm_dispatch(std::string kernel, std::span<const uint32_t> spirv, std::vector<Operand> operands,
+                       uint64_t batches, const Gemm& g);
+
+}  // namespace vkattn

@@ -1,0 +1,49 @@
+// 1x1 convolution with bias, as one GEMM (shaders/projection.comp).
+#include "ops/op.h"
+#include "projection.spv.h"
+
+namespace vkattn {
+namespace {
+
+class Projection final : public Op {
+ public:
+  std::string name() const override { return "projection"; }
+
+  std::vector<Shape> infer(std::span<const Shape> in) const override {
+    require_activation(in[0], name(), "input");
+    const Shape& w = in[1];
+    const bool conv_shape = w.size() == 4 && w[2] == 1 && w[3] == 1;
+    require((w.size() == 2 || conv_shape) && w[0] >= 1,
+            "projection: the weight must be (M, C) or (M, C, 1, 1), but it is " + to_string(w) + ".");
+    require(w[1] == in[0][1], "projection: the weight " + to_string(w) + " expects " + std::to_string(w[1]) +
+                                  " input channels but the input " + to_string(in[0]) + " has " +
+                                  std::to_string(in[0][1]) + ".");
+    require(in[2].size() == 1 && in[2][0] == w[0],
+            "projection: the bias must be (" + std::to_string(w[0]) + "), but it is " + to_string(in[2]) + ".");
+    Shape out = in[0];
+    out[1] = w[0];
+    return {out};
+  }
+
+  Dispatch dispatch(const NodeShapes& n) const override {
+    const Shape& x = n.in_shape[0];
+    const uint64_t C = x[1], N = spatial_size(x), M = n.in_shape[1][0];
+    // Bindings: 0 W (A), 1 X (B), 2 Y (C), 3 bias.
+    return gemm_dispatch("projection", projection_spv,
+                         {{n.in[1]}, {n.in[0], 0, C * N}, {n.out[0], 0, M * N}, {n.in[2]}}, x[0],
+                         {M, N, C, 0, C * N, M * N, 1.0f});
+  }
+
+  double flops(const NodeShapes& n) const override {
+    const Shape& x = n.in_shape[0];
+    return 2.0 * x[0] * n.in_shape[1][0] * x[1] * spatial_size(x);
+  }
+};
+
+}  // namespace
+
+TensorId ops::projection(Graph& g, TensorId x, TensorId weight, TensorId bias) {
+  return g.add(std::make_shared<Projection>(), {x, weight, bias})[0];
+}
+
+}  // namespace vkattn

@@ -1,0 +1,133 @@
+// safetensors: an 8-byte little-endian header length, a JSON header mapping each tensor name to
+// {dtype, shape, data_offsets: [begin, end)} relative to the data that follows, and the data.
+// Every offset and size in the header is checked against the file before anything is read.
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "vkattn/error.h"
+#include "vkattn/io.h"
+
+namespace vkattn {
+namespace {
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  if (exp == 0) return (sign ? -1.f : 1.f) * std::ldexp(static_cast<float>(mant), -24);  // zero, subnormal
+  if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));          // inf, nan
+  return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+size_t dtype_size(const std::string& dtype) {
+  if (dtype == "F32") return 4;
+  if (dtype == "F64") return 8;
+  if (dtype == "F16" || dtype == "BF16") return 2;
+  return 0;
+}
+
+float read_value(const std::string& dtype, const char* p) {
+  if (dtype == "F32") return std::bit_cast<float>(*reinterpret_cast<const uint32_t*>(p));
+  if (dtype == "F64") return static_cast<float>(std::bit_cast<double>(*reinterpret_cast<const uint64_t*>(p)));
+  const uint16_t h = static_cast<uint16_t>(static_cast<unsigned char>(p[0]) | static_cast<unsigned char>(p[1]) << 8);
+  if (dtype == "BF16") return std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
+  return half_to_float(h);
+}
+
+}  // namespace
+
+const HostTensor& SafeTensors::at(const std::string& name) const {
+  const auto it = tensors.find(name);
+  if (it == tensors.end()) throw Error("'" + source + "' has no tensor called '" + name + "'.");
+  return it->second;
+}
+
+SafeTensors load_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("Cannot open '" + path + "'.");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bad = "'" + path + "' is not a valid safetensors file: ";
+  if (bytes.size() < 8) throw Error(bad + "it is shorter than the 8-byte header length.");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = header_len << 8 | static_cast<unsigned char>(bytes[i]);
+  if (header_len > bytes.size() - 8)
+    throw Error(bad + "its header claims " + std::to_string(header_len) + " bytes but the file has only " +
+                std::to_string(bytes.size() - 8) + " after the length.");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len));
+  } catch (const nlohmann::json::exception&) {
+    throw Error(bad + "its header is not valid JSON.");
+  }
+  if (!header.is_object()) throw Error(bad + "its header is not a JSON object.");
+
+  SafeTensors out;
+  out.source = path;
+  const char* data = bytes.data() + 8 + header_len;
+  const uint64_t data_size = bytes.size() - 8 - header_len;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) throw Error(bad + "__metadata__ is not an object.");
+      for (const auto& [key, value] : entry.items()) {
+        if (!value.is_string()) throw Error(bad + "metadata value '" + key + "' is not a string.");
+        out.metadata[key] = value.get<std::string>();
+      }
+      continue;
+    }
+    const std::string where = bad + "tensor '" + name + "' ";
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets") ||
+        !entry["dtype"].is_string() || !entry["shape"].is_array() || !entry["data_offsets"].is_array() ||
+        entry["data_offsets"].size() != 2)
+      throw Error(where + "needs a dtype, a shape and two data_offsets.");
+    const std::string dtype = entry["dtype"];
+    const size_t size = dtype_size(dtype);
+    if (!size) throw Error(where + "has dtype " + dtype + "; vkattn reads F32, F16, BF16 and F64.");
+    HostTensor t;
+    uint64_t count = 1;
+    for (const auto& d : entry["shape"]) {
+      if (!d.is_number_unsigned() || d.get<uint64_t>() > (uint64_t{1} << 40))
+        throw Error(where + "has an invalid shape.");
+      t.shape.push_back(d.get<int64_t>());
+      count *= d.get<uint64_t>();
+      if (count > (uint64_t{1} << 40)) throw Error(where + "has an impossibly large shape.");
+    }
+    const auto& offsets = entry["data_offsets"];
+    if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
+      throw Error(where + "has invalid data_offsets.");
+    const uint64_t begin = offsets[0], end = offsets[1];
+    if (begin > end || end > data_size)
+      throw Error(where + "has data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                  ") outside the " + std::to_string(data_size) + " bytes of data in the file.");
+    if (end - begin != count * size)
+      throw Error(where + "has " + std::to_string(end - begin) + " bytes of data but its shape and dtype need " +
+                  std::to_string(count * size) + ".");
+    t.data.resize(count);
+    for (uint64_t i = 0; i < count; ++i) t.data[i] = read_value(dtype, data + begin + i * size);
+    out.tensors.emplace(name, std::move(t));
+  }
+  return out;
+}
+
+void save_safetensors(const std::string& path, const SafeTensors& file) {
+  nlohmann::json header = nlohmann::json::object();
+  if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
+  uint64_t offset = 0;
+  for (const auto& [name, t] : file.tensors) {
+    const uint64_t bytes = t.data.size() * sizeof(float);
+    header[name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error("Cannot write '" + path + "'.");
+  uint64_t len = text.size();
+  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((len >> (8 * i)) & 0xff));
+  out << text;
+  for (const auto& [name, t] : file.tensors)
+    out.write(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
+  if (!out) throw Error("Writing '" + path + "' failed.");
+}
+
+}  // namespace vkattn

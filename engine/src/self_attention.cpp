@@ -1,0 +1,99 @@
+#include "vkattn/self_attention.h"
+
+#include <cmath>
+
+#include "ops/op.h"
+
+namespace vkattn {
+namespace {
+
+// A 1x1 convolution weight: (M, C, 1, 1) or (M, C).
+void require_conv_weight(const SafeTensors& f, const std::string& name, const HostTensor& w) {
+  const bool ok = (w.shape.size() == 4 && w.shape[2] == 1 && w.shape[3] == 1) || w.shape.size() == 2;
+  require(ok && w.shape[0] >= 1 && w.shape[1] >= 1,
+          "'" + f.source + "': '" + name + "' must be a 1x1 convolution weight (M, C, 1, 1), but it is " +
+              to_string(w.shape) + ".");
+}
+
+void require_shape(const SafeTensors& f, const std::string& name, const HostTensor& t, const Shape& want) {
+  require(t.shape == want, "'" + f.source + "': '" + name + "' must have shape " + to_string(want) + " but it is " +
+                               to_string(t.shape) + ".");
+}
+
+HostTensor stack_rows(const std::vector<const HostTensor*>& parts, int64_t columns) {
+  HostTensor out{{0, columns}, {}};
+  for (const HostTensor* p : parts) {
+    out.data.insert(out.data.end(), p->data.begin(), p->data.end());
+    out.shape[0] += p->shape[0];
+  }
+  if (columns == 1) out.shape = {out.shape[0]};
+  return out;
+}
+
+}  // namespace
+
+SelfAttentionWeights SelfAttentionWeights::from_safetensors(const SafeTensors& f, const std::string& requested) {
+  std::string prefix = requested;
+  const std::string anchor = "query_conv.weight";
+  if (prefix == "auto") {
+    std::vector<std::string> found;
+    for (const auto& [name, t] : f.tensors)
+      if (name.size() >= anchor.size() && name.compare(name.size() - anchor.size(), anchor.size(), anchor) == 0)
+        found.push_back(name.substr(0, name.size() - anchor.size()));
+    require(!found.empty(), "'" + f.source + "' holds no self-attention block (no tensor named '*query_conv.weight').");
+    require(found.size() == 1, "'" + f.source + "' holds " + std::to_string(found.size()) +
+                                   " self-attention blocks (prefixes '" + found[0] + "', '" + found[1] +
+                                   "', ...); say which one with a prefix.");
+    prefix = found[0];
+  }
+  SelfAttentionWeights w;
+  auto get = [&](const std::string& name) -> const HostTensor& { return f.at(prefix + name); };
+  w.query_weight = get("query_conv.weight");
+  w.key_weight = get("key_conv.weight");
+  w.value_weight = get("value_conv.weight");
+  require_conv_weight(f, prefix + "query_conv.weight", w.query_weight);
+  require_conv_weight(f, prefix + "key_conv.weight", w.key_weight);
+  require_conv_weight(f, prefix + "value_conv.weight", w.value_weight);
+  w.query_channels = w.query_weight.shape[0];
+  w.channels = w.query_weight.shape[1];
+  const int64_t C = w.channels, Cq = w.query_channels;
+  require_shape(f, prefix + "key_conv.weight", w.key_weight, w.query_weight.shape);
+  Shape value_shape = w.query_weight.shape;
+  value_shape[0] = C;  // the residual adds the value path to x, so it keeps C channels
+  require_shape(f, prefix + "value_conv.weight", w.value_weight, value_shape);
+  w.query_bias = get("query_conv.bias");
+  w.key_bias = get("key_conv.bias");
+  w.value_bias = get("value_conv.bias");
+  require_shape(f, prefix + "query_conv.bias", w.query_bias, {Cq});
+  require_shape(f, prefix + "key_conv.bias", w.key_bias, {Cq});
+  require_shape(f, prefix + "value_conv.bias", w.value_bias, {C});
+  const HostTensor& gamma = get("gamma");
+  require(gamma.data.size() == 1, "'" + f.source + "': '" + prefix + "gamma' must hold one value, but its shape is " +
+                                      to_string(gamma.shape) + ".");
+  w.gamma = gamma.data[0];
+  if (auto it = f.metadata.find(prefix + "scale"); it != f.metadata.end()) {
+    try {
+      w.scale = std::stof(it->second);
+    } catch (const std::exception&) {
+      throw Error("'" + f.source + "': metadata '" + prefix + "scale' is not a number.");
+    }
+  }
+  for (auto* t : {&w.query_weight, &w.key_weight, &w.value_weight}) t->shape = {t->shape[0], C};
+  return w;
+}
+
+SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentionWeights& w, const std::string& prefix) {
+  const int64_t C = w.channels, Cq = w.query_channels;
+  require(C >= 1 && Cq >= 1, "Self-attention weights need at least one channel and one query channel.");
+  // Query, key and value weights stacked: one projection dispatch reads x once for all three.
+  const TensorId weight = g.weight(prefix + "qkv.weight", stack_rows({&w.query_weight, &w.key_weight, &w.value_weight}, C));
+  const TensorId bias = g.weight(prefix + "qkv.bias", stack_rows({&w.query_bias, &w.key_bias, &w.value_bias}, 1));
+  const TensorId gamma = g.weight(prefix + "gamma", HostTensor{{1}, {w.gamma}});
+  const TensorId qkv = ops::projection(g, x, weight, bias);
+  const TensorId scores = ops::scores(g, {qkv, 0, Cq}, {qkv, Cq, Cq}, w.scale);
+  const TensorId attention = ops::softmax(g, scores);
+  const TensorId out = ops::attend(g, {qkv, 2 * Cq, C}, attention);
+  return {ops::residual(g, out, x, gamma), attention};
+}
+
+}  // namespace vkattn

@@ -1,0 +1,82 @@
+#include "spirv_reflect.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "vkattn/error.h"
+
+namespace vkattn {
+namespace {
+
+// The few SPIR-V opcodes and enums this reader needs (SPIR-V specification, section 3).
+enum : uint32_t {
+  OpExecutionMode = 16, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28,
+  OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpVariable = 59, OpDecorate = 71,
+  OpMemberDecorate = 72, ModeLocalSize = 17, DecorationArrayStride = 6, DecorationBinding = 33,
+  DecorationDescriptorSet = 34, DecorationOffset = 35, StoragePushConstant = 9,
+  kMagic = 0x07230203,
+};
+
+struct Module {
+  std::map<uint32_t, std::vector<uint32_t>> types;  // result id -> whole instruction
+  std::map<uint32_t, uint32_t> constants, array_stride;
+  std::map<uint32_t, std::map<uint32_t, uint32_t>> member_offset;  // struct -> member -> offset
+
+  uint32_t size_of(uint32_t type) const {
+    const auto& t = types.at(type);
+    switch (t[0] & 0xffff) {
+      case OpTypeInt:
+      case OpTypeFloat: return t[2] / 8;
+      case OpTypeVector: return size_of(t[2]) * t[3];
+      case OpTypeArray: return array_stride.at(type) * constants.at(t[3]);
+      case OpTypeStruct: {
+        uint32_t end = 0;
+        for (size_t m = 0; m + 2 < t.size(); ++m)
+          end = std::max(end, member_offset.at(t[1]).at(static_cast<uint32_t>(m)) + size_of(t[2 + m]));
+        return end;
+      }
+      default: throw Error("A shader's push constants use a type the SPIR-V reader does not know.");
+    }
+  }
+};
+
+}  // namespace
+
+ShaderInterface reflect(std::span<const uint32_t> spirv) {
+  if (spirv.size() < 5 || spirv[0] != kMagic) throw Error("An embedded shader is not valid SPIR-V.");
+  ShaderInterface out;
+  Module mod;
+  std::map<uint32_t, uint32_t> binding, set;
+  std::map<uint32_t, uint32_t> pointee;  // pointer type -> pointed-to type
+  uint32_t push_pointer_type = 0;
+  for (size_t i = 5; i < spirv.size();) {
+    const uint32_t count = spirv[i] >> 16, op = spirv[i] & 0xffff;
+    if (count == 0 || i + count > spirv.size()) throw Error("An embedded shader's SPIR-V is truncated.");
+    const uint32_t* w = &spirv[i];
+    if (op == OpDecorate && count >= 4) {
+      if (w[2] == DecorationBinding) binding[w[1]] = w[3];
+      if (w[2] == DecorationDescriptorSet) set[w[1]] = w[3];
+      if (w[2] == DecorationArrayStride) mod.array_stride[w[1]] = w[3];
+    } else if (op == OpMemberDecorate && count >= 5 && w[3] == DecorationOffset) {
+      mod.member_offset[w[1]][w[2]] = w[4];
+    } else if (op == OpExecutionMode && count >= 6 && w[2] == ModeLocalSize) {
+      out.local_size[0] = w[3], out.local_size[1] = w[4], out.local_size[2] = w[5];
+    } else if (op == OpTypeInt || op == OpTypeFloat || op == OpTypeVector || op == OpTypeArray || op == OpTypeStruct) {
+      mod.types[w[1]] = std::vector<uint32_t>(w, w + count);
+    } else if (op == OpTypePointer && count >= 4) {
+      pointee[w[1]] = w[3];
+    } else if (op == OpConstant && count >= 4) {
+      mod.constants[w[2]] = w[3];
+    } else if (op == OpVariable && count >= 4 && w[3] == StoragePushConstant) {
+      push_pointer_type = w[1];
+    }
+    i += count;
+  }
+  for (const auto& [id, b] : binding)
+    if (set.count(id) && set[id] == 0) out.bindings = std::max(out.bindings, b + 1);
+  if (push_pointer_type) out.push_constant_bytes = mod.size_of(pointee.at(push_pointer_type));
+  return out;
+}
+
+}  // namespace vkattn

@@ -1,0 +1,17 @@
+// Reads what a compute shader declares, so the host never writes it a second time.
+#pragma once
+#include <cstdint>
+#include <span>
+
+namespace vkattn {
+
+struct ShaderInterface {
+  uint32_t bindings = 0;             // storage buffers in set 0: highest binding + 1
+  uint32_t push_constant_bytes = 0;  // size of the push-constant block (0 if none)
+  uint32_t local_size[3] = {1, 1, 1};
+};
+
+// Throws vkattn::Error if the words are not a SPIR-V module it can read.
+ShaderInterface reflect(std::span<const uint32_t> spirv);
+
+}  // namespace vkattn

@@ -1,0 +1,198 @@
+// vkattn: the command-line tool. `vkattn help` lists the commands.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include "args.h"
+#include "vkattn/vkattn.h"
+
+namespace {
+
+const char* kUsage = R"(vkattn: run self-attention vision models on any Vulkan GPU.
+
+  vkattn info [--device D]
+      Vulkan devices, the one vkattn picks, and its limits.
+  vkattn run --model M.safetensors --input X.npy --output Y.npy [--attention A.npy]
+             [--prefix P] [--device D]
+      Runs the SAGAN self-attention block in M on X (B, C, H, W); writes y (B, C, H, W) and,
+      if asked, the attention map (B, N, N) with N = H*W.
+  vkattn bench --shape B,C,H,W [--model M.safetensors] [--iterations N] [--device D]
+      GPU time per kernel (timestamp queries), wall time per forward pass, and GFLOP/s.
+      Without --model, random weights with Cq = max(1, C/8).
+
+--device takes an index or part of a name (also the VKATTN_DEVICE environment variable).
+VKATTN_VALIDATION=1 turns on the Khronos validation layer; any message it prints makes the
+command fail.
+)";
+
+int validation_messages = 0;
+
+vkattn::Context open_context(const Args& args) {
+  vkattn::ContextOptions options;
+  options.device = args.get("device");
+  const char* validation = std::getenv("VKATTN_VALIDATION");
+  options.validation = validation && std::string(validation) != "0";
+  options.on_validation_message = [](const std::string& m) {
+    ++validation_messages;
+    std::cerr << "vkattn: validation: " << m << "\n";
+  };
+  return vkattn::Context::create(options);
+}
+
+std::string kib(uint64_t bytes) { return std::to_string(bytes >> 10) + " KiB"; }
+
+void print_device(const vkattn::DeviceInfo& d) {
+  std::printf("  [%u] %s (%s, vendor 0x%04x, device 0x%04x)\n", d.index, d.name.c_str(), d.type.c_str(), d.vendor_id,
+              d.device_id);
+}
+
+int info(const Args& args) {
+  args.allow({"device"});
+  const auto devices = vkattn::Context::list_devices();
+  std::printf("Vulkan devices:\n");
+  for (const auto& d : devices) print_device(d);
+  vkattn::Context ctx = open_context(args);
+  const auto& d = ctx.device();
+  std::printf("\nChosen device [%u]: %s\n", d.index, d.name.c_str());
+  std::printf("  type                          %s\n", d.type.c_str());
+  std::printf("  driver                        %s %s\n", d.driver_name.c_str(), d.driver_info.c_str());
+  std::printf("  Vulkan API                    %s\n", vkattn::version_string(d.api_version).c_str());
+  std::printf("  subgroup size                 %u\n", d.subgroup_size);
+  std::printf("  fp16 arithmetic / storage     %s / %s\n", d.shader_float16 ? "yes" : "no",
+              d.storage_buffer_16bit ? "yes" : "no");
+  std::printf("  timestamps on compute queue   %s (period %.3g ns)\n", d.timestamps ? "yes" : "no",
+              d.timestamp_period_ns);
+  std::printf("  maxStorageBufferRange         %llu MiB\n", (unsigned long long)(d.max_storage_buffer_range >> 20));
+  std::printf("  maxMemoryAllocationSize       %llu MiB\n", (unsigned long long)(d.max_memory_allocation_size >> 20));
+  std::printf("  maxComputeSharedMemorySize    %s\n", kib(d.max_shared_memory).c_str());
+  std::printf("  maxComputeWorkGroupCount      %u x %u x %u\n", d.max_workgroup_count[0], d.max_workgroup_count[1],
+              d.max_workgroup_count[2]);
+  std::printf("  maxComputeWorkGroupInvocations %u\n", d.max_workgroup_invocations);
+  std::printf("  largest device-local heap     %llu MiB\n", (unsigned long long)(d.device_local_bytes >> 20));
+  return 0;
+}
+
+vkattn::SelfAttentionWeights random_weights(int64_t C) {
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  const int64_t Cq = std::max<int64_t>(1, C / 8);
+  auto make = [&](vkattn::Shape shape) {
+    vkattn::HostTensor t{shape, std::vector<float>(vkattn::element_count(shape))};
+    for (float& v : t.data) v = u(rng) / std::sqrt(float(C));
+    return t;
+  };
+  return {C, Cq, make({Cq, C}), make({Cq}), make({Cq, C}), make({Cq}), make({C, C}), make({C}), 0.5f, 1.0f};
+}
+
+int run(const Args& args) {
+  args.allow({"model", "input", "output", "attention", "prefix", "device"});
+  const auto file = vkattn::load_safetensors(args.need("model"));
+  const auto weights = vkattn::SelfAttentionWeights::from_safetensors(file, args.get("prefix", "auto"));
+  const vkattn::HostTensor x = vkattn::load_npy(args.need("input"));
+  if (x.shape.size() != 4)
+    throw vkattn::Error("The input must be a (B, C, H, W) array, but '" + args.get("input") + "' has shape " +
+                        vkattn::to_string(x.shape) + ".");
+  const std::string output = args.need("output");
+  vkattn::Context ctx = open_context(args);
+  vkattn::Graph graph;
+  const auto block = vkattn::add_self_attention(graph, graph.input("x", x.shape), weights);
+  graph.output("y", block.y);
+  if (args.has("attention")) graph.output("attention", block.attention);
+  vkattn::Executor exec(ctx, graph);
+  exec.set_input("x", x);
+  exec.run();
+  vkattn::save_npy(output, exec.output("y"));
+  if (args.has("attention")) vkattn::save_npy(args.get("attention"), exec.output("attention"));
+  return 0;
+}
+
+int bench(const Args& args) {
+  args.allow({"model", "shape", "iterations", "device"});
+  const auto shape = parse_shape(args.need("shape"));
+  if (shape.size() != 4) throw vkattn::Error("--shape must be B,C,H,W.");
+  const int iterations = std::max(1, std::atoi(args.get("iterations", "10").c_str()));
+  const auto weights = args.has("model") ? vkattn::SelfAttentionWeights::from_safetensors(
+                                               vkattn::load_safetensors(args.get("model")))
+                                         : random_weights(shape[1]);
+  vkattn::Context ctx = open_context(args);
+  vkattn::Graph graph;
+  graph.output("y", vkattn::add_self_attention(graph, graph.input("x", shape), weights).y);
+  vkattn::Executor exec(ctx, graph, {.timestamps = true});
+  vkattn::HostTensor x{shape, std::vector<float>(vkattn::element_count(shape))};
+  std::mt19937 rng(7);
+  std::normal_distribution<float> n01;
+  for (float& v : x.data) v = n01(rng);
+  exec.set_input("x", x);
+  exec.run();  // warm-up: first-use costs (pipeline compilation in the driver, page faults)
+
+  std::vector<std::vector<double>> node_ms;
+  std::vector<double> wall_ms;
+  std::vector<vkattn::NodeTiming> last;
+  for (int i = 0; i < iterations; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    exec.run();
+    wall_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    last = exec.timings();
+    node_ms.resize(last.size());
+    for (size_t k = 0; k < last.size(); ++k) node_ms[k].push_back(last[k].gpu_ms);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  const auto& d = ctx.device();
+  const auto& plan = exec.memory_plan();
+  std::printf("device: %s (%s %s)\n", d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str());
+  std::printf("shape: B=%lld C=%lld H=%lld W=%lld (N=%lld), Cq=%lld, %d iterations, medians\n", (long long)shape[0],
+              (long long)shape[1], (long long)shape[2], (long long)shape[3], (long long)(shape[2] * shape[3]),
+              (long long)weights.query_channels, iterations);
+  std::printf("memory: intermediates %s (%s without sharing), weights %s, inputs/outputs %s; %u dispatches, %u barriers\n",
+              kib(plan.intermediate_bytes).c_str(), kib(plan.unshared_bytes).c_str(), kib(plan.weight_bytes).c_str(),
+              kib(plan.io_bytes).c_str(), plan.dispatches, plan.barriers);
+  double total_ms = 0, total_flops = 0;
+  if (!last.empty()) {
+    std::printf("\n  %-12s %12s %12s %10s\n", "kernel", "GPU ms", "GFLOP", "GFLOP/s");
+    for (size_t k = 0; k < last.size(); ++k) {
+      const double ms = median(node_ms[k]);
+      total_ms += ms;
+      total_flops += last[k].flops;
+      std::printf("  %-12s %12.3f %12.4f %10.2f\n", last[k].op.c_str(), ms, last[k].flops * 1e-9,
+                  ms > 0 ? last[k].flops * 1e-6 / ms : 0.0);
+    }
+    std::printf("  %-12s %12.3f %12.4f %10.2f\n", "total", total_ms, total_flops * 1e-9,
+                total_ms > 0 ? total_flops * 1e-6 / total_ms : 0.0);
+  } else {
+    std::printf("(this queue has no timestamps: wall time only)\n");
+  }
+  const double wall = median(wall_ms);
+  std::printf("\nwall time per forward pass (submit + wait): %.3f ms", wall);
+  if (total_flops > 0) std::printf(", %.2f GFLOP/s", total_flops * 1e-6 / wall);
+  std::printf("\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Args args = Args::parse(argc, argv, {});
+    int rc = 0;
+    if (args.command == "info") rc = info(args);
+    else if (args.command == "run") rc = run(args);
+    else if (args.command == "bench") rc = bench(args);
+    else if (args.command == "help" || args.command == "--help" || args.command == "-h") std::fputs(kUsage, stdout);
+    else throw vkattn::Error("Unknown command '" + args.command + "'; run 'vkattn help' for the commands.");
+    if (validation_messages > 0) {
+      std::fprintf(stderr, "vkattn: the validation layer reported %d message(s).\n", validation_messages);
+      return 3;
+    }
+    return rc;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vkattn: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,96 @@
+// Batched, tiled C = alpha * A·B (+ bias[m]) for the kernels that include it.
+// The includer defines the storage order of A and B; C is always row-major (m, n):
+//   A_KMAJOR   A(m,k) at a[k*M + m]  (otherwise a[m*K + k])
+//   B_NMAJOR   B(k,n) at b[n*K + k]  (otherwise b[k*N + n])
+//   HAS_BIAS   add bias[m] (binding 3)
+// A 16x16 workgroup computes a 64x64 tile of C, 4x4 per thread, stepping K by 16 through
+// shared memory. Loads walk the contiguous dimension so neighbouring threads read neighbours.
+#include "common.glsl"
+
+layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
+
+layout(std430, binding = 0) readonly buffer ABuffer { float a[]; };
+layout(std430, binding = 1) readonly buffer BBuffer { float b[]; };
+layout(std430, binding = 2) writeonly buffer CBuffer { float c[]; };
+#ifdef HAS_BIAS
+layout(std430, binding = 3) readonly buffer BiasBuffer { float bias[]; };
+#endif
+
+layout(push_constant) uniform Push {
+  VKATTN_PUSH_HEADER
+  uint M; uint N; uint K;
+  uint a_batch_stride; uint b_batch_stride; uint c_batch_stride;  // elements; 0 = shared by all
+  uint tiles_n;
+  float alpha;
+} p;
+
+const uint BM = 64, BN = 64, BK = 16, TM = 4, TN = 4, THREADS = 256;
+
+shared float tile_a[BK][BM + 1];
+shared float tile_b[BK][BN + 1];
+
+void main() {
+  const uint gid = linear_group_id();
+  if (gid >= p.groups) return;  // whole workgroup leaves together: no barrier is skipped by some
+  const uint batch = gid / p.groups_per_batch;
+  const uint tile = gid % p.groups_per_batch;
+  const uint m0 = (tile / p.tiles_n) * BM;
+  const uint n0 = (tile % p.tiles_n) * BN;
+  const uint a0 = p.base0 + batch * p.a_batch_stride;
+  const uint b0 = p.base1 + batch * p.b_batch_stride;
+  const uint c0 = p.base2 + batch * p.c_batch_stride;
+  const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
+  const uint t = ty * 16 + tx;
+
+  float acc[TM][TN];
+  for (uint i = 0; i < TM; ++i)
+    for (uint j = 0; j < TN; ++j) acc[i][j] = 0.0;
+
+  for (uint k0 = 0; k0 < p.K; k0 += BK) {
+    for (uint e = t; e < BM * BK; e += THREADS) {
+#ifdef A_KMAJOR
+      const uint mm = e % BM, kk = e / BM;
+      const uint m = m0 + mm, k = k0 + kk;
+      tile_a[kk][mm] = (m < p.M && k < p.K) ? a[a0 + k * p.M + m] : 0.0;
+#else
+      const uint kk = e % BK, mm = e / BK;
+      const uint m = m0 + mm, k = k0 + kk;
+      tile_a[kk][mm] = (m < p.M && k < p.K) ? a[a0 + m * p.K + k] : 0.0;
+#endif
+    }
+    for (uint e = t; e < BK * BN; e += THREADS) {
+#ifdef B_NMAJOR
+      const uint kk = e % BK, nn = e / BK;
+      const uint n = n0 + nn, k = k0 + kk;
+      tile_b[kk][nn] = (n < p.N && k < p.K) ? b[b0 + n * p.K + k] : 0.0;
+#else
+      const uint nn = e % BN, kk = e / BN;
+      const uint n = n0 + nn, k = k0 + kk;
+      tile_b[kk][nn] = (n < p.N && k < p.K) ? b[b0 + k * p.N + n] : 0.0;
+#endif
+    }
+    barrier();  // tiles complete before anyone reads them
+    for (uint kk = 0; kk < BK; ++kk) {
+      float av[TM], bv[TN];
+      for (uint i = 0; i < TM; ++i) av[i] = tile_a[kk][ty + 16 * i];
+      for (uint j = 0; j < TN; ++j) bv[j] = tile_b[kk][tx + 16 * j];
+      for (uint i = 0; i < TM; ++i)
+        for (uint j = 0; j < TN; ++j) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+    }
+    barrier();  // everyone done reading before the next step overwrites the tiles
+  }
+
+  for (uint i = 0; i < TM; ++i) {
+    const uint m = m0 + ty + 16 * i;
+    if (m >= p.M) continue;
+#ifdef HAS_BIAS
+    const float add = bias[p.base3 + m];
+#else
+    const float add = 0.0;
+#endif
+    for (uint j = 0; j < TN; ++j) {
+      const uint n = n0 + tx + 16 * j;
+      if (n < p.N) c[c0 + m * p.N + n] = p.alpha * acc[i][j] + add;
+    }
+  }
+}
