@@ -20,13 +20,13 @@ void require_shape(const SafeTensors& f, const std::string& name, const HostTens
                                to_string(t.shape) + ".");
 }
 
+// Concatenates (rows, columns) matrices, or vectors when columns is 0.
 HostTensor stack_rows(const std::vector<const HostTensor*>& parts, int64_t columns) {
-  HostTensor out{{0, columns}, {}};
+  HostTensor out{columns ? Shape{0, columns} : Shape{0}, {}};
   for (const HostTensor* p : parts) {
     out.data.insert(out.data.end(), p->data.begin(), p->data.end());
     out.shape[0] += p->shape[0];
   }
-  if (columns == 1) out.shape = {out.shape[0]};
   return out;
 }
 
@@ -41,9 +41,9 @@ SelfAttentionWeights SelfAttentionWeights::from_safetensors(const SafeTensors& f
       if (name.size() >= anchor.size() && name.compare(name.size() - anchor.size(), anchor.size(), anchor) == 0)
         found.push_back(name.substr(0, name.size() - anchor.size()));
     require(!found.empty(), "'" + f.source + "' holds no self-attention block (no tensor named '*query_conv.weight').");
-    require(found.size() == 1, "'" + f.source + "' holds " + std::to_string(found.size()) +
-                                   " self-attention blocks (prefixes '" + found[0] + "', '" + found[1] +
-                                   "', ...); say which one with a prefix.");
+    if (found.size() > 1)
+      throw Error("'" + f.source + "' holds " + std::to_string(found.size()) + " self-attention blocks (prefixes '" +
+                  found[0] + "', '" + found[1] + "', ...); say which one with a prefix.");
     prefix = found[0];
   }
   SelfAttentionWeights w;
@@ -87,7 +87,7 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
   require(C >= 1 && Cq >= 1, "Self-attention weights need at least one channel and one query channel.");
   // Query, key and value weights stacked: one projection dispatch reads x once for all three.
   const TensorId weight = g.weight(prefix + "qkv.weight", stack_rows({&w.query_weight, &w.key_weight, &w.value_weight}, C));
-  const TensorId bias = g.weight(prefix + "qkv.bias", stack_rows({&w.query_bias, &w.key_bias, &w.value_bias}, 1));
+  const TensorId bias = g.weight(prefix + "qkv.bias", stack_rows({&w.query_bias, &w.key_bias, &w.value_bias}, 0));
   const TensorId gamma = g.weight(prefix + "gamma", HostTensor{{1}, {w.gamma}});
   const TensorId qkv = ops::projection(g, x, weight, bias);
   const TensorId scores = ops::scores(g, {qkv, 0, Cq}, {qkv, Cq, Cq}, w.scale);

@@ -40,6 +40,9 @@ class Executor {
   // Submits the recorded forward pass and waits for it.
   void run();
   HostTensor output(const std::string& name) const;
+  // Sets every element of every output to `value`. Tests fill with NaN so that an element a
+  // kernel fails to write cannot pass for a correct one.
+  void fill_outputs(float value);
 
   const MemoryPlan& memory_plan() const;
   // Per-node times of the last run (empty unless options.timestamps and the queue has them).

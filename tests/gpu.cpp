@@ -1,0 +1,75 @@
+#include "gpu.h"
+
+#include <cmath>
+#include <limits>
+
+namespace test {
+namespace {
+std::vector<std::string> messages;
+}
+
+const std::vector<std::string>& validation_messages() { return messages; }
+
+vkattn::ContextOptions validated_options() {
+  vkattn::ContextOptions options;
+  options.validation = true;
+  options.on_validation_message = [](const std::string& m) { messages.push_back(m); };
+  return options;
+}
+
+vkattn::Context& gpu() {
+  static vkattn::Context context = vkattn::Context::create(validated_options());
+  return context;
+}
+
+NoValidationMessages::~NoValidationMessages() {
+  for (size_t i = before_; i < messages.size(); ++i) FAIL_CHECK("validation message: " << messages[i]);
+}
+
+std::vector<float> random_values(size_t count, float lo, float hi) {
+  static std::mt19937_64 rng(std::random_device{}());
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(count);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+vkattn::HostTensor random_tensor(const vkattn::Shape& shape, float lo, float hi) {
+  return {shape, random_values(vkattn::element_count(shape), lo, hi)};
+}
+
+std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+Error compare(const std::vector<float>& out, const std::vector<double>& ref) {
+  REQUIRE(out.size() == ref.size());
+  double diff2 = 0, ref2 = 0, max_abs = 0;
+  bool finite = true;
+  for (size_t i = 0; i < out.size(); ++i) {
+    finite &= std::isfinite(out[i]);
+    const double d = out[i] - ref[i];
+    diff2 += d * d;
+    ref2 += ref[i] * ref[i];
+    max_abs = std::max(max_abs, std::abs(d));
+  }
+  const double rel = ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
+  return {rel, max_abs, finite};
+}
+
+void check_close(const std::vector<float>& out, const std::vector<double>& ref, double bound) {
+  const Error e = compare(out, ref);
+  INFO("relative error " << e.relative << ", max abs error " << e.max_abs << ", bound " << bound);
+  CHECK(e.finite);
+  CHECK(e.relative <= bound);
+}
+
+vkattn::HostTensor run_graph(const vkattn::Graph& graph,
+                             const std::vector<std::pair<std::string, vkattn::HostTensor>>& inputs,
+                             const std::string& output) {
+  vkattn::Executor exec(gpu(), graph);
+  for (const auto& [name, t] : inputs) exec.set_input(name, t);
+  exec.fill_outputs(std::numeric_limits<float>::quiet_NaN());
+  exec.run();
+  return exec.output(output);
+}
+
+}  // namespace test

@@ -1,0 +1,49 @@
+// Shared by the GPU tests: one validated Context, random inputs, comparison with the reference.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "vkattn/vkattn.h"
+
+namespace test {
+
+// The test device, with the Khronos validation layer and synchronization validation on.
+vkattn::Context& gpu();
+// Every validation message since the process started.
+const std::vector<std::string>& validation_messages();
+// Options that send validation messages to the list above (for tests that make their own device).
+vkattn::ContextOptions validated_options();
+
+// Fails the current test if the validation layer spoke between construction and destruction.
+class NoValidationMessages {
+ public:
+  NoValidationMessages() : before_(validation_messages().size()) {}
+  ~NoValidationMessages();
+
+ private:
+  size_t before_;
+};
+
+// Fresh random values in [lo, hi): a new seed for every call.
+std::vector<float> random_values(size_t count, float lo = -1.f, float hi = 1.f);
+vkattn::HostTensor random_tensor(const vkattn::Shape& shape, float lo = -1.f, float hi = 1.f);
+std::vector<double> widen(const std::vector<float>& v);
+
+struct Error {
+  double relative;  // ||out - ref|| / ||ref||
+  double max_abs;
+  bool finite;      // no NaN or Inf in out (a NaN means an element was never written)
+};
+Error compare(const std::vector<float>& out, const std::vector<double>& ref);
+
+// Checks out against ref within a relative-error bound, reporting both error figures.
+void check_close(const std::vector<float>& out, const std::vector<double>& ref, double bound = 1e-5);
+
+// Runs a graph with NaN-filled outputs and returns the named output.
+vkattn::HostTensor run_graph(const vkattn::Graph& graph, const std::vector<std::pair<std::string, vkattn::HostTensor>>& inputs,
+                             const std::string& output);
+
+}  // namespace test
