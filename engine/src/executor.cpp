@@ -23,6 +23,13 @@ struct Chunk {
   uint32_t grid[3];
 };
 
+// A node's dispatch, checked against the device's limits before any memory is allocated.
+struct Planned {
+  Dispatch dispatch;
+  const Kernel* kernel;
+  uint64_t per_chunk;  // batch items per vkCmdDispatch
+};
+
 struct Step {
   std::vector<Chunk> chunks;
   std::vector<const Buffer*> reads, writes;
@@ -45,8 +52,9 @@ struct Executor::Impl {
   bool ran = false;
 
   Impl(Context::Impl& c, const Graph& g) : ctx(c), graph(g) {}
+  std::vector<Planned> plan_dispatches();
   void allocate();
-  std::vector<Step> plan_steps();
+  std::vector<Step> make_steps(const std::vector<Planned>& planned);
   Chunk make_chunk(const Dispatch& d, const Kernel& kernel, uint64_t first, uint64_t count) const;
   void record(std::vector<Step>& steps, bool timestamps);
 };
@@ -131,20 +139,20 @@ Chunk Executor::Impl::make_chunk(const Dispatch& d, const Kernel& kernel, uint64
   return chunk;
 }
 
-std::vector<Step> Executor::Impl::plan_steps() {
+std::vector<Planned> Executor::Impl::plan_dispatches() {
   const auto& info = ctx.info;
   const uint64_t align = std::max<uint32_t>(info.min_storage_buffer_offset_alignment, 4);
   const uint64_t range = info.max_storage_buffer_range;
   const uint64_t max_groups = std::min<uint64_t>(std::numeric_limits<uint32_t>::max(),
                                                  uint64_t{info.max_workgroup_count[0]} * info.max_workgroup_count[1] *
                                                      info.max_workgroup_count[2]);
-  std::vector<Step> steps;
+  std::vector<Planned> planned;
   for (const auto& node : graph.nodes()) {
     std::vector<Shape> in_shapes, out_shapes;
     for (TensorId t : node.inputs) in_shapes.push_back(graph.shape(t));
     for (TensorId t : node.outputs) out_shapes.push_back(graph.shape(t));
     const NodeShapes view{node.inputs, node.outputs, in_shapes, out_shapes};
-    const Dispatch d = node.op->dispatch(view);
+    Dispatch d = node.op->dispatch(view);
     node_flops.push_back(node.op->flops(view));
     const Kernel& kernel = ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()));
     if (kernel.bindings != d.operands.size())
@@ -168,9 +176,19 @@ std::vector<Step> Executor::Impl::plan_steps() {
                   "use a smaller input.");
     per_chunk = std::max<uint64_t>(1, std::min(per_chunk, max_groups / d.groups_per_batch));
 
+    planned.push_back({std::move(d), &kernel, per_chunk});
+  }
+  return planned;
+}
+
+std::vector<Step> Executor::Impl::make_steps(const std::vector<Planned>& planned) {
+  std::vector<Step> steps;
+  for (size_t n = 0; n < planned.size(); ++n) {
+    const auto& [d, kernel, per_chunk] = planned[n];
+    const auto& node = graph.nodes()[n];
     Step step;
     for (uint64_t first = 0; first < d.batches; first += per_chunk)
-      step.chunks.push_back(make_chunk(d, kernel, first, std::min(per_chunk, d.batches - first)));
+      step.chunks.push_back(make_chunk(d, *kernel, first, std::min(per_chunk, d.batches - first)));
     for (TensorId t : node.inputs) step.reads.push_back(buffer_of[t]);
     for (TensorId t : node.outputs) step.writes.push_back(buffer_of[t]);
     steps.push_back(std::move(step));
@@ -249,8 +267,9 @@ Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& 
     : impl_(std::make_unique<Impl>(context.impl(), graph)) {
   if (graph.outputs().empty()) throw Error("The graph has no outputs; mark at least one with Graph::output.");
   vulkan_call("preparing the graph", [&] {
+    const auto planned = impl_->plan_dispatches();
     impl_->allocate();
-    auto steps = impl_->plan_steps();
+    auto steps = impl_->make_steps(planned);
     impl_->record(steps, options.timestamps && context.device().timestamps);
   });
 }
@@ -290,6 +309,13 @@ HostTensor Executor::output(const std::string& name) const {
   out.data.resize(element_count(out.shape));
   impl_->buffer_of[it->second]->read(out.data.data(), out.data.size() * sizeof(float));
   return out;
+}
+
+void Executor::fill_outputs(float value) {
+  for (const auto& [name, id] : impl_->graph.outputs()) {
+    const std::vector<float> fill(element_count(impl_->graph.shape(id)), value);
+    impl_->buffer_of[id]->write(fill.data(), fill.size() * sizeof(float));
+  }
 }
 
 const MemoryPlan& Executor::memory_plan() const { return impl_->plan; }

@@ -105,8 +105,14 @@ int run(const Args& args) {
   vkattn::Executor exec(ctx, graph);
   exec.set_input("x", x);
   exec.run();
-  vkattn::save_npy(output, exec.output("y"));
-  if (args.has("attention")) vkattn::save_npy(args.get("attention"), exec.output("attention"));
+  const auto y = exec.output("y");
+  vkattn::save_npy(output, y);
+  std::printf("%s: y %s written to %s\n", ctx.device().name.c_str(), vkattn::to_string(y.shape).c_str(), output.c_str());
+  if (args.has("attention")) {
+    const auto a = exec.output("attention");
+    vkattn::save_npy(args.get("attention"), a);
+    std::printf("attention map %s written to %s\n", vkattn::to_string(a.shape).c_str(), args.get("attention").c_str());
+  }
   return 0;
 }
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs, from Debian's archive, whatever vkattn needs that this machine lacks. Safe to rerun.
+set -euo pipefail
+
+packages=(cmake g++ make python3
+          libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+          doctest-dev nlohmann-json3-dev)
+[ "${1:-}" = "--tests" ] && packages+=(python3-torch)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
