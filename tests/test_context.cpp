@@ -81,7 +81,7 @@ TEST_CASE("device selection by index, by name and by VKATTN_DEVICE") {
   const auto devices = vkattn::Context::list_devices();
   REQUIRE(!devices.empty());
   auto options = test::validated_options();
-  options.device = "0";
+  options.device = std::to_string(0);
   CHECK(vkattn::Context::create(options).device().index == 0);
   options.device = devices[0].name.substr(0, 4);  // part of the name, any case
   for (char& c : options.device) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -9,8 +9,6 @@
 namespace vkattn {
 namespace {
 
-std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
-
 std::optional<uint32_t> find_memory(const vk::PhysicalDeviceMemoryProperties& memory, uint32_t allowed,
                                     vk::MemoryPropertyFlags required, vk::MemoryPropertyFlags preferred) {
   std::optional<uint32_t> fallback;
@@ -24,6 +22,8 @@ std::optional<uint32_t> find_memory(const vk::PhysicalDeviceMemoryProperties& me
 }
 
 }  // namespace
+
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
 Buffer::Buffer(Context::Impl& ctx, uint64_t bytes, MemoryUse use, const std::string& what)
     : context_(ctx), size_(std::max<uint64_t>(bytes, 4)) {

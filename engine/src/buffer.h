@@ -12,6 +12,9 @@ namespace vkattn {
 
 enum class MemoryUse { Device, Host };
 
+// "12 MiB", rounded up, for error messages and reports.
+std::string mib(uint64_t bytes);
+
 class Buffer {
  public:
   // `what` names the buffer in error messages ("intermediate tensor 'scores'").

@@ -13,8 +13,6 @@
 namespace vkattn {
 namespace {
 
-std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
-
 // One vkCmdDispatch: a node's dispatch, or one batch chunk of it.
 struct Chunk {
   const Kernel* kernel;

@@ -55,7 +55,10 @@ std::vector<TensorId> Graph::add(std::shared_ptr<const Op> op, const std::vector
   std::vector<Shape> out_shapes = op->infer(shapes);
   Node node{op, inputs, {}};
   for (size_t i = 0; i < out_shapes.size(); ++i) {
-    const std::string name = op->name() + "#" + std::to_string(nodes_.size()) + (i ? "." + std::to_string(i) : "");
+    std::string name = op->name();
+    name += '#';
+    name += std::to_string(nodes_.size());
+    if (i) name += '.' + std::to_string(i);
     require_valid_shape(name, out_shapes[i]);
     tensors_.push_back({name, std::move(out_shapes[i]), Kind::Intermediate, nullptr});
     node.outputs.push_back(static_cast<TensorId>(tensors_.size() - 1));

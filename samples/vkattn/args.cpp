@@ -14,7 +14,7 @@ Args Args::parse(int argc, char** argv, const std::set<std::string>& flags) {
       throw vkattn::Error("Unexpected argument '" + word + "'; options look like --name value.");
     const std::string name = word.substr(2);
     if (flags.count(name)) {
-      a.values[name] = "1";
+      a.values[name] = std::string(1, '1');
     } else {
       if (i + 1 >= argc) throw vkattn::Error("Option --" + name + " needs a value.");
       a.values[name] = argv[++i];

@@ -2,6 +2,7 @@
 // lifetimes do not overlap share a buffer), builds each pipeline once, and records the whole
 // forward pass into one command buffer, with a barrier only where a node touches memory an
 // earlier node wrote (or, for shared memory, read). run() then only submits and waits.
+// The Context must outlive every Executor made on it.
 #pragma once
 #include <memory>
 #include <string>
