@@ -10,6 +10,13 @@
 
 namespace test {
 
+// The spatial sizes every kernel is tested on: a single position, a prime-by-prime grid, and two
+// squares (64x64 makes a (3, 4096, 4096) map that lavapipe must split over the batch).
+struct Spatial {
+  int64_t h, w;
+};
+inline const std::vector<Spatial> kSpatialShapes = {{1, 1}, {7, 13}, {32, 32}, {64, 64}};
+
 // The test device, with the Khronos validation layer and synchronization validation on.
 vkattn::Context& gpu();
 // Every validation message since the process started.

@@ -16,9 +16,8 @@ vkattn::HostTensor random_attention(int64_t B, int64_t N) {
 
 TEST_CASE("attend matches the reference on shapes with remainders") {
   test::NoValidationMessages guard;
-  struct Spatial { int64_t h, w; };
   for (int64_t Cv : {1, 8, 40, 72})
-    for (Spatial s : {Spatial{1, 1}, {7, 13}, {32, 32}, {64, 64}})
+    for (const test::Spatial& s : test::kSpatialShapes)
       for (int64_t B : {1, 3}) {
         if (s.h == 64 && Cv * B > 72) continue;  // keeps the run short on a CPU driver; (3, 72, 64x64) runs in test_block
         const int64_t N = s.h * s.w, first = 2, C = Cv + first + 1;

@@ -3,9 +3,8 @@
 
 TEST_CASE("projection matches the reference on shapes with remainders") {
   test::NoValidationMessages guard;
-  struct Spatial { int64_t h, w; };
   for (int64_t C : {1, 8, 40, 72})
-    for (Spatial s : {Spatial{1, 1}, {7, 13}, {32, 32}, {64, 64}})
+    for (const test::Spatial& s : test::kSpatialShapes)
       for (int64_t B : {1, 3}) {
         const int64_t Cq = std::max<int64_t>(1, C / 8), M = 2 * Cq + C;  // the stacked q, k, v rows
         CAPTURE(B); CAPTURE(C); CAPTURE(M); CAPTURE(s.h); CAPTURE(s.w);

@@ -5,9 +5,8 @@
 
 TEST_CASE("scores match the reference, including maps split over the batch") {
   test::NoValidationMessages guard;
-  struct Spatial { int64_t h, w; };
   for (int64_t Cq : {1, 5, 9})
-    for (Spatial s : {Spatial{1, 1}, {7, 13}, {32, 32}, {64, 64}})
+    for (const test::Spatial& s : test::kSpatialShapes)
       for (int64_t B : {1, 3}) {
         const int64_t N = s.h * s.w, C = 2 * Cq + 3;  // q, k, then channels the op must skip
         const float scale = (Cq == 5) ? 1.f / std::sqrt(5.f) : 1.f;
