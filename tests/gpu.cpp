@@ -40,6 +40,18 @@ vkattn::HostTensor random_tensor(const vkattn::Shape& shape, float lo, float hi)
 
 std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
+vkattn::SelfAttentionWeights random_weights(int64_t C, int64_t Cq, float scale) {
+  vkattn::SelfAttentionWeights w;
+  w.channels = C;
+  w.query_channels = Cq;
+  w.query_weight = random_tensor({Cq, C}), w.query_bias = random_tensor({Cq});
+  w.key_weight = random_tensor({Cq, C}), w.key_bias = random_tensor({Cq});
+  w.value_weight = random_tensor({C, C}), w.value_bias = random_tensor({C});
+  w.gamma = random_values(1, 0.2f, 1.5f)[0];
+  w.scale = scale;
+  return w;
+}
+
 Error compare(const std::vector<float>& out, const std::vector<double>& ref) {
   REQUIRE(out.size() == ref.size());
   double diff2 = 0, ref2 = 0, max_abs = 0;

@@ -38,6 +38,8 @@ class NoValidationMessages {
 std::vector<float> random_values(size_t count, float lo = -1.f, float hi = 1.f);
 vkattn::HostTensor random_tensor(const vkattn::Shape& shape, float lo = -1.f, float hi = 1.f);
 std::vector<double> widen(const std::vector<float>& v);
+// A self-attention block with random weights and biases and a random gamma in [0.2, 1.5).
+vkattn::SelfAttentionWeights random_weights(int64_t C, int64_t Cq, float scale = 1.f);
 
 struct Error {
   double relative;  // ||out - ref|| / ||ref||

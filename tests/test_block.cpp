@@ -6,18 +6,6 @@
 
 namespace {
 
-vkattn::SelfAttentionWeights random_weights(int64_t C, int64_t Cq, float scale) {
-  vkattn::SelfAttentionWeights w;
-  w.channels = C;
-  w.query_channels = Cq;
-  w.query_weight = test::random_tensor({Cq, C}), w.query_bias = test::random_tensor({Cq});
-  w.key_weight = test::random_tensor({Cq, C}), w.key_bias = test::random_tensor({Cq});
-  w.value_weight = test::random_tensor({C, C}), w.value_bias = test::random_tensor({C});
-  w.gamma = test::random_values(1, 0.2f, 1.5f)[0];
-  w.scale = scale;
-  return w;
-}
-
 struct Expected {
   std::vector<double> y, attention;
 };
@@ -43,7 +31,7 @@ TEST_CASE("self-attention block matches the reference") {
                         Case{2, 40, 5, 7, 13, 1.f / std::sqrt(5.f)}, Case{3, 72, 9, 32, 32, 1.f},
                         Case{1, 8, 1, 64, 64, 1.f}, Case{3, 72, 9, 64, 64, 1.f / 3.f}}) {
     CAPTURE(c.B); CAPTURE(c.C); CAPTURE(c.Cq); CAPTURE(c.H); CAPTURE(c.W);
-    const auto w = random_weights(c.C, c.Cq, c.scale);
+    const auto w = test::random_weights(c.C, c.Cq, c.scale);
     const auto x = test::random_tensor({c.B, c.C, c.H, c.W});
     vkattn::Graph g;
     const auto block = vkattn::add_self_attention(g, g.input("x", x.shape), w);
@@ -61,7 +49,7 @@ TEST_CASE("self-attention block matches the reference") {
 
 TEST_CASE("a block runs again with new input and gives the same answer as a fresh executor") {
   test::NoValidationMessages guard;
-  const auto w = random_weights(16, 2, 1.f);
+  const auto w = test::random_weights(16, 2, 1.f);
   vkattn::Graph g;
   g.output("y", vkattn::add_self_attention(g, g.input("x", {2, 16, 5, 6}), w).y);
   vkattn::Executor exec(test::gpu(), g);

@@ -96,9 +96,7 @@ TEST_CASE("device selection by index, by name and by VKATTN_DEVICE") {
 
 TEST_CASE("an adopted application device gives bit-identical results and is left alive") {
   test::NoValidationMessages guard;
-  vkattn::SelfAttentionWeights w{12, 3, test::random_tensor({3, 12}), test::random_tensor({3}),
-                                 test::random_tensor({3, 12}), test::random_tensor({3}), test::random_tensor({12, 12}),
-                                 test::random_tensor({12}), 0.7f, 1.f};
+  const auto w = test::random_weights(12, 3);
   const auto x = test::random_tensor({2, 12, 9, 7});
   const auto own = run_block(test::gpu(), w, x);
 

@@ -26,8 +26,7 @@ TEST_CASE("liveness: a node's input and output never share, and best fit is chos
 
 TEST_CASE("the block's executor shares memory, places four barriers and reuses pipelines") {
   test::NoValidationMessages guard;
-  vkattn::SelfAttentionWeights w{8, 2, test::random_tensor({2, 8}), test::random_tensor({2}), test::random_tensor({2, 8}),
-                                 test::random_tensor({2}), test::random_tensor({8, 8}), test::random_tensor({8}), 0.5f, 1.f};
+  const auto w = test::random_weights(8, 2);
   vkattn::Graph g;
   g.output("y", vkattn::add_self_attention(g, g.input("x", {1, 8, 16, 16}), w).y);
   vkattn::Executor first(test::gpu(), g);
@@ -71,8 +70,7 @@ TEST_CASE("a map larger than the device's storage-buffer range is refused before
   const auto& d = test::gpu().device();
   // The smallest N whose N x N float map exceeds maxStorageBufferRange.
   const int64_t N = static_cast<int64_t>(std::sqrt(double(d.max_storage_buffer_range) / 4)) + 1;
-  vkattn::SelfAttentionWeights w{1, 1, {{1, 1}, {1.f}}, {{1}, {0.f}}, {{1, 1}, {1.f}}, {{1}, {0.f}},
-                                 {{1, 1}, {1.f}}, {{1}, {0.f}}, 1.f, 1.f};
+  const auto w = test::random_weights(1, 1);
   vkattn::Graph g;
   g.output("y", vkattn::add_self_attention(g, g.input("x", {1, 1, N, 1}), w).y);
   CHECK_THROWS_WITH_AS(vkattn::Executor(test::gpu(), g), doctest::Contains("maxStorageBufferRange"), vkattn::Error);
