@@ -2,7 +2,11 @@
 // The includer defines the storage order of A and B; C is always row-major (m, n):
 //   A_KMAJOR   A(m,k) at a[k*M + m]  (otherwise a[m*K + k])
 //   B_NMAJOR   B(k,n) at b[n*K + k]  (otherwise b[k*N + n])
+//   B_IM2COL   B is the im2col matrix of an NCHW image, gathered on the fly: B(k, n) with
+//              k = (c, ky, kx) and n = (oy, ox) reads b[(c*H + iy)*W + ix] with
+//              iy = oy*stride_h + ky - pad_h (zero outside the image): a k x k convolution as GEMM
 //   HAS_BIAS   add bias[m] (binding 3)
+//   BIAS_N     add bias[n] instead (binding 3): a linear layer with the batch as the M dimension
 // A 16x16 workgroup computes a 64x64 tile of C, 4x4 per thread, stepping K by 16 through
 // shared memory. Loads walk the contiguous dimension so neighbouring threads read neighbours.
 #include "common.glsl"
@@ -12,7 +16,7 @@ layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 layout(std430, binding = 0) readonly buffer ABuffer { float a[]; };
 layout(std430, binding = 1) readonly buffer BBuffer { float b[]; };
 layout(std430, binding = 2) writeonly buffer CBuffer { float c[]; };
-#ifdef HAS_BIAS
+#if defined(HAS_BIAS) || defined(BIAS_N)
 layout(std430, binding = 3) readonly buffer BiasBuffer { float bias[]; };
 #endif
 
@@ -22,6 +26,10 @@ layout(push_constant) uniform Push {
   uint a_batch_stride; uint b_batch_stride; uint c_batch_stride;  // elements; 0 = shared by all
   uint tiles_n;
   float alpha;
+#ifdef B_IM2COL
+  uint in_h; uint in_w; uint kernel_h; uint kernel_w;
+  uint stride_h; uint stride_w; uint pad_h; uint pad_w; uint out_w;
+#endif
 } p;
 
 const uint BM = 64, BN = 64, BK = 16, TM = 4, TN = 4, THREADS = 256;
@@ -59,7 +67,20 @@ void main() {
 #endif
     }
     for (uint e = t; e < BK * BN; e += THREADS) {
-#ifdef B_NMAJOR
+#if defined(B_IM2COL)
+      const uint nn = e % BN, kk = e / BN;
+      const uint n = n0 + nn, k = k0 + kk;
+      float v = 0.0;
+      if (n < p.N && k < p.K) {
+        const uint window = p.kernel_h * p.kernel_w, r = k % window;
+        // Signed: padding makes the first rows and columns negative.
+        const int iy = int((n / p.out_w) * p.stride_h + r / p.kernel_w) - int(p.pad_h);
+        const int ix = int((n % p.out_w) * p.stride_w + r % p.kernel_w) - int(p.pad_w);
+        if (iy >= 0 && iy < int(p.in_h) && ix >= 0 && ix < int(p.in_w))
+          v = b[b0 + ((k / window) * p.in_h + uint(iy)) * p.in_w + uint(ix)];
+      }
+      tile_b[kk][nn] = v;
+#elif defined(B_NMAJOR)
       const uint kk = e % BK, nn = e / BK;
       const uint n = n0 + nn, k = k0 + kk;
       tile_b[kk][nn] = (n < p.N && k < p.K) ? b[b0 + n * p.K + k] : 0.0;
@@ -90,7 +111,11 @@ void main() {
 #endif
     for (uint j = 0; j < TN; ++j) {
       const uint n = n0 + tx + 16 * j;
+#ifdef BIAS_N
+      if (n < p.N) c[c0 + m * p.N + n] = p.alpha * acc[i][j] + add + bias[p.base3 + n];
+#else
       if (n < p.N) c[c0 + m * p.N + n] = p.alpha * acc[i][j] + add;
+#endif
     }
   }
 }

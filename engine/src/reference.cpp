@@ -72,3 +72,77 @@ std::vector<double> residual(const std::vector<double>& o, const std::vector<dou
 }
 
 }  // namespace vkattn::reference
+
+namespace vkattn::reference {
+
+static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p) { return (in + 2 * p - k) / s + 1; }
+
+std::vector<double> conv2d(const std::vector<double>& x, Image in, const std::vector<double>& w,
+                           const std::vector<double>& bias, int64_t M, Window win) {
+  const int64_t OH = out_size(in.H, win.kh, win.sh, win.ph), OW = out_size(in.W, win.kw, win.sw, win.pw);
+  std::vector<double> y(in.B * M * OH * OW);
+  for (int64_t b = 0; b < in.B; ++b)
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t oy = 0; oy < OH; ++oy)
+        for (int64_t ox = 0; ox < OW; ++ox) {
+          double acc = bias[m];
+          for (int64_t c = 0; c < in.C; ++c)
+            for (int64_t ky = 0; ky < win.kh; ++ky)
+              for (int64_t kx = 0; kx < win.kw; ++kx) {
+                const int64_t iy = oy * win.sh + ky - win.ph, ix = ox * win.sw + kx - win.pw;
+                if (iy < 0 || iy >= in.H || ix < 0 || ix >= in.W) continue;
+                acc += w[((m * in.C + c) * win.kh + ky) * win.kw + kx] * x[((b * in.C + c) * in.H + iy) * in.W + ix];
+              }
+          y[((b * M + m) * OH + oy) * OW + ox] = acc;
+        }
+  return y;
+}
+
+std::vector<double> relu(const std::vector<double>& x) {
+  std::vector<double> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = std::max(x[i], 0.0);
+  return y;
+}
+
+std::vector<double> pool2d(const std::vector<double>& x, Image in, Window win, bool max) {
+  const int64_t OH = out_size(in.H, win.kh, win.sh, win.ph), OW = out_size(in.W, win.kw, win.sw, win.pw);
+  std::vector<double> y(in.B * in.C * OH * OW);
+  for (int64_t p = 0; p < in.B * in.C; ++p)
+    for (int64_t oy = 0; oy < OH; ++oy)
+      for (int64_t ox = 0; ox < OW; ++ox) {
+        double acc = max ? -INFINITY : 0.0;
+        for (int64_t ky = 0; ky < win.kh; ++ky)
+          for (int64_t kx = 0; kx < win.kw; ++kx) {
+            const int64_t iy = oy * win.sh + ky - win.ph, ix = ox * win.sw + kx - win.pw;
+            if (iy < 0 || iy >= in.H || ix < 0 || ix >= in.W) continue;
+            const double v = x[(p * in.H + iy) * in.W + ix];
+            acc = max ? std::max(acc, v) : acc + v;
+          }
+        y[(p * OH + oy) * OW + ox] = max ? acc : acc / double(win.kh * win.kw);
+      }
+  return y;
+}
+
+std::vector<double> global_avg_pool2d(const std::vector<double>& x, Image in) {
+  std::vector<double> y(in.B * in.C, 0.0);
+  const int64_t plane = in.H * in.W;
+  for (int64_t p = 0; p < in.B * in.C; ++p) {
+    for (int64_t i = 0; i < plane; ++i) y[p] += x[p * plane + i];
+    y[p] /= double(plane);
+  }
+  return y;
+}
+
+std::vector<double> linear(const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& bias,
+                           int64_t B, int64_t F, int64_t M) {
+  std::vector<double> y(B * M);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t m = 0; m < M; ++m) {
+      double acc = bias[m];
+      for (int64_t f = 0; f < F; ++f) acc += w[m * F + f] * x[b * F + f];
+      y[b * M + m] = acc;
+    }
+  return y;
+}
+
+}  // namespace vkattn::reference

@@ -48,25 +48,4 @@ class Graph {
   std::map<std::string, TensorId> inputs_, outputs_;
 };
 
-// A contiguous run of channels of a (B, C, ...) tensor: how one stacked projection output is
-// read as separate query, key and value tensors without a copy.
-struct ChannelSlice {
-  TensorId tensor;
-  int64_t first = 0, count = 0;
-};
-
-// Builders for each op; all tensors float32, NCHW (or (B, C, N) for the attention ops).
-namespace ops {
-// 1x1 convolution: (B, C, H, W) x weight (M, C) or (M, C, 1, 1) + bias (M) -> (B, M, H, W).
-TensorId projection(Graph& g, TensorId x, TensorId weight, TensorId bias);
-// S[b, i, j] = scale * sum_c Q[b, c, i] K[b, c, j] -> (B, N, N), N = H*W.
-TensorId scores(Graph& g, ChannelSlice query, ChannelSlice key, float scale);
-// Softmax over the last dimension, numerically stable.
-TensorId softmax(Graph& g, TensorId x);
-// O[b, c, i] = sum_j V[b, c, j] A[b, i, j] -> (B, Cv, H, W) with V's spatial shape.
-TensorId attend(Graph& g, ChannelSlice value, TensorId attention);
-// y = gamma * o + x, gamma a one-element weight.
-TensorId residual(Graph& g, TensorId o, TensorId x, TensorId gamma);
-}  // namespace ops
-
 }  // namespace vkattn

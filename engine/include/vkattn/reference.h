@@ -20,4 +20,24 @@ std::vector<double> attend(const std::vector<double>& v, const std::vector<doubl
 // y = gamma o + x
 std::vector<double> residual(const std::vector<double>& o, const std::vector<double>& x, double gamma);
 
+// Layer shapes for the references below: an NCHW activation and a 2-D window.
+struct Image {
+  int64_t B, C, H, W;
+};
+struct Window {
+  int64_t kh, kw, sh, sw, ph, pw;  // kernel, stride, padding
+};
+// y[b, m, oy, ox] = bias[m] + sum_{c, ky, kx} w[m, c, ky, kx] x[b, c, oy*sh + ky - ph, ox*sw + kx - pw],
+// zero outside the image; w is (M, C, kh, kw).
+std::vector<double> conv2d(const std::vector<double>& x, Image in, const std::vector<double>& w,
+                           const std::vector<double>& bias, int64_t M, Window window);
+std::vector<double> relu(const std::vector<double>& x);
+// Max (padding never wins) or average (padding counts as zero) over each window.
+std::vector<double> pool2d(const std::vector<double>& x, Image in, Window window, bool max);
+// (B, C, H, W) -> (B, C) means.
+std::vector<double> global_avg_pool2d(const std::vector<double>& x, Image in);
+// y[b, m] = bias[m] + sum_f w[m, f] x[b, f]
+std::vector<double> linear(const std::vector<double>& x, const std::vector<double>& w,
+                           const std::vector<double>& bias, int64_t B, int64_t F, int64_t M);
+
 }  // namespace vkattn::reference

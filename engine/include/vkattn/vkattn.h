@@ -4,6 +4,7 @@
 #include "vkattn/error.h"
 #include "vkattn/executor.h"
 #include "vkattn/graph.h"
+#include "vkattn/ops.h"
 #include "vkattn/io.h"
 #include "vkattn/reference.h"
 #include "vkattn/self_attention.h"

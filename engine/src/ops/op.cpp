@@ -26,4 +26,23 @@ Dispatch gemm_dispatch(std::string kernel, std::span<const uint32_t> spirv, std:
   return d;
 }
 
+Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& n) {
+  const Shape& s = n.in_shape[0];
+  const uint64_t batches = s.size() > 1 ? s[0] : 1, count = element_count(s) / batches;
+  Dispatch d{std::move(kernel), spirv, {{n.in[0], 0, count}, {n.out[0], 0, count}}, {u32(count)}};
+  d.batches = batches;
+  d.groups_per_batch = ceil_div(count, 256);
+  return d;
+}
+
+int64_t window_count(int64_t in, int64_t window, int64_t stride, int64_t pad, const std::string& op,
+                     const std::string& axis) {
+  require(window >= 1 && stride >= 1 && pad >= 0,
+          op + ": the " + axis + " kernel and stride must be at least 1 and the padding at least 0.");
+  require(in + 2 * pad >= window, op + ": the " + axis + " kernel (" + std::to_string(window) +
+                                      ") is larger than the padded input (" + std::to_string(in) + " + 2 x " +
+                                      std::to_string(pad) + ").");
+  return (in + 2 * pad - window) / stride + 1;
+}
+
 }  // namespace vkattn

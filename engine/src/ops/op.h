@@ -9,6 +9,7 @@
 
 #include "vkattn/error.h"
 #include "vkattn/graph.h"
+#include "vkattn/ops.h"
 
 namespace vkattn {
 
@@ -72,5 +73,12 @@ struct Gemm {
 };
 Dispatch gemm_dispatch(std::string kernel, std::span<const uint32_t> spirv, std::vector<Operand> operands,
                        uint64_t batches, const Gemm& g);
+
+// One thread per element of each batch item (shaders/elementwise.glsl): binding 0 in, 1 out.
+Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& node);
+
+// Output size of a sliding window: (in + 2 pad - window) / stride + 1, or an Error if no window fits.
+int64_t window_count(int64_t in, int64_t window, int64_t stride, int64_t pad, const std::string& op,
+                     const std::string& axis);
 
 }  // namespace vkattn

@@ -1,0 +1,56 @@
+// Builders for every op the engine runs, one kernel each. All tensors are float32 in C order:
+// activations NCHW (B, C, H, W), or (B, C, N) for the attention ops, or (B, F) for linear.
+// Each builder checks its inputs' shapes and throws vkattn::Error with a sentence if they do not fit.
+#pragma once
+#include <cstdint>
+
+#include "vkattn/graph.h"
+
+namespace vkattn {
+
+// A contiguous run of channels of a (B, C, ...) tensor: how one stacked projection output is
+// read as separate query, key and value tensors without a copy.
+struct ChannelSlice {
+  TensorId tensor;
+  int64_t first = 0, count = 0;
+};
+
+// Height and width of a 2-D window, stride or padding.
+struct Size2 {
+  int64_t h = 0, w = 0;
+};
+
+namespace ops {
+// --- the self-attention block ---
+// 1x1 convolution: (B, C, H, W) x weight (M, C) or (M, C, 1, 1) + bias (M) -> (B, M, H, W).
+TensorId projection(Graph& g, TensorId x, TensorId weight, TensorId bias);
+// S[b, i, j] = scale * sum_c Q[b, c, i] K[b, c, j] -> (B, N, N), N = H*W.
+TensorId scores(Graph& g, ChannelSlice query, ChannelSlice key, float scale);
+// Softmax over the last dimension, numerically stable.
+TensorId softmax(Graph& g, TensorId x);
+// O[b, c, i] = sum_j V[b, c, j] A[b, i, j] -> (B, Cv, H, W) with V's spatial shape.
+TensorId attend(Graph& g, ChannelSlice value, TensorId attention);
+// y = gamma * o + x, gamma a one-element weight.
+TensorId residual(Graph& g, TensorId o, TensorId x, TensorId gamma);
+
+// --- the layers around it (PyTorch semantics) ---
+// Cross-correlation with zero padding, as torch.nn.Conv2d with groups = dilation = 1:
+// (B, C, H, W) x weight (M, C, KH, KW) + bias (M) -> (B, M, OH, OW),
+// OH = (H + 2 pad.h - KH) / stride.h + 1 (rounded down), OW likewise.
+TensorId conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride = {1, 1}, Size2 padding = {0, 0});
+// max(x, 0), any shape.
+TensorId relu(Graph& g, TensorId x);
+// Pooling over kernel windows, as torch.nn.MaxPool2d / AvgPool2d (ceil_mode false): padded
+// positions never win a max, and count as zeros in the average (count_include_pad). padding
+// must be at most half the kernel, as in PyTorch.
+TensorId max_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding = {0, 0});
+TensorId avg_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding = {0, 0});
+// Mean over H and W: (B, C, H, W) -> (B, C, 1, 1), as torch.nn.AdaptiveAvgPool2d(1).
+TensorId global_avg_pool2d(Graph& g, TensorId x);
+// (B, d1, d2, ...) -> (B, d1 * d2 * ...), in C order.
+TensorId flatten(Graph& g, TensorId x);
+// (B, F) x weight (M, F) + bias (M) -> (B, M), as torch.nn.Linear.
+TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias);
+}  // namespace ops
+
+}  // namespace vkattn

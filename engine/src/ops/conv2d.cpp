@@ -1,0 +1,54 @@
+// k x k convolution with stride, zero padding and bias, as implicit GEMM (shaders/conv2d.comp).
+#include "conv2d.spv.h"
+#include "ops/op.h"
+
+namespace vkattn {
+namespace {
+
+class Conv2d final : public Op {
+ public:
+  Conv2d(Size2 stride, Size2 padding) : stride_(stride), padding_(padding) {}
+  std::string name() const override { return "conv2d"; }
+
+  std::vector<Shape> infer(std::span<const Shape> in) const override {
+    const Shape &x = in[0], &w = in[1];
+    require(x.size() == 4 && element_count(x) >= 1,
+            "conv2d: the input must be (B, C, H, W), but it is " + to_string(x) + ".");
+    require(w.size() == 4, "conv2d: the weight must be (M, C, KH, KW), but it is " + to_string(w) + ".");
+    require(w[1] == x[1], "conv2d: the weight " + to_string(w) + " expects " + std::to_string(w[1]) +
+                              " input channels but the input " + to_string(x) + " has " + std::to_string(x[1]) + ".");
+    require(in[2].size() == 1 && in[2][0] == w[0],
+            "conv2d: the bias must be (" + std::to_string(w[0]) + ",), but it is " + to_string(in[2]) + ".");
+    return {{x[0], w[0], window_count(x[2], w[2], stride_.h, padding_.h, name(), "height"),
+             window_count(x[3], w[3], stride_.w, padding_.w, name(), "width")}};
+  }
+
+  Dispatch dispatch(const NodeShapes& n) const override {
+    const Shape &x = n.in_shape[0], &w = n.in_shape[1], &y = n.out_shape[0];
+    const uint64_t M = w[0], K = w[1] * w[2] * w[3], N = y[2] * y[3];
+    const uint64_t in_size = x[1] * x[2] * x[3];
+    // Bindings: 0 W (A, m-major), 1 X (gathered as im2col), 2 Y, 3 bias.
+    Dispatch d = gemm_dispatch("conv2d", conv2d_spv,
+                               {{n.in[1]}, {n.in[0], 0, in_size}, {n.out[0], 0, M * N}, {n.in[2]}}, x[0],
+                               {M, N, K, 0, in_size, M * N, 1.0f});
+    d.push.insert(d.push.end(), {u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w),
+                                 u32(padding_.h), u32(padding_.w), u32(y[3])});
+    return d;
+  }
+
+  double flops(const NodeShapes& n) const override {
+    const Shape &w = n.in_shape[1], &y = n.out_shape[0];
+    return 2.0 * element_count(y) * w[1] * w[2] * w[3];
+  }
+
+ private:
+  Size2 stride_, padding_;
+};
+
+}  // namespace
+
+TensorId ops::conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride, Size2 padding) {
+  return g.add(std::make_shared<Conv2d>(stride, padding), {x, weight, bias})[0];
+}
+
+}  // namespace vkattn

@@ -1,0 +1,38 @@
+// Mean over H and W per channel (shaders/global_avg_pool2d.comp).
+#include "global_avg_pool2d.spv.h"
+#include "ops/op.h"
+
+namespace vkattn {
+namespace {
+
+class GlobalAvgPool2d final : public Op {
+ public:
+  std::string name() const override { return "global_avg_pool2d"; }
+
+  std::vector<Shape> infer(std::span<const Shape> in) const override {
+    const Shape& x = in[0];
+    require(x.size() == 4 && element_count(x) >= 1,
+            name() + ": the input must be (B, C, H, W), but it is " + to_string(x) + ".");
+    return {{x[0], x[1], 1, 1}};
+  }
+
+  Dispatch dispatch(const NodeShapes& n) const override {
+    const Shape& x = n.in_shape[0];
+    const uint64_t plane = x[2] * x[3];
+    Dispatch d{name(), global_avg_pool2d_spv, {{n.in[0], 0, x[1] * plane}, {n.out[0], 0, uint64_t(x[1])}},
+               {u32(plane)}};
+    d.batches = x[0];
+    d.groups_per_batch = x[1];  // one workgroup per channel
+    return d;
+  }
+
+  double flops(const NodeShapes& n) const override { return double(element_count(n.in_shape[0])); }
+};
+
+}  // namespace
+
+TensorId ops::global_avg_pool2d(Graph& g, TensorId x) {
+  return g.add(std::make_shared<GlobalAvgPool2d>(), {x})[0];
+}
+
+}  // namespace vkattn

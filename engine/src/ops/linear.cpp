@@ -1,0 +1,42 @@
+// Fully connected layer, the batch as the GEMM's rows (shaders/linear.comp).
+#include "linear.spv.h"
+#include "ops/op.h"
+
+namespace vkattn {
+namespace {
+
+class Linear final : public Op {
+ public:
+  std::string name() const override { return "linear"; }
+
+  std::vector<Shape> infer(std::span<const Shape> in) const override {
+    const Shape &x = in[0], &w = in[1];
+    require(x.size() == 2 && element_count(x) >= 1,
+            "linear: the input must be (B, F); flatten it first, but it is " + to_string(x) + ".");
+    require(w.size() == 2, "linear: the weight must be (M, F), but it is " + to_string(w) + ".");
+    require(w[1] == x[1], "linear: the weight " + to_string(w) + " expects " + std::to_string(w[1]) +
+                              " input features but the input " + to_string(x) + " has " + std::to_string(x[1]) + ".");
+    require(in[2].size() == 1 && in[2][0] == w[0],
+            "linear: the bias must be (" + std::to_string(w[0]) + ",), but it is " + to_string(in[2]) + ".");
+    return {{x[0], w[0]}};
+  }
+
+  Dispatch dispatch(const NodeShapes& n) const override {
+    const uint64_t B = n.in_shape[0][0], F = n.in_shape[0][1], M = n.in_shape[1][0];
+    // One GEMM over the whole batch: bindings 0 X (A), 1 W (B, n-major), 2 Y, 3 bias.
+    return gemm_dispatch("linear", linear_spv, {{n.in[0]}, {n.in[1]}, {n.out[0]}, {n.in[2]}}, 1,
+                         {B, M, F, 0, 0, 0, 1.0f});
+  }
+
+  double flops(const NodeShapes& n) const override {
+    return 2.0 * n.in_shape[0][0] * n.in_shape[0][1] * n.in_shape[1][0];
+  }
+};
+
+}  // namespace
+
+TensorId ops::linear(Graph& g, TensorId x, TensorId weight, TensorId bias) {
+  return g.add(std::make_shared<Linear>(), {x, weight, bias})[0];
+}
+
+}  // namespace vkattn

@@ -1,0 +1,5 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Max pooling over KH x KW windows (see pool.glsl).
+#define MAX_POOL
+#include "pool.glsl"
