@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install what is missing, build, show the Vulkan device, and run
-# the SAGAN self-attention block on the bundled feature map.
+# The main job on a fresh machine: install what is missing, build, and run the sample classifier
+# (a self-attention CNN trained on Fashion-MNIST) on the bundled pictures. It prints the top-3
+# classes of each and writes the attention heatmaps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 out="${TMPDIR:-/tmp}/vkattn-demo"
-mkdir -p "$out"
-build/samples/vkattn info
-echo
-build/samples/vkattn run --model samples/block/sagan_block.safetensors --input samples/block/feature_map.npy \
-  --output "$out/y.npy" --attention "$out/attention.npy"
+build/samples/classify/classify samples/classify/images/* --out "$out"

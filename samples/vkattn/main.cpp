@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include "args.h"
@@ -18,8 +19,10 @@ const char* kUsage = R"(vkattn: run self-attention vision models on any Vulkan G
       Vulkan devices, the one vkattn picks, and its limits.
   vkattn run --model M.safetensors --input X.npy --output Y.npy [--attention A.npy]
              [--prefix P] [--device D]
-      Runs the SAGAN self-attention block in M on X (B, C, H, W); writes y (B, C, H, W) and,
-      if asked, the attention map (B, N, N) with N = H*W.
+      Runs the model in M on X (B, C, H, W) and writes its output. M is either a whole network
+      (a layer list in its metadata, as samples/classify/export.py writes) or one SAGAN
+      self-attention block (y is then (B, C, H, W)). --attention writes the attention map
+      (B, N, N), N = H*W at the block (a network's first self-attention layer).
   vkattn bench --shape B,C,H,W [--model M.safetensors] [--iterations N] [--device D]
       GPU time per kernel (timestamp queries), wall time per forward pass, and GFLOP/s.
       Without --model, random weights with Cq = max(1, C/8).
@@ -88,26 +91,47 @@ vkattn::SelfAttentionWeights random_weights(int64_t C) {
   return {C, Cq, make({Cq, C}), make({Cq}), make({Cq, C}), make({Cq}), make({C, C}), make({C}), 0.5f, 1.0f};
 }
 
+// A model file's graph on input x: a whole network when the file has a layer list, else one
+// self-attention block. The first attention map is returned for --attention.
+struct ModelTensors {
+  vkattn::TensorId y;
+  std::optional<vkattn::TensorId> attention;
+};
+
+ModelTensors add_model(vkattn::Graph& graph, vkattn::TensorId x, const vkattn::SafeTensors& file,
+                       const std::string& prefix) {
+  if (vkattn::Network::describes(file)) {
+    const auto out = vkattn::Network::from_safetensors(file).build(graph, x);
+    if (out.attention.empty()) return {out.output, std::nullopt};
+    return {out.output, out.attention.front().second};
+  }
+  const auto block = vkattn::add_self_attention(graph, x, vkattn::SelfAttentionWeights::from_safetensors(file, prefix));
+  return {block.y, block.attention};
+}
+
 int run(const Args& args) {
   args.allow({"model", "input", "output", "attention", "prefix", "device"});
   const auto file = vkattn::load_safetensors(args.need("model"));
-  const auto weights = vkattn::SelfAttentionWeights::from_safetensors(file, args.get("prefix", "auto"));
   const vkattn::HostTensor x = vkattn::load_npy(args.need("input"));
   if (x.shape.size() != 4)
     throw vkattn::Error("The input must be a (B, C, H, W) array, but '" + args.get("input") + "' has shape " +
                         vkattn::to_string(x.shape) + ".");
   const std::string output = args.need("output");
-  vkattn::Context ctx = open_context(args);
   vkattn::Graph graph;
-  const auto block = vkattn::add_self_attention(graph, graph.input("x", x.shape), weights);
-  graph.output("y", block.y);
-  if (args.has("attention")) graph.output("attention", block.attention);
+  const auto model = add_model(graph, graph.input("x", x.shape), file, args.get("prefix", "auto"));
+  graph.output("y", model.y);
+  if (args.has("attention")) {
+    if (!model.attention) throw vkattn::Error("'" + file.source + "' has no self-attention layer, so --attention has no map to write.");
+    graph.output("attention", *model.attention);
+  }
+  vkattn::Context ctx = open_context(args);
   vkattn::Executor exec(ctx, graph);
   exec.set_input("x", x);
   exec.run();
   const auto y = exec.output("y");
   vkattn::save_npy(output, y);
-  std::printf("%s: y %s written to %s\n", ctx.device().name.c_str(), vkattn::to_string(y.shape).c_str(), output.c_str());
+  std::printf("%s: output %s written to %s\n", ctx.device().name.c_str(), vkattn::to_string(y.shape).c_str(),
+              output.c_str());
   if (args.has("attention")) {
     const auto a = exec.output("attention");
     vkattn::save_npy(args.get("attention"), a);
@@ -121,12 +145,16 @@ int bench(const Args& args) {
   const auto shape = parse_shape(args.need("shape"));
   if (shape.size() != 4) throw vkattn::Error("--shape must be B,C,H,W.");
   const int iterations = std::max(1, std::atoi(args.get("iterations", "10").c_str()));
-  const auto weights = args.has("model") ? vkattn::SelfAttentionWeights::from_safetensors(
-                                               vkattn::load_safetensors(args.get("model")))
-                                         : random_weights(shape[1]);
-  vkattn::Context ctx = open_context(args);
   vkattn::Graph graph;
-  graph.output("y", vkattn::add_self_attention(graph, graph.input("x", shape), weights).y);
+  const auto x_id = graph.input("x", shape);
+  std::string model = "self-attention block, random weights, Cq " + std::to_string(std::max<int64_t>(1, shape[1] / 8));
+  if (args.has("model")) {
+    graph.output("y", add_model(graph, x_id, vkattn::load_safetensors(args.get("model")), "auto").y);
+    model = args.get("model");
+  } else {
+    graph.output("y", vkattn::add_self_attention(graph, x_id, random_weights(shape[1])).y);
+  }
+  vkattn::Context ctx = open_context(args);
   vkattn::Executor exec(ctx, graph, {.timestamps = true});
   vkattn::HostTensor x{shape, std::vector<float>(vkattn::element_count(shape))};
   std::mt19937 rng(7);
@@ -153,9 +181,9 @@ int bench(const Args& args) {
   const auto& d = ctx.device();
   const auto& plan = exec.memory_plan();
   std::printf("device: %s (%s %s)\n", d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str());
-  std::printf("shape: B=%lld C=%lld H=%lld W=%lld (N=%lld), Cq=%lld, %d iterations, medians\n", (long long)shape[0],
-              (long long)shape[1], (long long)shape[2], (long long)shape[3], (long long)(shape[2] * shape[3]),
-              (long long)weights.query_channels, iterations);
+  std::printf("model: %s\nshape: B=%lld C=%lld H=%lld W=%lld (N=%lld), %d iterations, medians\n", model.c_str(),
+              (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3],
+              (long long)(shape[2] * shape[3]), iterations);
   std::printf("memory: intermediates %s (%s without sharing), weights %s, inputs/outputs %s; %u dispatches, %u barriers\n",
               kib(plan.intermediate_bytes).c_str(), kib(plan.unshared_bytes).c_str(), kib(plan.weight_bytes).c_str(),
               kib(plan.io_bytes).c_str(), plan.dispatches, plan.barriers);

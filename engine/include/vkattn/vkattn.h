@@ -6,6 +6,7 @@
 #include "vkattn/graph.h"
 #include "vkattn/ops.h"
 #include "vkattn/io.h"
+#include "vkattn/network.h"
 #include "vkattn/reference.h"
 #include "vkattn/self_attention.h"
 #include "vkattn/tensor.h"

@@ -1,0 +1,247 @@
+// classify: the sample classifier. A self-attention CNN trained on Fashion-MNIST (train.py),
+// run end to end on vkattn.
+//
+//   classify IMAGE... [--model M] [--out DIR] [--device D]
+//   classify --eval [--model M] [--data DIR] [--batch N] [--min-accuracy A] [--min-agreement G]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fashion_mnist.h"
+#include "heatmap.h"
+#include "image.h"
+#include "vkattn/vkattn.h"
+
+namespace {
+
+const char* kUsage = R"(classify: a self-attention CNN trained on Fashion-MNIST, run on vkattn.
+
+  classify IMAGE... [--model M.safetensors] [--out DIR] [--device D]
+      Prints the top-3 classes of each picture (PNG, JPEG, BMP, TGA, ...; any size, colour or
+      grey) and writes DIR/<name>_attention.png: the model's 28x28 input, upscaled, beside it
+      with the self-attention heatmap laid over it.
+  classify --eval [--model M.safetensors] [--data DIR] [--batch N]
+                  [--min-accuracy A] [--min-agreement G]
+      Runs the 10,000 test images (IDX files in DIR, by default /usr/share/datasets/fashion-mnist)
+      in batches of N (default 250) and prints the accuracy, the agreement with PyTorch's
+      predictions (<model>.predictions.npy, written by train.py) and images per second. Exits
+      with 4 if the accuracy or agreement is below the given minimum.
+
+The default model is the one train.py wrote: )" VKATTN_CLASSIFY_DIR R"(/fashion_sagan.safetensors.
+VKATTN_VALIDATION=1 turns on the Khronos validation layer; any message makes the command fail.
+)";
+
+struct Options {
+  std::vector<std::string> images;
+  std::string model = VKATTN_CLASSIFY_DIR "/fashion_sagan.safetensors";
+  std::string out = ".", data = "/usr/share/datasets/fashion-mnist", device;
+  int batch = 250;
+  bool eval = false, help = false;
+  double min_accuracy = 0, min_agreement = 0;
+};
+
+double number(const std::string& name, const std::string& text, double lo, double hi) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end || !(v >= lo && v <= hi))
+    throw vkattn::Error("--" + name + " must be a number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                        ", not '" + text + "'.");
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--eval") { o.eval = true; continue; }
+    if (word == "--help" || word == "-h") { o.help = true; continue; }
+    if (word.rfind("--", 0) != 0) { o.images.push_back(word); continue; }
+    if (i + 1 >= argc) throw vkattn::Error("Option " + word + " needs a value.");
+    const std::string value = argv[++i], name = word.substr(2);
+    if (name == "model") o.model = value;
+    else if (name == "out") o.out = value;
+    else if (name == "data") o.data = value;
+    else if (name == "device") o.device = value;
+    else if (name == "batch") o.batch = int(number(name, value, 1, 65536));
+    else if (name == "min-accuracy") o.min_accuracy = number(name, value, 0, 1);
+    else if (name == "min-agreement") o.min_agreement = number(name, value, 0, 1);
+    else throw vkattn::Error("Unknown option " + word + "; run 'classify --help'.");
+  }
+  if (!o.help && o.eval == !o.images.empty())
+    throw vkattn::Error(o.eval ? "--eval takes no image files." : "Give one or more image files, or --eval; run 'classify --help'.");
+  return o;
+}
+
+int validation_messages = 0;
+
+// The network, compiled for batches of a fixed size.
+class Classifier {
+ public:
+  Classifier(vkattn::Context& ctx, const vkattn::Network& net, int64_t batch) {
+    const vkattn::Shape& item = net.input_shape();
+    const auto out = net.build(graph_, graph_.input("x", {batch, item[0], item[1], item[2]}));
+    graph_.output("logits", out.output);
+    if (out.attention.empty()) throw vkattn::Error("The model has no self-attention layer to draw a heatmap from.");
+    graph_.output("attention", out.attention.front().second);
+    exec_.emplace(ctx, graph_);
+  }
+  // Runs one batch of item-sized images.
+  void run(const std::vector<float>& pixels) {
+    exec_->set_input("x", {graph_.shape(graph_.inputs().at("x")), pixels});
+    exec_->run();
+  }
+  vkattn::HostTensor logits() const { return exec_->output("logits"); }
+  vkattn::HostTensor attention() const { return exec_->output("attention"); }
+
+ private:
+  vkattn::Graph graph_;
+  std::optional<vkattn::Executor> exec_;
+};
+
+std::vector<double> probabilities(const float* logits, size_t n) {
+  const double top = *std::max_element(logits, logits + n);
+  std::vector<double> p(n);
+  for (size_t i = 0; i < n; ++i) p[i] = std::exp(logits[i] - top);
+  const double sum = std::accumulate(p.begin(), p.end(), 0.0);
+  for (double& v : p) v /= sum;
+  return p;
+}
+
+std::string label(const vkattn::Network& net, size_t k) {
+  return k < net.labels().size() ? net.labels()[k] : "class " + std::to_string(k);
+}
+
+int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Network& net) {
+  const vkattn::Shape& item = net.input_shape();
+  if (item[0] != 1 || item[1] != item[2])
+    throw vkattn::Error("classify takes models with a square grey input, but this one takes " + vkattn::to_string(item) + ".");
+  const int size = int(item[1]);
+  std::vector<PreparedImage> inputs;
+  std::vector<float> batch;
+  for (const auto& path : o.images) {
+    inputs.push_back(prepare_image(path, size));
+    batch.insert(batch.end(), inputs.back().pixels.begin(), inputs.back().pixels.end());
+  }
+  Classifier model(ctx, net, int64_t(o.images.size()));
+  model.run(batch);
+  const auto logits = model.logits(), attention = model.attention();
+  const size_t classes = logits.shape[1], N = attention.shape[1];
+  const int side = int(std::lround(std::sqrt(double(N))));
+  std::filesystem::create_directories(o.out);
+  for (size_t b = 0; b < o.images.size(); ++b) {
+    const auto p = probabilities(&logits.data[b * classes], classes);
+    std::vector<size_t> order(classes);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return p[a] > p[c]; });
+    std::printf("%s%s\n", o.images[b].c_str(), inputs[b].inverted ? "  (light background: inverted to match the training data)" : "");
+    for (size_t r = 0; r < std::min<size_t>(3, classes); ++r)
+      std::printf("  %zu. %-12s %6.2f%%\n", r + 1, label(net, order[r]).c_str(), 100 * p[order[r]]);
+    // Column means of the (N, N) map: how much attention each position receives, averaged over
+    // every query position.
+    std::vector<float> heat(N, 0.f);
+    const float* a = &attention.data[b * N * N];
+    for (size_t i = 0; i < N; ++i)
+      for (size_t j = 0; j < N; ++j) heat[j] += a[i * N + j] / float(N);
+    const std::string stem = std::filesystem::path(o.images[b]).stem().string();
+    const std::string out = (std::filesystem::path(o.out) / (stem + "_attention.png")).string();
+    write_heatmap(out, inputs[b].pixels, size, heat, side, side, 10);
+    std::printf("  heatmap: %s (left: the %dx%d input; right: mean attention each of the %dx%d positions\n"
+                "           receives over all %zu query positions, dark = little, yellow = most)\n",
+                out.c_str(), size, size, side, side, N);
+  }
+  return 0;
+}
+
+int evaluate(const Options& o, vkattn::Context& ctx, const vkattn::Network& net) {
+  const LabelledImages test = load_fashion_mnist_test(o.data);
+  const vkattn::Shape& item = net.input_shape();
+  if (item != vkattn::Shape{1, test.rows, test.cols})
+    throw vkattn::Error("The model takes " + vkattn::to_string(item) + " but the test images are " +
+                        std::to_string(test.rows) + "x" + std::to_string(test.cols) + ".");
+  const size_t per_image = size_t(test.rows) * test.cols, batch = std::min<size_t>(o.batch, test.count());
+  Classifier model(ctx, net, int64_t(batch));
+  std::vector<int> predicted;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t first = 0; first < test.count(); first += batch) {
+    const size_t n = std::min(batch, test.count() - first);
+    std::vector<float> pixels(batch * per_image, 0.f);  // a short last batch is padded with blanks
+    std::copy_n(&test.pixels[first * per_image], n * per_image, pixels.begin());
+    model.run(pixels);
+    const auto logits = model.logits();
+    const size_t classes = logits.shape[1];
+    for (size_t b = 0; b < n; ++b) {
+      const float* row = &logits.data[b * classes];
+      predicted.push_back(int(std::max_element(row, row + classes) - row));
+    }
+    const size_t done = first + n, width = 40, filled = done * width / test.count();
+    std::fprintf(stderr, "\r  [%s%s] %zu/%zu", std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
+                 done, test.count());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "\n");
+  size_t correct = 0;
+  for (size_t i = 0; i < test.count(); ++i) correct += predicted[i] == test.labels[i];
+  const double accuracy = double(correct) / test.count();
+  std::printf("device: %s\n", ctx.device().name.c_str());
+  std::printf("accuracy: %.2f%% (%zu of %zu test images)\n", 100 * accuracy, correct, test.count());
+
+  int rc = accuracy < o.min_accuracy ? 4 : 0;
+  const std::string reference = std::filesystem::path(o.model).replace_extension(".predictions.npy").string();
+  if (std::filesystem::exists(reference)) {
+    const vkattn::HostTensor torch = vkattn::load_npy(reference);
+    if (torch.data.size() != test.count())
+      throw vkattn::Error("'" + reference + "' holds " + std::to_string(torch.data.size()) + " predictions, not " +
+                          std::to_string(test.count()) + ".");
+    size_t same = 0;
+    for (size_t i = 0; i < test.count(); ++i) same += predicted[i] == int(torch.data[i]);
+    const double agreement = double(same) / test.count();
+    std::printf("agreement with PyTorch: %.2f%% (%zu of %zu predicted classes equal; %s)\n", 100 * agreement, same,
+                test.count(), reference.c_str());
+    if (agreement < o.min_agreement) rc = 4;
+  } else {
+    std::printf("agreement with PyTorch: not measured (no %s; train.py writes it)\n", reference.c_str());
+    if (o.min_agreement > 0) rc = 4;
+  }
+  std::printf("speed: %.1f images/s (batches of %zu; %.2f s for the set, pipelines built beforehand)\n",
+              test.count() / seconds, batch, seconds);
+  if (rc) std::fprintf(stderr, "classify: below the required accuracy or agreement.\n");
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Options o = parse(argc, argv);
+    if (o.help) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    const vkattn::Network net = vkattn::Network::from_safetensors(vkattn::load_safetensors(o.model));
+    vkattn::ContextOptions options;
+    options.device = o.device;
+    const char* validation = std::getenv("VKATTN_VALIDATION");
+    options.validation = validation && std::string(validation) != "0";
+    options.on_validation_message = [](const std::string& m) {
+      ++validation_messages;
+      std::fprintf(stderr, "classify: validation: %s\n", m.c_str());
+    };
+    vkattn::Context ctx = vkattn::Context::create(options);
+    const int rc = o.eval ? evaluate(o, ctx, net) : classify_images(o, ctx, net);
+    if (validation_messages > 0) {
+      std::fprintf(stderr, "classify: the validation layer reported %d message(s).\n", validation_messages);
+      return 3;
+    }
+    return rc;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "classify: %s\n", e.what());
+    return 1;
+  }
+}
