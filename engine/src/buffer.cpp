@@ -29,7 +29,7 @@ Buffer::Buffer(Context::Impl& ctx, uint64_t bytes, MemoryUse use, const std::str
     : context_(ctx), size_(std::max<uint64_t>(bytes, 4)) {
   const auto& info = ctx.info;
   if (size_ > info.max_memory_allocation_size || size_ > info.max_buffer_size)
-    throw Error("The " + what + " needs " + mib(size_) + ", more than this device allows in one buffer (" +
+    throw DeviceLimitError("The " + what + " needs " + mib(size_) + ", more than this device allows in one buffer (" +
                 mib(std::min(info.max_memory_allocation_size, info.max_buffer_size)) + ").");
   using M = vk::MemoryPropertyFlagBits;
   vulkan_call("allocating " + mib(size_) + " for the " + what, [&] {

@@ -46,7 +46,7 @@ auto vulkan_call(const std::string& what, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const vk::OutOfDeviceMemoryError&) {
-    throw Error("The GPU ran out of device memory while " + what + "; try a smaller batch or image.");
+    throw DeviceLimitError("The GPU ran out of device memory while " + what + "; try a smaller batch or image.");
   } catch (const vk::OutOfHostMemoryError&) {
     throw Error("The host ran out of memory while " + what + ".");
   } catch (const vk::DeviceLostError&) {

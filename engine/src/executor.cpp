@@ -163,13 +163,13 @@ std::vector<Planned> Executor::Impl::plan_dispatches() {
       const auto& t = graph.tensors()[op.tensor];
       const uint64_t need = op.batch_stride ? op.batch_stride * sizeof(float) : element_count(t.shape) * sizeof(float);
       if (need + (op.batch_stride ? align : 0) > range)
-        throw Error("The " + node.op->name() + " step needs " + mib(need) + " of tensor '" + t.name + "' " +
+        throw DeviceLimitError("The " + node.op->name() + " step needs " + mib(need) + " of tensor '" + t.name + "' " +
                     (op.batch_stride ? "for one batch item" : "at once") + ", more than this device's " +
                     "maxStorageBufferRange (" + mib(range) + "); use a smaller input.");
       if (op.batch_stride) per_chunk = std::min(per_chunk, (range - align) / need);
     }
     if (d.groups_per_batch > max_groups)
-      throw Error("The " + node.op->name() + " step needs " + std::to_string(d.groups_per_batch) +
+      throw DeviceLimitError("The " + node.op->name() + " step needs " + std::to_string(d.groups_per_batch) +
                   " workgroups for one batch item, more than this device's maxComputeWorkGroupCount allows; "
                   "use a smaller input.");
     per_chunk = std::max<uint64_t>(1, std::min(per_chunk, max_groups / d.groups_per_batch));

@@ -19,7 +19,7 @@ Kernel::Kernel(Context::Impl& ctx, const std::string& kernel_name, std::span<con
   const uint32_t invocations = shader.local_size[0] * shader.local_size[1] * shader.local_size[2];
   if (invocations > info.max_workgroup_invocations || shader.local_size[0] > info.max_workgroup_size[0] ||
       shader.local_size[1] > info.max_workgroup_size[1])
-    throw Error("Kernel '" + name + "' needs workgroups of " + std::to_string(invocations) +
+    throw DeviceLimitError("Kernel '" + name + "' needs workgroups of " + std::to_string(invocations) +
                 " invocations, more than this device allows (" + std::to_string(info.max_workgroup_invocations) + ").");
   if (host_push_bytes > 128)
     throw Error("Kernel '" + name + "' needs more push-constant space than Vulkan guarantees.");

@@ -35,7 +35,9 @@ std::vector<float> upscale(const std::vector<float>& in, int h, int w, int out_h
 void write_heatmap(const std::string& path, const std::vector<float>& input, int size, const std::vector<float>& heat,
                    int map_h, int map_w, int scale) {
   const int side = size * scale;
-  const std::vector<float> picture = upscale(input, size, size, side, side);
+  std::vector<float> picture(size_t(side) * side);  // nearest neighbour: the input's own pixels, as blocks
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x) picture[size_t(y) * side + x] = input[size_t(y / scale) * size + x / scale];
   std::vector<float> map = upscale(heat, map_h, map_w, side, side);
   const auto [lo, hi] = std::minmax_element(map.begin(), map.end());
   const float low = *lo, span = *hi - *lo > 0 ? *hi - *lo : 1.f;

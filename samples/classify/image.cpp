@@ -31,13 +31,23 @@ PreparedImage prepare_image(const std::string& path, int size) {
   const float range = top - background > 1e-3f ? top - background : 1.f;
   for (float& v : grey) v = std::clamp((v - background) / range, 0.f, 1.f);
 
-  // Centre on a square of background so the garment keeps its proportions.
-  const int side = std::max(w, h);
-  std::vector<float> square(size_t(side) * side, 0.f);
+  // Fashion-MNIST garments fill their frame: crop to the pixels that stand out from the background,
+  // then centre that box on a square of background so the garment keeps its proportions.
+  int x0 = w, y0 = h, x1 = -1, y1 = -1;
   for (int y = 0; y < h; ++y)
-    std::copy_n(&grey[size_t(y) * w], w, &square[size_t(y + (side - h) / 2) * side + (side - w) / 2]);
+    for (int x = 0; x < w; ++x)
+      if (grey[size_t(y) * w + x] > 0.15f) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+  if (x1 < 0) x0 = 0, y0 = 0, x1 = w - 1, y1 = h - 1;  // a blank picture: keep it whole
+  const int bw = x1 - x0 + 1, bh = y1 - y0 + 1, side = std::max(bw, bh);
+  std::vector<float> square(size_t(side) * side, 0.f);
+  for (int y = 0; y < bh; ++y)
+    std::copy_n(&grey[size_t(y0 + y) * w + x0], bw, &square[size_t(y + (side - bh) / 2) * side + (side - bw) / 2]);
   out.pixels.resize(size_t(size) * size);
-  if (!stbir_resize_float(square.data(), side, side, 0, out.pixels.data(), size, size, 0, 1))
+  // A box filter when shrinking: each output pixel is the mean of the pixels it covers, as the
+  // dataset's own downscaling did, without the extra blur of a smoother filter.
+  const stbir_filter filter = side > size ? STBIR_FILTER_BOX : STBIR_FILTER_DEFAULT;
+  if (!stbir_resize_float_generic(square.data(), side, side, 0, out.pixels.data(), size, size, 0, 1, -1, 0,
+                                  STBIR_EDGE_ZERO, filter, STBIR_COLORSPACE_LINEAR, nullptr))
     throw vkattn::Error("Cannot resize image '" + path + "'.");
   for (float& v : out.pixels) v = std::clamp(v, 0.f, 1.f);  // the resize filter can overshoot
   return out;

@@ -11,6 +11,7 @@ struct PreparedImage {
 
 // Reads a PNG, JPEG, BMP, TGA, GIF, PSD, HDR, PIC or PNM file (stb_image), converts it to grey,
 // inverts it if its border is light, stretches it so the background is 0 and the brightest pixel
-// 1, pads it to a square with the background and resizes it to size x size. Throws vkattn::Error
+// 1, crops it to the garment, pads it to a square with the background and resizes it to
+// size x size. Throws vkattn::Error
 // if the file cannot be read or decoded.
 PreparedImage prepare_image(const std::string& path, int size);

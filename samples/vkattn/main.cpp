@@ -27,6 +27,13 @@ const char* kUsage = R"(vkattn: run self-attention vision models on any Vulkan G
       GPU time per kernel (timestamp queries), wall time per forward pass, and GFLOP/s.
       Without --model, random weights with Cq = max(1, C/8).
 
+  vkattn conformance [--device D] [--report R.json] [--markdown R.md] [--quick] [--filter TEXT]
+                     [--seed S]
+      Every kernel and the whole block over a matrix of shapes, each against a float64 CPU
+      reference and run twice (the two results must be bit-identical). Prints a table and
+      "N passed, N failed, N skipped"; exits 1 if any case failed. Cases the device cannot
+      hold or dispatch are skipped with the reason. --quick runs a smaller matrix.
+
 --device takes an index or part of a name (also the VKATTN_DEVICE environment variable).
 VKATTN_VALIDATION=1 turns on the Khronos validation layer; any message it prints makes the
 command fail.
@@ -211,13 +218,47 @@ int bench(const Args& args) {
 
 }  // namespace
 
+int conformance(const Args& args) {
+  args.allow({"device", "report", "markdown", "quick", "filter", "seed"});
+  vkattn::conformance::Options options;
+  options.quick = args.has("quick");
+  options.filter = args.get("filter");
+  if (args.has("seed")) options.seed = std::strtoull(args.get("seed").c_str(), nullptr, 10);
+  vkattn::Context ctx = open_context(args);
+  const auto& d = ctx.device();
+  std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s matrix, fp32\n\n", d.name.c_str(),
+              d.driver_name.c_str(), d.driver_info.c_str(), vkattn::version_string(d.api_version).c_str(),
+              d.subgroup_size, options.quick ? "quick" : "full");
+  std::printf("  %-66s %10s %10s %7s  %s\n", "case", "max abs", "rel error", "bound", "result");
+  options.on_result = [](const vkattn::conformance::Result& r) {
+    if (r.status == vkattn::conformance::Status::Skipped)
+      std::printf("  %-66s %10s %10s %7s  skip: %s\n", r.name.c_str(), "", "", "", r.reason.c_str());
+    else
+      std::printf("  %-66s %10.2e %10.2e %7.0e  %s%s%s\n", r.name.c_str(), r.max_abs, r.relative, r.bound,
+                  vkattn::conformance::to_string(r.status), r.reason.empty() ? "" : ": ", r.reason.c_str());
+    std::fflush(stdout);
+  };
+  const auto report = vkattn::conformance::run(ctx, options);
+  auto write = [](const std::string& path, const std::string& text) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0)
+      throw vkattn::Error("Cannot write '" + path + "'.");
+  };
+  if (args.has("report")) write(args.get("report"), vkattn::conformance::to_json(report));
+  if (args.has("markdown")) write(args.get("markdown"), vkattn::conformance::to_markdown(report));
+  std::printf("\nseed %llu\n%d passed, %d failed, %d skipped\n", (unsigned long long)report.seed, report.passed,
+              report.failed, report.skipped);
+  return report.failed > 0 ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
   try {
-    const Args args = Args::parse(argc, argv, {});
+    const Args args = Args::parse(argc, argv, {"quick"});
     int rc = 0;
     if (args.command == "info") rc = info(args);
     else if (args.command == "run") rc = run(args);
     else if (args.command == "bench") rc = bench(args);
+    else if (args.command == "conformance") rc = conformance(args);
     else if (args.command == "help" || args.command == "--help" || args.command == "-h") std::fputs(kUsage, stdout);
     else throw vkattn::Error("Unknown command '" + args.command + "'; run 'vkattn help' for the commands.");
     if (validation_messages > 0) {

@@ -11,4 +11,12 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& sentence) : std::runtime_error(sentence) {}
 };
 
+// The work is valid but this device cannot hold or dispatch it: a limit (storage-buffer range,
+// allocation size, workgroup count or size) or device memory ran out. The conformance suite
+// reports such cases as skipped rather than failed.
+class DeviceLimitError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace vkattn

@@ -1,5 +1,6 @@
 // Everything a program using vkattn needs.
 #pragma once
+#include "vkattn/conformance.h"
 #include "vkattn/context.h"
 #include "vkattn/error.h"
 #include "vkattn/executor.h"
