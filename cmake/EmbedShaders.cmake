@@ -1,6 +1,7 @@
 # vkattn_embed_shaders(<target> <dir> <shader>...)
 # Compiles each shaders/<name>.comp to SPIR-V with glslangValidator and writes it as a
 # uint32_t array `<name>_spv` into <build>/shaders/<name>.spv.h, which the target includes.
+# `#include`s resolve next to the shader, then in shaders/.
 # Nothing is read from disk at run time and no .spv lands in the source tree.
 function(vkattn_embed_shaders target dir)
   set(out_dir "${CMAKE_BINARY_DIR}/generated/shaders")
@@ -11,7 +12,7 @@ function(vkattn_embed_shaders target dir)
     set(hdr "${out_dir}/${name}.spv.h")
     add_custom_command(
       OUTPUT "${hdr}"
-      COMMAND "${GLSLANG_VALIDATOR}" -V --target-env vulkan1.1 --quiet
+      COMMAND "${GLSLANG_VALIDATOR}" -V --target-env vulkan1.1 --quiet -I${PROJECT_SOURCE_DIR}/shaders
               --vn "${name}_spv" --depfile "${hdr}.d" -o "${hdr}" "${src}"
       DEPENDS "${src}"
       DEPFILE "${hdr}.d"

@@ -46,6 +46,8 @@ HostTensor random(std::mt19937_64& rng, Shape shape, float lo = -1.f, float hi =
 
 std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
+std::string hw(int64_t h, int64_t w) { return std::to_string(h) + "x" + std::to_string(w); }
+
 std::string dims(std::initializer_list<std::pair<const char*, int64_t>> named) {
   std::string s;
   for (const auto& [name, value] : named) s += std::string(" ") + name + "=" + std::to_string(value);
@@ -162,8 +164,8 @@ void conv2d_cases(std::vector<Case>& out, bool quick) {
   if (!quick) cases.push_back({{2, 72, 32, 32}, 40, {3, 3, 1, 1, 1, 1}});
   for (const C2& c : cases) {
     const auto [in, M, w] = c;
-    out.push_back({"conv2d", "conv2d" + dims({{"B", in.B}, {"C", in.C}, {"H", in.H}, {"W", in.W}, {"M", M}, {"k", w.kh},
-                                              {"x", w.kw}, {"stride", w.sh}, {"x", w.sw}, {"pad", w.ph}, {"x", w.pw}}),
+    out.push_back({"conv2d", "conv2d" + dims({{"B", in.B}, {"C", in.C}, {"H", in.H}, {"W", in.W}, {"M", M}}) + " k=" +
+                                 hw(w.kh, w.kw) + " stride=" + hw(w.sh, w.sw) + " pad=" + hw(w.ph, w.pw),
                    [=](std::mt19937_64& rng) {
                      Prepared p;
                      auto x = random(rng, {in.B, in.C, in.H, in.W}), wt = random(rng, {M, in.C, w.kh, w.kw}),
@@ -184,8 +186,8 @@ void pool_cases(std::vector<Case>& out, bool quick) {
       for (const reference::Image in : {reference::Image{1, 1, 3, 3}, {8, 5, 7, 13}, {1, 3, 128, 128}}) {
         if (quick && in.H == 128) continue;
         const std::string kernel = max ? "max_pool2d" : "avg_pool2d";
-        out.push_back({kernel, kernel + dims({{"B", in.B}, {"C", in.C}, {"H", in.H}, {"W", in.W}, {"k", w.kh}, {"x", w.kw},
-                                              {"stride", w.sh}, {"x", w.sw}, {"pad", w.ph}, {"x", w.pw}}),
+        out.push_back({kernel, kernel + dims({{"B", in.B}, {"C", in.C}, {"H", in.H}, {"W", in.W}}) + " k=" + hw(w.kh, w.kw) +
+                                   " stride=" + hw(w.sh, w.sw) + " pad=" + hw(w.ph, w.pw),
                        [=](std::mt19937_64& rng) {
                          Prepared p;
                          auto x = random(rng, {in.B, in.C, in.H, in.W}, max ? -2.f : -1.f, max ? -0.5f : 1.f);
