@@ -30,7 +30,14 @@ struct Planned {
 
 struct Step {
   std::vector<Chunk> chunks;
-  std::vector<const Buffer*> reads, writes;
+  std::vector<VkBuffer> reads, writes;
+};
+
+// Where a tensor lives: one of vkattn's buffers or a range of an application's.
+struct Binding {
+  vk::Buffer buffer;
+  uint64_t offset = 0;
+  Buffer* owned = nullptr;  // null for an application buffer
 };
 
 }  // namespace
@@ -38,8 +45,10 @@ struct Step {
 struct Executor::Impl {
   Context::Impl& ctx;
   Graph graph;
+  std::map<std::string, ExternalBuffer> external;
   std::vector<std::unique_ptr<Buffer>> buffers;
-  std::vector<Buffer*> buffer_of;  // per tensor
+  std::vector<Binding> binding_of;  // per tensor
+  std::vector<Step> steps;
   vk::raii::DescriptorPool pool{nullptr};
   std::vector<vk::raii::DescriptorSet> sets;
   vk::raii::QueryPool queries{nullptr};
@@ -47,30 +56,54 @@ struct Executor::Impl {
   vk::raii::Fence fence{nullptr};
   MemoryPlan plan;
   std::vector<double> node_flops;
-  bool ran = false;
+  bool ran = false, pending = false;  // pending: a submit() not yet waited for
 
-  Impl(Context::Impl& c, const Graph& g) : ctx(c), graph(g) {}
+  Impl(Context::Impl& c, const Graph& g, std::map<std::string, ExternalBuffer> ext)
+      : ctx(c), graph(g), external(std::move(ext)) {}
+  ~Impl() {
+    if (pending) (void)ctx.device.waitForFences(*fence, VK_TRUE, UINT64_MAX);  // our own fence only
+  }
+  void wait_pending();
+  Buffer* owned(const std::string& name, TensorId id, const char* what) const;
+  void record_into(vk::CommandBuffer c, bool timestamps, bool count);
   std::vector<Planned> plan_dispatches();
   void allocate();
-  std::vector<Step> make_steps(const std::vector<Planned>& planned);
+  void make_steps(const std::vector<Planned>& planned);
   Chunk make_chunk(const Dispatch& d, const Kernel& kernel, uint64_t first, uint64_t count) const;
-  void record(std::vector<Step>& steps, bool timestamps);
+  void record(bool timestamps);
 };
 
 void Executor::Impl::allocate() {
   const auto& tensors = graph.tensors();
   const auto& nodes = graph.nodes();
-  buffer_of.assign(tensors.size(), nullptr);
+  binding_of.assign(tensors.size(), {});
   std::set<TensorId> outputs;
   for (const auto& [name, id] : graph.outputs()) {
     if (tensors[id].kind != Graph::Kind::Intermediate)
       throw Error("Output '" + name + "' must be computed by a node, not be a graph input or weight.");
     outputs.insert(id);
   }
+  // Application buffers first: each names a graph input or output and must hold it.
+  std::map<TensorId, ExternalBuffer> outside;
+  for (const auto& [name, ext] : external) {
+    const auto in = graph.inputs().find(name), out = graph.outputs().find(name);
+    if (in == graph.inputs().end() && out == graph.outputs().end())
+      throw Error("ExecutorOptions::external names '" + name + "', which is neither an input nor an output of the graph.");
+    const TensorId id = in != graph.inputs().end() ? in->second : out->second;
+    const uint64_t bytes = element_count(tensors[id].shape) * sizeof(float);
+    if (!ext.buffer || ext.offset % 4 != 0 || ext.size < bytes)
+      throw Error("The application buffer for '" + name + "' must be a buffer with an offset that is a multiple of 4 "
+                  "and at least " + std::to_string(bytes) + " bytes, but it has " + std::to_string(ext.size) + ".");
+    outside[id] = ext;
+  }
   auto own = [&](TensorId id, MemoryUse use, const std::string& what) {
     const uint64_t bytes = element_count(tensors[id].shape) * sizeof(float);
+    if (auto it = outside.find(id); it != outside.end()) {
+      binding_of[id] = {it->second.buffer, it->second.offset, nullptr};
+      return uint64_t{0};
+    }
     buffers.push_back(std::make_unique<Buffer>(ctx, bytes, use, what + " '" + tensors[id].name + "'"));
-    buffer_of[id] = buffers.back().get();
+    binding_of[id] = {buffers.back()->handle(), 0, buffers.back().get()};
     return bytes;
   };
   std::vector<Lifetime> lifetimes;
@@ -81,7 +114,7 @@ void Executor::Impl::allocate() {
       plan.io_bytes += own(id, MemoryUse::Host, "input");
     } else if (t.kind == Graph::Kind::Weight) {
       plan.weight_bytes += own(id, MemoryUse::Device, "weight");
-      buffer_of[id]->write(t.value->data.data(), t.value->data.size() * sizeof(float));
+      binding_of[id].owned->write(t.value->data.data(), t.value->data.size() * sizeof(float));
     } else if (outputs.count(id)) {
       plan.io_bytes += own(id, MemoryUse::Host, "output");
     } else {
@@ -104,7 +137,10 @@ void Executor::Impl::allocate() {
     slot_buffers.push_back(buffers.back().get());
     plan.intermediate_bytes += slots.slot_bytes[s];
   }
-  for (size_t i = 0; i < shared.size(); ++i) buffer_of[shared[i]] = slot_buffers[slots.slot_of[i]];
+  for (size_t i = 0; i < shared.size(); ++i) {
+    Buffer* b = slot_buffers[slots.slot_of[i]];
+    binding_of[shared[i]] = {b->handle(), 0, b};
+  }
 }
 
 Chunk Executor::Impl::make_chunk(const Dispatch& d, const Kernel& kernel, uint64_t first, uint64_t count) const {
@@ -114,13 +150,15 @@ Chunk Executor::Impl::make_chunk(const Dispatch& d, const Kernel& kernel, uint64
   PushHeader header{};
   for (size_t i = 0; i < d.operands.size(); ++i) {
     const Operand& op = d.operands[i];
+    const Binding& where = binding_of[op.tensor];
     const uint64_t bytes = element_count(graph.shape(op.tensor)) * sizeof(float);
-    const uint64_t start = (op.offset + first * op.batch_stride) * sizeof(float);
-    const uint64_t end = op.batch_stride ? std::min(bytes, (op.offset + (first + count) * op.batch_stride) * sizeof(float))
-                                         : bytes;
+    const uint64_t start = where.offset + (op.offset + first * op.batch_stride) * sizeof(float);
+    const uint64_t end = where.offset + (op.batch_stride ? std::min(bytes, (op.offset + (first + count) * op.batch_stride) *
+                                                                               sizeof(float))
+                                                         : bytes);
     const uint64_t aligned = start - start % align;
     header.base[i] = static_cast<uint32_t>((start - aligned) / sizeof(float));
-    chunk.bindings.emplace_back(buffer_of[op.tensor]->handle(), aligned, end - aligned);
+    chunk.bindings.emplace_back(where.buffer, aligned, end - aligned);
   }
   const uint64_t groups = count * d.groups_per_batch;
   header.batches = static_cast<uint32_t>(count);
@@ -179,22 +217,20 @@ std::vector<Planned> Executor::Impl::plan_dispatches() {
   return planned;
 }
 
-std::vector<Step> Executor::Impl::make_steps(const std::vector<Planned>& planned) {
-  std::vector<Step> steps;
+void Executor::Impl::make_steps(const std::vector<Planned>& planned) {
   for (size_t n = 0; n < planned.size(); ++n) {
     const auto& [d, kernel, per_chunk] = planned[n];
     const auto& node = graph.nodes()[n];
     Step step;
     for (uint64_t first = 0; first < d.batches; first += per_chunk)
       step.chunks.push_back(make_chunk(d, *kernel, first, std::min(per_chunk, d.batches - first)));
-    for (TensorId t : node.inputs) step.reads.push_back(buffer_of[t]);
-    for (TensorId t : node.outputs) step.writes.push_back(buffer_of[t]);
+    for (TensorId t : node.inputs) step.reads.push_back(binding_of[t].buffer);
+    for (TensorId t : node.outputs) step.writes.push_back(binding_of[t].buffer);
     steps.push_back(std::move(step));
   }
-  return steps;
 }
 
-void Executor::Impl::record(std::vector<Step>& steps, bool timestamps) {
+void Executor::Impl::record(bool timestamps) {
   uint32_t total_sets = 0, total_bindings = 0;
   for (const auto& s : steps)
     for (const auto& c : s.chunks) ++total_sets, total_bindings += static_cast<uint32_t>(c.bindings.size());
@@ -214,61 +250,76 @@ void Executor::Impl::record(std::vector<Step>& steps, bool timestamps) {
 
   const uint32_t query_count = static_cast<uint32_t>(steps.size() + 1);
   if (timestamps) queries = vk::raii::QueryPool(ctx.device, {{}, vk::QueryType::eTimestamp, query_count});
-
   cmd = std::move(ctx.device.allocateCommandBuffers({*ctx.command_pool, vk::CommandBufferLevel::ePrimary, 1}).front());
   cmd.begin(vk::CommandBufferBeginInfo{});
   if (timestamps) cmd.resetQueryPool(*queries, 0, query_count);
-  // The previous run of this same command buffer read and wrote these buffers; order it before
-  // this run's writes without relying on the host's fence wait alone.
-  const vk::MemoryBarrier between_runs(vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite,
-                                       vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite);
-  cmd.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader, vk::PipelineStageFlagBits::eComputeShader, {},
-                      between_runs, {}, {});
-  if (timestamps) cmd.writeTimestamp(vk::PipelineStageFlagBits::eBottomOfPipe, *queries, 0);
-
-  std::set<const Buffer*> written, read;  // since the last barrier
-  set_index = 0;
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const Step& s = steps[i];
-    bool hazard = false;
-    for (auto* b : s.reads) hazard |= written.count(b) > 0;                          // read after write
-    for (auto* b : s.writes) hazard |= written.count(b) > 0 || read.count(b) > 0;   // write after write/read
-    if (hazard) {
-      // This node touches memory an earlier node wrote (or, for a shared buffer, read).
-      const vk::MemoryBarrier barrier(vk::AccessFlagBits::eShaderWrite | vk::AccessFlagBits::eShaderRead,
-                                      vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite);
-      cmd.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader, vk::PipelineStageFlagBits::eComputeShader, {},
-                          barrier, {}, {});
-      written.clear();
-      read.clear();
-      ++plan.barriers;
-    }
-    for (const Chunk& c : s.chunks) {
-      cmd.bindPipeline(vk::PipelineBindPoint::eCompute, *c.kernel->pipeline);
-      cmd.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *c.kernel->layout, 0, *sets[set_index++], {});
-      cmd.pushConstants<uint32_t>(*c.kernel->layout, vk::ShaderStageFlagBits::eCompute, 0, c.push);
-      cmd.dispatch(c.grid[0], c.grid[1], c.grid[2]);
-      ++plan.dispatches;
-    }
-    read.insert(s.reads.begin(), s.reads.end());
-    written.insert(s.writes.begin(), s.writes.end());
-    if (timestamps) cmd.writeTimestamp(vk::PipelineStageFlagBits::eBottomOfPipe, *queries, static_cast<uint32_t>(i + 1));
-  }
-  // Outputs are read by the host after the fence.
-  const vk::MemoryBarrier to_host(vk::AccessFlagBits::eShaderWrite, vk::AccessFlagBits::eHostRead);
-  cmd.pipelineBarrier(vk::PipelineStageFlagBits::eComputeShader, vk::PipelineStageFlagBits::eHost, {}, to_host, {}, {});
+  record_into(*cmd, timestamps, true);
   cmd.end();
   fence = vk::raii::Fence(ctx.device, vk::FenceCreateInfo{});
 }
 
+void Executor::Impl::record_into(vk::CommandBuffer c, bool timestamps, bool count) {
+  using Stage = vk::PipelineStageFlagBits;
+  using Access = vk::AccessFlagBits;
+  // Whatever ran before (an earlier run of this forward pass, the application's rendering or
+  // copies into an input) is finished and its writes visible before the first kernel.
+  const vk::MemoryBarrier entry(Access::eMemoryWrite, Access::eShaderRead | Access::eShaderWrite);
+  c.pipelineBarrier(Stage::eAllCommands, Stage::eComputeShader, {}, entry, {}, {});
+  if (timestamps) c.writeTimestamp(Stage::eBottomOfPipe, *queries, 0);
+
+  std::set<VkBuffer> written, read;  // since the last barrier
+  size_t set_index = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    bool hazard = false;
+    for (VkBuffer b : s.reads) hazard |= written.count(b) > 0;                          // read after write
+    for (VkBuffer b : s.writes) hazard |= written.count(b) > 0 || read.count(b) > 0;   // write after write/read
+    if (hazard) {
+      // This node touches memory an earlier node wrote (or, for a shared buffer, read).
+      const vk::MemoryBarrier barrier(Access::eShaderWrite | Access::eShaderRead, Access::eShaderRead | Access::eShaderWrite);
+      c.pipelineBarrier(Stage::eComputeShader, Stage::eComputeShader, {}, barrier, {}, {});
+      written.clear();
+      read.clear();
+      if (count) ++plan.barriers;
+    }
+    for (const Chunk& ch : s.chunks) {
+      c.bindPipeline(vk::PipelineBindPoint::eCompute, *ch.kernel->pipeline);
+      c.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *ch.kernel->layout, 0, *sets[set_index++], {});
+      c.pushConstants<uint32_t>(*ch.kernel->layout, vk::ShaderStageFlagBits::eCompute, 0, ch.push);
+      c.dispatch(ch.grid[0], ch.grid[1], ch.grid[2]);
+      if (count) ++plan.dispatches;
+    }
+    read.insert(s.reads.begin(), s.reads.end());
+    written.insert(s.writes.begin(), s.writes.end());
+    if (timestamps) c.writeTimestamp(Stage::eBottomOfPipe, *queries, static_cast<uint32_t>(i + 1));
+  }
+  // Outputs are read by the host after the fence, or by whatever the application records next.
+  const vk::MemoryBarrier exit(Access::eShaderWrite, Access::eHostRead | Access::eMemoryRead | Access::eMemoryWrite);
+  c.pipelineBarrier(Stage::eComputeShader, Stage::eAllCommands | Stage::eHost, {}, exit, {}, {});
+}
+
+void Executor::Impl::wait_pending() {
+  if (!pending) return;
+  if (ctx.device.waitForFences(*fence, VK_TRUE, UINT64_MAX) != vk::Result::eSuccess)
+    throw Error("Waiting for the GPU failed.");
+  pending = false;
+  ran = true;
+}
+
+Buffer* Executor::Impl::owned(const std::string& name, TensorId id, const char* what) const {
+  Buffer* b = binding_of[id].owned;
+  if (!b) throw Error(std::string(what) + " '" + name + "' lives in an application buffer; use that buffer directly.");
+  return b;
+}
+
 Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& options)
-    : impl_(std::make_unique<Impl>(context.impl(), graph)) {
+    : impl_(std::make_unique<Impl>(context.impl(), graph, options.external)) {
   if (graph.outputs().empty()) throw Error("The graph has no outputs; mark at least one with Graph::output.");
   vulkan_call("preparing the graph", [&] {
     const auto planned = impl_->plan_dispatches();
     impl_->allocate();
-    auto steps = impl_->make_steps(planned);
-    impl_->record(steps, options.timestamps && context.device().timestamps);
+    impl_->make_steps(planned);
+    impl_->record(options.timestamps && context.device().timestamps);
   });
 }
 
@@ -284,11 +335,13 @@ void Executor::set_input(const std::string& name, const HostTensor& tensor) {
   if (static_cast<int64_t>(tensor.data.size()) != element_count(want))
     throw Error("Input '" + name + "' holds " + std::to_string(tensor.data.size()) + " values, not " +
                 std::to_string(element_count(want)) + ".");
-  impl_->buffer_of[it->second]->write(tensor.data.data(), tensor.data.size() * sizeof(float));
+  impl_->wait_pending();  // the GPU may still read the previous input
+  impl_->owned(name, it->second, "Input")->write(tensor.data.data(), tensor.data.size() * sizeof(float));
 }
 
 void Executor::run() {
   auto& ctx = impl_->ctx;
+  impl_->wait_pending();
   vulkan_call("running the graph", [&] {
     ctx.device.resetFences(*impl_->fence);
     const vk::CommandBuffer handle = *impl_->cmd;
@@ -302,18 +355,61 @@ void Executor::run() {
 HostTensor Executor::output(const std::string& name) const {
   const auto it = impl_->graph.outputs().find(name);
   if (it == impl_->graph.outputs().end()) throw Error("The graph has no output called '" + name + "'.");
+  if (impl_->pending) throw Error("Output '" + name + "' was read before waiting for the submitted forward pass.");
   if (!impl_->ran) throw Error("Output '" + name + "' was read before the graph ran.");
   HostTensor out{impl_->graph.shape(it->second), {}};
   out.data.resize(element_count(out.shape));
-  impl_->buffer_of[it->second]->read(out.data.data(), out.data.size() * sizeof(float));
+  impl_->owned(name, it->second, "Output")->read(out.data.data(), out.data.size() * sizeof(float));
   return out;
 }
 
 void Executor::fill_outputs(float value) {
+  impl_->wait_pending();
   for (const auto& [name, id] : impl_->graph.outputs()) {
+    if (!impl_->binding_of[id].owned) continue;  // the application's own buffer
     const std::vector<float> fill(element_count(impl_->graph.shape(id)), value);
-    impl_->buffer_of[id]->write(fill.data(), fill.size() * sizeof(float));
+    impl_->binding_of[id].owned->write(fill.data(), fill.size() * sizeof(float));
   }
+}
+
+void Executor::record(VkCommandBuffer command_buffer) const {
+  if (!command_buffer) throw Error("Executor::record needs a command buffer in the recording state.");
+  impl_->record_into(vk::CommandBuffer(command_buffer), false, false);
+}
+
+void Executor::submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals) {
+  auto& ctx = impl_->ctx;
+  impl_->wait_pending();  // vkattn's command buffer may be pending only once
+  std::vector<vk::Semaphore> wait_handles, signal_handles;
+  std::vector<vk::PipelineStageFlags> stages;
+  std::vector<uint64_t> wait_values, signal_values;
+  bool timeline = false;
+  for (const auto& w : waits) {
+    wait_handles.emplace_back(w.semaphore);
+    stages.emplace_back(vk::PipelineStageFlags(w.stages));
+    wait_values.push_back(w.value);
+    timeline |= w.value != 0;
+  }
+  for (const auto& s : signals) {
+    signal_handles.emplace_back(s.semaphore);
+    signal_values.push_back(s.value);
+    timeline |= s.value != 0;
+  }
+  const vk::CommandBuffer handle = *impl_->cmd;
+  vk::SubmitInfo info(wait_handles, stages, handle, signal_handles);
+  // Values matter only for timeline semaphores (binary ones ignore them), and the struct is
+  // chained only when some value is set, so binary-only submits work on Vulkan 1.1 devices.
+  const vk::TimelineSemaphoreSubmitInfo values(wait_values, signal_values);
+  if (timeline) info.pNext = &values;
+  vulkan_call("submitting the graph", [&] {
+    ctx.device.resetFences(*impl_->fence);
+    ctx.queue.submit(info, *impl_->fence);
+  });
+  impl_->pending = true;
+}
+
+void Executor::wait() {
+  vulkan_call("waiting for the graph", [&] { impl_->wait_pending(); });
 }
 
 const MemoryPlan& Executor::memory_plan() const { return impl_->plan; }

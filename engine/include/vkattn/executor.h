@@ -4,6 +4,7 @@
 // earlier node wrote (or, for shared memory, read). run() then only submits and waits.
 // The Context must outlive every Executor made on it.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,8 +14,32 @@
 
 namespace vkattn {
 
+// An application's VkBuffer, on the Context's device, that holds a graph input or output: vkattn
+// reads or writes the tensor there (float32, C order) instead of in its own host-visible buffer.
+// The buffer needs VK_BUFFER_USAGE_STORAGE_BUFFER_BIT; offset must be a multiple of 4 and
+// size at least the tensor's bytes. vkattn never frees it.
+struct ExternalBuffer {
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceSize offset = 0;
+  VkDeviceSize size = 0;
+};
+
 struct ExecutorOptions {
   bool timestamps = false;  // per-node GPU times (for benchmarks) when the queue supports them
+  // Graph inputs and outputs, by name, that live in application buffers.
+  std::map<std::string, ExternalBuffer> external;
+};
+
+// A semaphore the application passes to Executor::submit. value is used for timeline
+// semaphores (VK_SEMAPHORE_TYPE_TIMELINE) and ignored for binary ones.
+struct SemaphoreWait {
+  VkSemaphore semaphore = VK_NULL_HANDLE;
+  uint64_t value = 0;
+  VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;  // what waits
+};
+struct SemaphoreSignal {
+  VkSemaphore semaphore = VK_NULL_HANDLE;
+  uint64_t value = 0;
 };
 
 struct NodeTiming {
@@ -40,6 +65,23 @@ class Executor {
   void set_input(const std::string& name, const HostTensor& tensor);
   // Submits the recorded forward pass and waits for it.
   void run();
+
+  // --- running inside an application's frame ---
+  // Records the forward pass into the application's command buffer, which must be in the
+  // recording state, outside a render pass, for a queue family with compute. The application
+  // submits it. On entry vkattn records a barrier from every earlier command's writes
+  // (ALL_COMMANDS, MEMORY_WRITE) to its compute shaders, and on exit one from its shader writes
+  // to every later command (ALL_COMMANDS, MEMORY_READ | MEMORY_WRITE), so the application needs
+  // no barrier of its own around it. Descriptor sets are vkattn's: the command buffer is valid
+  // while this Executor lives. Record it into as many command buffers as you like.
+  void record(VkCommandBuffer command_buffer) const;
+  // Submits vkattn's own command buffer on the Context's queue: it waits for `waits` and signals
+  // `signals` (binary or timeline semaphores; timeline ones need the device's timelineSemaphore
+  // feature) and returns without waiting for the GPU. A later submit or run() first waits for
+  // this one on vkattn's own fence. Outputs in vkattn's host buffers are readable after wait().
+  void submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals);
+  // Waits for the last submit() on vkattn's own fence.
+  void wait();
   HostTensor output(const std::string& name) const;
   // Sets every element of every output to `value`. Tests fill with NaN so that an element a
   // kernel fails to write cannot pass for a correct one.

@@ -1,0 +1,40 @@
+// What an application does before it hands its device to vkattn: an instance with validation
+// (synchronization validation on), a physical device, a device with one compute queue (with
+// the timelineSemaphore feature where the device has it), and a few of its own objects.
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <string>
+#include <vector>
+
+namespace test {
+
+struct AppDevice {
+  VkInstance instance = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger = VK_NULL_HANDLE;
+  VkPhysicalDevice physical = VK_NULL_HANDLE;
+  VkDevice device = VK_NULL_HANDLE;
+  VkQueue queue = VK_NULL_HANDLE;
+  uint32_t family = 0;
+  bool timeline = false;  // the timelineSemaphore feature is enabled
+  std::vector<std::string> messages;
+
+  AppDevice();
+  ~AppDevice();
+  AppDevice(const AppDevice&) = delete;
+  AppDevice& operator=(const AppDevice&) = delete;
+};
+
+// A host-visible, coherent storage buffer of the application's, mapped.
+struct AppBuffer {
+  VkDevice device;
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  float* data = nullptr;
+  AppBuffer(const AppDevice& app, VkDeviceSize bytes);
+  ~AppBuffer();
+  AppBuffer(const AppBuffer&) = delete;
+  AppBuffer& operator=(const AppBuffer&) = delete;
+};
+
+}  // namespace test
