@@ -1,6 +1,8 @@
 // Running inside an application: its device, its buffers (at offsets), its command buffer, its
 // queue and semaphores. Results must be bit-identical to vkattn's own-device path.
+#include <cmath>
 #include <cstring>
+#include <random>
 
 #include "app_device.h"
 #include "gpu.h"
@@ -172,4 +174,136 @@ TEST_CASE("embedding: an application buffer that is too small or names nothing i
                        vkattn::Error);
   options.external = {{"x", {small.buffer, 2, 64}}};
   CHECK_THROWS_AS(vkattn::Executor(ctx, block.graph(), options), vkattn::Error);
+}
+
+namespace {
+
+// An application's sampled image, filled from the host through a staging copy and left in
+// `layout`, as a renderer's frame would be after its pass.
+struct AppImage {
+  VkDevice device;
+  VkImage image = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+
+  AppImage(const test::AppDevice& app, VkFormat format, uint32_t w, uint32_t h, const void* pixels, size_t bytes,
+           VkImageLayout layout)
+      : device(app.device) {
+    VkImageCreateInfo ici{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+    ici.imageType = VK_IMAGE_TYPE_2D;
+    ici.format = format;
+    ici.extent = {w, h, 1};
+    ici.mipLevels = ici.arrayLayers = 1;
+    ici.samples = VK_SAMPLE_COUNT_1_BIT;
+    ici.tiling = VK_IMAGE_TILING_OPTIMAL;
+    ici.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+    REQUIRE(vkCreateImage(device, &ici, nullptr, &image) == VK_SUCCESS);
+    VkMemoryRequirements needs;
+    vkGetImageMemoryRequirements(device, image, &needs);
+    uint32_t type = 0;
+    while (!((needs.memoryTypeBits >> type) & 1)) ++type;
+    VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, nullptr, needs.size, type};
+    REQUIRE(vkAllocateMemory(device, &mai, nullptr, &memory) == VK_SUCCESS);
+    vkBindImageMemory(device, image, memory, 0);
+
+    test::AppBuffer staging(app, bytes);
+    std::memcpy(staging.data, pixels, bytes);
+    AppCommands commands(app);
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    vkBeginCommandBuffer(commands.cmd, &begin);
+    VkImageMemoryBarrier to_copy{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+    to_copy.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+    to_copy.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+    to_copy.newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+    to_copy.srcQueueFamilyIndex = to_copy.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    to_copy.image = image;
+    to_copy.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    vkCmdPipelineBarrier(commands.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr,
+                         0, nullptr, 1, &to_copy);
+    VkBufferImageCopy region{};
+    region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+    region.imageExtent = {w, h, 1};
+    vkCmdCopyBufferToImage(commands.cmd, staging.buffer, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
+    VkImageMemoryBarrier to_read = to_copy;
+    to_read.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+    to_read.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
+    to_read.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+    to_read.newLayout = layout;
+    vkCmdPipelineBarrier(commands.cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0,
+                         nullptr, 0, nullptr, 1, &to_read);
+    vkEndCommandBuffer(commands.cmd);
+    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &commands.cmd;
+    REQUIRE(vkQueueSubmit(app.queue, 1, &submit, VK_NULL_HANDLE) == VK_SUCCESS);
+    REQUIRE(vkQueueWaitIdle(app.queue) == VK_SUCCESS);  // the application's own queue, in its own test
+  }
+  ~AppImage() {
+    vkDestroyImage(device, image, nullptr);
+    vkFreeMemory(device, memory, nullptr);
+  }
+};
+
+uint16_t to_half(float f) {  // exact for the values used here (multiples of 1/64 in [0, 1])
+  if (f == 0) return 0;
+  int e = 0;
+  const float m = std::frexp(f, &e);  // f = m * 2^e, m in [0.5, 1)
+  return static_cast<uint16_t>(((e + 14) << 10) | (static_cast<uint32_t>(m * 2048) & 0x3ff));
+}
+
+}  // namespace
+
+TEST_CASE("embedding: an application image becomes a normalised NCHW tensor") {
+  test::NoValidationMessages guard;
+  test::AppDevice app;
+  const uint32_t w = 56, h = 84;  // shrunk 2x and 3x: each tensor pixel is the mean of a 2x3 block
+  for (VkFormat format : {VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_R16G16B16A16_SFLOAT, VK_FORMAT_R32G32B32A32_SFLOAT})
+    for (int64_t C : {1, 3, 4})
+      for (VkImageLayout layout : {VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_IMAGE_LAYOUT_GENERAL}) {
+        CAPTURE(format); CAPTURE(C); CAPTURE(layout);
+        // Texel values that every format holds exactly: k/64 in [0, 1) (RGBA8 stores k*4/255).
+        std::vector<float> texels(size_t(w) * h * 4);
+        std::mt19937 rng(std::random_device{}());
+        for (float& v : texels) v = float(rng() % 64) / 64.f;
+        std::vector<unsigned char> bytes;
+        auto put = [&](const void* p, size_t n) { bytes.insert(bytes.end(), (const unsigned char*)p, (const unsigned char*)p + n); };
+        for (float& v : texels) {
+          if (format == VK_FORMAT_R8G8B8A8_UNORM) {
+            const unsigned char b = static_cast<unsigned char>(std::lround(v * 255));
+            v = b / 255.f;
+            put(&b, 1);
+          } else if (format == VK_FORMAT_R16G16B16A16_SFLOAT) {
+            const uint16_t half = to_half(v);
+            put(&half, 2);
+          } else {
+            put(&v, 4);
+          }
+        }
+        AppImage image(app, format, w, h, bytes.data(), bytes.size(), layout);
+        vkattn::Context ctx = vkattn::Context::adopt({app.instance, app.physical, app.device, app.queue, app.family});
+        const int64_t H = h / 3, W = w / 2;
+        vkattn::Graph g;
+        g.output("y", vkattn::ops::flatten(g, g.input("x", {1, C, H, W})));
+        vkattn::ExecutorOptions options;
+        vkattn::ExternalImage ext{image.image, format, layout, w, h, {0.5f, 0.4f, 0.3f, 0.2f}, {0.25f, 0.5f, 2.f, 1.f}};
+        options.images = {{"x", ext}};
+        vkattn::Executor exec(ctx, g, options);
+        exec.fill_outputs(NAN);
+        exec.run();
+        const auto y = exec.output("y");
+
+        std::vector<double> want(size_t(C) * H * W);
+        for (int64_t yy = 0; yy < H; ++yy)
+          for (int64_t xx = 0; xx < W; ++xx) {
+            double rgba[4] = {0, 0, 0, 0};
+            for (int64_t dy = 0; dy < 3; ++dy)
+              for (int64_t dx = 0; dx < 2; ++dx)
+                for (int k = 0; k < 4; ++k) rgba[k] += texels[((yy * 3 + dy) * w + xx * 2 + dx) * 4 + k] / 6.0;
+            if (C == 1)
+              want[yy * W + xx] = (0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] - 0.5) / 0.25;
+            else
+              for (int64_t c = 0; c < C; ++c) want[(c * H + yy) * W + xx] = (rgba[c] - ext.mean[c]) / ext.std[c];
+          }
+        test::check_close(y.data, want, 1e-5);
+      }
+  check_no_messages(app);
 }

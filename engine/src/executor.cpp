@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <set>
 
 #include "buffer.h"
 #include "context_impl.h"
 #include "liveness.h"
+#include "image_to_tensor.spv.h"
 #include "ops/op.h"
 
 namespace vkattn {
@@ -16,6 +18,7 @@ namespace {
 // One vkCmdDispatch: a node's dispatch, or one batch chunk of it.
 struct Chunk {
   const Kernel* kernel;
+  std::optional<vk::DescriptorImageInfo> image;  // binding 0 when set; buffers follow it
   std::vector<vk::DescriptorBufferInfo> bindings;
   std::vector<uint32_t> push;  // header followed by the op's fields
   uint32_t grid[3];
@@ -29,6 +32,8 @@ struct Planned {
 };
 
 struct Step {
+  std::string name;
+  double flops = 0;
   std::vector<Chunk> chunks;
   std::vector<VkBuffer> reads, writes;
 };
@@ -46,6 +51,9 @@ struct Executor::Impl {
   Context::Impl& ctx;
   Graph graph;
   std::map<std::string, ExternalBuffer> external;
+  std::map<std::string, ExternalImage> images;
+  std::vector<vk::raii::ImageView> views;
+  vk::raii::Sampler linear{nullptr}, nearest{nullptr};
   std::vector<std::unique_ptr<Buffer>> buffers;
   std::vector<Binding> binding_of;  // per tensor
   std::vector<Step> steps;
@@ -58,8 +66,9 @@ struct Executor::Impl {
   std::vector<double> node_flops;
   bool ran = false, pending = false;  // pending: a submit() not yet waited for
 
-  Impl(Context::Impl& c, const Graph& g, std::map<std::string, ExternalBuffer> ext)
-      : ctx(c), graph(g), external(std::move(ext)) {}
+  Impl(Context::Impl& c, const Graph& g, const ExecutorOptions& o)
+      : ctx(c), graph(g), external(o.external), images(o.images) {}
+  Step image_step(const std::string& name, const ExternalImage& image);
   ~Impl() {
     if (pending) (void)ctx.device.waitForFences(*fence, VK_TRUE, UINT64_MAX);  // our own fence only
   }
@@ -85,6 +94,12 @@ void Executor::Impl::allocate() {
   }
   // Application buffers first: each names a graph input or output and must hold it.
   std::map<TensorId, ExternalBuffer> outside;
+  for (const auto& [name, image] : images) {
+    const auto in = graph.inputs().find(name);
+    if (in == graph.inputs().end())
+      throw Error("ExecutorOptions::images names '" + name + "', which is not an input of the graph.");
+    if (external.count(name)) throw Error("Input '" + name + "' is given both an application buffer and an image.");
+  }
   for (const auto& [name, ext] : external) {
     const auto in = graph.inputs().find(name), out = graph.outputs().find(name);
     if (in == graph.inputs().end() && out == graph.outputs().end())
@@ -111,7 +126,7 @@ void Executor::Impl::allocate() {
   for (TensorId id = 0; id < tensors.size(); ++id) {
     const auto& t = tensors[id];
     if (t.kind == Graph::Kind::Input) {
-      plan.io_bytes += own(id, MemoryUse::Host, "input");
+      plan.io_bytes += own(id, images.count(t.name) ? MemoryUse::Device : MemoryUse::Host, "input");
     } else if (t.kind == Graph::Kind::Weight) {
       plan.weight_bytes += own(id, MemoryUse::Device, "weight");
       binding_of[id].owned->write(t.value->data.data(), t.value->data.size() * sizeof(float));
@@ -146,7 +161,7 @@ void Executor::Impl::allocate() {
 Chunk Executor::Impl::make_chunk(const Dispatch& d, const Kernel& kernel, uint64_t first, uint64_t count) const {
   const auto& info = ctx.info;
   const uint64_t align = std::max<uint32_t>(info.min_storage_buffer_offset_alignment, 4);
-  Chunk chunk{&kernel, {}, {}, {}};
+  Chunk chunk{&kernel, std::nullopt, {}, {}, {}};
   PushHeader header{};
   for (size_t i = 0; i < d.operands.size(); ++i) {
     const Operand& op = d.operands[i];
@@ -191,7 +206,7 @@ std::vector<Planned> Executor::Impl::plan_dispatches() {
     Dispatch d = node.op->dispatch(view);
     node_flops.push_back(node.op->flops(view));
     const Kernel& kernel = ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()));
-    if (kernel.bindings != d.operands.size())
+    if (kernel.bindings != d.operands.size() || kernel.sampled_image_mask)
       throw Error("Internal error: kernel '" + d.kernel + "' has " + std::to_string(kernel.bindings) +
                   " bindings but its op binds " + std::to_string(d.operands.size()) + ".");
 
@@ -217,11 +232,59 @@ std::vector<Planned> Executor::Impl::plan_dispatches() {
   return planned;
 }
 
+Step Executor::Impl::image_step(const std::string& name, const ExternalImage& image) {
+  const TensorId id = graph.inputs().at(name);
+  const Shape& shape = graph.shape(id);
+  if (shape.size() != 4 || shape[0] != 1 || !(shape[1] == 1 || shape[1] == 3 || shape[1] == 4))
+    throw Error("Input '" + name + "' comes from an image, so it must be (1, C, H, W) with C = 1, 3 or 4, but it is " +
+                to_string(shape) + ".");
+  const vk::Format format(static_cast<vk::Format>(image.format));
+  if (format != vk::Format::eR8G8B8A8Unorm && format != vk::Format::eR8G8B8A8Srgb &&
+      format != vk::Format::eR16G16B16A16Sfloat && format != vk::Format::eR32G32B32A32Sfloat)
+    throw Error("The image for input '" + name + "' must be RGBA8 (unorm or sRGB), RGBA16F or RGBA32F.");
+  if (image.layout != VK_IMAGE_LAYOUT_GENERAL && image.layout != VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL)
+    throw Error("The image for input '" + name + "' must be in GENERAL or SHADER_READ_ONLY_OPTIMAL layout.");
+  if (!image.image || image.width == 0 || image.height == 0)
+    throw Error("The image for input '" + name + "' needs a handle, a width and a height.");
+  for (int c = 0; c < 4; ++c)
+    if (!(image.std[c] != 0)) throw Error("The image for input '" + name + "' has a std of 0 for channel " + std::to_string(c) + ".");
+
+  // Filtered sampling where the format allows it (RGBA32F need not), else nearest.
+  const bool filter = bool(ctx.physical.getFormatProperties(format).optimalTilingFeatures &
+                           vk::FormatFeatureFlagBits::eSampledImageFilterLinear);
+  vk::raii::Sampler& sampler = filter ? linear : nearest;
+  if (!*sampler) {
+    const auto f = filter ? vk::Filter::eLinear : vk::Filter::eNearest;
+    sampler = vk::raii::Sampler(ctx.device, vk::SamplerCreateInfo({}, f, f, vk::SamplerMipmapMode::eNearest,
+                                                                  vk::SamplerAddressMode::eClampToEdge,
+                                                                  vk::SamplerAddressMode::eClampToEdge,
+                                                                  vk::SamplerAddressMode::eClampToEdge));
+  }
+  views.emplace_back(ctx.device, vk::ImageViewCreateInfo({}, vk::Image(image.image), vk::ImageViewType::e2D, format, {},
+                                                         {vk::ImageAspectFlagBits::eColor, 0, 1, 0, 1}));
+
+  const uint32_t H = static_cast<uint32_t>(shape[2]), W = static_cast<uint32_t>(shape[3]);
+  const uint32_t taps_x = std::clamp<uint32_t>((image.width + W - 1) / W, 1, 8);
+  const uint32_t taps_y = std::clamp<uint32_t>((image.height + H - 1) / H, 1, 8);
+  const uint64_t groups = ceil_div(uint64_t(W) * H, 256);
+  Dispatch d{"image_to_tensor", image_to_tensor_spv, {{id}}, {W, H, u32(shape[1]), taps_x, taps_y}};
+  for (float m : image.mean) d.push.push_back(bits(m));
+  for (float sd : image.std) d.push.push_back(bits(1.f / sd));
+  d.groups_per_batch = groups;
+  const Kernel& kernel = ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()));
+  if (groups > ctx.info.max_workgroup_count[0] * uint64_t(ctx.info.max_workgroup_count[1]))
+    throw DeviceLimitError("Input '" + name + "' is too large for one image conversion on this device.");
+  Chunk chunk = make_chunk(d, kernel, 0, 1);
+  chunk.image = vk::DescriptorImageInfo(*sampler, *views.back(), static_cast<vk::ImageLayout>(image.layout));
+  return {"image_to_tensor", 0, {std::move(chunk)}, {}, {binding_of[id].buffer}};
+}
+
 void Executor::Impl::make_steps(const std::vector<Planned>& planned) {
+  for (const auto& [name, image] : images) steps.push_back(image_step(name, image));
   for (size_t n = 0; n < planned.size(); ++n) {
     const auto& [d, kernel, per_chunk] = planned[n];
     const auto& node = graph.nodes()[n];
-    Step step;
+    Step step{node.op->name(), node_flops[n], {}, {}, {}};
     for (uint64_t first = 0; first < d.batches; first += per_chunk)
       step.chunks.push_back(make_chunk(d, *kernel, first, std::min(per_chunk, d.batches - first)));
     for (TensorId t : node.inputs) step.reads.push_back(binding_of[t].buffer);
@@ -231,11 +294,13 @@ void Executor::Impl::make_steps(const std::vector<Planned>& planned) {
 }
 
 void Executor::Impl::record(bool timestamps) {
-  uint32_t total_sets = 0, total_bindings = 0;
+  uint32_t total_sets = 0, total_bindings = 0, total_images = 0;
   for (const auto& s : steps)
-    for (const auto& c : s.chunks) ++total_sets, total_bindings += static_cast<uint32_t>(c.bindings.size());
+    for (const auto& c : s.chunks)
+      ++total_sets, total_bindings += static_cast<uint32_t>(c.bindings.size()), total_images += c.image ? 1 : 0;
   if (total_sets == 0) throw Error("The graph has no nodes to run.");
-  const vk::DescriptorPoolSize sizes(vk::DescriptorType::eStorageBuffer, total_bindings);
+  std::vector<vk::DescriptorPoolSize> sizes = {{vk::DescriptorType::eStorageBuffer, total_bindings}};
+  if (total_images) sizes.emplace_back(vk::DescriptorType::eCombinedImageSampler, total_images);
   pool = vk::raii::DescriptorPool(ctx.device, {vk::DescriptorPoolCreateFlagBits::eFreeDescriptorSet, total_sets, sizes});
   std::vector<vk::DescriptorSetLayout> layouts;
   for (const auto& s : steps)
@@ -244,8 +309,11 @@ void Executor::Impl::record(bool timestamps) {
   std::vector<vk::WriteDescriptorSet> writes;
   size_t set_index = 0;
   for (const auto& s : steps)
-    for (const auto& c : s.chunks)
-      writes.emplace_back(*sets[set_index++], 0, 0, vk::DescriptorType::eStorageBuffer, nullptr, c.bindings);
+    for (const auto& c : s.chunks) {
+      const vk::DescriptorSet set = *sets[set_index++];
+      if (c.image) writes.emplace_back(set, 0, 0, vk::DescriptorType::eCombinedImageSampler, *c.image);
+      writes.emplace_back(set, c.image ? 1 : 0, 0, vk::DescriptorType::eStorageBuffer, nullptr, c.bindings);
+    }
   ctx.device.updateDescriptorSets(writes, {});
 
   const uint32_t query_count = static_cast<uint32_t>(steps.size() + 1);
@@ -313,7 +381,7 @@ Buffer* Executor::Impl::owned(const std::string& name, TensorId id, const char* 
 }
 
 Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& options)
-    : impl_(std::make_unique<Impl>(context.impl(), graph, options.external)) {
+    : impl_(std::make_unique<Impl>(context.impl(), graph, options)) {
   if (graph.outputs().empty()) throw Error("The graph has no outputs; mark at least one with Graph::output.");
   vulkan_call("preparing the graph", [&] {
     const auto planned = impl_->plan_dispatches();
@@ -335,6 +403,7 @@ void Executor::set_input(const std::string& name, const HostTensor& tensor) {
   if (static_cast<int64_t>(tensor.data.size()) != element_count(want))
     throw Error("Input '" + name + "' holds " + std::to_string(tensor.data.size()) + " values, not " +
                 std::to_string(element_count(want)) + ".");
+  if (impl_->images.count(name)) throw Error("Input '" + name + "' is read from an application image at every run.");
   impl_->wait_pending();  // the GPU may still read the previous input
   impl_->owned(name, it->second, "Input")->write(tensor.data.data(), tensor.data.size() * sizeof(float));
 }
@@ -417,14 +486,14 @@ const MemoryPlan& Executor::memory_plan() const { return impl_->plan; }
 std::vector<NodeTiming> Executor::timings() const {
   std::vector<NodeTiming> out;
   if (!*impl_->queries || !impl_->ran) return out;
-  const auto& nodes = impl_->graph.nodes();
-  const uint32_t count = static_cast<uint32_t>(nodes.size() + 1);
+  const auto& steps = impl_->steps;
+  const uint32_t count = static_cast<uint32_t>(steps.size() + 1);
   auto [result, stamps] = impl_->queries.getResults<uint64_t>(
       0, count, count * sizeof(uint64_t), sizeof(uint64_t), vk::QueryResultFlagBits::e64 | vk::QueryResultFlagBits::eWait);
   if (result != vk::Result::eSuccess) return out;
   const double period = impl_->ctx.info.timestamp_period_ns;
-  for (size_t i = 0; i < nodes.size(); ++i)
-    out.push_back({nodes[i].op->name(), (stamps[i + 1] - stamps[i]) * period * 1e-6, impl_->node_flops[i]});
+  for (size_t i = 0; i < steps.size(); ++i)
+    out.push_back({steps[i].name, (stamps[i + 1] - stamps[i]) * period * 1e-6, steps[i].flops});
   return out;
 }
 

@@ -24,12 +24,15 @@ Kernel::Kernel(Context::Impl& ctx, const std::string& kernel_name, std::span<con
   if (host_push_bytes > 128)
     throw Error("Kernel '" + name + "' needs more push-constant space than Vulkan guarantees.");
   bindings = shader.bindings;
+  sampled_image_mask = shader.sampled_image_mask;
   push_bytes = host_push_bytes;
 
   vulkan_call("building the pipeline for kernel '" + name + "'", [&] {
     std::vector<vk::DescriptorSetLayoutBinding> slots;
     for (uint32_t b = 0; b < bindings; ++b)
-      slots.emplace_back(b, vk::DescriptorType::eStorageBuffer, 1, vk::ShaderStageFlagBits::eCompute);
+      slots.emplace_back(b, (sampled_image_mask >> b) & 1 ? vk::DescriptorType::eCombinedImageSampler
+                                                          : vk::DescriptorType::eStorageBuffer,
+                         1, vk::ShaderStageFlagBits::eCompute);
     set_layout = vk::raii::DescriptorSetLayout(ctx.device, vk::DescriptorSetLayoutCreateInfo({}, slots));
     const vk::PushConstantRange range(vk::ShaderStageFlagBits::eCompute, 0, push_bytes);
     const vk::DescriptorSetLayout set_layout_handle = *set_layout;

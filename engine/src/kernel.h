@@ -1,4 +1,5 @@
-// One compute pipeline: a shader's module, descriptor-set layout (storage buffers only), push
+// One compute pipeline: a shader's module, descriptor-set layout (storage buffers, and combined
+// image samplers where the shader declares them), push
 // constant range and pipeline, built once from embedded SPIR-V.
 #pragma once
 #include <span>
@@ -16,6 +17,7 @@ class Kernel {
 
   const std::string name;
   uint32_t bindings = 0;
+  uint32_t sampled_image_mask = 0;  // bit b: binding b is a combined image sampler
   uint32_t push_bytes = 0;
   vk::raii::DescriptorSetLayout set_layout{nullptr};
   vk::raii::PipelineLayout layout{nullptr};

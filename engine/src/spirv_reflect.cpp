@@ -12,7 +12,7 @@ namespace {
 // The few SPIR-V opcodes and enums this reader needs (SPIR-V specification, section 3).
 enum : uint32_t {
   OpExecutionMode = 16, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28,
-  OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpVariable = 59, OpDecorate = 71,
+  OpTypeSampledImage = 27, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpVariable = 59, OpDecorate = 71,
   OpMemberDecorate = 72, ModeLocalSize = 17, DecorationArrayStride = 6, DecorationBinding = 33,
   DecorationDescriptorSet = 34, DecorationOffset = 35, StoragePushConstant = 9,
   kMagic = 0x07230203,
@@ -50,6 +50,8 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
   std::map<uint32_t, uint32_t> binding, set;
   std::map<uint32_t, uint32_t> pointee;  // pointer type -> pointed-to type
   uint32_t push_pointer_type = 0;
+  std::map<uint32_t, uint32_t> variable_type;  // variable id -> its pointer type
+  std::vector<uint32_t> sampled_types;
   for (size_t i = 5; i < spirv.size();) {
     const uint32_t count = spirv[i] >> 16, op = spirv[i] & 0xffff;
     if (count == 0 || i + count > spirv.size()) throw Error("An embedded shader's SPIR-V is truncated.");
@@ -68,13 +70,22 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       pointee[w[1]] = w[3];
     } else if (op == OpConstant && count >= 4) {
       mod.constants[w[2]] = w[3];
-    } else if (op == OpVariable && count >= 4 && w[3] == StoragePushConstant) {
-      push_pointer_type = w[1];
+    } else if (op == OpTypeSampledImage && count >= 3) {
+      sampled_types.push_back(w[1]);
+    } else if (op == OpVariable && count >= 4) {
+      if (w[3] == StoragePushConstant) push_pointer_type = w[1];
+      variable_type[w[2]] = w[1];
     }
     i += count;
   }
   for (const auto& [id, b] : binding)
-    if (set.count(id) && set[id] == 0) out.bindings = std::max(out.bindings, b + 1);
+    if (set.count(id) && set[id] == 0) {
+      out.bindings = std::max(out.bindings, b + 1);
+      const auto v = variable_type.find(id);
+      if (v != variable_type.end() && pointee.count(v->second) &&
+          std::count(sampled_types.begin(), sampled_types.end(), pointee[v->second]))
+        out.sampled_image_mask |= 1u << b;
+    }
   if (push_pointer_type) out.push_constant_bytes = mod.size_of(pointee.at(push_pointer_type));
   return out;
 }

@@ -6,7 +6,8 @@
 namespace vkattn {
 
 struct ShaderInterface {
-  uint32_t bindings = 0;             // storage buffers in set 0: highest binding + 1
+  uint32_t bindings = 0;             // descriptors in set 0: highest binding + 1
+  uint32_t sampled_image_mask = 0;   // bit b set: binding b is a combined image sampler, else a storage buffer
   uint32_t push_constant_bytes = 0;  // size of the push-constant block (0 if none)
   uint32_t local_size[3] = {1, 1, 1};
 };

@@ -162,7 +162,9 @@ int bench(const Args& args) {
     graph.output("y", vkattn::add_self_attention(graph, x_id, random_weights(shape[1])).y);
   }
   vkattn::Context ctx = open_context(args);
-  vkattn::Executor exec(ctx, graph, {.timestamps = true, .external = {}});
+  vkattn::ExecutorOptions options;
+  options.timestamps = true;
+  vkattn::Executor exec(ctx, graph, options);
   vkattn::HostTensor x{shape, std::vector<float>(vkattn::element_count(shape))};
   std::mt19937 rng(7);
   std::normal_distribution<float> n01;

@@ -24,10 +24,28 @@ struct ExternalBuffer {
   VkDeviceSize size = 0;
 };
 
+// An application's image as a graph input of shape (1, C, H, W): a shader samples it, resizes it
+// to H x W (averaging filtered samples over each pixel's footprint) and normalises it,
+// (v - mean[c]) / std[c], with C = 1 the luminance, C = 3 or 4 the colour channels.
+// Formats: R8G8B8A8_UNORM, R8G8B8A8_SRGB, R16G16B16A16_SFLOAT, R32G32B32A32_SFLOAT. The image
+// needs VK_IMAGE_USAGE_SAMPLED_BIT, one mip level and layer, and must be in `layout` (GENERAL or
+// SHADER_READ_ONLY_OPTIMAL) whenever the forward pass runs: vkattn reads it there and never
+// changes its layout. vkattn makes its own view and sampler of it and destroys only those.
+struct ExternalImage {
+  VkImage image = VK_NULL_HANDLE;
+  VkFormat format = VK_FORMAT_R8G8B8A8_UNORM;
+  VkImageLayout layout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
+  uint32_t width = 0, height = 0;
+  float mean[4] = {0, 0, 0, 0};
+  float std[4] = {1, 1, 1, 1};
+};
+
 struct ExecutorOptions {
   bool timestamps = false;  // per-node GPU times (for benchmarks) when the queue supports them
   // Graph inputs and outputs, by name, that live in application buffers.
   std::map<std::string, ExternalBuffer> external;
+  // Graph inputs, by name, converted from application images at the start of every run.
+  std::map<std::string, ExternalImage> images;
 };
 
 // A semaphore the application passes to Executor::submit. value is used for timeline
