@@ -6,6 +6,7 @@
 
 #include "app_device.h"
 #include "gpu.h"
+#include "object_counter.h"
 
 namespace {
 
@@ -305,5 +306,72 @@ TEST_CASE("embedding: an application image becomes a normalised NCHW tensor") {
           }
         test::check_close(y.data, want, 1e-5);
       }
+  check_no_messages(app);
+}
+
+TEST_CASE("embedding: a thousand frames hold device memory and live Vulkan objects constant, and nothing leaks") {
+  test::NoValidationMessages guard;
+  test::AppDevice app;
+  const test::LiveObjects before = test::live_objects();
+  {
+    std::vector<float> texels(32 * 32 * 4);
+    for (size_t i = 0; i < texels.size(); ++i) texels[i] = float(i % 61) / 61.f;
+    AppImage frame(app, VK_FORMAT_R32G32B32A32_SFLOAT, 32, 32, texels.data(), texels.size() * 4,
+                   VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+    vkattn::AdoptedDevice handles{app.instance, app.physical, app.device, app.queue, app.family};
+    handles.get_instance_proc_addr = test::counting_get_instance_proc_addr();
+    vkattn::Context ctx = vkattn::Context::adopt(handles);
+    const auto weights = test::random_weights(4, 1);
+    vkattn::Graph g;
+    const auto block = vkattn::add_self_attention(g, g.input("x", {1, 4, 16, 16}), weights);
+    g.output("y", block.y);
+    g.output("attention", block.attention);
+    const VkDeviceSize y_bytes = 4 * 16 * 16 * sizeof(float);
+    test::AppBuffer result(app, y_bytes);
+    vkattn::ExecutorOptions options;
+    options.images = {{"x", {frame.image, VK_FORMAT_R32G32B32A32_SFLOAT, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, 32, 32}}};
+    options.external = {{"y", {result.buffer, 0, y_bytes}}};
+    vkattn::Executor exec(ctx, g, options);
+
+    AppCommands commands(app);
+    VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VkFence fence;
+    REQUIRE(vkCreateFence(app.device, &fci, nullptr, &fence) == VK_SUCCESS);
+    std::vector<float> first;
+    test::LiveObjects warm;
+    for (int f = 1; f <= 1000; ++f) {
+      if (f % 2) {  // a frame the application records and submits
+        vkResetCommandPool(app.device, commands.pool, 0);
+        VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+        begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+        vkBeginCommandBuffer(commands.cmd, &begin);
+        exec.record(commands.cmd);
+        vkEndCommandBuffer(commands.cmd);
+        VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+        submit.commandBufferCount = 1;
+        submit.pCommandBuffers = &commands.cmd;
+        REQUIRE(vkQueueSubmit(app.queue, 1, &submit, fence) == VK_SUCCESS);
+        REQUIRE(vkWaitForFences(app.device, 1, &fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS);
+        vkResetFences(app.device, 1, &fence);
+      } else {  // a frame vkattn submits on the application's queue
+        exec.submit({}, {});
+        exec.wait();
+      }
+      const std::vector<float> y(result.data, result.data + y_bytes / sizeof(float));
+      if (f == 1) first = y;
+      if (y != first) FAIL_CHECK("frame " << f << " differs from frame 1");
+      if (f == 2) warm = test::live_objects();
+      if (f == 1000) {
+        const test::LiveObjects last = test::live_objects();
+        INFO("after frame 2: " << test::to_string(warm) << "; after frame 1000: " << test::to_string(last));
+        CHECK(last == warm);
+        CHECK(warm.total() > 0);
+      }
+    }
+    vkDestroyFence(app.device, fence, nullptr);
+  }
+  const test::LiveObjects after = test::live_objects();
+  INFO("vkattn still holds: " << test::to_string(after));
+  CHECK(after == before);  // everything vkattn made is gone with it
   check_no_messages(app);
 }
