@@ -444,6 +444,7 @@ void Executor::fill_outputs(float value) {
 void Executor::record(VkCommandBuffer command_buffer) const {
   if (!command_buffer) throw Error("Executor::record needs a command buffer in the recording state.");
   impl_->record_into(vk::CommandBuffer(command_buffer), false, false);
+  impl_->ran = true;  // outputs may be read once the application's submission has finished
 }
 
 void Executor::submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals) {

@@ -117,6 +117,27 @@ std::vector<double> probabilities(const float* logits, size_t n) {
   return p;
 }
 
+// The input as 10x10-pixel blocks, beside the same with the heatmap laid over it.
+void write_side_by_side(const std::string& path, const std::vector<float>& input, int size, const std::vector<float>& heat,
+                        int map_side) {
+  constexpr int kScale = 10;
+  const int side = size * kScale;
+  std::vector<float> picture(size_t(side) * side * 3);
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x)
+      for (int k = 0; k < 3; ++k) picture[(size_t(y) * side + x) * 3 + k] = input[size_t(y / kScale) * size + x / kScale];
+  const auto overlay = overlay_heatmap(picture, side, side, heat, map_side, map_side);
+  std::vector<unsigned char> both(size_t(side) * 2 * side * 3);
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x)
+      for (int k = 0; k < 3; ++k) {
+        both[(size_t(y) * 2 * side + x) * 3 + k] =
+            static_cast<unsigned char>(std::lround(255 * picture[(size_t(y) * side + x) * 3 + k]));
+        both[(size_t(y) * 2 * side + side + x) * 3 + k] = overlay[(size_t(y) * side + x) * 3 + k];
+      }
+  write_png(path, both, 2 * side, side);
+}
+
 std::string label(const vkattn::Network& net, size_t k) {
   return k < net.labels().size() ? net.labels()[k] : "class " + std::to_string(k);
 }
@@ -154,7 +175,7 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
       for (size_t j = 0; j < N; ++j) heat[j] += a[i * N + j] / float(N);
     const std::string stem = std::filesystem::path(o.images[b]).stem().string();
     const std::string out = (std::filesystem::path(o.out) / (stem + "_attention.png")).string();
-    write_heatmap(out, inputs[b].pixels, size, heat, side, side, 10);
+    write_side_by_side(out, inputs[b].pixels, size, heat, side);
     std::printf("  heatmap: %s (left: the %dx%d input; right: mean attention each of the %dx%d positions\n"
                 "           receives over all %zu query positions, dark = little, yellow = most)\n",
                 out.c_str(), size, size, side, side, N);

@@ -91,7 +91,8 @@ class Executor {
   // (ALL_COMMANDS, MEMORY_WRITE) to its compute shaders, and on exit one from its shader writes
   // to every later command (ALL_COMMANDS, MEMORY_READ | MEMORY_WRITE), so the application needs
   // no barrier of its own around it. Descriptor sets are vkattn's: the command buffer is valid
-  // while this Executor lives. Record it into as many command buffers as you like.
+  // while this Executor lives. Record it into as many command buffers as you like. Outputs in
+  // vkattn's own buffers can be read with output() once the application's submission finished.
   void record(VkCommandBuffer command_buffer) const;
   // Submits vkattn's own command buffer on the Context's queue: it waits for `waits` and signals
   // `signals` (binary or timeline semaphores; timeline ones need the device's timelineSemaphore
