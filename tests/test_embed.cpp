@@ -31,19 +31,34 @@ struct Block {
   }
 };
 
-// One command buffer of the application's, with its pool.
+// One command buffer of the application's, with its pool and a fence to wait for it.
 struct AppCommands {
   VkDevice device;
   VkCommandPool pool = VK_NULL_HANDLE;
   VkCommandBuffer cmd = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
   explicit AppCommands(const test::AppDevice& app) : device(app.device) {
     VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, nullptr, 0, app.family};
     REQUIRE(vkCreateCommandPool(device, &pci, nullptr, &pool) == VK_SUCCESS);
     VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, nullptr, pool,
                                    VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
     REQUIRE(vkAllocateCommandBuffers(device, &ai, &cmd) == VK_SUCCESS);
+    VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    REQUIRE(vkCreateFence(device, &fci, nullptr, &fence) == VK_SUCCESS);
   }
-  ~AppCommands() { vkDestroyCommandPool(device, pool, nullptr); }
+  ~AppCommands() {
+    vkDestroyFence(device, fence, nullptr);
+    vkDestroyCommandPool(device, pool, nullptr);
+  }
+  // Submits the recorded command buffer on the application's queue and waits for it.
+  void submit_and_wait(VkQueue queue) {
+    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &cmd;
+    REQUIRE(vkQueueSubmit(queue, 1, &submit, fence) == VK_SUCCESS);
+    REQUIRE(vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS);
+    vkResetFences(device, 1, &fence);
+  }
 };
 
 void check_no_messages(const test::AppDevice& app) {
@@ -75,20 +90,11 @@ TEST_CASE("embedding: recorded into the application's command buffer, on its buf
     REQUIRE(vkBeginCommandBuffer(commands.cmd, &begin) == VK_SUCCESS);
     exec.record(commands.cmd);
     REQUIRE(vkEndCommandBuffer(commands.cmd) == VK_SUCCESS);
-    VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkFence fence;
-    REQUIRE(vkCreateFence(app.device, &fci, nullptr, &fence) == VK_SUCCESS);
     for (int frame = 0; frame < 3; ++frame) {  // the same recording, submitted again and again
-      VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-      submit.commandBufferCount = 1;
-      submit.pCommandBuffers = &commands.cmd;
-      REQUIRE(vkQueueSubmit(app.queue, 1, &submit, fence) == VK_SUCCESS);
-      REQUIRE(vkWaitForFences(app.device, 1, &fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS);
-      vkResetFences(app.device, 1, &fence);
+      commands.submit_and_wait(app.queue);
       const float* y = reinterpret_cast<const float*>(reinterpret_cast<const char*>(output.data) + y_offset);
       CHECK(std::memcmp(y, want.data(), bytes) == 0);
     }
-    vkDestroyFence(app.device, fence, nullptr);
   }
   check_no_messages(app);
 }
@@ -232,11 +238,7 @@ struct AppImage {
     vkCmdPipelineBarrier(commands.cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0,
                          nullptr, 0, nullptr, 1, &to_read);
     vkEndCommandBuffer(commands.cmd);
-    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    submit.commandBufferCount = 1;
-    submit.pCommandBuffers = &commands.cmd;
-    REQUIRE(vkQueueSubmit(app.queue, 1, &submit, VK_NULL_HANDLE) == VK_SUCCESS);
-    REQUIRE(vkQueueWaitIdle(app.queue) == VK_SUCCESS);  // the application's own queue, in its own test
+    commands.submit_and_wait(app.queue);
   }
   ~AppImage() {
     vkDestroyImage(device, image, nullptr);
@@ -334,9 +336,6 @@ TEST_CASE("embedding: a thousand frames hold device memory and live Vulkan objec
     vkattn::Executor exec(ctx, g, options);
 
     AppCommands commands(app);
-    VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkFence fence;
-    REQUIRE(vkCreateFence(app.device, &fci, nullptr, &fence) == VK_SUCCESS);
     std::vector<float> first;
     test::LiveObjects warm;
     for (int f = 1; f <= 1000; ++f) {
@@ -347,12 +346,7 @@ TEST_CASE("embedding: a thousand frames hold device memory and live Vulkan objec
         vkBeginCommandBuffer(commands.cmd, &begin);
         exec.record(commands.cmd);
         vkEndCommandBuffer(commands.cmd);
-        VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-        submit.commandBufferCount = 1;
-        submit.pCommandBuffers = &commands.cmd;
-        REQUIRE(vkQueueSubmit(app.queue, 1, &submit, fence) == VK_SUCCESS);
-        REQUIRE(vkWaitForFences(app.device, 1, &fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS);
-        vkResetFences(app.device, 1, &fence);
+        commands.submit_and_wait(app.queue);
       } else {  // a frame vkattn submits on the application's queue
         exec.submit({}, {});
         exec.wait();
@@ -368,7 +362,6 @@ TEST_CASE("embedding: a thousand frames hold device memory and live Vulkan objec
         CHECK(warm.total() > 0);
       }
     }
-    vkDestroyFence(app.device, fence, nullptr);
   }
   const test::LiveObjects after = test::live_objects();
   INFO("vkattn still holds: " << test::to_string(after));
