@@ -29,6 +29,7 @@ struct Planned {
   Dispatch dispatch;
   const Kernel* kernel;
   uint64_t per_chunk;  // batch items per vkCmdDispatch
+  double flops;
 };
 
 struct Step {
@@ -63,7 +64,6 @@ struct Executor::Impl {
   vk::raii::CommandBuffer cmd{nullptr};
   vk::raii::Fence fence{nullptr};
   MemoryPlan plan;
-  std::vector<double> node_flops;
   bool ran = false, pending = false;  // pending: a submit() not yet waited for
 
   Impl(Context::Impl& c, const Graph& g, const ExecutorOptions& o)
@@ -75,6 +75,8 @@ struct Executor::Impl {
   void wait_pending();
   Buffer* owned(const std::string& name, TensorId id, const char* what) const;
   void record_into(vk::CommandBuffer c, bool timestamps, bool count);
+  const Kernel& kernel_for(const Dispatch& d);
+  uint64_t max_groups() const;
   std::vector<Planned> plan_dispatches();
   void allocate();
   void make_steps(const std::vector<Planned>& planned);
@@ -190,13 +192,22 @@ Chunk Executor::Impl::make_chunk(const Dispatch& d, const Kernel& kernel, uint64
   return chunk;
 }
 
+// The pipeline for a dispatch, with the push-constant size the executor will push.
+const Kernel& Executor::Impl::kernel_for(const Dispatch& d) {
+  return ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()));
+}
+
+// The most workgroups one vkCmdDispatch can hold (make_chunk folds them into a 3-D grid).
+uint64_t Executor::Impl::max_groups() const {
+  const auto& count = ctx.info.max_workgroup_count;
+  return std::min<uint64_t>(std::numeric_limits<uint32_t>::max(), uint64_t{count[0]} * count[1] * count[2]);
+}
+
 std::vector<Planned> Executor::Impl::plan_dispatches() {
   const auto& info = ctx.info;
   const uint64_t align = std::max<uint32_t>(info.min_storage_buffer_offset_alignment, 4);
   const uint64_t range = info.max_storage_buffer_range;
-  const uint64_t max_groups = std::min<uint64_t>(std::numeric_limits<uint32_t>::max(),
-                                                 uint64_t{info.max_workgroup_count[0]} * info.max_workgroup_count[1] *
-                                                     info.max_workgroup_count[2]);
+  const uint64_t max_groups = this->max_groups();
   std::vector<Planned> planned;
   for (const auto& node : graph.nodes()) {
     std::vector<Shape> in_shapes, out_shapes;
@@ -204,8 +215,7 @@ std::vector<Planned> Executor::Impl::plan_dispatches() {
     for (TensorId t : node.outputs) out_shapes.push_back(graph.shape(t));
     const NodeShapes view{node.inputs, node.outputs, in_shapes, out_shapes};
     Dispatch d = node.op->dispatch(view);
-    node_flops.push_back(node.op->flops(view));
-    const Kernel& kernel = ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()));
+    const Kernel& kernel = kernel_for(d);
     if (kernel.bindings != d.operands.size() || kernel.sampled_image_mask)
       throw Error("Internal error: kernel '" + d.kernel + "' has " + std::to_string(kernel.bindings) +
                   " bindings but its op binds " + std::to_string(d.operands.size()) + ".");
@@ -227,7 +237,7 @@ std::vector<Planned> Executor::Impl::plan_dispatches() {
                   "use a smaller input.");
     per_chunk = std::max<uint64_t>(1, std::min(per_chunk, max_groups / d.groups_per_batch));
 
-    planned.push_back({std::move(d), &kernel, per_chunk});
+    planned.push_back({std::move(d), &kernel, per_chunk, node.op->flops(view)});
   }
   return planned;
 }
@@ -271,8 +281,8 @@ Step Executor::Impl::image_step(const std::string& name, const ExternalImage& im
   for (float m : image.mean) d.push.push_back(bits(m));
   for (float sd : image.std) d.push.push_back(bits(1.f / sd));
   d.groups_per_batch = groups;
-  const Kernel& kernel = ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()));
-  if (groups > ctx.info.max_workgroup_count[0] * uint64_t(ctx.info.max_workgroup_count[1]))
+  const Kernel& kernel = kernel_for(d);
+  if (groups > max_groups())
     throw DeviceLimitError("Input '" + name + "' is too large for one image conversion on this device.");
   Chunk chunk = make_chunk(d, kernel, 0, 1);
   chunk.image = vk::DescriptorImageInfo(*sampler, *views.back(), static_cast<vk::ImageLayout>(image.layout));
@@ -282,9 +292,9 @@ Step Executor::Impl::image_step(const std::string& name, const ExternalImage& im
 void Executor::Impl::make_steps(const std::vector<Planned>& planned) {
   for (const auto& [name, image] : images) steps.push_back(image_step(name, image));
   for (size_t n = 0; n < planned.size(); ++n) {
-    const auto& [d, kernel, per_chunk] = planned[n];
+    const auto& [d, kernel, per_chunk, flops] = planned[n];
     const auto& node = graph.nodes()[n];
-    Step step{node.op->name(), node_flops[n], {}, {}, {}};
+    Step step{node.op->name(), flops, {}, {}, {}};
     for (uint64_t first = 0; first < d.batches; first += per_chunk)
       step.chunks.push_back(make_chunk(d, *kernel, first, std::min(per_chunk, d.batches - first)));
     for (TensorId t : node.inputs) step.reads.push_back(binding_of[t].buffer);
@@ -409,16 +419,8 @@ void Executor::set_input(const std::string& name, const HostTensor& tensor) {
 }
 
 void Executor::run() {
-  auto& ctx = impl_->ctx;
-  impl_->wait_pending();
-  vulkan_call("running the graph", [&] {
-    ctx.device.resetFences(*impl_->fence);
-    const vk::CommandBuffer handle = *impl_->cmd;
-    ctx.queue.submit(vk::SubmitInfo({}, {}, handle), *impl_->fence);
-    if (ctx.device.waitForFences(*impl_->fence, VK_TRUE, UINT64_MAX) != vk::Result::eSuccess)
-      throw Error("Waiting for the GPU failed.");
-  });
-  impl_->ran = true;
+  submit({}, {});
+  wait();
 }
 
 HostTensor Executor::output(const std::string& name) const {
