@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +16,8 @@
 #include "fashion_mnist.h"
 #include "heatmap.h"
 #include "image.h"
+#include "ranking.h"
+#include "validation.h"
 #include "vkattn/vkattn.h"
 
 namespace {
@@ -82,8 +83,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-int validation_messages = 0;
-
 // The network, compiled for batches of a fixed size.
 class Classifier {
  public:
@@ -107,15 +106,6 @@ class Classifier {
   vkattn::Graph graph_;
   std::optional<vkattn::Executor> exec_;
 };
-
-std::vector<double> probabilities(const float* logits, size_t n) {
-  const double top = *std::max_element(logits, logits + n);
-  std::vector<double> p(n);
-  for (size_t i = 0; i < n; ++i) p[i] = std::exp(logits[i] - top);
-  const double sum = std::accumulate(p.begin(), p.end(), 0.0);
-  for (double& v : p) v /= sum;
-  return p;
-}
 
 // The input as 10x10-pixel blocks, beside the same with the heatmap laid over it.
 void write_side_by_side(const std::string& path, const std::vector<float>& input, int size, const std::vector<float>& heat,
@@ -160,19 +150,12 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
   const int side = int(std::lround(std::sqrt(double(N))));
   std::filesystem::create_directories(o.out);
   for (size_t b = 0; b < o.images.size(); ++b) {
-    const auto p = probabilities(&logits.data[b * classes], classes);
-    std::vector<size_t> order(classes);
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return p[a] > p[c]; });
+    const Ranked ranked = rank_classes(&logits.data[b * classes], classes);
     std::printf("%s%s\n", o.images[b].c_str(), inputs[b].inverted ? "  (light background: inverted to match the training data)" : "");
     for (size_t r = 0; r < std::min<size_t>(3, classes); ++r)
-      std::printf("  %zu. %-12s %6.2f%%\n", r + 1, label(net, order[r]).c_str(), 100 * p[order[r]]);
-    // Column means of the (N, N) map: how much attention each position receives, averaged over
-    // every query position.
-    std::vector<float> heat(N, 0.f);
-    const float* a = &attention.data[b * N * N];
-    for (size_t i = 0; i < N; ++i)
-      for (size_t j = 0; j < N; ++j) heat[j] += a[i * N + j] / float(N);
+      std::printf("  %zu. %-12s %6.2f%%\n", r + 1, label(net, ranked.order[r]).c_str(),
+                  100 * ranked.probability[ranked.order[r]]);
+    const std::vector<float> heat = mean_attention_received(&attention.data[b * N * N], N);
     const std::string stem = std::filesystem::path(o.images[b]).stem().string();
     const std::string out = (std::filesystem::path(o.out) / (stem + "_attention.png")).string();
     write_side_by_side(out, inputs[b].pixels, size, heat, side);
@@ -253,21 +236,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     const vkattn::Network net = vkattn::Network::from_safetensors(vkattn::load_safetensors(o.model));
-    vkattn::ContextOptions options;
-    options.device = o.device;
-    const char* validation = std::getenv("VKATTN_VALIDATION");
-    options.validation = validation && std::string(validation) != "0";
-    options.on_validation_message = [](const std::string& m) {
-      ++validation_messages;
-      std::fprintf(stderr, "classify: validation: %s\n", m.c_str());
-    };
-    vkattn::Context ctx = vkattn::Context::create(options);
-    const int rc = o.eval ? evaluate(o, ctx, net) : classify_images(o, ctx, net);
-    if (validation_messages > 0) {
-      std::fprintf(stderr, "classify: the validation layer reported %d message(s).\n", validation_messages);
-      return 3;
-    }
-    return rc;
+    vkattn::Context ctx = vkattn::Context::create(sample_context_options(o.device, "classify"));
+    return exit_code(o.eval ? evaluate(o, ctx, net) : classify_images(o, ctx, net), "classify");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "classify: %s\n", e.what());
     return 1;

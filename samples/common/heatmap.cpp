@@ -41,6 +41,13 @@ std::vector<unsigned char> overlay_heatmap(const std::vector<float>& rgb, int wi
   return out;
 }
 
+std::vector<float> mean_attention_received(const float* map, size_t N) {
+  std::vector<float> heat(N, 0.f);
+  for (size_t i = 0; i < N; ++i)
+    for (size_t j = 0; j < N; ++j) heat[j] += map[i * N + j] / float(N);
+  return heat;
+}
+
 void write_png(const std::string& path, const std::vector<unsigned char>& rgb, int width, int height) {
   if (!stbi_write_png(path.c_str(), width, height, 3, rgb.data(), width * 3))
     throw vkattn::Error("Cannot write '" + path + "'.");

@@ -9,5 +9,9 @@
 std::vector<unsigned char> overlay_heatmap(const std::vector<float>& rgb, int width, int height,
                                            const std::vector<float>& heat, int map_h, int map_w);
 
+// Column means of one (N, N) attention map: how much attention each position receives,
+// averaged over all N query positions.
+std::vector<float> mean_attention_received(const float* map, size_t N);
+
 // Throws vkattn::Error if the file cannot be written.
 void write_png(const std::string& path, const std::vector<unsigned char>& rgb, int width, int height);

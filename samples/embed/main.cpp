@@ -13,32 +13,29 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "heatmap.h"
+#include "ranking.h"
 #include "scene.frag.spv.h"
 #include "scene.vert.spv.h"
+#include "validation.h"
 #include "vkattn/vkattn.h"
 
 namespace {
 
 constexpr uint32_t kSize = 256;  // the frame is kSize x kSize RGBA8
 constexpr VkFormat kFormat = VK_FORMAT_R8G8B8A8_UNORM;
-int validation_messages = 0;
-
 void check(VkResult r, const char* what) {
   if (r != VK_SUCCESS) throw vkattn::Error(std::string("Vulkan failed at ") + what + " (VkResult " + std::to_string(r) + ").");
 }
 
 VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT, VkDebugUtilsMessageTypeFlagsEXT,
                                const VkDebugUtilsMessengerCallbackDataEXT* data, void*) {
-  ++validation_messages;
-  std::fprintf(stderr, "embed: validation: %s\n", data->pMessage);
+  report_validation_message("embed", data->pMessage);
   return VK_FALSE;
 }
 
@@ -63,8 +60,7 @@ int main(int argc, char** argv) {
   try {
     const std::string out = argc > 1 ? argv[1] : ".";
     std::filesystem::create_directories(out);
-    const char* env = std::getenv("VKATTN_VALIDATION");
-    const bool validation = env && std::string(env) != "0";
+    const bool validation = validation_requested();
 
     // --- The renderer's own instance, device and queue ----------------------------------------
     VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO, nullptr, "embed", 1, "none", 1, VK_API_VERSION_1_1};
@@ -282,13 +278,7 @@ int main(int argc, char** argv) {
         vkResetFences(device, 1, &fence);
 
         const auto scores = classifier.output("scores"), attention = classifier.output("attention");
-        std::vector<double> p(scores.data.begin(), scores.data.end());
-        const double top = *std::max_element(p.begin(), p.end());
-        for (double& v : p) v = std::exp(v - top);
-        const double sum = std::accumulate(p.begin(), p.end(), 0.0);
-        std::vector<size_t> order(p.size());
-        std::iota(order.begin(), order.end(), 0);
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+        const Ranked ranked = rank_classes(scores.data.data(), scores.data.size());
 
         // The frame as RGB, and the attention each of the 14x14 positions receives, averaged
         // over all query positions.
@@ -298,15 +288,14 @@ int main(int argc, char** argv) {
           for (int k = 0; k < 3; ++k) rgb[i * 3 + k] = pixels[i * 4 + k], rgb_f[i * 3 + k] = pixels[i * 4 + k] / 255.f;
         const size_t N = attention.shape[1];
         const int side = int(std::lround(std::sqrt(double(N))));
-        std::vector<float> heat(N, 0.f);
-        for (size_t i = 0; i < N; ++i)
-          for (size_t j = 0; j < N; ++j) heat[j] += attention.data[i * N + j] / float(N);
+        const std::vector<float> heat = mean_attention_received(attention.data.data(), N);
         const std::string stem = (std::filesystem::path(out) / names[scene]).string();
         write_png(stem + ".png", rgb, kSize, kSize);
         write_png(stem + "_attention.png", overlay_heatmap(rgb_f, kSize, kSize, heat, side, side), kSize, kSize);
         std::printf("frame %u (%s): ", scene, names[scene]);
         for (size_t r = 0; r < 3; ++r)
-          std::printf("%s%s %.1f%%", r ? ", " : "", net.labels().at(order[r]).c_str(), 100 * p[order[r]] / sum);
+          std::printf("%s%s %.1f%%", r ? ", " : "", net.labels().at(ranked.order[r]).c_str(),
+                      100 * ranked.probability[ranked.order[r]]);
         std::printf("\n  wrote %s.png and %s_attention.png (mean attention per 2x2-pixel patch of the 28x28 input)\n",
                     stem.c_str(), stem.c_str());
       }
@@ -330,11 +319,7 @@ int main(int argc, char** argv) {
       reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(vkGetInstanceProcAddr(instance, "vkDestroyDebugUtilsMessengerEXT"))(
           instance, messenger, nullptr);
     vkDestroyInstance(instance, nullptr);
-    if (validation_messages) {
-      std::fprintf(stderr, "embed: the validation layer reported %d message(s).\n", validation_messages);
-      return 3;
-    }
-    return 0;
+    return exit_code(0, "embed");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "embed: %s\n", e.what());
     return 1;

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <optional>
 #include <random>
 
 #include "args.h"
+#include "validation.h"
 #include "vkattn/vkattn.h"
 
 namespace {
@@ -39,18 +39,8 @@ VKATTN_VALIDATION=1 turns on the Khronos validation layer; any message it prints
 command fail.
 )";
 
-int validation_messages = 0;
-
 vkattn::Context open_context(const Args& args) {
-  vkattn::ContextOptions options;
-  options.device = args.get("device");
-  const char* validation = std::getenv("VKATTN_VALIDATION");
-  options.validation = validation && std::string(validation) != "0";
-  options.on_validation_message = [](const std::string& m) {
-    ++validation_messages;
-    std::cerr << "vkattn: validation: " << m << "\n";
-  };
-  return vkattn::Context::create(options);
+  return vkattn::Context::create(sample_context_options(args.get("device"), "vkattn"));
 }
 
 std::string kib(uint64_t bytes) { return std::to_string(bytes >> 10) + " KiB"; }
@@ -263,11 +253,7 @@ int main(int argc, char** argv) {
     else if (args.command == "conformance") rc = conformance(args);
     else if (args.command == "help" || args.command == "--help" || args.command == "-h") std::fputs(kUsage, stdout);
     else throw vkattn::Error("Unknown command '" + args.command + "'; run 'vkattn help' for the commands.");
-    if (validation_messages > 0) {
-      std::fprintf(stderr, "vkattn: the validation layer reported %d message(s).\n", validation_messages);
-      return 3;
-    }
-    return rc;
+    return exit_code(rc, "vkattn");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vkattn: %s\n", e.what());
     return 1;
