@@ -38,8 +38,6 @@ vkattn::HostTensor random_tensor(const vkattn::Shape& shape, float lo, float hi)
   return {shape, random_values(vkattn::element_count(shape), lo, hi)};
 }
 
-std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
 vkattn::SelfAttentionWeights random_weights(int64_t C, int64_t Cq, float scale) {
   vkattn::SelfAttentionWeights w;
   w.channels = C;
@@ -72,6 +70,16 @@ void check_close(const std::vector<float>& out, const std::vector<double>& ref, 
   INFO("relative error " << e.relative << ", max abs error " << e.max_abs << ", bound " << bound);
   CHECK(e.finite);
   CHECK(e.relative <= bound);
+}
+
+void check_op(const std::string& op, const std::vector<vkattn::conformance::Spec>& specs) {
+  NoValidationMessages guard;
+  for (const auto& spec : specs) {
+    const auto r = vkattn::conformance::run_case(gpu(), op, spec);
+    INFO(r.name << ": relative error " << r.relative << ", max abs error " << r.max_abs << ", bound " << r.bound
+                << (r.reason.empty() ? "" : ", ") << r.reason);
+    CHECK(r.status == vkattn::conformance::Status::Passed);
+  }
 }
 
 vkattn::HostTensor run_graph(const vkattn::Graph& graph,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "vkattn/conformance.h"
 #include "vkattn/vkattn.h"
 
 namespace test {
@@ -37,7 +38,6 @@ class NoValidationMessages {
 // Fresh random values in [lo, hi): a new seed for every call.
 std::vector<float> random_values(size_t count, float lo = -1.f, float hi = 1.f);
 vkattn::HostTensor random_tensor(const vkattn::Shape& shape, float lo = -1.f, float hi = 1.f);
-std::vector<double> widen(const std::vector<float>& v);
 // A self-attention block with random weights and biases and a random gamma in [0.2, 1.5).
 vkattn::SelfAttentionWeights random_weights(int64_t C, int64_t Cq, float scale = 1.f);
 
@@ -50,6 +50,10 @@ Error compare(const std::vector<float>& out, const std::vector<double>& ref);
 
 // Checks out against ref within a relative-error bound, reporting both error figures.
 void check_close(const std::vector<float>& out, const std::vector<double>& ref, double bound = 1e-5);
+
+// Runs each case through the op's conformance check on the test device (its float64 reference,
+// NaN-filled outputs, two runs that must be bit-identical), each with fresh random inputs.
+void check_op(const std::string& op, const std::vector<vkattn::conformance::Spec>& specs);
 
 // Runs a graph with NaN-filled outputs and returns the named output.
 vkattn::HostTensor run_graph(const vkattn::Graph& graph, const std::vector<std::pair<std::string, vkattn::HostTensor>>& inputs,

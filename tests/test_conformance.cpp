@@ -63,13 +63,13 @@ TEST_CASE("conformance: a case the device cannot hold is skipped with the reason
 TEST_CASE("conformance: the JSON report records the device and every case") {
   vkattn::conformance::Report report;
   report.device = test::gpu().device();
-  report.results.push_back({"relu", "relu shape=(1,)", "fp32", vkattn::conformance::Status::Passed, 0, 0, 1e-5, "", 0.1});
+  report.results.push_back({"flatten", "flatten shape=1x1", "fp32", vkattn::conformance::Status::Passed, 0, 0, 1e-5, "", 0.1});
   report.passed = 1;
   const std::string json = vkattn::conformance::to_json(report);
   for (const char* key : {"\"name\"", "\"vendor_id\"", "\"device_id\"", "\"driver_name\"", "\"driver_version\"",
                           "\"vulkan_api_version\"", "\"subgroup_size\"", "\"maxStorageBufferRange\"",
                           "\"maxComputeWorkGroupCount\"", "\"maxComputeSharedMemorySize\"", "\"maxMemoryAllocationSize\"",
-                          "relu shape=(1,)", "\"passed\": 1"})
+                          "flatten shape=1x1", "\"passed\": 1"})
     CHECK_MESSAGE(json.find(key) != std::string::npos, key);
   CHECK(vkattn::conformance::to_markdown(report).find("1 passed, 0 failed, 0 skipped") != std::string::npos);
 }

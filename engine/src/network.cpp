@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/op.h"
+#include "ops/registry.h"
 
 namespace vkattn {
 namespace {
@@ -12,99 +13,27 @@ namespace {
 using json = nlohmann::json;
 constexpr const char* kNetworkKey = "vkattn.network";
 
-int64_t positive(const json& v, const std::string& what) {
-  require(v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= (int64_t{1} << 20),
-          what + " must be a whole number from 0 to 2^20, but it is " + v.dump() + ".");
-  return v.get<int64_t>();
-}
-
-// [h, w] or one number for both.
-Size2 size2(const json& layer, const char* key, Size2 fallback) {
-  if (!layer.contains(key)) return fallback;
-  const json& v = layer[key];
-  const std::string what = std::string("'") + key + "'";
-  if (v.is_array()) {
-    require(v.size() == 2, what + " must be [h, w] or one number, but it is " + v.dump() + ".");
-    return {positive(v[0], what), positive(v[1], what)};
-  }
-  const int64_t n = positive(v, what);
-  return {n, n};
-}
-
-void allow_keys(const json& layer, std::initializer_list<const char*> keys) {
-  for (const auto& [key, value] : layer.items()) {
-    bool known = key == "type";
-    for (const char* k : keys) known |= key == k;
-    require(known, "it has a key '" + key + "' that a " + layer["type"].get<std::string>() + " layer does not take.");
-  }
-}
-
-const HostTensor& tensor(const SafeTensors& f, const std::string& name) {
-  const auto it = f.tensors.find(name);
-  require(it != f.tensors.end(), "the file holds no tensor called '" + name + "'.");
-  return it->second;
-}
-
+// Checks the keys every layer shares, then hands the layer to its op's parser.
 NetworkLayer parse_layer(const SafeTensors& f, const json& j) {
   require(j.is_object() && j.contains("type") && j["type"].is_string(),
           "it must be an object with a \"type\", but it is " + j.dump() + ".");
   NetworkLayer layer;
   layer.type = j["type"].get<std::string>();
+  const LayerType* type = Registry::instance().layer(layer.type);
+  require(type, "its type '" + layer.type + "' is not one vkattn runs (" + Registry::instance().layer_names() + ").");
   if (j.contains("name")) {
     require(j["name"].is_string() && !j["name"].get<std::string>().empty(), "its \"name\" must be a non-empty string.");
     layer.name = j["name"].get<std::string>();
   }
-  const auto& t = layer.type;
-  if (t == "conv2d" || t == "linear" || t == "self_attention")
-    require(!layer.name.empty(), "a " + t + " layer needs a \"name\": the prefix of its tensors.");
-  if (t == "conv2d") {
-    allow_keys(j, {"name", "stride", "padding"});
-    layer.stride = size2(j, "stride", {1, 1});
-    layer.padding = size2(j, "padding", {0, 0});
-  } else if (t == "max_pool2d" || t == "avg_pool2d") {
-    allow_keys(j, {"name", "kernel", "stride", "padding"});
-    require(j.contains("kernel"), "a " + t + " layer needs a \"kernel\" size.");
-    layer.kernel = size2(j, "kernel", {});
-    layer.stride = size2(j, "stride", layer.kernel);
-    layer.padding = size2(j, "padding", {0, 0});
-  } else if (t == "self_attention") {
-    allow_keys(j, {"name", "scale"});
-    layer.attention = SelfAttentionWeights::from_safetensors(f, layer.name + ".");
-    if (j.contains("scale")) {
-      require(j["scale"].is_number(), "its \"scale\" must be a number.");
-      layer.attention->scale = j["scale"].get<float>();
-    }
-  } else if (t == "relu" || t == "flatten" || t == "global_avg_pool2d" || t == "linear") {
-    allow_keys(j, {"name"});
-  } else {
-    throw Error("its type '" + t + "' is not one vkattn runs (conv2d, relu, max_pool2d, avg_pool2d, "
-                "global_avg_pool2d, flatten, linear, self_attention).");
+  require(!type->named || !layer.name.empty(),
+          "a " + layer.type + " layer needs a \"name\": the prefix of its tensors.");
+  for (const auto& [key, value] : j.items()) {
+    bool known = key == "type" || key == "name";
+    for (const std::string& option : type->options) known |= key == option;
+    require(known, "it has a key '" + key + "' that a " + layer.type + " layer does not take.");
   }
-  if (t == "conv2d" || t == "linear") {
-    layer.weight = tensor(f, layer.name + ".weight");
-    layer.bias = tensor(f, layer.name + ".bias");
-  }
+  layer.add = type->parse(LayerSpec(j, f));
   return layer;
-}
-
-// Adds one layer to the graph; ops check the shapes.
-TensorId add_layer(Graph& g, const NetworkLayer& l, TensorId x, NetworkTensors& out) {
-  const auto& t = l.type;
-  if (t == "conv2d")
-    return ops::conv2d(g, x, g.weight(l.name + ".weight", *l.weight), g.weight(l.name + ".bias", *l.bias), l.stride,
-                       l.padding);
-  if (t == "linear")
-    return ops::linear(g, x, g.weight(l.name + ".weight", *l.weight), g.weight(l.name + ".bias", *l.bias));
-  if (t == "relu") return ops::relu(g, x);
-  if (t == "max_pool2d") return ops::max_pool2d(g, x, l.kernel, l.stride, l.padding);
-  if (t == "avg_pool2d") return ops::avg_pool2d(g, x, l.kernel, l.stride, l.padding);
-  if (t == "global_avg_pool2d") return ops::global_avg_pool2d(g, x);
-  if (t == "flatten") return ops::flatten(g, x);
-  // self_attention
-  require(g.shape(x).size() == 4, "self_attention needs a (B, C, H, W) input, but it gets " + to_string(g.shape(x)) + ".");
-  const auto block = add_self_attention(g, x, *l.attention, l.name + ".");
-  out.attention.emplace_back(l.name, block.attention);
-  return block.y;
 }
 
 // Runs fn, putting "'file': layer N (...): " before any error it throws.
@@ -188,7 +117,7 @@ NetworkTensors Network::build(Graph& g, TensorId x) const {
               std::to_string(input_[2]) + "), but the input is " + to_string(shape) + ".");
   NetworkTensors out{x, {}};
   for (size_t i = 0; i < layers_.size(); ++i)
-    out.output = in_layer(source_, layers_[i].describe(i + 1), [&] { return add_layer(g, layers_[i], out.output, out); });
+    out.output = in_layer(source_, layers_[i].describe(i + 1), [&] { return layers_[i].add(g, out.output, out); });
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "validation.h"
+#include "vkattn/conformance.h"
 #include "vkattn/vkattn.h"
 
 namespace {

@@ -5,16 +5,14 @@
 //
 //   {"format": 1, "input": [C, H, W], "layers": [
 //     {"type": "conv2d", "name": "conv1", "stride": [1, 1], "padding": [1, 1]},  // conv1.weight, conv1.bias
-//     {"type": "relu"},
-//     {"type": "max_pool2d", "kernel": [2, 2], "stride": [2, 2], "padding": [0, 0]},  // avg_pool2d alike
-//     {"type": "self_attention", "name": "attn", "scale": 1.0},  // attn.query_conv.weight, ...
-//     {"type": "global_avg_pool2d"}, {"type": "flatten"},
-//     {"type": "linear", "name": "fc"}]}                                             // fc.weight, fc.bias
+//     {"type": "max_pool2d", "kernel": [2, 2]},
+//     {"type": "self_attention", "name": "attn"},  // attn.query_conv.weight, ...
+//     {"type": "flatten"}, {"type": "linear", "name": "fc"}]}                    // fc.weight, fc.bias
 //
-// Sizes are [h, w] or one number for both; stride and padding default to 1 and 0 for conv2d, and
-// stride to the kernel for pooling. The optional key "vkattn.labels" holds the class names.
+// Each op that is also a layer documents its own keys (docs/network-format.md lists them all).
+// The optional key "vkattn.labels" holds the class names.
 #pragma once
-#include <optional>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,17 +23,18 @@
 
 namespace vkattn {
 
-struct NetworkLayer {
-  std::string type, name;
-  Size2 kernel, stride, padding;
-  std::optional<HostTensor> weight, bias;         // conv2d, linear
-  std::optional<SelfAttentionWeights> attention;  // self_attention
-  std::string describe(size_t index) const;       // "layer 3 (conv2d 'conv2')"
-};
-
 struct NetworkTensors {
   TensorId output;                                          // the last layer's result
-  std::vector<std::pair<std::string, TensorId>> attention;  // each self_attention layer's (B, N, N) map
+  std::vector<std::pair<std::string, TensorId>> attention;  // each attention layer's (B, N, N) map
+};
+
+// Adds one layer's nodes to a graph reading x and returns the layer's result.
+using AddLayer = std::function<TensorId(Graph& graph, TensorId x, NetworkTensors& out)>;
+
+struct NetworkLayer {
+  std::string type, name;
+  AddLayer add;                              // made by the layer's op from its JSON and weights
+  std::string describe(size_t index) const;  // "layer 3 (conv2d 'conv2')"
 };
 
 class Network {

@@ -1,6 +1,5 @@
 // Everything a program using vkattn needs.
 #pragma once
-#include "vkattn/conformance.h"
 #include "vkattn/context.h"
 #include "vkattn/error.h"
 #include "vkattn/executor.h"
@@ -8,6 +7,5 @@
 #include "vkattn/ops.h"
 #include "vkattn/io.h"
 #include "vkattn/network.h"
-#include "vkattn/reference.h"
 #include "vkattn/self_attention.h"
 #include "vkattn/tensor.h"

@@ -1,6 +1,7 @@
 // Mean over H and W per channel (shaders/global_avg_pool2d.comp).
 #include "global_avg_pool2d.spv.h"
 #include "ops/op.h"
+#include "ops/registry.h"
 
 namespace vkattn {
 namespace {
@@ -34,5 +35,8 @@ class GlobalAvgPool2d final : public Op {
 TensorId ops::global_avg_pool2d(Graph& g, TensorId x) {
   return g.add(std::make_shared<GlobalAvgPool2d>(), {x})[0];
 }
+
+// {"type": "global_avg_pool2d"}
+void register_global_avg_pool2d(Registry& r) { r.add("global_avg_pool2d", plain_layer(ops::global_avg_pool2d)); }
 
 }  // namespace vkattn

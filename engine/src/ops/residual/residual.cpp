@@ -1,5 +1,6 @@
 // y = gamma * o + x (shaders/residual.comp).
 #include "ops/op.h"
+#include "ops/registry.h"
 #include "residual.spv.h"
 
 namespace vkattn {
@@ -34,5 +35,8 @@ class Residual final : public Op {
 TensorId ops::residual(Graph& g, TensorId o, TensorId x, TensorId gamma) {
   return g.add(std::make_shared<Residual>(), {o, x, gamma})[0];
 }
+
+// Not a layer of its own: the self_attention layer builds it.
+void register_residual(Registry& r) { r.add("residual"); }
 
 }  // namespace vkattn

@@ -1,6 +1,7 @@
 // Attention output O = V A^T (shaders/attend.comp).
 #include "attend.spv.h"
 #include "ops/op.h"
+#include "ops/registry.h"
 
 namespace vkattn {
 namespace {
@@ -44,5 +45,8 @@ class Attend final : public Op {
 TensorId ops::attend(Graph& g, ChannelSlice value, TensorId attention) {
   return g.add(std::make_shared<Attend>(value), {value.tensor, attention})[0];
 }
+
+// Not a layer of its own: the self_attention layer builds it.
+void register_attend(Registry& r) { r.add("attend"); }
 
 }  // namespace vkattn

@@ -1,5 +1,6 @@
 // Row softmax over the last dimension (shaders/softmax.comp).
 #include "ops/op.h"
+#include "ops/registry.h"
 #include "softmax.spv.h"
 
 namespace vkattn {
@@ -32,5 +33,8 @@ class Softmax final : public Op {
 }  // namespace
 
 TensorId ops::softmax(Graph& g, TensorId x) { return g.add(std::make_shared<Softmax>(), {x})[0]; }
+
+// Not a layer of its own: the self_attention layer builds it.
+void register_softmax(Registry& r) { r.add("softmax"); }
 
 }  // namespace vkattn

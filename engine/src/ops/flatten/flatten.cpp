@@ -2,6 +2,7 @@
 // copy gives the flattened tensor a buffer of its own, so the graph needs no aliasing.
 #include "flatten.spv.h"
 #include "ops/op.h"
+#include "ops/registry.h"
 
 namespace vkattn {
 namespace {
@@ -23,5 +24,8 @@ class Flatten final : public Op {
 }  // namespace
 
 TensorId ops::flatten(Graph& g, TensorId x) { return g.add(std::make_shared<Flatten>(), {x})[0]; }
+
+// {"type": "flatten"}
+void register_flatten(Registry& r) { r.add("flatten", plain_layer(ops::flatten)); }
 
 }  // namespace vkattn

@@ -1,5 +1,6 @@
 // Attention scores S = scale * Q^T K (shaders/scores.comp).
 #include "ops/op.h"
+#include "ops/registry.h"
 #include "scores.spv.h"
 
 namespace vkattn {
@@ -48,5 +49,8 @@ class Scores final : public Op {
 TensorId ops::scores(Graph& g, ChannelSlice query, ChannelSlice key, float scale) {
   return g.add(std::make_shared<Scores>(query, key, scale), {query.tensor, key.tensor})[0];
 }
+
+// Not a layer of its own: the self_attention layer builds it.
+void register_scores(Registry& r) { r.add("scores"); }
 
 }  // namespace vkattn

@@ -2,6 +2,7 @@
 #include "avg_pool2d.spv.h"
 #include "max_pool2d.spv.h"
 #include "ops/op.h"
+#include "ops/registry.h"
 
 namespace vkattn {
 namespace {
@@ -52,6 +53,24 @@ TensorId ops::max_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2
 
 TensorId ops::avg_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding) {
   return g.add(std::make_shared<Pool2d>(false, kernel, stride, padding), {x})[0];
+}
+
+// {"type": "max_pool2d" or "avg_pool2d", "kernel": [h, w], "stride": [h, w], "padding": [h, w]}:
+// the stride defaults to the kernel and the padding to 0; one number serves both axes.
+static LayerType pool_layer(bool max) {
+  return {{"kernel", "stride", "padding"}, false, [max](const LayerSpec& spec) -> AddLayer {
+            require(spec.has("kernel"), std::string("a ") + (max ? "max" : "avg") + "_pool2d layer needs a \"kernel\" size.");
+            const Size2 kernel = spec.size2("kernel", {}), stride = spec.size2("stride", kernel),
+                        padding = spec.size2("padding", {0, 0});
+            return [=](Graph& g, TensorId x, NetworkTensors&) {
+              return max ? ops::max_pool2d(g, x, kernel, stride, padding) : ops::avg_pool2d(g, x, kernel, stride, padding);
+            };
+          }};
+}
+
+void register_pool2d(Registry& r) {
+  r.add("max_pool2d", pool_layer(true));
+  r.add("avg_pool2d", pool_layer(false));
 }
 
 }  // namespace vkattn

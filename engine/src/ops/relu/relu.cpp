@@ -1,5 +1,6 @@
 // max(x, 0) (shaders/relu.comp).
 #include "ops/op.h"
+#include "ops/registry.h"
 #include "relu.spv.h"
 
 namespace vkattn {
@@ -21,5 +22,8 @@ class Relu final : public Op {
 }  // namespace
 
 TensorId ops::relu(Graph& g, TensorId x) { return g.add(std::make_shared<Relu>(), {x})[0]; }
+
+// {"type": "relu"}
+void register_relu(Registry& r) { r.add("relu", plain_layer(ops::relu)); }
 
 }  // namespace vkattn

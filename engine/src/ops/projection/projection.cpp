@@ -1,5 +1,6 @@
 // 1x1 convolution with bias, as one GEMM (shaders/projection.comp).
 #include "ops/op.h"
+#include "ops/registry.h"
 #include "projection.spv.h"
 
 namespace vkattn {
@@ -45,5 +46,8 @@ class Projection final : public Op {
 TensorId ops::projection(Graph& g, TensorId x, TensorId weight, TensorId bias) {
   return g.add(std::make_shared<Projection>(), {x, weight, bias})[0];
 }
+
+// Not a layer of its own: the self_attention layer builds it.
+void register_projection(Registry& r) { r.add("projection"); }
 
 }  // namespace vkattn

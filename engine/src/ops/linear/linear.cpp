@@ -1,6 +1,7 @@
 // Fully connected layer, the batch as the GEMM's rows (shaders/linear.comp).
 #include "linear.spv.h"
 #include "ops/op.h"
+#include "ops/registry.h"
 
 namespace vkattn {
 namespace {
@@ -37,6 +38,17 @@ class Linear final : public Op {
 
 TensorId ops::linear(Graph& g, TensorId x, TensorId weight, TensorId bias) {
   return g.add(std::make_shared<Linear>(), {x, weight, bias})[0];
+}
+
+// {"type": "linear", "name": P}: weights P.weight (M, F) and P.bias (M), as torch.nn.Linear.
+void register_linear(Registry& r) {
+  r.add("linear", LayerType{{}, true, [](const LayerSpec& spec) -> AddLayer {
+          const std::string name = spec.name();
+          const HostTensor weight = spec.tensor("weight"), bias = spec.tensor("bias");
+          return [=](Graph& g, TensorId x, NetworkTensors&) {
+            return ops::linear(g, x, g.weight(name + ".weight", weight), g.weight(name + ".bias", bias));
+          };
+        }});
 }
 
 }  // namespace vkattn

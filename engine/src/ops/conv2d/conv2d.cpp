@@ -1,6 +1,7 @@
 // k x k convolution with stride, zero padding and bias, as implicit GEMM (shaders/conv2d.comp).
 #include "conv2d.spv.h"
 #include "ops/op.h"
+#include "ops/registry.h"
 
 namespace vkattn {
 namespace {
@@ -49,6 +50,19 @@ class Conv2d final : public Op {
 
 TensorId ops::conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride, Size2 padding) {
   return g.add(std::make_shared<Conv2d>(stride, padding), {x, weight, bias})[0];
+}
+
+// {"type": "conv2d", "name": P, "stride": [h, w], "padding": [h, w]} (defaults 1 and 0; one number
+// serves both axes): weights P.weight (M, C, KH, KW) and P.bias (M), as torch.nn.Conv2d.
+void register_conv2d(Registry& r) {
+  r.add("conv2d", LayerType{{"stride", "padding"}, true, [](const LayerSpec& spec) -> AddLayer {
+          const std::string name = spec.name();
+          const HostTensor weight = spec.tensor("weight"), bias = spec.tensor("bias");
+          const Size2 stride = spec.size2("stride", {1, 1}), padding = spec.size2("padding", {0, 0});
+          return [=](Graph& g, TensorId x, NetworkTensors&) {
+            return ops::conv2d(g, x, g.weight(name + ".weight", weight), g.weight(name + ".bias", bias), stride, padding);
+          };
+        }});
 }
 
 }  // namespace vkattn

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops/op.h"
+#include "ops/registry.h"
 
 namespace vkattn {
 namespace {
@@ -94,6 +95,23 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
   const TensorId attention = ops::softmax(g, scores);
   const TensorId out = ops::attend(g, {qkv, 2 * Cq, C}, attention);
   return {ops::residual(g, out, x, gamma), attention};
+}
+
+// {"type": "self_attention", "name": P, "scale": s}: weights P.query_conv.*, P.key_conv.*,
+// P.value_conv.* and P.gamma, as SelfAttentionWeights reads them; s defaults to 1 (SAGAN).
+void register_self_attention(Registry& r) {
+  r.add("self_attention", LayerType{{"scale"}, true, [](const LayerSpec& spec) -> AddLayer {
+          SelfAttentionWeights w = SelfAttentionWeights::from_safetensors(spec.file(), spec.name() + ".");
+          w.scale = spec.number("scale", w.scale);
+          const std::string name = spec.name();
+          return [=](Graph& g, TensorId x, NetworkTensors& out) {
+            require(g.shape(x).size() == 4,
+                    "self_attention needs a (B, C, H, W) input, but it gets " + to_string(g.shape(x)) + ".");
+            const auto block = add_self_attention(g, x, w, name + ".");
+            out.attention.emplace_back(name, block.attention);
+            return block.y;
+          };
+        }});
 }
 
 }  // namespace vkattn

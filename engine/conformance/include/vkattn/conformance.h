@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vkattn/context.h"
+#include "vkattn/op_check.h"
 
 namespace vkattn::conformance {
 
@@ -23,6 +24,7 @@ struct Result {
   double max_abs = 0, relative = 0, bound = 0;  // errors against the reference
   std::string reason;                           // why it failed or was skipped
   double seconds = 0;                           // wall time, both runs and the reference
+  int outputs = 1;                              // graph outputs compared
 };
 
 struct Options {
@@ -40,7 +42,11 @@ struct Report {
   int passed = 0, failed = 0, skipped = 0;
 };
 
+// Runs every registered op's matrix.
 Report run(Context& context, const Options& options);
+// Runs one case of one op, the suite's check alone: tests use it with their own shapes.
+// seed 0 draws a fresh one.
+Result run_case(Context& context, const std::string& op, const Spec& spec, uint64_t seed = 0);
 // The report as JSON: device, driver, API version, subgroup size, limits, and every case.
 std::string to_json(const Report& report);
 // A markdown page: the device, the summary line and the table.

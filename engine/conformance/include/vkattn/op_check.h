@@ -1,0 +1,68 @@
+// How an op proves itself: each op unit's <unit>_check.cpp (engine/src/ops/<unit>/) registers
+// its float64 CPU reference and the shapes it is checked on. The conformance suite and the tests
+// both prepare cases through this one registry, so they share reference and case generator.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "vkattn/context.h"
+#include "vkattn/graph.h"
+
+namespace vkattn::conformance {
+
+// A case's sizes and options, e.g. {"B": 8, "rows": 37, "L": 257}; also its name in reports.
+using Spec = nlohmann::ordered_json;
+using Rng = std::mt19937_64;
+
+// Reference values for graph outputs, by output name.
+using Outputs = std::vector<std::pair<std::string, std::vector<double>>>;
+
+// One case, ready to run: the graph, its inputs, and the reference for each named output,
+// computed only after the GPU ran so that a skipped case costs nothing.
+struct Prepared {
+  Graph graph;
+  std::vector<std::pair<std::string, HostTensor>> inputs;
+  std::function<Outputs()> reference;
+  double bound = 1e-5;  // relative error allowed against float64
+};
+
+struct MatrixOptions {
+  bool quick = false;  // a smaller matrix that still touches every edge
+  DeviceInfo device;
+};
+
+struct OpCheck {
+  std::string op;  // the kernel name reports group cases under
+  std::function<std::vector<Spec>(const MatrixOptions&)> matrix;
+  std::function<Prepared(const Spec&, Rng&)> prepare;
+};
+
+class CheckRegistry {
+ public:
+  static const CheckRegistry& instance();
+  void add(OpCheck check);
+  const std::vector<OpCheck>& all() const { return checks_; }
+  // The check of that op, or a vkattn::Error.
+  const OpCheck& find(const std::string& op) const;
+
+ private:
+  std::vector<OpCheck> checks_;
+};
+
+// "softmax B=8 rows=37 L=257": the op and the spec's values in order (arrays as 3x3).
+std::string case_name(const std::string& op, const Spec& spec);
+
+// Uniform values in [lo, hi).
+HostTensor random(Rng& rng, Shape shape, float lo = -1.f, float hi = 1.f);
+std::vector<double> widen(const std::vector<float>& v);
+// A spec value: an integer, or a list of integers as a Shape.
+int64_t integer(const Spec& spec, const char* key);
+Shape shape(const Spec& spec, const char* key);
+
+}  // namespace vkattn::conformance

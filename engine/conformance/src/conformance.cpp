@@ -1,0 +1,138 @@
+#include "vkattn/conformance.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <optional>
+#include <random>
+
+#include "vkattn/error.h"
+#include "vkattn/executor.h"
+
+namespace vkattn::conformance {
+namespace {
+
+// Every output of one run, NaN-filled first so that an element never written cannot pass.
+std::vector<std::vector<float>> run_once(Executor& exec, const Prepared& p, const std::vector<std::string>& outputs) {
+  for (const auto& [name, t] : p.inputs) exec.set_input(name, t);
+  exec.fill_outputs(std::numeric_limits<float>::quiet_NaN());
+  exec.run();
+  std::vector<std::vector<float>> out;
+  for (const std::string& name : outputs) out.push_back(exec.output(name).data);
+  return out;
+}
+
+// Compares one output with its reference; false (with the reason) if it is off or unwritten.
+bool compare(Result& r, const std::string& name, const std::vector<float>& out, const std::vector<double>& ref) {
+  const std::string which = r.outputs > 1 ? "output '" + name + "': " : "";
+  if (ref.size() != out.size()) {
+    r.reason = which + "the output has " + std::to_string(out.size()) + " elements, the reference " + std::to_string(ref.size());
+    return false;
+  }
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!std::isfinite(out[i])) {
+      r.max_abs = r.relative = std::numeric_limits<double>::infinity();
+      r.reason = which + "element " + std::to_string(i) + " is " + std::to_string(out[i]) + " (never written, or overflow)";
+      return false;
+    }
+    const double d = out[i] - ref[i];
+    diff += d * d;
+    norm += ref[i] * ref[i];
+    r.max_abs = std::max(r.max_abs, std::abs(d));
+  }
+  r.relative = std::max(r.relative, norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff));
+  if (r.relative <= r.bound) return true;
+  r.reason = which + "relative error above the bound";
+  return false;
+}
+
+void check(Result& r, Context& ctx, const Prepared& p) {
+  std::vector<std::string> outputs;
+  for (const auto& [name, id] : p.graph.outputs()) outputs.push_back(name);
+  r.outputs = static_cast<int>(outputs.size());
+  std::optional<Executor> exec;
+  try {
+    exec.emplace(ctx, p.graph);
+  } catch (const DeviceLimitError& e) {
+    r.status = Status::Skipped;
+    r.reason = e.what();
+    return;
+  }
+  const auto first = run_once(*exec, p, outputs), second = run_once(*exec, p, outputs);
+  exec.reset();
+  r.status = Status::Failed;
+  for (size_t o = 0; o < outputs.size(); ++o)
+    if (std::memcmp(first[o].data(), second[o].data(), first[o].size() * sizeof(float)) != 0) {
+      size_t i = 0;
+      while (std::memcmp(&first[o][i], &second[o][i], sizeof(float)) == 0) ++i;
+      r.reason = "the two runs of '" + outputs[o] + "' differ at element " + std::to_string(i) + " (" +
+                 std::to_string(first[o][i]) + " vs " + std::to_string(second[o][i]) + "): a race";
+      return;
+    }
+  const auto refs = p.reference();
+  for (const auto& [name, ref] : refs) {
+    const auto at = std::find(outputs.begin(), outputs.end(), name);
+    if (at == outputs.end()) throw Error("Internal error: the reference names an output '" + name + "' the graph lacks.");
+    if (!compare(r, name, first[at - outputs.begin()], ref)) return;
+  }
+  if (refs.size() == outputs.size()) r.status = Status::Passed;
+  else r.reason = "the reference covers " + std::to_string(refs.size()) + " of " + std::to_string(outputs.size()) + " outputs";
+}
+
+// Prepares and checks one case, turning limits and errors into a skip or a failure.
+Result check_case(Context& ctx, const OpCheck& op, const Spec& spec, Rng& rng) {
+  Result r{op.op, case_name(op.op, spec), "fp32", Status::Skipped, 0, 0, 0, "", 0, 1};
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const Prepared p = op.prepare(spec, rng);
+    r.bound = p.bound;
+    check(r, ctx, p);
+  } catch (const DeviceLimitError& e) {
+    r.status = Status::Skipped;
+    r.reason = e.what();
+  } catch (const std::bad_alloc&) {
+    r.status = Status::Skipped;
+    r.reason = "the host ran out of memory for the inputs or the reference";
+  } catch (const Error& e) {
+    r.status = Status::Failed;
+    r.reason = e.what();
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+uint64_t fresh_seed() { return std::random_device{}() | uint64_t(std::random_device{}()) << 32; }
+
+}  // namespace
+
+const char* to_string(Status s) {
+  return s == Status::Passed ? "pass" : s == Status::Failed ? "FAIL" : "skip";
+}
+
+Report run(Context& ctx, const Options& options) {
+  Report report;
+  report.device = ctx.device();
+  report.quick = options.quick;
+  report.seed = options.seed ? options.seed : fresh_seed();
+  Rng rng(report.seed);
+  for (const OpCheck& op : CheckRegistry::instance().all())
+    for (const Spec& spec : op.matrix({options.quick, report.device})) {
+      if (!options.filter.empty() && case_name(op.op, spec).find(options.filter) == std::string::npos) continue;
+      const Result r = check_case(ctx, op, spec, rng);
+      (r.status == Status::Passed ? report.passed : r.status == Status::Failed ? report.failed : report.skipped)++;
+      report.results.push_back(r);
+      if (options.on_result) options.on_result(r);
+    }
+  return report;
+}
+
+Result run_case(Context& ctx, const std::string& op, const Spec& spec, uint64_t seed) {
+  Rng rng(seed ? seed : fresh_seed());
+  return check_case(ctx, CheckRegistry::instance().find(op), spec, rng);
+}
+
+}  // namespace vkattn::conformance

@@ -1,0 +1,66 @@
+// conv2d against float64: 1x1 images, primes, kernels larger than the stride, non-square
+// kernels and strides, padding, and channel counts that leave tile remainders.
+#include "vkattn/op_check.h"
+#include "vkattn/ops.h"
+
+namespace vkattn::conformance {
+namespace {
+
+int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p) { return (in + 2 * p - k) / s + 1; }
+
+// y[b, m, oy, ox] = bias[m] + sum_{c, ky, kx} w[m, c, ky, kx] x[b, c, oy*sh + ky - ph, ox*sw + kx - pw],
+// zero outside the image.
+std::vector<double> reference(const HostTensor& x, const HostTensor& w, const HostTensor& bias, Size2 s, Size2 pad) {
+  const int64_t B = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  const int64_t M = w.shape[0], KH = w.shape[2], KW = w.shape[3];
+  const int64_t OH = out_size(H, KH, s.h, pad.h), OW = out_size(W, KW, s.w, pad.w);
+  std::vector<double> y(B * M * OH * OW);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t oy = 0; oy < OH; ++oy)
+        for (int64_t ox = 0; ox < OW; ++ox) {
+          double acc = bias.data[m];
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t ky = 0; ky < KH; ++ky)
+              for (int64_t kx = 0; kx < KW; ++kx) {
+                const int64_t iy = oy * s.h + ky - pad.h, ix = ox * s.w + kx - pad.w;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                acc += double(w.data[((m * C + c) * KH + ky) * KW + kx]) * x.data[((b * C + c) * H + iy) * W + ix];
+              }
+          y[((b * M + m) * OH + oy) * OW + ox] = acc;
+        }
+  return y;
+}
+
+// {"B", "C", "H", "W", "M", "k": [kh, kw], "stride": [sh, sw], "pad": [ph, pw]}
+Prepared prepare(const Spec& s, Rng& rng) {
+  const Shape k = shape(s, "k"), st = shape(s, "stride"), pd = shape(s, "pad");
+  const int64_t C = integer(s, "C"), M = integer(s, "M");
+  const Size2 stride{st[0], st[1]}, pad{pd[0], pd[1]};
+  Prepared p;
+  auto x = random(rng, {integer(s, "B"), C, integer(s, "H"), integer(s, "W")}), w = random(rng, {M, C, k[0], k[1]}),
+       b = random(rng, {M});
+  Graph& g = p.graph;
+  g.output("y", ops::conv2d(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b), stride, pad));
+  p.reference = [=] { return Outputs{{"y", reference(x, w, b, stride, pad)}}; };
+  p.inputs = {{"x", std::move(x)}};
+  return p;
+}
+
+Spec conv(int64_t B, int64_t C, int64_t H, int64_t W, int64_t M, Shape k, Shape stride, Shape pad) {
+  return {{"B", B}, {"C", C}, {"H", H}, {"W", W}, {"M", M}, {"k", k}, {"stride", stride}, {"pad", pad}};
+}
+
+std::vector<Spec> matrix(const MatrixOptions& o) {
+  std::vector<Spec> specs = {conv(1, 1, 1, 1, 1, {3, 3}, {1, 1}, {1, 1}),    conv(8, 3, 7, 13, 5, {3, 3}, {1, 1}, {1, 1}),
+                             conv(2, 1, 28, 28, 16, {3, 3}, {1, 1}, {1, 1}), conv(2, 40, 9, 11, 72, {5, 3}, {2, 1}, {2, 1}),
+                             conv(1, 3, 17, 17, 257, {4, 4}, {3, 3}, {0, 0}), conv(1, 2, 5, 6, 3, {5, 6}, {1, 1}, {0, 0})};
+  if (!o.quick) specs.push_back(conv(2, 72, 32, 32, 40, {3, 3}, {1, 1}, {1, 1}));
+  return specs;
+}
+
+}  // namespace
+
+void register_conv2d_check(CheckRegistry& r) { r.add({"conv2d", matrix, prepare}); }
+
+}  // namespace vkattn::conformance

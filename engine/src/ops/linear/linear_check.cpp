@@ -1,0 +1,47 @@
+// linear against float64: batch and feature counts with remainders, up to the classifier's 3136 features.
+#include <array>
+
+#include "vkattn/op_check.h"
+#include "vkattn/ops.h"
+
+namespace vkattn::conformance {
+namespace {
+
+// y[b, m] = bias[m] + sum_f w[m, f] x[b, f]
+std::vector<double> reference(const HostTensor& x, const HostTensor& w, const HostTensor& bias) {
+  const int64_t B = x.shape[0], F = x.shape[1], M = w.shape[0];
+  std::vector<double> y(B * M);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t m = 0; m < M; ++m) {
+      double acc = bias.data[m];
+      for (int64_t f = 0; f < F; ++f) acc += double(w.data[m * F + f]) * x.data[b * F + f];
+      y[b * M + m] = acc;
+    }
+  return y;
+}
+
+// {"B", "F", "M"}: x (B, F), weight (M, F), bias (M).
+Prepared prepare(const Spec& s, Rng& rng) {
+  const int64_t F = integer(s, "F"), M = integer(s, "M");
+  Prepared p;
+  auto x = random(rng, {integer(s, "B"), F}), w = random(rng, {M, F}), b = random(rng, {M});
+  Graph& g = p.graph;
+  g.output("y", ops::linear(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b)));
+  p.reference = [=] { return Outputs{{"y", reference(x, w, b)}}; };
+  p.inputs = {{"x", std::move(x)}};
+  return p;
+}
+
+std::vector<Spec> matrix(const MatrixOptions& o) {
+  std::vector<std::array<int64_t, 3>> shapes = {{1, 1, 1}, {8, 100, 10}, {65, 3136, 257}};
+  if (!o.quick) shapes.push_back({257, 1000, 72});
+  std::vector<Spec> specs;
+  for (auto [B, F, M] : shapes) specs.push_back({{"B", B}, {"F", F}, {"M", M}});
+  return specs;
+}
+
+}  // namespace
+
+void register_linear_check(CheckRegistry& r) { r.add({"linear", matrix, prepare}); }
+
+}  // namespace vkattn::conformance

@@ -1,0 +1,69 @@
+// max_pool2d and avg_pool2d against float64, padding included: all-negative inputs for max (a
+// padded zero that won would show) and windows that overhang the image.
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "vkattn/op_check.h"
+#include "vkattn/ops.h"
+
+namespace vkattn::conformance {
+namespace {
+
+// Max (padding never wins) or average (padding counts as zero) over each window.
+std::vector<double> reference(const HostTensor& x, Size2 k, Size2 s, Size2 pad, bool max) {
+  const int64_t H = x.shape[2], W = x.shape[3];
+  const int64_t OH = (H + 2 * pad.h - k.h) / s.h + 1, OW = (W + 2 * pad.w - k.w) / s.w + 1;
+  std::vector<double> y(x.shape[0] * x.shape[1] * OH * OW);
+  for (int64_t plane = 0; plane < x.shape[0] * x.shape[1]; ++plane)
+    for (int64_t oy = 0; oy < OH; ++oy)
+      for (int64_t ox = 0; ox < OW; ++ox) {
+        double acc = max ? -INFINITY : 0.0;
+        for (int64_t ky = 0; ky < k.h; ++ky)
+          for (int64_t kx = 0; kx < k.w; ++kx) {
+            const int64_t iy = oy * s.h + ky - pad.h, ix = ox * s.w + kx - pad.w;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+            const double v = x.data[(plane * H + iy) * W + ix];
+            acc = max ? std::max(acc, v) : acc + v;
+          }
+        y[(plane * OH + oy) * OW + ox] = max ? acc : acc / double(k.h * k.w);
+      }
+  return y;
+}
+
+Size2 size2(const Spec& spec, const char* key) {
+  const Shape v = shape(spec, key);
+  return {v.at(0), v.at(1)};
+}
+
+// {"B", "C", "H", "W", "k": [kh, kw], "stride": [sh, sw], "pad": [ph, pw]}
+Prepared prepare(const Spec& s, Rng& rng, bool max) {
+  const Size2 k = size2(s, "k"), stride = size2(s, "stride"), pad = size2(s, "pad");
+  Prepared p;
+  auto x = random(rng, {integer(s, "B"), integer(s, "C"), integer(s, "H"), integer(s, "W")}, max ? -2.f : -1.f,
+                  max ? -0.5f : 1.f);
+  const TensorId in = p.graph.input("x", x.shape);
+  p.graph.output("y", max ? ops::max_pool2d(p.graph, in, k, stride, pad) : ops::avg_pool2d(p.graph, in, k, stride, pad));
+  p.reference = [=] { return Outputs{{"y", reference(x, k, stride, pad, max)}}; };
+  p.inputs = {{"x", std::move(x)}};
+  return p;
+}
+
+std::vector<Spec> matrix(const MatrixOptions& o) {
+  std::vector<Spec> specs;
+  for (const auto& [k, s, pad] : std::vector<std::array<Shape, 3>>{
+           {Shape{2, 2}, Shape{2, 2}, Shape{0, 0}}, {Shape{3, 3}, Shape{2, 2}, Shape{1, 1}}, {Shape{3, 2}, Shape{3, 1}, Shape{0, 1}}})
+    for (const Shape& in : {Shape{1, 1, 3, 3}, Shape{8, 5, 7, 13}, Shape{1, 3, 128, 128}})
+      if (!o.quick || in[2] != 128)
+        specs.push_back({{"B", in[0]}, {"C", in[1]}, {"H", in[2]}, {"W", in[3]}, {"k", k}, {"stride", s}, {"pad", pad}});
+  return specs;
+}
+
+}  // namespace
+
+void register_pool2d_check(CheckRegistry& r) {
+  r.add({"max_pool2d", matrix, [](const Spec& s, Rng& rng) { return prepare(s, rng, true); }});
+  r.add({"avg_pool2d", matrix, [](const Spec& s, Rng& rng) { return prepare(s, rng, false); }});
+}
+
+}  // namespace vkattn::conformance

@@ -1,0 +1,80 @@
+#include "ops/registry.h"
+
+#include "ops/op.h"
+
+namespace vkattn {
+
+// One declaration and one call per op unit, from the list CMake writes (op_units.inc).
+#define VKATTN_OP_UNIT(unit) void register_##unit(Registry&);
+#include "op_units.inc"
+#undef VKATTN_OP_UNIT
+
+const Registry& Registry::instance() {
+  static const Registry registry = [] {
+    Registry r;
+#define VKATTN_OP_UNIT(unit) register_##unit(r);
+#include "op_units.inc"
+#undef VKATTN_OP_UNIT
+    return r;
+  }();
+  return registry;
+}
+
+void Registry::add(const std::string& op, std::optional<LayerType> layer) {
+  if (!ops_.emplace(op, std::move(layer)).second) throw Error("Internal error: two ops are called '" + op + "'.");
+}
+
+const LayerType* Registry::layer(const std::string& type) const {
+  const auto it = ops_.find(type);
+  return it != ops_.end() && it->second ? &*it->second : nullptr;
+}
+
+std::vector<std::string> Registry::ops() const {
+  std::vector<std::string> names;
+  for (const auto& [name, layer] : ops_) names.push_back(name);
+  return names;
+}
+
+std::string Registry::layer_names() const {
+  std::string names;
+  for (const auto& [name, layer] : ops_)
+    if (layer) names += (names.empty() ? "" : ", ") + name;
+  return names;
+}
+
+namespace {
+int64_t whole(const nlohmann::json& v, const std::string& what) {
+  require(v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= (int64_t{1} << 20),
+          what + " must be a whole number from 0 to 2^20, but it is " + v.dump() + ".");
+  return v.get<int64_t>();
+}
+}  // namespace
+
+Size2 LayerSpec::size2(const char* key, Size2 fallback) const {
+  if (!layer_.contains(key)) return fallback;
+  const nlohmann::json& v = layer_[key];
+  const std::string what = std::string("'") + key + "'";
+  if (v.is_array()) {
+    require(v.size() == 2, what + " must be [h, w] or one number, but it is " + v.dump() + ".");
+    return {whole(v[0], what), whole(v[1], what)};
+  }
+  const int64_t n = whole(v, what);
+  return {n, n};
+}
+
+float LayerSpec::number(const char* key, float fallback) const {
+  if (!layer_.contains(key)) return fallback;
+  const nlohmann::json& v = layer_[key];
+  require(v.is_number() && std::isfinite(v.get<double>()),
+          std::string("its \"") + key + "\" must be a number, but it is " + v.dump() + ".");
+  return v.get<float>();
+}
+
+const HostTensor& LayerSpec::tensor(const std::string& suffix) const {
+  const std::string full = name() + "." + suffix;
+  const auto it = file_.tensors.find(full);
+  require(it != file_.tensors.end(), "the file holds no tensor called '" + full + "'.");
+  return it->second;
+}
+
+}  // namespace vkattn

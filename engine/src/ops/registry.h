@@ -1,0 +1,61 @@
+// Ops find each other by name here. Every op unit (a folder engine/src/ops/<unit>/) defines
+// `void register_<unit>(Registry&)`; CMake lists the folders and generates the calls, so adding
+// an op adds no line to any shared file. A unit registers its op names and, where the op is a
+// network layer, how the layer's JSON becomes graph nodes.
+#pragma once
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "vkattn/network.h"
+
+namespace vkattn {
+
+// One layer of a network file ({"type": ..., "name": ..., options}) and the file that holds its
+// weights. Every accessor checks what it reads and throws a vkattn::Error saying what is wrong.
+class LayerSpec {
+ public:
+  LayerSpec(const nlohmann::json& layer, const SafeTensors& file) : layer_(layer), file_(file) {}
+  const std::string name() const { return layer_.value("name", std::string()); }
+  const SafeTensors& file() const { return file_; }
+  bool has(const char* key) const { return layer_.contains(key); }
+  Size2 size2(const char* key, Size2 fallback) const;   // [h, w] or one number for both
+  float number(const char* key, float fallback) const;  // a finite number
+  const HostTensor& tensor(const std::string& suffix) const;  // "<name>.<suffix>"
+
+ private:
+  const nlohmann::json& layer_;
+  const SafeTensors& file_;
+};
+
+struct LayerType {
+  std::vector<std::string> options;  // keys the layer takes besides "type" and "name"
+  bool named = false;                // needs a "name": the prefix of its tensors
+  std::function<AddLayer(const LayerSpec&)> parse;
+};
+
+// A layer with no options and no weights that applies one op to its input.
+inline LayerType plain_layer(TensorId (*op)(Graph&, TensorId)) {
+  return {{}, false, [op](const LayerSpec&) -> AddLayer {
+            return [op](Graph& g, TensorId x, NetworkTensors&) { return op(g, x); };
+          }};
+}
+
+class Registry {
+ public:
+  static const Registry& instance();
+  // An op; with a layer type when network files may name it.
+  void add(const std::string& op, std::optional<LayerType> layer = std::nullopt);
+  const LayerType* layer(const std::string& type) const;  // null if no op takes that name
+  std::vector<std::string> ops() const;
+  std::string layer_names() const;  // "conv2d, flatten, ...", for error messages
+
+ private:
+  std::map<std::string, std::optional<LayerType>> ops_;
+};
+
+}  // namespace vkattn

@@ -1,0 +1,61 @@
+// The whole SAGAN block against a float64 composition of its parts' references, with the
+// attention map as a second output when the spec asks for it ("map": true).
+#include <cmath>
+
+#include "ops/attend/attend_check.h"
+#include "ops/projection/projection_check.h"
+#include "ops/residual/residual_check.h"
+#include "ops/scores/scores_check.h"
+#include "ops/softmax/softmax_check.h"
+#include "vkattn/op_check.h"
+#include "vkattn/self_attention.h"
+
+namespace vkattn::conformance {
+namespace {
+
+Outputs block_reference(const HostTensor& x, const SelfAttentionWeights& w, bool map) {
+  const int64_t B = x.shape[0], C = w.channels, Cq = w.query_channels, N = x.shape[2] * x.shape[3];
+  const auto q = reference::projection(x.data, w.query_weight.data, w.query_bias.data, B, C, Cq, N);
+  const auto k = reference::projection(x.data, w.key_weight.data, w.key_bias.data, B, C, Cq, N);
+  const auto v = reference::projection(x.data, w.value_weight.data, w.value_bias.data, B, C, C, N);
+  auto a = reference::softmax(reference::scores(q, k, B, Cq, N, w.scale), B * N, N);
+  Outputs out{{"y", reference::residual(reference::attend(v, a, B, C, N), widen(x.data), w.gamma)}};
+  if (map) out.emplace_back("attention", std::move(a));
+  return out;
+}
+
+// {"B", "C", "Cq", "H", "W"}, optional "scale" (default 1/sqrt(Cq)) and "map".
+Prepared prepare(const Spec& s, Rng& rng) {
+  const int64_t B = integer(s, "B"), C = integer(s, "C"), Cq = integer(s, "Cq");
+  const bool map = s.value("map", false);
+  const float range = 1.f / std::sqrt(float(C));  // keeps the scores, and so the softmax, well spread
+  SelfAttentionWeights w{C,  Cq, random(rng, {Cq, C}, -range, range), random(rng, {Cq}),
+                         random(rng, {Cq, C}, -range, range), random(rng, {Cq}),
+                         random(rng, {C, C}, -range, range),  random(rng, {C}),
+                         random(rng, {1}, 0.2f, 1.5f).data[0], s.value("scale", 1.f / std::sqrt(float(Cq)))};
+  Prepared p;
+  auto x = random(rng, {B, C, integer(s, "H"), integer(s, "W")});
+  const auto block = add_self_attention(p.graph, p.graph.input("x", x.shape), w);
+  p.graph.output("y", block.y);
+  if (map) p.graph.output("attention", block.attention);
+  p.reference = [=] { return block_reference(x, w, map); };
+  p.inputs = {{"x", std::move(x)}};
+  return p;
+}
+
+Spec block(int64_t B, int64_t C, int64_t Cq, int64_t H, int64_t W) {
+  return {{"B", B}, {"C", C}, {"Cq", Cq}, {"H", H}, {"W", W}};
+}
+
+std::vector<Spec> matrix(const MatrixOptions& o) {
+  std::vector<Spec> specs = {block(1, 1, 1, 1, 1), block(8, 3, 1, 7, 13), block(1, 257, 32, 9, 9), block(1, 8, 1, 128, 128)};
+  if (!o.quick)
+    specs.insert(specs.end(), {block(2, 40, 5, 16, 16), block(1, 72, 9, 32, 32), block(1, 8, 1, 64, 64), block(3, 16, 2, 64, 64)});
+  return specs;
+}
+
+}  // namespace
+
+void register_self_attention_check(CheckRegistry& r) { r.add({"self_attention", matrix, prepare}); }
+
+}  // namespace vkattn::conformance

@@ -1,0 +1,58 @@
+// softmax against float64: rows shorter and longer than a 256-thread workgroup, logits near 500
+// (a softmax that does not subtract the row max overflows), and more rows than the grid's x limit.
+#include <algorithm>
+#include <cmath>
+
+#include "ops/softmax/softmax_check.h"
+#include "vkattn/op_check.h"
+#include "vkattn/ops.h"
+
+namespace vkattn {
+
+std::vector<double> reference::softmax(const std::vector<double>& x, int64_t rows, int64_t L) {
+  std::vector<double> y(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    const double* in = &x[r * L];
+    double* out = &y[r * L];
+    const double mx = *std::max_element(in, in + L);
+    double sum = 0;
+    for (int64_t j = 0; j < L; ++j) sum += out[j] = std::exp(in[j] - mx);
+    for (int64_t j = 0; j < L; ++j) out[j] /= sum;
+  }
+  return y;
+}
+
+namespace conformance {
+namespace {
+
+// {"B", "rows", "L"}: x (B, rows, L) in [470, 530); or {"shape"} for any shape, rows along the last axis.
+Prepared prepare(const Spec& s, Rng& rng) {
+  const Shape shape = s.contains("shape") ? conformance::shape(s, "shape")
+                                          : Shape{integer(s, "B"), integer(s, "rows"), integer(s, "L")};
+  Prepared p;
+  auto x = random(rng, shape, 470.f, 530.f);
+  p.graph.output("y", ops::softmax(p.graph, p.graph.input("x", shape)));
+  p.reference = [=] {
+    return Outputs{{"y", reference::softmax(widen(x.data), element_count(shape) / shape.back(), shape.back())}};
+  };
+  p.inputs = {{"x", std::move(x)}};
+  return p;
+}
+
+std::vector<Spec> matrix(const MatrixOptions& o) {
+  std::vector<Spec> specs;
+  for (int64_t L : {1, 255, 256, 257, 4097, 16384})
+    for (int64_t rows : {1, 37})
+      for (int64_t B : {1, 8})
+        if (!o.quick || (B == 8) == (rows == 1)) specs.push_back({{"B", B}, {"rows", rows}, {"L", L}});
+  // One workgroup per row: more rows than the grid's x limit (65535 on many devices) makes a 2-D grid.
+  specs.push_back({{"B", 1}, {"rows", std::min<int64_t>(o.device.max_workgroup_count[0], 1 << 20) + 17}, {"L", 3}});
+  return specs;
+}
+
+}  // namespace
+
+void register_softmax_check(CheckRegistry& r) { r.add({"softmax", matrix, prepare}); }
+
+}  // namespace conformance
+}  // namespace vkattn
