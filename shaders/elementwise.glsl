@@ -17,7 +17,7 @@ void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
   const uint batch = gid / p.groups_per_batch;
-  const uint i = (gid % p.groups_per_batch) * 256 + gl_LocalInvocationID.x;
+  const uint i = (gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
   if (i >= p.count) return;
   const uint e = batch * p.count + i;
   y[p.base1 + e] = apply(x[p.base0 + e]);

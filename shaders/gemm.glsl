@@ -7,8 +7,9 @@
 //              iy = oy*stride_h + ky - pad_h (zero outside the image): a k x k convolution as GEMM
 //   HAS_BIAS   add bias[m] (binding 3)
 //   BIAS_N     add bias[n] instead (binding 3): a linear layer with the batch as the M dimension
-// A 16x16 workgroup computes a 64x64 tile of C, 4x4 per thread, stepping K by 16 through
-// shared memory. Loads walk the contiguous dimension so neighbouring threads read neighbours.
+// A 16x16 workgroup computes a (16 TM) x (16 TN) tile of C, TM x TN per thread, stepping K by 16
+// through shared memory. The host reads the workgroup size and TM, TN (specialization
+// constants 0 and 1) from the SPIR-V to count tiles, so they are stated only here. Loads walk the contiguous dimension so neighbouring threads read neighbours.
 #include "common.glsl"
 
 layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
@@ -32,7 +33,10 @@ layout(push_constant) uniform Push {
 #endif
 } p;
 
-const uint BM = 64, BN = 64, BK = 16, TM = 4, TN = 4, THREADS = 256;
+layout(constant_id = 0) const uint TM = 4;
+layout(constant_id = 1) const uint TN = 4;
+const uint BM = gl_WorkGroupSize.y * TM, BN = gl_WorkGroupSize.x * TN, BK = 16;
+const uint THREADS = gl_WorkGroupSize.x * gl_WorkGroupSize.y;
 
 shared float tile_a[BK][BM + 1];
 shared float tile_b[BK][BN + 1];
@@ -48,7 +52,7 @@ void main() {
   const uint b0 = p.base1 + batch * p.b_batch_stride;
   const uint c0 = p.base2 + batch * p.c_batch_stride;
   const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
-  const uint t = ty * 16 + tx;
+  const uint t = ty * gl_WorkGroupSize.x + tx;
 
   float acc[TM][TN];
   for (uint i = 0; i < TM; ++i)
@@ -93,8 +97,8 @@ void main() {
     barrier();  // tiles complete before anyone reads them
     for (uint kk = 0; kk < BK; ++kk) {
       float av[TM], bv[TN];
-      for (uint i = 0; i < TM; ++i) av[i] = tile_a[kk][ty + 16 * i];
-      for (uint j = 0; j < TN; ++j) bv[j] = tile_b[kk][tx + 16 * j];
+      for (uint i = 0; i < TM; ++i) av[i] = tile_a[kk][ty + gl_WorkGroupSize.y * i];
+      for (uint j = 0; j < TN; ++j) bv[j] = tile_b[kk][tx + gl_WorkGroupSize.x * j];
       for (uint i = 0; i < TM; ++i)
         for (uint j = 0; j < TN; ++j) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
     }
@@ -102,7 +106,7 @@ void main() {
   }
 
   for (uint i = 0; i < TM; ++i) {
-    const uint m = m0 + ty + 16 * i;
+    const uint m = m0 + ty + gl_WorkGroupSize.y * i;
     if (m >= p.M) continue;
 #ifdef HAS_BIAS
     const float add = bias[p.base3 + m];
@@ -110,7 +114,7 @@ void main() {
     const float add = 0.0;
 #endif
     for (uint j = 0; j < TN; ++j) {
-      const uint n = n0 + tx + 16 * j;
+      const uint n = n0 + tx + gl_WorkGroupSize.x * j;
 #ifdef BIAS_N
       if (n < p.N) c[c0 + m * p.N + n] = p.alpha * acc[i][j] + add + bias[p.base3 + n];
 #else

@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Mean over each channel's H*W plane: one 256-thread workgroup per (b, c), a strided sum per
+// Mean over each channel's H*W plane: one workgroup per (b, c), a strided sum per
 // thread and a tree reduction in shared memory, so planes of any size work.
 // Bindings: 0 in (B, C, H, W), 1 out (B, C, 1, 1).
 #include "common.glsl"
@@ -14,7 +14,7 @@ layout(push_constant) uniform Push {
   uint plane;  // H*W
 } p;
 
-shared float partial[256];
+shared float partial[gl_WorkGroupSize.x];
 
 void main() {
   const uint gid = linear_group_id();
@@ -22,10 +22,10 @@ void main() {
   const uint t = gl_LocalInvocationID.x;
   const uint start = p.base0 + gid * p.plane;
   float sum = 0.0;
-  for (uint i = t; i < p.plane; i += 256) sum += x[start + i];
+  for (uint i = t; i < p.plane; i += gl_WorkGroupSize.x) sum += x[start + i];
   partial[t] = sum;
   barrier();
-  for (uint half_ = 128; half_ > 0; half_ >>= 1) {
+  for (uint half_ = gl_WorkGroupSize.x / 2; half_ > 0; half_ >>= 1) {
     if (t < half_) partial[t] += partial[t + half_];
     barrier();
   }

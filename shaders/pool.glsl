@@ -18,7 +18,7 @@ void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
   const uint batch = gid / p.groups_per_batch;
-  const uint i = (gid % p.groups_per_batch) * 256 + gl_LocalInvocationID.x;
+  const uint i = (gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
   const uint out_plane = p.out_h * p.out_w;
   if (i >= p.channels * out_plane) return;
   const uint c = i / out_plane, oy = (i % out_plane) / p.out_w, ox = i % p.out_w;

@@ -15,7 +15,7 @@ layout(push_constant) uniform Push {
   uint L;
 } p;
 
-const uint THREADS = 256;
+const uint THREADS = gl_WorkGroupSize.x;
 shared float part_max[THREADS];
 shared float part_sum[THREADS];
 

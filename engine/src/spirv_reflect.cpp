@@ -12,8 +12,8 @@ namespace {
 // The few SPIR-V opcodes and enums this reader needs (SPIR-V specification, section 3).
 enum : uint32_t {
   OpExecutionMode = 16, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28,
-  OpTypeSampledImage = 27, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpVariable = 59, OpDecorate = 71,
-  OpMemberDecorate = 72, ModeLocalSize = 17, DecorationArrayStride = 6, DecorationBinding = 33,
+  OpTypeSampledImage = 27, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpSpecConstant = 50, OpVariable = 59, OpDecorate = 71,
+  OpMemberDecorate = 72, ModeLocalSize = 17, DecorationSpecId = 1, DecorationArrayStride = 6, DecorationBinding = 33,
   DecorationDescriptorSet = 34, DecorationOffset = 35, StoragePushConstant = 9,
   kMagic = 0x07230203,
 };
@@ -43,6 +43,13 @@ struct Module {
 
 }  // namespace
 
+uint32_t ShaderInterface::spec_constant(uint32_t id) const {
+  const auto it = spec_constants.find(id);
+  if (it == spec_constants.end())
+    throw Error("Internal error: a shader lacks specialization constant " + std::to_string(id) + ".");
+  return it->second;
+}
+
 ShaderInterface reflect(std::span<const uint32_t> spirv) {
   if (spirv.size() < 5 || spirv[0] != kMagic) throw Error("An embedded shader is not valid SPIR-V.");
   ShaderInterface out;
@@ -52,6 +59,7 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
   uint32_t push_pointer_type = 0;
   std::map<uint32_t, uint32_t> variable_type;  // variable id -> its pointer type
   std::vector<uint32_t> sampled_types;
+  std::map<uint32_t, uint32_t> spec_id, spec_default;  // result id -> SpecId, default value
   for (size_t i = 5; i < spirv.size();) {
     const uint32_t count = spirv[i] >> 16, op = spirv[i] & 0xffff;
     if (count == 0 || i + count > spirv.size()) throw Error("An embedded shader's SPIR-V is truncated.");
@@ -60,6 +68,7 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       if (w[2] == DecorationBinding) binding[w[1]] = w[3];
       if (w[2] == DecorationDescriptorSet) set[w[1]] = w[3];
       if (w[2] == DecorationArrayStride) mod.array_stride[w[1]] = w[3];
+      if (w[2] == DecorationSpecId) spec_id[w[1]] = w[3];
     } else if (op == OpMemberDecorate && count >= 5 && w[3] == DecorationOffset) {
       mod.member_offset[w[1]][w[2]] = w[4];
     } else if (op == OpExecutionMode && count >= 6 && w[2] == ModeLocalSize) {
@@ -70,6 +79,8 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       pointee[w[1]] = w[3];
     } else if (op == OpConstant && count >= 4) {
       mod.constants[w[2]] = w[3];
+    } else if (op == OpSpecConstant && count >= 4) {
+      spec_default[w[2]] = w[3];
     } else if (op == OpTypeSampledImage && count >= 3) {
       sampled_types.push_back(w[1]);
     } else if (op == OpVariable && count >= 4) {
@@ -86,6 +97,8 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
           std::count(sampled_types.begin(), sampled_types.end(), pointee[v->second]))
         out.sampled_image_mask |= 1u << b;
     }
+  for (const auto& [id, value] : spec_default)
+    if (spec_id.count(id)) out.spec_constants[spec_id[id]] = value;
   if (push_pointer_type) out.push_constant_bytes = mod.size_of(pointee.at(push_pointer_type));
   return out;
 }

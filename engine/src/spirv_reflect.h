@@ -1,6 +1,7 @@
 // Reads what a compute shader declares, so the host never writes it a second time.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <span>
 
 namespace vkattn {
@@ -10,6 +11,10 @@ struct ShaderInterface {
   uint32_t sampled_image_mask = 0;   // bit b set: binding b is a combined image sampler, else a storage buffer
   uint32_t push_constant_bytes = 0;  // size of the push-constant block (0 if none)
   uint32_t local_size[3] = {1, 1, 1};
+  std::map<uint32_t, uint32_t> spec_constants;  // SpecId -> default value (32-bit scalars)
+
+  // The default of specialization constant `id`; throws if the shader declares none.
+  uint32_t spec_constant(uint32_t id) const;
 };
 
 // Throws vkattn::Error if the words are not a SPIR-V module it can read.

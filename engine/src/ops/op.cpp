@@ -1,5 +1,7 @@
 #include "ops/op.h"
 
+#include "spirv_reflect.h"
+
 namespace vkattn {
 
 int64_t spatial_size(const Shape& shape) {
@@ -16,8 +18,11 @@ void require_activation(const Shape& shape, const std::string& op, const std::st
 
 Dispatch gemm_dispatch(std::string kernel, std::span<const uint32_t> spirv, std::vector<Operand> operands,
                        uint64_t batches, const Gemm& g) {
-  constexpr uint64_t kTile = 64;  // BM = BN in shaders/gemm.glsl
-  const uint64_t tiles_n = ceil_div(g.N, kTile), tiles_m = ceil_div(g.M, kTile);
+  // The tile is the workgroup times each thread's TM x TN outputs (spec constants 0, 1 in gemm.glsl).
+  const ShaderInterface shader = reflect(spirv);
+  const uint64_t tile_m = shader.local_size[1] * shader.spec_constant(0);
+  const uint64_t tile_n = shader.local_size[0] * shader.spec_constant(1);
+  const uint64_t tiles_n = ceil_div(g.N, tile_n), tiles_m = ceil_div(g.M, tile_m);
   Dispatch d{std::move(kernel), spirv, std::move(operands),
              {u32(g.M), u32(g.N), u32(g.K), u32(g.a_stride), u32(g.b_stride), u32(g.c_stride), u32(tiles_n),
               bits(g.alpha)}};
@@ -31,8 +36,13 @@ Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spir
   const uint64_t batches = s.size() > 1 ? s[0] : 1, count = element_count(s) / batches;
   Dispatch d{std::move(kernel), spirv, {{n.in[0], 0, count}, {n.out[0], 0, count}}, {u32(count)}};
   d.batches = batches;
-  d.groups_per_batch = ceil_div(count, 256);
+  d.groups_per_batch = ceil_div(count, threads_per_group(spirv));
   return d;
+}
+
+uint64_t threads_per_group(std::span<const uint32_t> spirv) {
+  const ShaderInterface shader = reflect(spirv);
+  return uint64_t{shader.local_size[0]} * shader.local_size[1] * shader.local_size[2];
 }
 
 int64_t window_count(int64_t in, int64_t window, int64_t stride, int64_t pad, const std::string& op,

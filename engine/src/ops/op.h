@@ -74,6 +74,10 @@ struct Gemm {
 Dispatch gemm_dispatch(std::string kernel, std::span<const uint32_t> spirv, std::vector<Operand> operands,
                        uint64_t batches, const Gemm& g);
 
+// Invocations in one workgroup of the shader, read from its SPIR-V: how kernels with one
+// invocation per element count their workgroups without restating the shader's size.
+uint64_t threads_per_group(std::span<const uint32_t> spirv);
+
 // One thread per element of each batch item (shaders/elementwise.glsl): binding 0 in, 1 out.
 Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& node);
 

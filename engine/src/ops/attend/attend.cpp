@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class Attend final : public Op {
- public:
+struct Attend final : Op {
   explicit Attend(ChannelSlice v) : v_(v) {}
   std::string name() const override { return "attend"; }
 

@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class Conv2d final : public Op {
- public:
+struct Conv2d final : Op {
   Conv2d(Size2 stride, Size2 padding) : stride_(stride), padding_(padding) {}
   std::string name() const override { return "conv2d"; }
 

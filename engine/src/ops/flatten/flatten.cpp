@@ -7,8 +7,7 @@
 namespace vkattn {
 namespace {
 
-class Flatten final : public Op {
- public:
+struct Flatten final : Op {
   std::string name() const override { return "flatten"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {

@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class GlobalAvgPool2d final : public Op {
- public:
+struct GlobalAvgPool2d final : Op {
   std::string name() const override { return "global_avg_pool2d"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {

@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class Linear final : public Op {
- public:
+struct Linear final : Op {
   std::string name() const override { return "linear"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {

@@ -7,8 +7,7 @@
 namespace vkattn {
 namespace {
 
-class Pool2d final : public Op {
- public:
+struct Pool2d final : Op {
   Pool2d(bool max, Size2 kernel, Size2 stride, Size2 padding)
       : max_(max), kernel_(kernel), stride_(stride), padding_(padding) {}
   std::string name() const override { return max_ ? "max_pool2d" : "avg_pool2d"; }
@@ -32,7 +31,7 @@ class Pool2d final : public Op {
                {u32(x[1]), u32(x[2]), u32(x[3]), u32(y[2]), u32(y[3]), u32(kernel_.h), u32(kernel_.w),
                 u32(stride_.h), u32(stride_.w), u32(padding_.h), u32(padding_.w)}};
     d.batches = x[0];
-    d.groups_per_batch = ceil_div(out_count, 256);
+    d.groups_per_batch = ceil_div(out_count, threads_per_group(d.spirv));
     return d;
   }
 

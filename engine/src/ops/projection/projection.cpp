@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class Projection final : public Op {
- public:
+struct Projection final : Op {
   std::string name() const override { return "projection"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {

@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class Relu final : public Op {
- public:
+struct Relu final : Op {
   std::string name() const override { return "relu"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {

@@ -23,7 +23,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
 }
 
 std::vector<Spec> matrix(const MatrixOptions& o) {
-  // 256 elements per workgroup: one item past the grid's x limit needs a 2-D grid.
+  // More workgroups than the grid's x limit for any workgroup of up to 256 invocations: a 2-D grid.
   const int64_t wide = (std::min<int64_t>(o.device.max_workgroup_count[0], 65535) + 5) * 256;
   return {{{"shape", {1}}}, {{"shape", {8, 3, 7, 13}}}, {{"shape", {1, wide}}}};
 }

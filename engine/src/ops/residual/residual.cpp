@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class Residual final : public Op {
- public:
+struct Residual final : Op {
   std::string name() const override { return "residual"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {
@@ -23,7 +22,7 @@ class Residual final : public Op {
     Dispatch d{"residual", residual_spv,
                {{n.in[0], 0, count}, {n.in[1], 0, count}, {n.in[2]}, {n.out[0], 0, count}}, {u32(count)}};
     d.batches = n.in_shape[1][0];
-    d.groups_per_batch = ceil_div(count, 256);
+    d.groups_per_batch = ceil_div(count, threads_per_group(residual_spv));
     return d;
   }
 

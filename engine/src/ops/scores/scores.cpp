@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class Scores final : public Op {
- public:
+struct Scores final : Op {
   Scores(ChannelSlice q, ChannelSlice k, float scale) : q_(q), k_(k), scale_(scale) {}
   std::string name() const override { return "scores"; }
 

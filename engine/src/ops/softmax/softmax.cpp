@@ -6,8 +6,7 @@
 namespace vkattn {
 namespace {
 
-class Softmax final : public Op {
- public:
+struct Softmax final : Op {
   std::string name() const override { return "softmax"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {
