@@ -32,7 +32,8 @@ TEST_CASE("conformance: a softmax that drops the last column fails, and says why
   // uses it instead of building the real one.
   auto& impl = ctx.impl();
   const uint32_t push_bytes = sizeof(vkattn::PushHeader) + sizeof(uint32_t);
-  impl.kernels.emplace("softmax", std::make_unique<vkattn::Kernel>(impl, "softmax", softmax_drops_last_column_spv, push_bytes));
+  impl.kernels.emplace("softmax", std::make_unique<vkattn::Kernel>(impl.device, impl.info, impl.pipeline_cache, "softmax",
+                                                                       softmax_drops_last_column_spv, push_bytes));
 
   const auto report = run_softmax_cases(ctx);
   REQUIRE(!report.results.empty());

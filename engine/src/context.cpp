@@ -148,7 +148,7 @@ Context::Impl::~Impl() {
 const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes) {
   auto it = kernels.find(name);
   if (it == kernels.end())
-    it = kernels.emplace(name, std::make_unique<Kernel>(*this, name, spirv, push_bytes)).first;
+    it = kernels.emplace(name, std::make_unique<Kernel>(device, info, pipeline_cache, name, spirv, push_bytes)).first;
   return *it->second;
 }
 

@@ -9,6 +9,7 @@
 #include <vulkan/vulkan_raii.hpp>
 
 #include "kernel.h"
+#include "vulkan_call.h"
 #include "vkattn/context.h"
 #include "vkattn/error.h"
 
@@ -39,21 +40,5 @@ struct Context::Impl {
   // Records with `record` into a fresh command buffer, submits it and waits (uploads, copies).
   void run_once(const std::function<void(vk::CommandBuffer)>& record);
 };
-
-// Runs a Vulkan call and turns the device errors a user can meet into one vkattn::Error.
-template <typename F>
-auto vulkan_call(const std::string& what, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const vk::OutOfDeviceMemoryError&) {
-    throw DeviceLimitError("The GPU ran out of device memory while " + what + "; try a smaller batch or image.");
-  } catch (const vk::OutOfHostMemoryError&) {
-    throw Error("The host ran out of memory while " + what + ".");
-  } catch (const vk::DeviceLostError&) {
-    throw Error("The Vulkan device was lost while " + what + " (a driver reset or a GPU fault).");
-  } catch (const vk::SystemError& e) {
-    throw Error("Vulkan failed while " + what + ": " + e.what());
-  }
-}
 
 }  // namespace vkattn

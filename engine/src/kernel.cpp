@@ -2,20 +2,19 @@
 
 #include <vector>
 
-#include "context_impl.h"
 #include "spirv_reflect.h"
+#include "vulkan_call.h"
 #include "vkattn/error.h"
 
 namespace vkattn {
 
-Kernel::Kernel(Context::Impl& ctx, const std::string& kernel_name, std::span<const uint32_t> spirv,
-               uint32_t host_push_bytes)
+Kernel::Kernel(const vk::raii::Device& device, const DeviceInfo& info, const vk::raii::PipelineCache& cache,
+               const std::string& kernel_name, std::span<const uint32_t> spirv, uint32_t host_push_bytes)
     : name(kernel_name) {
   const ShaderInterface shader = reflect(spirv);
   if (shader.push_constant_bytes != host_push_bytes)
     throw Error("Kernel '" + name + "' pushes " + std::to_string(host_push_bytes) + " bytes but its shader declares " +
                 std::to_string(shader.push_constant_bytes) + "; the host and shader structs disagree.");
-  const auto& info = ctx.info;
   const uint32_t invocations = shader.local_size[0] * shader.local_size[1] * shader.local_size[2];
   if (invocations > info.max_workgroup_invocations || shader.local_size[0] > info.max_workgroup_size[0] ||
       shader.local_size[1] > info.max_workgroup_size[1])
@@ -33,16 +32,16 @@ Kernel::Kernel(Context::Impl& ctx, const std::string& kernel_name, std::span<con
       slots.emplace_back(b, (sampled_image_mask >> b) & 1 ? vk::DescriptorType::eCombinedImageSampler
                                                           : vk::DescriptorType::eStorageBuffer,
                          1, vk::ShaderStageFlagBits::eCompute);
-    set_layout = vk::raii::DescriptorSetLayout(ctx.device, vk::DescriptorSetLayoutCreateInfo({}, slots));
+    set_layout = vk::raii::DescriptorSetLayout(device, vk::DescriptorSetLayoutCreateInfo({}, slots));
     const vk::PushConstantRange range(vk::ShaderStageFlagBits::eCompute, 0, push_bytes);
     const vk::DescriptorSetLayout set_layout_handle = *set_layout;
     vk::PipelineLayoutCreateInfo layout_info({}, set_layout_handle);
     if (push_bytes) layout_info.setPushConstantRanges(range);
-    layout = vk::raii::PipelineLayout(ctx.device, layout_info);
-    vk::raii::ShaderModule module(ctx.device, vk::ShaderModuleCreateInfo({}, spirv.size_bytes(), spirv.data()));
+    layout = vk::raii::PipelineLayout(device, layout_info);
+    vk::raii::ShaderModule module(device, vk::ShaderModuleCreateInfo({}, spirv.size_bytes(), spirv.data()));
     vk::ComputePipelineCreateInfo pipeline_info(
         {}, vk::PipelineShaderStageCreateInfo({}, vk::ShaderStageFlagBits::eCompute, *module, "main"), *layout);
-    pipeline = vk::raii::Pipeline(ctx.device, ctx.pipeline_cache, pipeline_info);
+    pipeline = vk::raii::Pipeline(device, cache, pipeline_info);
   });
 }
 

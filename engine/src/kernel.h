@@ -6,14 +6,16 @@
 #include <string>
 #include <vulkan/vulkan_raii.hpp>
 
-#include "vkattn/context.h"
+#include "vkattn/context.h"  // DeviceInfo only
 
 namespace vkattn {
 
 class Kernel {
  public:
   // push_bytes is the size the host will push; it must equal the shader's block or this throws.
-  Kernel(Context::Impl& context, const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes);
+  // Needs only the device, its limits and a pipeline cache, so it does not depend on Context.
+  Kernel(const vk::raii::Device& device, const DeviceInfo& info, const vk::raii::PipelineCache& cache,
+         const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes);
 
   const std::string name;
   uint32_t bindings = 0;
