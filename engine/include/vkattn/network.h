@@ -19,7 +19,6 @@
 
 #include "vkattn/io.h"
 #include "vkattn/ops.h"
-#include "vkattn/self_attention.h"
 
 namespace vkattn {
 
