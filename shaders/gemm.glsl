@@ -1,5 +1,5 @@
 // Batched, tiled C = alpha * A·B (+ bias[m]) for the kernels that include it.
-// The includer defines the storage order of A and B; C is always row-major (m, n):
+// The includer defines the storage order of A, B and C (row-major (m, n) unless C_NMAJOR):
 //   A_KMAJOR   A(m,k) at a[k*M + m]  (otherwise a[m*K + k])
 //   B_NMAJOR   B(k,n) at b[n*K + k]  (otherwise b[k*N + n])
 //   B_IM2COL   B is the im2col matrix of an NCHW image, gathered on the fly: B(k, n) with
@@ -7,6 +7,7 @@
 //              iy = oy*stride_h + ky - pad_h (zero outside the image): a k x k convolution as GEMM
 //   HAS_BIAS   add bias[m] (binding 3)
 //   BIAS_N     add bias[n] instead (binding 3): a linear layer with the batch as the M dimension
+//   C_NMAJOR   store C(m, n) at c[n*M + m] (column-major): a projection whose rows are positions
 // A 16x16 workgroup computes a (16 TM) x (16 TN) tile of C, TM x TN per thread, stepping K by 16
 // through shared memory. The host reads the workgroup size and TM, TN (specialization
 // constants 0 and 1) from the SPIR-V to count tiles, so they are stated only here. Loads walk the contiguous dimension so neighbouring threads read neighbours.
@@ -115,8 +116,10 @@ void main() {
 #endif
     for (uint j = 0; j < TN; ++j) {
       const uint n = n0 + tx + gl_WorkGroupSize.x * j;
-#ifdef BIAS_N
+#if defined(BIAS_N)
       if (n < p.N) c[c0 + m * p.N + n] = p.alpha * acc[i][j] + add + bias[p.base3 + n];
+#elif defined(C_NMAJOR)
+      if (n < p.N) c[c0 + n * p.M + m] = p.alpha * acc[i][j] + add;
 #else
       if (n < p.N) c[c0 + m * p.N + n] = p.alpha * acc[i][j] + add;
 #endif

@@ -325,9 +325,9 @@ TEST_CASE("embedding: a thousand frames hold device memory and live Vulkan objec
     vkattn::Context ctx = vkattn::Context::adopt(handles);
     const auto weights = test::random_weights(4, 1);
     vkattn::Graph g;
-    const auto block = vkattn::add_self_attention(g, g.input("x", {1, 4, 16, 16}), weights);
+    const auto block = vkattn::add_self_attention(g, g.input("x", {1, 4, 16, 16}), weights, "", true);
     g.output("y", block.y);
-    g.output("attention", block.attention);
+    g.output("attention", *block.attention);
     const VkDeviceSize y_bytes = 4 * 16 * 16 * sizeof(float);
     test::AppBuffer result(app, y_bytes);
     vkattn::ExecutorOptions options;

@@ -63,6 +63,8 @@ DeviceInfo describe(const vk::raii::PhysicalDevice& physical, uint32_t index, ui
     info.max_workgroup_size[i] = l.maxComputeWorkGroupSize[i];
   }
   info.min_storage_buffer_offset_alignment = static_cast<uint32_t>(l.minStorageBufferOffsetAlignment);
+  info.max_uniform_buffer_range = l.maxUniformBufferRange;
+  info.min_uniform_buffer_offset_alignment = static_cast<uint32_t>(l.minUniformBufferOffsetAlignment);
   info.timestamp_period_ns = l.timestampPeriod;
   const auto families = physical.getQueueFamilyProperties();
   info.timestamps = family < families.size() && families[family].timestampValidBits > 0;
@@ -145,10 +147,14 @@ Context::Impl::~Impl() {
   }
 }
 
-const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes) {
-  auto it = kernels.find(name);
+const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes,
+                                    std::span<const uint32_t> specialization) {
+  std::string key = name;  // one pipeline per kernel and set of specialization constants
+  for (uint32_t v : specialization) key += ":" + std::to_string(v);
+  auto it = kernels.find(key);
   if (it == kernels.end())
-    it = kernels.emplace(name, std::make_unique<Kernel>(device, info, pipeline_cache, name, spirv, push_bytes)).first;
+    it = kernels.emplace(key, std::make_unique<Kernel>(device, info, pipeline_cache, name, spirv, push_bytes,
+                                                       specialization)).first;
   return *it->second;
 }
 

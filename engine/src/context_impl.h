@@ -36,7 +36,8 @@ struct Context::Impl {
   ~Impl();
 
   // The pipeline for one shader, built on first use and kept for the Context's lifetime.
-  const Kernel& kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes);
+  const Kernel& kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes,
+                       std::span<const uint32_t> specialization = {});
   // Records with `record` into a fresh command buffer, submits it and waits (uploads, copies).
   void run_once(const std::function<void(vk::CommandBuffer)>& record);
 };

@@ -26,6 +26,7 @@ struct Chunk {
 
 // A node's dispatch, checked against the device's limits before any memory is allocated.
 struct Planned {
+  size_t node;
   Dispatch dispatch;
   const Kernel* kernel;
   uint64_t per_chunk;  // batch items per vkCmdDispatch
@@ -162,17 +163,20 @@ void Executor::Impl::allocate() {
 
 Chunk Executor::Impl::make_chunk(const Dispatch& d, const Kernel& kernel, uint64_t first, uint64_t count) const {
   const auto& info = ctx.info;
-  const uint64_t align = std::max<uint32_t>(info.min_storage_buffer_offset_alignment, 4);
   Chunk chunk{&kernel, std::nullopt, {}, {}, {}};
   PushHeader header{};
   for (size_t i = 0; i < d.operands.size(); ++i) {
     const Operand& op = d.operands[i];
     const Binding& where = binding_of[op.tensor];
     const uint64_t bytes = element_count(graph.shape(op.tensor)) * sizeof(float);
+    const uint64_t align = std::max<uint64_t>(op.uniform ? info.min_uniform_buffer_offset_alignment
+                                                         : info.min_storage_buffer_offset_alignment, 4);
     const uint64_t start = where.offset + (op.offset + first * op.batch_stride) * sizeof(float);
-    const uint64_t end = where.offset + (op.batch_stride ? std::min(bytes, (op.offset + (first + count) * op.batch_stride) *
-                                                                               sizeof(float))
-                                                         : bytes);
+    const uint64_t extent = op.extent ? op.extent : op.batch_stride;  // what each item reads from its start
+    const uint64_t end =
+        where.offset + (op.batch_stride ? std::min(bytes, (op.offset + (first + count - 1) * op.batch_stride + extent) *
+                                                              sizeof(float))
+                                        : bytes);
     const uint64_t aligned = start - start % align;
     header.base[i] = static_cast<uint32_t>((start - aligned) / sizeof(float));
     chunk.bindings.emplace_back(where.buffer, aligned, end - aligned);
@@ -194,7 +198,7 @@ Chunk Executor::Impl::make_chunk(const Dispatch& d, const Kernel& kernel, uint64
 
 // The pipeline for a dispatch, with the push-constant size the executor will push.
 const Kernel& Executor::Impl::kernel_for(const Dispatch& d) {
-  return ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()));
+  return ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()), d.specialization);
 }
 
 // The most workgroups one vkCmdDispatch can hold (make_chunk folds them into a 3-D grid).
@@ -205,39 +209,49 @@ uint64_t Executor::Impl::max_groups() const {
 
 std::vector<Planned> Executor::Impl::plan_dispatches() {
   const auto& info = ctx.info;
-  const uint64_t align = std::max<uint32_t>(info.min_storage_buffer_offset_alignment, 4);
-  const uint64_t range = info.max_storage_buffer_range;
   const uint64_t max_groups = this->max_groups();
   std::vector<Planned> planned;
-  for (const auto& node : graph.nodes()) {
+  for (size_t n = 0; n < graph.nodes().size(); ++n) {
+    const auto& node = graph.nodes()[n];
     std::vector<Shape> in_shapes, out_shapes;
     for (TensorId t : node.inputs) in_shapes.push_back(graph.shape(t));
     for (TensorId t : node.outputs) out_shapes.push_back(graph.shape(t));
     const NodeShapes view{node.inputs, node.outputs, in_shapes, out_shapes};
-    Dispatch d = node.op->dispatch(view);
-    const Kernel& kernel = kernel_for(d);
-    if (kernel.bindings != d.operands.size() || kernel.sampled_image_mask)
-      throw Error("Internal error: kernel '" + d.kernel + "' has " + std::to_string(kernel.bindings) +
-                  " bindings but its op binds " + std::to_string(d.operands.size()) + ".");
+    std::vector<Dispatch> dispatches = node.op->dispatches(view, info);
+    const double flops = node.op->flops(view) / double(dispatches.size());
+    for (Dispatch& d : dispatches) {
+      const Kernel& kernel = kernel_for(d);
+      bool kinds_match = kernel.bindings == d.operands.size() && !kernel.sampled_image_mask;
+      for (size_t b = 0; b < d.operands.size() && kinds_match; ++b)
+        kinds_match = d.operands[b].uniform == bool((kernel.uniform_buffer_mask >> b) & 1);
+      if (!kinds_match)
+        throw Error("Internal error: kernel '" + d.kernel + "' has " + std::to_string(kernel.bindings) +
+                    " bindings of other kinds than its op binds (" + std::to_string(d.operands.size()) + ").");
 
-    // The most batch items one dispatch can take while every binding fits the device's range.
-    uint64_t per_chunk = d.batches;
-    for (const Operand& op : d.operands) {
-      const auto& t = graph.tensors()[op.tensor];
-      const uint64_t need = op.batch_stride ? op.batch_stride * sizeof(float) : element_count(t.shape) * sizeof(float);
-      if (need + (op.batch_stride ? align : 0) > range)
-        throw DeviceLimitError("The " + node.op->name() + " step needs " + mib(need) + " of tensor '" + t.name + "' " +
-                    (op.batch_stride ? "for one batch item" : "at once") + ", more than this device's " +
-                    "maxStorageBufferRange (" + mib(range) + "); use a smaller input.");
-      if (op.batch_stride) per_chunk = std::min(per_chunk, (range - align) / need);
+      // The most batch items one dispatch can take while every binding fits the device's range.
+      uint64_t per_chunk = d.batches;
+      for (const Operand& op : d.operands) {
+        const auto& t = graph.tensors()[op.tensor];
+        const uint64_t range = op.uniform ? info.max_uniform_buffer_range : info.max_storage_buffer_range;
+        const uint64_t align = std::max<uint64_t>(op.uniform ? info.min_uniform_buffer_offset_alignment
+                                                             : info.min_storage_buffer_offset_alignment, 4);
+        const uint64_t stride = op.batch_stride * sizeof(float);
+        const uint64_t need = op.batch_stride ? (op.extent ? op.extent : op.batch_stride) * sizeof(float)
+                                              : element_count(t.shape) * sizeof(float);
+        if (need + (op.batch_stride ? align : 0) > range)
+          throw DeviceLimitError("The " + node.op->name() + " step needs " + mib(need) + " of tensor '" + t.name + "' " +
+                                 (op.batch_stride ? "for one batch item" : "at once") + ", more than this device's " +
+                                 (op.uniform ? "maxUniformBufferRange" : "maxStorageBufferRange") + " (" + mib(range) +
+                                 "); use a smaller input.");
+        if (op.batch_stride) per_chunk = std::min(per_chunk, 1 + (range - align - need) / stride);
+      }
+      if (d.groups_per_batch > max_groups)
+        throw DeviceLimitError("The " + node.op->name() + " step needs " + std::to_string(d.groups_per_batch) +
+                               " workgroups for one batch item, more than this device's maxComputeWorkGroupCount allows; "
+                               "use a smaller input.");
+      per_chunk = std::max<uint64_t>(1, std::min(per_chunk, max_groups / d.groups_per_batch));
+      planned.push_back({n, std::move(d), &kernel, per_chunk, flops});
     }
-    if (d.groups_per_batch > max_groups)
-      throw DeviceLimitError("The " + node.op->name() + " step needs " + std::to_string(d.groups_per_batch) +
-                  " workgroups for one batch item, more than this device's maxComputeWorkGroupCount allows; "
-                  "use a smaller input.");
-    per_chunk = std::max<uint64_t>(1, std::min(per_chunk, max_groups / d.groups_per_batch));
-
-    planned.push_back({std::move(d), &kernel, per_chunk, node.op->flops(view)});
   }
   return planned;
 }
@@ -292,8 +306,8 @@ Step Executor::Impl::image_step(const std::string& name, const ExternalImage& im
 void Executor::Impl::make_steps(const std::vector<Planned>& planned) {
   for (const auto& [name, image] : images) steps.push_back(image_step(name, image));
   for (size_t n = 0; n < planned.size(); ++n) {
-    const auto& [d, kernel, per_chunk, flops] = planned[n];
-    const auto& node = graph.nodes()[n];
+    const auto& [index, d, kernel, per_chunk, flops] = planned[n];
+    const auto& node = graph.nodes()[index];
     Step step{node.op->name(), flops, {}, {}, {}};
     for (uint64_t first = 0; first < d.batches; first += per_chunk)
       step.chunks.push_back(make_chunk(d, *kernel, first, std::min(per_chunk, d.batches - first)));
@@ -309,7 +323,8 @@ void Executor::Impl::record(bool timestamps) {
     for (const auto& c : s.chunks)
       ++total_sets, total_bindings += static_cast<uint32_t>(c.bindings.size()), total_images += c.image ? 1 : 0;
   if (total_sets == 0) throw Error("The graph has no nodes to run.");
-  std::vector<vk::DescriptorPoolSize> sizes = {{vk::DescriptorType::eStorageBuffer, total_bindings}};
+  std::vector<vk::DescriptorPoolSize> sizes = {{vk::DescriptorType::eStorageBuffer, total_bindings},
+                                               {vk::DescriptorType::eUniformBuffer, total_bindings}};
   if (total_images) sizes.emplace_back(vk::DescriptorType::eCombinedImageSampler, total_images);
   pool = vk::raii::DescriptorPool(ctx.device, {vk::DescriptorPoolCreateFlagBits::eFreeDescriptorSet, total_sets, sizes});
   std::vector<vk::DescriptorSetLayout> layouts;
@@ -322,7 +337,9 @@ void Executor::Impl::record(bool timestamps) {
     for (const auto& c : s.chunks) {
       const vk::DescriptorSet set = *sets[set_index++];
       if (c.image) writes.emplace_back(set, 0, 0, vk::DescriptorType::eCombinedImageSampler, *c.image);
-      writes.emplace_back(set, c.image ? 1 : 0, 0, vk::DescriptorType::eStorageBuffer, nullptr, c.bindings);
+      const uint32_t first = c.image ? 1 : 0;
+      for (uint32_t b = 0; b < c.bindings.size(); ++b)  // one write per binding: kinds differ
+        writes.emplace_back(set, first + b, 0, c.kernel->type(first + b), nullptr, c.bindings[b]);
     }
   ctx.device.updateDescriptorSets(writes, {});
 

@@ -110,12 +110,12 @@ Network Network::from_safetensors(const SafeTensors& f) {
   return net;
 }
 
-NetworkTensors Network::build(Graph& g, TensorId x) const {
+NetworkTensors Network::build(Graph& g, TensorId x, bool attention_maps) const {
   const Shape& shape = g.shape(x);
   require(shape.size() == 4 && Shape(shape.begin() + 1, shape.end()) == input_,
           "'" + source_ + "' takes input (B, " + std::to_string(input_[0]) + ", " + std::to_string(input_[1]) + ", " +
               std::to_string(input_[2]) + "), but the input is " + to_string(shape) + ".");
-  NetworkTensors out{x, {}};
+  NetworkTensors out{x, {}, attention_maps};
   for (size_t i = 0; i < layers_.size(); ++i)
     out.output = in_layer(source_, layers_[i].describe(i + 1), [&] { return layers_[i].add(g, out.output, out); });
   return out;

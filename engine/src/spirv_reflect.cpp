@@ -14,7 +14,7 @@ enum : uint32_t {
   OpExecutionMode = 16, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28,
   OpTypeSampledImage = 27, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpSpecConstant = 50, OpVariable = 59, OpDecorate = 71,
   OpMemberDecorate = 72, ModeLocalSize = 17, DecorationSpecId = 1, DecorationArrayStride = 6, DecorationBinding = 33,
-  DecorationDescriptorSet = 34, DecorationOffset = 35, StoragePushConstant = 9,
+  DecorationDescriptorSet = 34, DecorationOffset = 35, StorageUniform = 2, StoragePushConstant = 9,
   kMagic = 0x07230203,
 };
 
@@ -58,6 +58,7 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
   std::map<uint32_t, uint32_t> pointee;  // pointer type -> pointed-to type
   uint32_t push_pointer_type = 0;
   std::map<uint32_t, uint32_t> variable_type;  // variable id -> its pointer type
+  std::map<uint32_t, uint32_t> variable_storage;  // variable id -> its storage class
   std::vector<uint32_t> sampled_types;
   std::map<uint32_t, uint32_t> spec_id, spec_default;  // result id -> SpecId, default value
   for (size_t i = 5; i < spirv.size();) {
@@ -86,6 +87,7 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
     } else if (op == OpVariable && count >= 4) {
       if (w[3] == StoragePushConstant) push_pointer_type = w[1];
       variable_type[w[2]] = w[1];
+      variable_storage[w[2]] = w[3];
     }
     i += count;
   }
@@ -96,6 +98,7 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       if (v != variable_type.end() && pointee.count(v->second) &&
           std::count(sampled_types.begin(), sampled_types.end(), pointee[v->second]))
         out.sampled_image_mask |= 1u << b;
+      if (variable_storage.count(id) && variable_storage[id] == StorageUniform) out.uniform_buffer_mask |= 1u << b;
     }
   for (const auto& [id, value] : spec_default)
     if (spec_id.count(id)) out.spec_constants[spec_id[id]] = value;

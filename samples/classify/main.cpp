@@ -88,7 +88,7 @@ class Classifier {
  public:
   Classifier(vkattn::Context& ctx, const vkattn::Network& net, int64_t batch) {
     const vkattn::Shape& item = net.input_shape();
-    const auto out = net.build(graph_, graph_.input("x", {batch, item[0], item[1], item[2]}));
+    const auto out = net.build(graph_, graph_.input("x", {batch, item[0], item[1], item[2]}), true);
     graph_.output("logits", out.output);
     if (out.attention.empty()) throw vkattn::Error("The model has no self-attention layer to draw a heatmap from.");
     graph_.output("attention", out.attention.front().second);

@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
       vkattn::Context ctx = vkattn::Context::adopt({instance, gpu, device, queue, family});
       const auto net = vkattn::Network::from_safetensors(vkattn::load_safetensors(VKATTN_MODEL));
       vkattn::Graph graph;
-      const auto model = net.build(graph, graph.input("frame", {1, 1, 28, 28}));
+      const auto model = net.build(graph, graph.input("frame", {1, 1, 28, 28}), true);
       graph.output("scores", model.output);
       graph.output("attention", model.attention.front().second);
       vkattn::ExecutorOptions options;

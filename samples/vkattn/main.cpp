@@ -68,6 +68,7 @@ int info(const Args& args) {
   std::printf("  timestamps on compute queue   %s (period %.3g ns)\n", d.timestamps ? "yes" : "no",
               d.timestamp_period_ns);
   std::printf("  maxStorageBufferRange         %llu MiB\n", (unsigned long long)(d.max_storage_buffer_range >> 20));
+  std::printf("  maxUniformBufferRange         %llu KiB\n", (unsigned long long)(d.max_uniform_buffer_range >> 10));
   std::printf("  maxMemoryAllocationSize       %llu MiB\n", (unsigned long long)(d.max_memory_allocation_size >> 20));
   std::printf("  maxComputeSharedMemorySize    %s\n", kib(d.max_shared_memory).c_str());
   std::printf("  maxComputeWorkGroupCount      %u x %u x %u\n", d.max_workgroup_count[0], d.max_workgroup_count[1],
@@ -97,13 +98,14 @@ struct ModelTensors {
 };
 
 ModelTensors add_model(vkattn::Graph& graph, vkattn::TensorId x, const vkattn::SafeTensors& file,
-                       const std::string& prefix) {
+                       const std::string& prefix, bool attention_map) {
   if (vkattn::Network::describes(file)) {
-    const auto out = vkattn::Network::from_safetensors(file).build(graph, x);
+    const auto out = vkattn::Network::from_safetensors(file).build(graph, x, attention_map);
     if (out.attention.empty()) return {out.output, std::nullopt};
     return {out.output, out.attention.front().second};
   }
-  const auto block = vkattn::add_self_attention(graph, x, vkattn::SelfAttentionWeights::from_safetensors(file, prefix));
+  const auto block = vkattn::add_self_attention(graph, x, vkattn::SelfAttentionWeights::from_safetensors(file, prefix),
+                                                "", attention_map);
   return {block.y, block.attention};
 }
 
@@ -116,7 +118,7 @@ int run(const Args& args) {
                         vkattn::to_string(x.shape) + ".");
   const std::string output = args.need("output");
   vkattn::Graph graph;
-  const auto model = add_model(graph, graph.input("x", x.shape), file, args.get("prefix", "auto"));
+  const auto model = add_model(graph, graph.input("x", x.shape), file, args.get("prefix", "auto"), args.has("attention"));
   graph.output("y", model.y);
   if (args.has("attention")) {
     if (!model.attention) throw vkattn::Error("'" + file.source + "' has no self-attention layer, so --attention has no map to write.");
@@ -147,7 +149,7 @@ int bench(const Args& args) {
   const auto x_id = graph.input("x", shape);
   std::string model = "self-attention block, random weights, Cq " + std::to_string(std::max<int64_t>(1, shape[1] / 8));
   if (args.has("model")) {
-    graph.output("y", add_model(graph, x_id, vkattn::load_safetensors(args.get("model")), "auto").y);
+    graph.output("y", add_model(graph, x_id, vkattn::load_safetensors(args.get("model")), "auto", false).y);
     model = args.get("model");
   } else {
     graph.output("y", vkattn::add_self_attention(graph, x_id, random_weights(shape[1])).y);

@@ -29,6 +29,8 @@ std::string to_json(const Report& report) {
                  {"maxComputeWorkGroupCount", d.max_workgroup_count},
                  {"maxComputeWorkGroupSize", d.max_workgroup_size},
                  {"minStorageBufferOffsetAlignment", d.min_storage_buffer_offset_alignment},
+                 {"maxUniformBufferRange", d.max_uniform_buffer_range},
+                 {"minUniformBufferOffsetAlignment", d.min_uniform_buffer_offset_alignment},
                  {"largestDeviceLocalHeap", d.device_local_bytes}};
   j["precisions"] = {"fp32"};
   j["quick"] = report.quick;

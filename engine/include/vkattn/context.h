@@ -26,6 +26,8 @@ struct DeviceInfo {
   uint32_t max_shared_memory = 0, max_workgroup_invocations = 0;
   uint32_t max_workgroup_count[3] = {0, 0, 0}, max_workgroup_size[3] = {0, 0, 0};
   uint32_t min_storage_buffer_offset_alignment = 0;
+  uint64_t max_uniform_buffer_range = 0;
+  uint32_t min_uniform_buffer_offset_alignment = 0;
   uint64_t device_local_bytes = 0;  // size of the largest device-local heap
 };
 

@@ -25,6 +25,7 @@ namespace vkattn {
 struct NetworkTensors {
   TensorId output;                                          // the last layer's result
   std::vector<std::pair<std::string, TensorId>> attention;  // each attention layer's (B, N, N) map
+  bool attention_maps = false;                              // whether the maps were asked for
 };
 
 // Adds one layer's nodes to a graph reading x and returns the layer's result.
@@ -48,8 +49,9 @@ class Network {
   const std::vector<std::string>& labels() const { return labels_; }
   const std::vector<NetworkLayer>& layers() const { return layers_; }
 
-  // Adds the layers to a graph reading x (B, C, H, W).
-  NetworkTensors build(Graph& graph, TensorId x) const;
+  // Adds the layers to a graph reading x (B, C, H, W). With attention_maps each attention layer
+  // also gives its map (and runs unfused to make it).
+  NetworkTensors build(Graph& graph, TensorId x, bool attention_maps = false) const;
 
  private:
   std::string source_;

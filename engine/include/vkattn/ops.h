@@ -22,14 +22,20 @@ struct Size2 {
 
 namespace ops {
 // --- the self-attention block ---
-// 1x1 convolution: (B, C, H, W) x weight (M, C) or (M, C, 1, 1) + bias (M) -> (B, M, H, W).
-TensorId projection(Graph& g, TensorId x, TensorId weight, TensorId bias);
+// 1x1 convolution: (B, C, H, W) x weight (M, C) or (M, C, 1, 1) + bias (M) -> (B, M, H, W), or
+// with positions_major (B, N, M), N = H*W: every channel of a position contiguous.
+TensorId projection(Graph& g, TensorId x, TensorId weight, TensorId bias, bool positions_major = false);
 // S[b, i, j] = scale * sum_c Q[b, c, i] K[b, c, j] -> (B, N, N), N = H*W.
 TensorId scores(Graph& g, ChannelSlice query, ChannelSlice key, float scale);
 // Softmax over the last dimension, numerically stable.
 TensorId softmax(Graph& g, TensorId x);
 // O[b, c, i] = sum_j V[b, c, j] A[b, i, j] -> (B, Cv, H, W) with V's spatial shape.
 TensorId attend(Graph& g, ChannelSlice value, TensorId attention);
+// O[b, c, i] = sum_j softmax_j(scale * q_i . k_j) v[c, j] without storing the (N, N) map: one
+// pass over blocks of keys with a running max and sum. q is a (B, *, N) channel slice; kv is
+// (B, N, Cq + Cv), each position's key then value (projection with positions_major). Returns
+// (B, Cv, N) with q's spatial shape.
+TensorId attention(Graph& g, ChannelSlice query, TensorId kv, float scale);
 // y = gamma * o + x, gamma a one-element weight.
 TensorId residual(Graph& g, TensorId o, TensorId x, TensorId gamma);
 

@@ -3,6 +3,7 @@
 //   A[b, i, :] = softmax_j(scale * sum_c Q[b, c, i] K[b, c, j])
 //   y = gamma * (V A^T) + x
 #pragma once
+#include <optional>
 #include <string>
 
 #include "vkattn/graph.h"
@@ -25,12 +26,14 @@ struct SelfAttentionWeights {
 };
 
 struct SelfAttentionTensors {
-  TensorId y;          // (B, C, H, W)
-  TensorId attention;  // (B, N, N)
+  TensorId y;                         // (B, C, H, W)
+  std::optional<TensorId> attention;  // (B, N, N), when asked for
 };
 
 // Adds the block to a graph, reading x of shape (B, C, H, W); weights are named name_prefix + ...
+// Without the attention map the block runs fused: the (N, N) scores are never stored, so memory
+// grows with N, not N^2. With it, the map is computed and kept as a tensor of its own.
 SelfAttentionTensors add_self_attention(Graph& graph, TensorId x, const SelfAttentionWeights& weights,
-                                        const std::string& name_prefix = "");
+                                        const std::string& name_prefix = "", bool attention_map = false);
 
 }  // namespace vkattn

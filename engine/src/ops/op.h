@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vkattn/context.h"
 #include "vkattn/error.h"
 #include "vkattn/graph.h"
 #include "vkattn/ops.h"
@@ -14,11 +15,14 @@
 namespace vkattn {
 
 // One bound tensor. Offsets and strides are in elements; batch_stride 0 means every batch item
-// reads the same data (weights).
+// reads the same data (weights). extent, when set, is how much of each batch item the kernel
+// reads from offset on (else the whole stride): the bound range is then only that window.
 struct Operand {
   TensorId tensor;
   uint64_t offset = 0;
   uint64_t batch_stride = 0;
+  uint64_t extent = 0;
+  bool uniform = false;  // bound as a uniform buffer (the kernel declares it so)
 };
 
 // A dispatch before batching: the executor splits it into chunks of batch items so that every
@@ -30,6 +34,7 @@ struct Dispatch {
   std::vector<uint32_t> push;         // the kernel's own fields, after the shared header
   uint64_t batches = 1;
   uint64_t groups_per_batch = 1;
+  std::vector<uint32_t> specialization = {};  // values of specialization constants 0, 1, ...
 };
 
 // Mirrors VKATTN_PUSH_HEADER in shaders/common.glsl.
@@ -51,6 +56,9 @@ class Op {
   // Output shapes for these input shapes, or a vkattn::Error saying what does not fit.
   virtual std::vector<Shape> infer(std::span<const Shape> inputs) const = 0;
   virtual Dispatch dispatch(const NodeShapes& node) const = 0;
+  // The dispatches the node records, in order. Most ops have one; an op that works through its
+  // data in passes sized from the device's limits (the fused attention's key blocks) has several.
+  virtual std::vector<Dispatch> dispatches(const NodeShapes& node, const DeviceInfo&) const { return {dispatch(node)}; }
   virtual double flops(const NodeShapes& node) const = 0;
 };
 

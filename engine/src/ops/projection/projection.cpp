@@ -2,12 +2,14 @@
 #include "ops/op.h"
 #include "ops/registry.h"
 #include "projection.spv.h"
+#include "projection_nmajor.spv.h"
 
 namespace vkattn {
 namespace {
 
 struct Projection final : Op {
-  std::string name() const override { return "projection"; }
+  explicit Projection(bool positions_major) : positions_major_(positions_major) {}
+  std::string name() const override { return positions_major_ ? "projection_nmajor" : "projection"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {
     require_activation(in[0], name(), "input");
@@ -20,6 +22,7 @@ struct Projection final : Op {
                                   std::to_string(in[0][1]) + ".");
     require(in[2].size() == 1 && in[2][0] == w[0],
             "projection: the bias must be (" + std::to_string(w[0]) + "), but it is " + to_string(in[2]) + ".");
+    if (positions_major_) return {{in[0][0], spatial_size(in[0]), w[0]}};
     Shape out = in[0];
     out[1] = w[0];
     return {out};
@@ -29,7 +32,7 @@ struct Projection final : Op {
     const Shape& x = n.in_shape[0];
     const uint64_t C = x[1], N = spatial_size(x), M = n.in_shape[1][0];
     // Bindings: 0 W (A), 1 X (B), 2 Y (C), 3 bias.
-    return gemm_dispatch("projection", projection_spv,
+    return gemm_dispatch(name(), positions_major_ ? std::span<const uint32_t>(projection_nmajor_spv) : projection_spv,
                          {{n.in[1]}, {n.in[0], 0, C * N}, {n.out[0], 0, M * N}, {n.in[2]}}, x[0],
                          {M, N, C, 0, C * N, M * N, 1.0f});
   }
@@ -38,12 +41,15 @@ struct Projection final : Op {
     const Shape& x = n.in_shape[0];
     return 2.0 * x[0] * n.in_shape[1][0] * x[1] * spatial_size(x);
   }
+
+ private:
+  bool positions_major_;
 };
 
 }  // namespace
 
-TensorId ops::projection(Graph& g, TensorId x, TensorId weight, TensorId bias) {
-  return g.add(std::make_shared<Projection>(), {x, weight, bias})[0];
+TensorId ops::projection(Graph& g, TensorId x, TensorId weight, TensorId bias, bool positions_major) {
+  return g.add(std::make_shared<Projection>(positions_major), {x, weight, bias})[0];
 }
 
 // Not a layer of its own: the self_attention layer builds it.

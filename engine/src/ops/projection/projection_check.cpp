@@ -27,15 +27,25 @@ std::vector<double> reference::projection(const std::vector<float>& x, const std
 namespace conformance {
 namespace {
 
-// {"B", "C", "M", "H", "W"}: x (B, C, H, W), weight (M, C), or (M, C, 1, 1) with "conv_weight": true, bias (M).
+// {"B", "C", "M", "H", "W"}: x (B, C, H, W), weight (M, C), or (M, C, 1, 1) with "conv_weight": true,
+// bias (M); "positions_major": true gives (B, N, M).
 Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t B = integer(s, "B"), C = integer(s, "C"), M = integer(s, "M"), N = integer(s, "H") * integer(s, "W");
   Prepared p;
   auto x = random(rng, {B, C, integer(s, "H"), integer(s, "W")}), b = random(rng, {M});
   auto w = random(rng, s.value("conv_weight", false) ? Shape{M, C, 1, 1} : Shape{M, C});
   Graph& g = p.graph;
-  g.output("y", ops::projection(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b)));
-  p.reference = [=] { return Outputs{{"y", reference::projection(x.data, w.data, b.data, B, C, M, N)}}; };
+  const bool positions_major = s.value("positions_major", false);
+  g.output("y", ops::projection(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b), positions_major));
+  p.reference = [=] {
+    auto y = reference::projection(x.data, w.data, b.data, B, C, M, N);
+    if (!positions_major) return Outputs{{"y", y}};
+    std::vector<double> t(y.size());
+    for (int64_t i = 0; i < B; ++i)
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) t[(i * N + n) * M + m] = y[(i * M + m) * N + n];
+    return Outputs{{"y", t}};
+  };
   p.inputs = {{"x", std::move(x)}};
   return p;
 }
@@ -53,6 +63,8 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
     if (C <= (o.quick ? 3 : 40)) add(C, 1, 128, 128);  // N = 16384
   }
   if (o.quick) add(3, 1, 128, 128);
+  for (int64_t C : {1, 40, 257})  // the position-major layout the fused attention reads
+    specs.push_back({{"B", 3}, {"C", C}, {"M", C + 1}, {"H", 7}, {"W", 13}, {"positions_major", true}});
   return specs;
 }
 

@@ -83,13 +83,23 @@ SelfAttentionWeights SelfAttentionWeights::from_safetensors(const SafeTensors& f
   return w;
 }
 
-SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentionWeights& w, const std::string& prefix) {
+SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentionWeights& w, const std::string& prefix,
+                                        bool attention_map) {
   const int64_t C = w.channels, Cq = w.query_channels;
   require(C >= 1 && Cq >= 1, "Self-attention weights need at least one channel and one query channel.");
+  const TensorId gamma = g.weight(prefix + "gamma", HostTensor{{1}, {w.gamma}});
+  if (!attention_map) {
+    // Fused: queries channel-major, keys and values position-major for the key-block passes.
+    const TensorId q = ops::projection(g, x, g.weight(prefix + "query_conv.weight", w.query_weight),
+                                       g.weight(prefix + "query_conv.bias", w.query_bias));
+    const TensorId kv = ops::projection(g, x, g.weight(prefix + "kv.weight", stack_rows({&w.key_weight, &w.value_weight}, C)),
+                                        g.weight(prefix + "kv.bias", stack_rows({&w.key_bias, &w.value_bias}, 0)), true);
+    const TensorId out = ops::attention(g, {q, 0, Cq}, kv, w.scale);
+    return {ops::residual(g, out, x, gamma), std::nullopt};
+  }
   // Query, key and value weights stacked: one projection dispatch reads x once for all three.
   const TensorId weight = g.weight(prefix + "qkv.weight", stack_rows({&w.query_weight, &w.key_weight, &w.value_weight}, C));
   const TensorId bias = g.weight(prefix + "qkv.bias", stack_rows({&w.query_bias, &w.key_bias, &w.value_bias}, 0));
-  const TensorId gamma = g.weight(prefix + "gamma", HostTensor{{1}, {w.gamma}});
   const TensorId qkv = ops::projection(g, x, weight, bias);
   const TensorId scores = ops::scores(g, {qkv, 0, Cq}, {qkv, Cq, Cq}, w.scale);
   const TensorId attention = ops::softmax(g, scores);
@@ -107,8 +117,8 @@ void register_self_attention(Registry& r) {
           return [=](Graph& g, TensorId x, NetworkTensors& out) {
             require(g.shape(x).size() == 4,
                     "self_attention needs a (B, C, H, W) input, but it gets " + to_string(g.shape(x)) + ".");
-            const auto block = add_self_attention(g, x, w, name + ".");
-            out.attention.emplace_back(name, block.attention);
+            const auto block = add_self_attention(g, x, w, name + ".", out.attention_maps);
+            if (block.attention) out.attention.emplace_back(name, *block.attention);
             return block.y;
           };
         }});

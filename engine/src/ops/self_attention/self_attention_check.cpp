@@ -1,5 +1,5 @@
-// The whole SAGAN block against a float64 composition of its parts' references, with the
-// attention map as a second output when the spec asks for it ("map": true).
+// The whole SAGAN block against a float64 composition of its parts' references: fused, or with
+// the attention map as a second output when the spec asks for it ("map": true).
 #include <cmath>
 
 #include "ops/attend/attend_check.h"
@@ -35,9 +35,9 @@ Prepared prepare(const Spec& s, Rng& rng) {
                          random(rng, {1}, 0.2f, 1.5f).data[0], s.value("scale", 1.f / std::sqrt(float(Cq)))};
   Prepared p;
   auto x = random(rng, {B, C, integer(s, "H"), integer(s, "W")});
-  const auto block = add_self_attention(p.graph, p.graph.input("x", x.shape), w);
+  const auto block = add_self_attention(p.graph, p.graph.input("x", x.shape), w, "", map);
   p.graph.output("y", block.y);
-  if (map) p.graph.output("attention", block.attention);
+  if (map) p.graph.output("attention", *block.attention);
   p.reference = [=] { return block_reference(x, w, map); };
   p.inputs = {{"x", std::move(x)}};
   return p;

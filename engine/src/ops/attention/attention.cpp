@@ -1,0 +1,94 @@
+// Attention without the map: softmax(scale q.k) v in one pass over blocks of keys, with an
+// online softmax (shaders/fused_attention.comp). Memory O(N C): the (N, N) scores are never stored.
+#include "fused_attention.spv.h"
+#include "ops/op.h"
+#include "ops/registry.h"
+#include "spirv_reflect.h"
+
+namespace vkattn {
+namespace {
+
+// What the shader fixes: its queries per workgroup and value channels per invocation.
+struct Shader {
+  uint64_t queries_per_group, channels_per_invocation;
+};
+Shader shader() {
+  const ShaderInterface s = reflect(fused_attention_spv);
+  return {s.local_size[0], s.spec_constant(1)};
+}
+
+struct Attention final : Op {
+  Attention(ChannelSlice q, float scale) : q_(q), scale_(scale) {}
+  std::string name() const override { return "attention"; }
+
+  std::vector<Shape> infer(std::span<const Shape> in) const override {
+    require_activation(in[0], name(), "query");
+    require(q_.count >= 1 && q_.first >= 0 && q_.first + q_.count <= in[0][1],
+            "attention: the query channels lie outside their tensor " + to_string(in[0]) + ".");
+    const int64_t B = in[0][0], N = spatial_size(in[0]);
+    const Shape& kv = in[1];
+    require(kv.size() == 3 && kv[0] == B && kv[1] == N && kv[2] > q_.count,
+            "attention: keys and values must be (" + std::to_string(B) + ", " + std::to_string(N) + ", " +
+                std::to_string(q_.count) + " + Cv) for queries " + to_string(in[0]) + ", but they are " +
+                to_string(kv) + ".");
+    const int64_t cv = kv[2] - q_.count;
+    Shape out = in[0];
+    out[1] = cv;
+    const int64_t groups = static_cast<int64_t>(ceil_div(cv, shader().channels_per_invocation));
+    return {out, {B, groups, 2, N}};  // the output, and each channel group's running max and sum
+  }
+
+  Dispatch dispatch(const NodeShapes&) const override {
+    throw Error("Internal error: attention runs as one dispatch per key block (dispatches()).");
+  }
+
+  std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const Shader sh = shader();
+    const uint64_t B = n.in_shape[0][0], N = spatial_size(n.in_shape[0]), cq = q_.count;
+    const uint64_t cv = n.in_shape[1][2] - cq, row = cq + cv, groups = n.out_shape[1][1];
+    const uint64_t q_stride = n.in_shape[0][1] * N, query_groups = ceil_div(N, sh.queries_per_group);
+    // Keys per block: as many rows as the uniform range holds after the offset's alignment slack.
+    const uint64_t range = device.max_uniform_buffer_range, slack = device.min_uniform_buffer_offset_alignment;
+    const uint64_t fit = range > slack ? (range - slack) / (4 * row) : 0;
+    if (fit == 0)
+      throw DeviceLimitError("attention: one key and value (" + std::to_string(row) + " floats) do not fit this "
+                             "device's maxUniformBufferRange (" + std::to_string(range) + " bytes).");
+    const uint64_t blocks = ceil_div(N, fit), per_block = ceil_div(N, blocks);
+    std::vector<Dispatch> out;
+    for (uint64_t j0 = 0; j0 < N; j0 += per_block) {
+      const uint64_t keys = std::min(per_block, N - j0);
+      Dispatch d{name(), fused_attention_spv,
+                 {{n.in[0], q_.first * N, q_stride},
+                  {n.in[1], j0 * row, N * row, keys * row, true},
+                  {n.out[1], 0, groups * 2 * N},
+                  {n.out[0], 0, cv * N}},
+                 {u32(N), u32(cv), u32(q_stride), u32(N * row), u32(keys), u32(query_groups), j0 == 0,
+                  j0 + keys == N, bits(scale_)}};
+      d.batches = B;
+      d.groups_per_batch = query_groups * groups;
+      d.specialization = {u32(cq), u32(sh.channels_per_invocation), u32(range / 16)};
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  double flops(const NodeShapes& n) const override {
+    const double N = spatial_size(n.in_shape[0]);
+    return 2.0 * n.in_shape[0][0] * N * N * n.in_shape[1][2];
+  }
+
+ private:
+  ChannelSlice q_;
+  float scale_;
+};
+
+}  // namespace
+
+TensorId ops::attention(Graph& g, ChannelSlice query, TensorId kv, float scale) {
+  return g.add(std::make_shared<Attention>(query, scale), {query.tensor, kv})[0];
+}
+
+// Part of the self_attention layer when its map is not asked for.
+void register_attention(Registry& r) { r.add("attention"); }
+
+}  // namespace vkattn
