@@ -83,13 +83,14 @@ void main() {
     }
   }
 
+  // The running max and sum stay behind after the last block too: the map kernel reads them.
+  stats[s0] = m;
+  stats[s0 + p.N] = l;
   if (p.last_block != 0) {
     const float inv = 1.0 / l;
     for (uint c = 0; c < CG; ++c)
       if (c < count) o[o0 + c * p.N] = acc[c] * inv;
   } else {
-    stats[s0] = m;
-    stats[s0 + p.N] = l;
     for (uint c = 0; c < CG; ++c)
       if (c < count) o[o0 + c * p.N] = acc[c];
   }

@@ -21,7 +21,7 @@ layout(push_constant) uniform Push {
 void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
-  const uint i = gid * 256 + gl_LocalInvocationID.x;
+  const uint i = gid * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
   const uint plane = p.width * p.height;
   if (i >= plane) return;
   const vec2 pixel = vec2(i % p.width, i / p.width);

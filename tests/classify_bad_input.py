@@ -56,7 +56,7 @@ def network(layers=None, **changes):
     tensors = {"c1.weight": t(4, 1, 3, 3), "c1.bias": t(4), "fc.weight": t(3, 4 * 14 * 14), "fc.bias": t(3)}
     tensors.update(block_tensors(4, 1, prefix="attn."))
     tensors.update(changes)
-    layers = layers or [{"type": "conv2d", "name": "c1", "padding": 1}, {"type": "relu"},
+    layers = layers or [{"type": "conv2d", "name": "c1", "padding": 1},
                         {"type": "max_pool2d", "kernel": 2}, {"type": "self_attention", "name": "attn"},
                         {"type": "flatten"}, {"type": "linear", "name": "fc"}]
     meta = {"vkattn.network": json.dumps({"format": 1, "input": [1, 28, 28], "layers": layers}),

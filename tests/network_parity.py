@@ -47,7 +47,7 @@ def networks():
         ("flatten", nn.Flatten()), ("drop", nn.Dropout(0.5)),
         ("fc1", nn.Linear(12 * 4 * 5, 17)), ("relu3", nn.ReLU()), ("fc2", nn.Linear(17, 5))]))
     yield "avgpool-attention-global-pool", (1, 20, 20), nn.Sequential(OrderedDict([
-        ("conv", nn.Conv2d(1, 16, 5, stride=2, padding=2, bias=False)), ("bn", nn.BatchNorm2d(16)), ("relu", nn.ReLU()),
+        ("conv", nn.Conv2d(1, 16, 5, stride=2, padding=2, bias=False)), ("bn", nn.BatchNorm2d(16)), ("act", nn.ReLU()),
         ("avg", nn.AvgPool2d(3, stride=1, padding=1)),
         ("block", SelfAttention(16)),
         ("gap", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("head", nn.Linear(16, 3))]))

@@ -179,8 +179,13 @@ TEST_CASE("embedding: an application buffer that is too small or names nothing i
   options.external = {{"z", {small.buffer, 0, 64}}};
   CHECK_THROWS_WITH_AS(vkattn::Executor(ctx, block.graph(), options), doctest::Contains("neither an input nor an output"),
                        vkattn::Error);
-  options.external = {{"x", {small.buffer, 2, 64}}};
-  CHECK_THROWS_AS(vkattn::Executor(ctx, block.graph(), options), vkattn::Error);
+  // Large enough for x, so only the alignment rule can refuse it.
+  const VkDeviceSize bytes = block.count() * sizeof(float);
+  test::AppBuffer large(app, bytes + 8);
+  options.external = {{"x", {large.buffer, 2, bytes}}};
+  CHECK_THROWS_WITH_AS(vkattn::Executor(ctx, block.graph(), options), doctest::Contains("multiple of 4"), vkattn::Error);
+  options.external = {{"x", {large.buffer, 4, bytes}}};
+  CHECK_NOTHROW(vkattn::Executor(ctx, block.graph(), options));
 }
 
 namespace {

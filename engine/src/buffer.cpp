@@ -67,9 +67,10 @@ void Buffer::write(const void* data, uint64_t bytes) {
   });
 }
 
-void Buffer::read(void* data, uint64_t bytes) const {
-  if (!mapped_ || bytes > size_) throw Error("Internal error: read from a buffer the host cannot see.");
-  std::memcpy(data, mapped_, bytes);
+void Buffer::read(void* data, uint64_t offset, uint64_t bytes) const {
+  if (!mapped_ || offset > size_ || bytes > size_ - offset)
+    throw Error("Internal error: read from a buffer the host cannot see.");
+  std::memcpy(data, static_cast<const char*>(mapped_) + offset, bytes);
 }
 
 }  // namespace vkattn

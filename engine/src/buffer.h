@@ -25,7 +25,7 @@ class Buffer {
   bool mapped() const { return mapped_ != nullptr; }
 
   void write(const void* data, uint64_t bytes);  // staging copy if the memory is not mapped
-  void read(void* data, uint64_t bytes) const;   // host buffers only
+  void read(void* data, uint64_t offset, uint64_t bytes) const;  // host buffers only
 
  private:
   Context::Impl& context_;

@@ -44,12 +44,23 @@ std::optional<uint32_t> compute_family(const vk::raii::PhysicalDevice& physical)
   return std::nullopt;
 }
 
+// The kernel profile: VKATTN_PROFILE when set, else by the kind of device.
+std::string profile_for(const std::string& type) {
+  if (const char* forced = std::getenv("VKATTN_PROFILE")) {
+    const std::string p = forced;
+    if (p != "cpu" && p != "gpu") throw Error("VKATTN_PROFILE must be 'cpu' or 'gpu', not '" + p + "'.");
+    return p;
+  }
+  return type == "cpu" ? "cpu" : "gpu";
+}
+
 DeviceInfo describe(const vk::raii::PhysicalDevice& physical, uint32_t index, uint32_t family) {
   DeviceInfo info;
   const auto props = physical.getProperties();
   info.index = index;
   info.name = props.deviceName.data();
   info.type = type_name(props.deviceType);
+  info.profile = profile_for(info.type);
   info.vendor_id = props.vendorID;
   info.device_id = props.deviceID;
   info.api_version = props.apiVersion;
@@ -150,7 +161,10 @@ Context::Impl::~Impl() {
 const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes,
                                     std::span<const uint32_t> specialization) {
   std::string key = name;  // one pipeline per kernel and set of specialization constants
-  for (uint32_t v : specialization) key += ":" + std::to_string(v);
+  for (uint32_t v : specialization) {
+    key += ':';
+    key += std::to_string(v);
+  }
   auto it = kernels.find(key);
   if (it == kernels.end())
     it = kernels.emplace(key, std::make_unique<Kernel>(device, info, pipeline_cache, name, spirv, push_bytes,

@@ -1,8 +1,15 @@
 #include "vkattn/graph.h"
 
-#include "ops/op.h"
+#include "vkattn/error.h"
 
 namespace vkattn {
+namespace {
+
+void require(bool ok, const std::string& sentence) {
+  if (!ok) throw Error(sentence);
+}
+
+}  // namespace
 
 int64_t element_count(const Shape& shape) {
   int64_t n = 1;
@@ -49,18 +56,17 @@ void Graph::output(const std::string& name, TensorId tensor) {
   outputs_[name] = check(tensor);
 }
 
-std::vector<TensorId> Graph::add(std::shared_ptr<const Op> op, const std::vector<TensorId>& inputs) {
-  std::vector<Shape> shapes;
-  for (TensorId t : inputs) shapes.push_back(tensors_.at(check(t)).shape);
-  std::vector<Shape> out_shapes = op->infer(shapes);
-  Node node{op, inputs, {}};
-  for (size_t i = 0; i < out_shapes.size(); ++i) {
-    std::string name = op->name();
+std::vector<TensorId> Graph::add_node(std::shared_ptr<const Op> op, const std::string& op_name,
+                                      const std::vector<TensorId>& inputs, std::vector<Shape> output_shapes) {
+  for (TensorId t : inputs) check(t);
+  Node node{std::move(op), inputs, {}};
+  for (size_t i = 0; i < output_shapes.size(); ++i) {
+    std::string name = op_name;
     name += '#';
     name += std::to_string(nodes_.size());
     if (i) name += '.' + std::to_string(i);
-    require_valid_shape(name, out_shapes[i]);
-    tensors_.push_back({name, std::move(out_shapes[i]), Kind::Intermediate, nullptr});
+    require_valid_shape(name, output_shapes[i]);
+    tensors_.push_back({name, std::move(output_shapes[i]), Kind::Intermediate, nullptr});
     node.outputs.push_back(static_cast<TensorId>(tensors_.size() - 1));
   }
   nodes_.push_back(std::move(node));

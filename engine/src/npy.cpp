@@ -1,5 +1,6 @@
 // NumPy .npy format, versions 1-3: magic, version, header length, a Python dict literal
 // ({'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }), padding, then the raw data.
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -61,22 +62,47 @@ HostTensor load_npy(const std::string& path) {
   return t;
 }
 
-void save_npy(const std::string& path, const HostTensor& t) {
-  std::string shape;
-  for (int64_t d : t.shape) shape += std::to_string(d) + ", ";
-  if (t.shape.size() > 1) shape.resize(shape.size() - 2);
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }";
+void save_npy(const std::string& path, const Shape& shape,
+              const std::function<void(uint64_t first, uint64_t count, float* dst)>& read) {
+  std::string dims;
+  for (int64_t d : shape) dims += std::to_string(d) + ", ";
+  if (shape.size() > 1) dims.resize(dims.size() - 2);
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
   // Pad so that magic (6) + version (2) + length (2) + header ends on a 64-byte boundary with '\n'.
   header.append(63 - (10 + header.size()) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error("Cannot write '" + path + "'.");
-  out.write("\x93NUMPY\x01\x00", 8);
-  const char len[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
-  out.write(len, 2);
-  out << header;
-  out.write(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
-  if (!out) throw Error("Writing '" + path + "' failed.");
+  // Written beside the target and renamed at the end: a failure leaves no half-written file.
+  const std::string partial = path + ".partial";
+  try {
+    std::ofstream out(partial, std::ios::binary);
+    if (!out) throw Error("Cannot write '" + path + "'.");
+    out.write("\x93NUMPY\x01\x00", 8);
+    const char len[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
+    out.write(len, 2);
+    out << header;
+    const uint64_t total = static_cast<uint64_t>(element_count(shape)), piece = uint64_t{1} << 22;  // 16 MiB
+    std::vector<float> buffer(std::min(total, piece));
+    for (uint64_t first = 0; first < total && out; first += piece) {
+      const uint64_t count = std::min(piece, total - first);
+      read(first, count, buffer.data());
+      out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(count * sizeof(float)));
+    }
+    out.close();
+    if (!out) throw Error("Writing '" + path + "' failed (disk full?).");
+    if (std::rename(partial.c_str(), path.c_str()) != 0) throw Error("Cannot write '" + path + "'.");
+  } catch (...) {
+    std::remove(partial.c_str());
+    throw;
+  }
+}
+
+void save_npy(const std::string& path, const HostTensor& t) {
+  if (static_cast<int64_t>(t.data.size()) != element_count(t.shape))
+    throw Error("Cannot save a tensor of shape " + to_string(t.shape) + " holding " + std::to_string(t.data.size()) +
+                " values to '" + path + "'.");
+  save_npy(path, t.shape, [&](uint64_t first, uint64_t count, float* dst) {
+    std::memcpy(dst, t.data.data() + first, count * sizeof(float));
+  });
 }
 
 }  // namespace vkattn

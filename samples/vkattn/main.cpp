@@ -51,6 +51,18 @@ void print_device(const vkattn::DeviceInfo& d) {
               d.device_id);
 }
 
+vkattn::SelfAttentionWeights random_weights(int64_t C) {
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  const int64_t Cq = std::max<int64_t>(1, C / 8);
+  auto make = [&](vkattn::Shape shape) {
+    vkattn::HostTensor t{shape, std::vector<float>(vkattn::element_count(shape))};
+    for (float& v : t.data) v = u(rng) / std::sqrt(float(C));
+    return t;
+  };
+  return {C, Cq, make({Cq, C}), make({Cq}), make({Cq, C}), make({Cq}), make({C, C}), make({C}), 0.5f, 1.0f};
+}
+
 int info(const Args& args) {
   args.allow({"device"});
   const auto devices = vkattn::Context::list_devices();
@@ -75,19 +87,21 @@ int info(const Args& args) {
               d.max_workgroup_count[2]);
   std::printf("  maxComputeWorkGroupInvocations %u\n", d.max_workgroup_invocations);
   std::printf("  largest device-local heap     %llu MiB\n", (unsigned long long)(d.device_local_bytes >> 20));
+  std::printf("  kernel profile                %s%s\n", d.profile.c_str(),
+              std::getenv("VKATTN_PROFILE") ? " (forced by VKATTN_PROFILE)" : " (VKATTN_PROFILE=cpu|gpu forces one)");
+  // The kernels this profile picks, as planned for one block of (1, 64, 32, 32) without and with its map.
+  for (const bool map : {false, true}) {
+    vkattn::Graph graph;
+    const auto block = vkattn::add_self_attention(graph, graph.input("x", {1, 64, 32, 32}),
+                                                  random_weights(64), "", map);
+    graph.output("y", block.y);
+    if (map) graph.output("attention", *block.attention);
+    std::string kernels;
+    for (const auto& k : vkattn::Executor(ctx, graph).kernels())
+      if (kernels.find(k) == std::string::npos) kernels += (kernels.empty() ? "" : ", ") + k;
+    std::printf("  block %-23s %s\n", map ? "with its map" : "without its map", kernels.c_str());
+  }
   return 0;
-}
-
-vkattn::SelfAttentionWeights random_weights(int64_t C) {
-  std::mt19937 rng(1234);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  const int64_t Cq = std::max<int64_t>(1, C / 8);
-  auto make = [&](vkattn::Shape shape) {
-    vkattn::HostTensor t{shape, std::vector<float>(vkattn::element_count(shape))};
-    for (float& v : t.data) v = u(rng) / std::sqrt(float(C));
-    return t;
-  };
-  return {C, Cq, make({Cq, C}), make({Cq}), make({Cq, C}), make({Cq}), make({C, C}), make({C}), 0.5f, 1.0f};
 }
 
 // A model file's graph on input x: a whole network when the file has a layer list, else one
@@ -128,14 +142,19 @@ int run(const Args& args) {
   vkattn::Executor exec(ctx, graph);
   exec.set_input("x", x);
   exec.run();
-  const auto y = exec.output("y");
-  vkattn::save_npy(output, y);
-  std::printf("%s: output %s written to %s\n", ctx.device().name.c_str(), vkattn::to_string(y.shape).c_str(),
-              output.c_str());
+  // Streamed from the mapped output buffers: a map at N = 16384 is 1 GiB per batch item.
+  auto save = [&](const std::string& name, const std::string& path) {
+    const vkattn::Shape shape = graph.shape(graph.outputs().at(name));
+    vkattn::save_npy(path, shape, [&](uint64_t first, uint64_t count, float* dst) {
+      exec.read_output(name, first, count, dst);
+    });
+    return vkattn::to_string(shape);
+  };
+  const std::string y_shape = save("y", output);
+  std::printf("%s: output %s written to %s\n", ctx.device().name.c_str(), y_shape.c_str(), output.c_str());
   if (args.has("attention")) {
-    const auto a = exec.output("attention");
-    vkattn::save_npy(args.get("attention"), a);
-    std::printf("attention map %s written to %s\n", vkattn::to_string(a.shape).c_str(), args.get("attention").c_str());
+    const std::string a_shape = save("attention", args.get("attention"));
+    std::printf("attention map %s written to %s\n", a_shape.c_str(), args.get("attention").c_str());
   }
   return 0;
 }
@@ -221,9 +240,9 @@ int conformance(const Args& args) {
   if (args.has("seed")) options.seed = std::strtoull(args.get("seed").c_str(), nullptr, 10);
   vkattn::Context ctx = open_context(args);
   const auto& d = ctx.device();
-  std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s matrix, fp32\n\n", d.name.c_str(),
-              d.driver_name.c_str(), d.driver_info.c_str(), vkattn::version_string(d.api_version).c_str(),
-              d.subgroup_size, options.quick ? "quick" : "full");
+  std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s kernels, %s matrix, fp32\n\n",
+              d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str(), vkattn::version_string(d.api_version).c_str(),
+              d.subgroup_size, d.profile.c_str(), options.quick ? "quick" : "full");
   std::printf("  %-66s %10s %10s %7s  %s\n", "case", "max abs", "rel error", "bound", "result");
   options.on_result = [](const vkattn::conformance::Result& r) {
     if (r.status == vkattn::conformance::Status::Skipped)

@@ -19,6 +19,7 @@ std::string to_json(const Report& report) {
                  {"driver_version", d.driver_version},
                  {"vulkan_api_version", version_string(d.api_version)},
                  {"subgroup_size", d.subgroup_size},
+                 {"kernel_profile", d.profile},
                  {"shader_float16", d.shader_float16},
                  {"storage_buffer_16bit", d.storage_buffer_16bit}};
   j["limits"] = {{"maxStorageBufferRange", d.max_storage_buffer_range},
@@ -55,11 +56,12 @@ std::string to_markdown(const Report& report) {
   char line[512];
   std::string md = "# vkattn conformance: " + d.name + "\n\n";
   std::snprintf(line, sizeof line,
-                "- device: %s (%s), vendor 0x%04x, device 0x%04x\n- driver: %s %s\n- Vulkan API: %s; subgroup size %u\n"
+                "- device: %s (%s), vendor 0x%04x, device 0x%04x\n- driver: %s %s\n- Vulkan API: %s; subgroup size %u; "
+                "kernel profile %s\n"
                 "- maxStorageBufferRange %llu MiB, maxMemoryAllocationSize %llu MiB, maxComputeSharedMemorySize %u KiB, "
                 "maxComputeWorkGroupCount %u x %u x %u\n- matrix: %s, precision fp32, seed %llu\n\n",
                 d.name.c_str(), d.type.c_str(), d.vendor_id, d.device_id, d.driver_name.c_str(), d.driver_info.c_str(),
-                version_string(d.api_version).c_str(), d.subgroup_size,
+                version_string(d.api_version).c_str(), d.subgroup_size, d.profile.c_str(),
                 (unsigned long long)(d.max_storage_buffer_range >> 20),
                 (unsigned long long)(d.max_memory_allocation_size >> 20), d.max_shared_memory >> 10,
                 d.max_workgroup_count[0], d.max_workgroup_count[1], d.max_workgroup_count[2],

@@ -102,11 +102,17 @@ class Executor {
   // Waits for the last submit() on vkattn's own fence.
   void wait();
   HostTensor output(const std::string& name) const;
+  // Copies elements [first, first + count) of an output into dst, for outputs too large to copy
+  // whole (save_npy's streaming form takes this as its reader).
+  void read_output(const std::string& name, uint64_t first, uint64_t count, float* dst) const;
   // Sets every element of every output to `value`. Tests fill with NaN so that an element a
   // kernel fails to write cannot pass for a correct one.
   void fill_outputs(float value);
 
   const MemoryPlan& memory_plan() const;
+  // The kernel of every dispatch step, in recording order (a node may have several steps; the
+  // device's kernel profile decides some of them).
+  std::vector<std::string> kernels() const;
   // Per-node times of the last run (empty unless options.timestamps and the queue has them).
   std::vector<NodeTiming> timings() const;
 

@@ -32,8 +32,11 @@ class Graph {
   TensorId weight(const std::string& name, HostTensor value);
   // Marks a tensor as a result the caller can read back after a run.
   void output(const std::string& name, TensorId tensor);
-  // Appends a node; throws vkattn::Error if the inputs' shapes do not fit the op.
-  std::vector<TensorId> add(std::shared_ptr<const Op> op, const std::vector<TensorId>& inputs);
+  // Appends a node that reads `inputs` and writes new tensors of `output_shapes`, named after
+  // `op_name`. The graph does not look inside the op: the ops' builders (vkattn::ops) infer and
+  // check the shapes first.
+  std::vector<TensorId> add_node(std::shared_ptr<const Op> op, const std::string& op_name,
+                                 const std::vector<TensorId>& inputs, std::vector<Shape> output_shapes);
 
   const Shape& shape(TensorId tensor) const { return tensors_.at(tensor).shape; }
   const std::vector<Tensor>& tensors() const { return tensors_; }

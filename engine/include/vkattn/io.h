@@ -1,5 +1,6 @@
 // Reading and writing tensors: NumPy .npy (float32, C order) and safetensors model files.
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
 
@@ -10,6 +11,11 @@ namespace vkattn {
 // Reads a float32, C-order .npy file; anything else is a vkattn::Error naming the file.
 HostTensor load_npy(const std::string& path);
 void save_npy(const std::string& path, const HostTensor& tensor);
+// Streams a tensor too large to copy whole (an attention map): `read(first, count, dst)` fills
+// dst with elements [first, first + count) and is called for successive pieces of the data.
+// The file appears under `path` only once it is complete.
+void save_npy(const std::string& path, const Shape& shape,
+              const std::function<void(uint64_t first, uint64_t count, float* dst)>& read);
 
 // A parsed safetensors file. Tensors stored as F32, F16, BF16 or F64 are converted to float32.
 struct SafeTensors {

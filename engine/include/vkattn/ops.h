@@ -34,8 +34,15 @@ TensorId attend(Graph& g, ChannelSlice value, TensorId attention);
 // O[b, c, i] = sum_j softmax_j(scale * q_i . k_j) v[c, j] without storing the (N, N) map: one
 // pass over blocks of keys with a running max and sum. q is a (B, *, N) channel slice; kv is
 // (B, N, Cq + Cv), each position's key then value (projection with positions_major). Returns
-// (B, Cv, N) with q's spatial shape.
-TensorId attention(Graph& g, ChannelSlice query, TensorId kv, float scale);
+// out (B, Cv, N) with q's spatial shape, and stats (B, groups, 2, N): each query's score max
+// and softmax sum, which attention_map reads.
+struct FusedAttention {
+  TensorId out, stats;
+};
+FusedAttention attention(Graph& g, ChannelSlice query, TensorId kv, float scale);
+// The map A[b, i, j] = softmax_j(scale * q_i . k_j) -> (B, N, N), recomputed from the same q and
+// kv and attention's stats, written in blocks of rows: no binding limit, only device memory.
+TensorId attention_map(Graph& g, ChannelSlice query, TensorId kv, TensorId stats, float scale);
 // y = gamma * o + x, gamma a one-element weight.
 TensorId residual(Graph& g, TensorId o, TensorId x, TensorId gamma);
 

@@ -31,8 +31,9 @@ struct SelfAttentionTensors {
 };
 
 // Adds the block to a graph, reading x of shape (B, C, H, W); weights are named name_prefix + ...
-// Without the attention map the block runs fused: the (N, N) scores are never stored, so memory
-// grows with N, not N^2. With it, the map is computed and kept as a tensor of its own.
+// The block runs fused: the (N, N) scores are never stored, so its memory grows with N, not N^2.
+// With attention_map the map is also written, in blocks of rows, as a tensor of its own (B, N, N):
+// its size is bounded by device memory, not by one binding.
 SelfAttentionTensors add_self_attention(Graph& graph, TensorId x, const SelfAttentionWeights& weights,
                                         const std::string& name_prefix = "", bool attention_map = false);
 

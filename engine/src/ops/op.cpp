@@ -1,8 +1,34 @@
 #include "ops/op.h"
 
+#include <algorithm>
+
 #include "spirv_reflect.h"
 
 namespace vkattn {
+
+std::vector<TensorId> add(Graph& graph, std::shared_ptr<const Op> op, const std::vector<TensorId>& inputs) {
+  std::vector<Shape> shapes;
+  for (TensorId t : inputs) {
+    require(t < graph.tensors().size(), "Graph: tensor " + std::to_string(t) + " does not exist in this graph.");
+    shapes.push_back(graph.shape(t));
+  }
+  std::vector<Shape> out = op->infer(shapes);
+  const std::string name = op->name();
+  return graph.add_node(std::move(op), name, inputs, std::move(out));
+}
+
+uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, bool uniform,
+                        const std::string& what) {
+  const uint64_t range = uniform ? device.max_uniform_buffer_range : device.max_storage_buffer_range;
+  const uint64_t slack = std::max<uint64_t>(
+      uniform ? device.min_uniform_buffer_offset_alignment : device.min_storage_buffer_offset_alignment, 4);
+  const uint64_t fit = range > slack ? (range - slack) / (4 * row_floats) : 0;
+  if (fit == 0)
+    throw DeviceLimitError(what + " (" + std::to_string(row_floats) + " floats) does not fit this device's " +
+                           (uniform ? "maxUniformBufferRange" : "maxStorageBufferRange") + " (" + std::to_string(range) +
+                           " bytes).");
+  return ceil_div(rows, ceil_div(rows, fit));
+}
 
 int64_t spatial_size(const Shape& shape) {
   int64_t n = 1;

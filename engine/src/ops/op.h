@@ -3,6 +3,7 @@
 #pragma once
 #include <bit>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -62,6 +63,9 @@ class Op {
   virtual double flops(const NodeShapes& node) const = 0;
 };
 
+// Adds a node of `op` to the graph after inferring (and so checking) its output shapes.
+std::vector<TensorId> add(Graph& graph, std::shared_ptr<const Op> op, const std::vector<TensorId>& inputs);
+
 // Helpers shared by the ops.
 inline void require(bool ok, const std::string& sentence) {
   if (!ok) throw Error(sentence);
@@ -73,6 +77,12 @@ inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 int64_t spatial_size(const Shape& shape);
 // Checks a (B, C, ...) activation of rank 3 or 4 with non-zero sizes.
 void require_activation(const Shape& shape, const std::string& op, const std::string& what);
+
+// For ops that walk their data in blocks, one dispatch each: the rows per block when `rows` rows
+// of `row_floats` floats are split into equal blocks that each fit one binding of the device
+// (uniform or storage), less an offset's alignment slack. Throws DeviceLimitError, naming `what`,
+// when not even one row fits.
+uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, bool uniform, const std::string& what);
 
 // The batched GEMM behind projection, scores and attend (shaders/gemm.glsl).
 struct Gemm {

@@ -42,7 +42,7 @@ struct Attend final : Op {
 }  // namespace
 
 TensorId ops::attend(Graph& g, ChannelSlice value, TensorId attention) {
-  return g.add(std::make_shared<Attend>(value), {value.tensor, attention})[0];
+  return add(g, std::make_shared<Attend>(value), {value.tensor, attention})[0];
 }
 
 // Not a layer of its own: the self_attention layer builds it.

@@ -47,13 +47,9 @@ struct Attention final : Op {
     const uint64_t B = n.in_shape[0][0], N = spatial_size(n.in_shape[0]), cq = q_.count;
     const uint64_t cv = n.in_shape[1][2] - cq, row = cq + cv, groups = n.out_shape[1][1];
     const uint64_t q_stride = n.in_shape[0][1] * N, query_groups = ceil_div(N, sh.queries_per_group);
-    // Keys per block: as many rows as the uniform range holds after the offset's alignment slack.
-    const uint64_t range = device.max_uniform_buffer_range, slack = device.min_uniform_buffer_offset_alignment;
-    const uint64_t fit = range > slack ? (range - slack) / (4 * row) : 0;
-    if (fit == 0)
-      throw DeviceLimitError("attention: one key and value (" + std::to_string(row) + " floats) do not fit this "
-                             "device's maxUniformBufferRange (" + std::to_string(range) + " bytes).");
-    const uint64_t blocks = ceil_div(N, fit), per_block = ceil_div(N, blocks);
+    // Keys per block: as many rows as the uniform range holds.
+    const uint64_t range = device.max_uniform_buffer_range;
+    const uint64_t per_block = rows_per_block(N, row, device, true, "attention: one key and value");
     std::vector<Dispatch> out;
     for (uint64_t j0 = 0; j0 < N; j0 += per_block) {
       const uint64_t keys = std::min(per_block, N - j0);
@@ -84,11 +80,12 @@ struct Attention final : Op {
 
 }  // namespace
 
-TensorId ops::attention(Graph& g, ChannelSlice query, TensorId kv, float scale) {
-  return g.add(std::make_shared<Attention>(query, scale), {query.tensor, kv})[0];
+ops::FusedAttention ops::attention(Graph& g, ChannelSlice query, TensorId kv, float scale) {
+  const auto out = add(g, std::make_shared<Attention>(query, scale), {query.tensor, kv});
+  return {out[0], out[1]};
 }
 
-// Part of the self_attention layer when its map is not asked for.
+// Part of the self_attention layer.
 void register_attention(Registry& r) { r.add("attention"); }
 
 }  // namespace vkattn

@@ -18,7 +18,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
   Prepared p;
   auto q = random(rng, {B, Cq, N}, -2.f, 2.f), kv = random(rng, {B, N, Cq + Cv}, -2.f, 2.f);
   Graph& g = p.graph;
-  g.output("y", ops::attention(g, {g.input("q", q.shape), 0, Cq}, g.input("kv", kv.shape), scale));
+  g.output("y", ops::attention(g, {g.input("q", q.shape), 0, Cq}, g.input("kv", kv.shape), scale).out);
   p.reference = [=] {
     std::vector<double> k(B * Cq * N), v(B * Cv * N);  // (B, C, N) as the references take them
     for (int64_t b = 0; b < B; ++b)

@@ -48,7 +48,7 @@ struct Conv2d final : Op {
 }  // namespace
 
 TensorId ops::conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride, Size2 padding) {
-  return g.add(std::make_shared<Conv2d>(stride, padding), {x, weight, bias})[0];
+  return add(g, std::make_shared<Conv2d>(stride, padding), {x, weight, bias})[0];
 }
 
 // {"type": "conv2d", "name": P, "stride": [h, w], "padding": [h, w]} (defaults 1 and 0; one number

@@ -22,7 +22,7 @@ struct Flatten final : Op {
 
 }  // namespace
 
-TensorId ops::flatten(Graph& g, TensorId x) { return g.add(std::make_shared<Flatten>(), {x})[0]; }
+TensorId ops::flatten(Graph& g, TensorId x) { return add(g, std::make_shared<Flatten>(), {x})[0]; }
 
 // {"type": "flatten"}
 void register_flatten(Registry& r) { r.add("flatten", plain_layer(ops::flatten)); }

@@ -32,7 +32,7 @@ struct GlobalAvgPool2d final : Op {
 }  // namespace
 
 TensorId ops::global_avg_pool2d(Graph& g, TensorId x) {
-  return g.add(std::make_shared<GlobalAvgPool2d>(), {x})[0];
+  return add(g, std::make_shared<GlobalAvgPool2d>(), {x})[0];
 }
 
 // {"type": "global_avg_pool2d"}

@@ -36,7 +36,7 @@ struct Linear final : Op {
 }  // namespace
 
 TensorId ops::linear(Graph& g, TensorId x, TensorId weight, TensorId bias) {
-  return g.add(std::make_shared<Linear>(), {x, weight, bias})[0];
+  return add(g, std::make_shared<Linear>(), {x, weight, bias})[0];
 }
 
 // {"type": "linear", "name": P}: weights P.weight (M, F) and P.bias (M), as torch.nn.Linear.

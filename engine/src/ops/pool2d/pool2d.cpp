@@ -47,11 +47,11 @@ struct Pool2d final : Op {
 }  // namespace
 
 TensorId ops::max_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding) {
-  return g.add(std::make_shared<Pool2d>(true, kernel, stride, padding), {x})[0];
+  return add(g, std::make_shared<Pool2d>(true, kernel, stride, padding), {x})[0];
 }
 
 TensorId ops::avg_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding) {
-  return g.add(std::make_shared<Pool2d>(false, kernel, stride, padding), {x})[0];
+  return add(g, std::make_shared<Pool2d>(false, kernel, stride, padding), {x})[0];
 }
 
 // {"type": "max_pool2d" or "avg_pool2d", "kernel": [h, w], "stride": [h, w], "padding": [h, w]}:

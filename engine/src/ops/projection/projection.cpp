@@ -3,6 +3,8 @@
 #include "ops/registry.h"
 #include "projection.spv.h"
 #include "projection_nmajor.spv.h"
+#include "projection_pointwise.spv.h"
+#include "spirv_reflect.h"
 
 namespace vkattn {
 namespace {
@@ -37,6 +39,31 @@ struct Projection final : Op {
                          {M, N, C, 0, C * N, M * N, 1.0f});
   }
 
+  // CPU profile: one position per lane with the weights in a uniform buffer, one dispatch per
+  // run of output channels whose weight rows fit the uniform range; the tiled GEMM elsewhere.
+  std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const Shape& x = n.in_shape[0];
+    const uint64_t C = x[1], N = spatial_size(x), M = n.in_shape[1][0];
+    const ShaderInterface shader = reflect(projection_pointwise_spv);
+    const uint64_t range = device.max_uniform_buffer_range, slack = device.min_uniform_buffer_offset_alignment;
+    const uint64_t rows_fit = range > slack ? (range - slack) / (4 * C) : 0;
+    const uint64_t per_group = std::min<uint64_t>(shader.spec_constant(0), rows_fit);
+    if (device.profile != "cpu" || per_group == 0) return {dispatch(n)};
+    const uint64_t rows = rows_fit / per_group * per_group, position_groups = ceil_div(N, shader.local_size[0]);
+    std::vector<Dispatch> out;
+    for (uint64_t m0 = 0; m0 < M; m0 += rows) {
+      const uint64_t count = std::min(rows, M - m0), groups = ceil_div(count, per_group);
+      Dispatch d{"projection_pointwise", projection_pointwise_spv,
+                 {{n.in[0], 0, C * N}, {n.in[1], m0 * C, 0, count * C, true}, {n.in[2]}, {n.out[0], 0, M * N}},
+                 {u32(C), u32(N), u32(M), u32(m0), u32(position_groups), positions_major_}};
+      d.batches = x[0];
+      d.groups_per_batch = groups * position_groups;
+      d.specialization = {u32(per_group), u32(range / 16)};
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
   double flops(const NodeShapes& n) const override {
     const Shape& x = n.in_shape[0];
     return 2.0 * x[0] * n.in_shape[1][0] * x[1] * spatial_size(x);
@@ -49,7 +76,7 @@ struct Projection final : Op {
 }  // namespace
 
 TensorId ops::projection(Graph& g, TensorId x, TensorId weight, TensorId bias, bool positions_major) {
-  return g.add(std::make_shared<Projection>(positions_major), {x, weight, bias})[0];
+  return add(g, std::make_shared<Projection>(positions_major), {x, weight, bias})[0];
 }
 
 // Not a layer of its own: the self_attention layer builds it.

@@ -20,7 +20,7 @@ struct Relu final : Op {
 
 }  // namespace
 
-TensorId ops::relu(Graph& g, TensorId x) { return g.add(std::make_shared<Relu>(), {x})[0]; }
+TensorId ops::relu(Graph& g, TensorId x) { return add(g, std::make_shared<Relu>(), {x})[0]; }
 
 // {"type": "relu"}
 void register_relu(Registry& r) { r.add("relu", plain_layer(ops::relu)); }

@@ -32,7 +32,7 @@ struct Residual final : Op {
 }  // namespace
 
 TensorId ops::residual(Graph& g, TensorId o, TensorId x, TensorId gamma) {
-  return g.add(std::make_shared<Residual>(), {o, x, gamma})[0];
+  return add(g, std::make_shared<Residual>(), {o, x, gamma})[0];
 }
 
 // Not a layer of its own: the self_attention layer builds it.

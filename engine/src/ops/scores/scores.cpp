@@ -46,7 +46,7 @@ struct Scores final : Op {
 }  // namespace
 
 TensorId ops::scores(Graph& g, ChannelSlice query, ChannelSlice key, float scale) {
-  return g.add(std::make_shared<Scores>(query, key, scale), {query.tensor, key.tensor})[0];
+  return add(g, std::make_shared<Scores>(query, key, scale), {query.tensor, key.tensor})[0];
 }
 
 // Not a layer of its own: the self_attention layer builds it.

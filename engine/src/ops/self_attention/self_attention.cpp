@@ -88,23 +88,16 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
   const int64_t C = w.channels, Cq = w.query_channels;
   require(C >= 1 && Cq >= 1, "Self-attention weights need at least one channel and one query channel.");
   const TensorId gamma = g.weight(prefix + "gamma", HostTensor{{1}, {w.gamma}});
-  if (!attention_map) {
-    // Fused: queries channel-major, keys and values position-major for the key-block passes.
-    const TensorId q = ops::projection(g, x, g.weight(prefix + "query_conv.weight", w.query_weight),
-                                       g.weight(prefix + "query_conv.bias", w.query_bias));
-    const TensorId kv = ops::projection(g, x, g.weight(prefix + "kv.weight", stack_rows({&w.key_weight, &w.value_weight}, C)),
-                                        g.weight(prefix + "kv.bias", stack_rows({&w.key_bias, &w.value_bias}, 0)), true);
-    const TensorId out = ops::attention(g, {q, 0, Cq}, kv, w.scale);
-    return {ops::residual(g, out, x, gamma), std::nullopt};
-  }
-  // Query, key and value weights stacked: one projection dispatch reads x once for all three.
-  const TensorId weight = g.weight(prefix + "qkv.weight", stack_rows({&w.query_weight, &w.key_weight, &w.value_weight}, C));
-  const TensorId bias = g.weight(prefix + "qkv.bias", stack_rows({&w.query_bias, &w.key_bias, &w.value_bias}, 0));
-  const TensorId qkv = ops::projection(g, x, weight, bias);
-  const TensorId scores = ops::scores(g, {qkv, 0, Cq}, {qkv, Cq, Cq}, w.scale);
-  const TensorId attention = ops::softmax(g, scores);
-  const TensorId out = ops::attend(g, {qkv, 2 * Cq, C}, attention);
-  return {ops::residual(g, out, x, gamma), attention};
+  // Queries channel-major; keys and values position-major for the fused attention's key blocks.
+  const TensorId q = ops::projection(g, x, g.weight(prefix + "query_conv.weight", w.query_weight),
+                                     g.weight(prefix + "query_conv.bias", w.query_bias));
+  const TensorId kv = ops::projection(g, x, g.weight(prefix + "kv.weight", stack_rows({&w.key_weight, &w.value_weight}, C)),
+                                      g.weight(prefix + "kv.bias", stack_rows({&w.key_bias, &w.value_bias}, 0)), true);
+  const auto attention = ops::attention(g, {q, 0, Cq}, kv, w.scale);
+  const TensorId y = ops::residual(g, attention.out, x, gamma);
+  if (!attention_map) return {y, std::nullopt};
+  // The map from the same softmax statistics, after the output: never an (N, N) score tensor.
+  return {y, ops::attention_map(g, {q, 0, Cq}, kv, attention.stats, w.scale)};
 }
 
 // {"type": "self_attention", "name": P, "scale": s}: weights P.query_conv.*, P.key_conv.*,

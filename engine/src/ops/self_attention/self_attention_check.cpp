@@ -43,14 +43,20 @@ Prepared prepare(const Spec& s, Rng& rng) {
   return p;
 }
 
-Spec block(int64_t B, int64_t C, int64_t Cq, int64_t H, int64_t W) {
-  return {{"B", B}, {"C", C}, {"Cq", Cq}, {"H", H}, {"W", W}};
+Spec block(int64_t B, int64_t C, int64_t Cq, int64_t H, int64_t W, bool map = false) {
+  Spec s = {{"B", B}, {"C", C}, {"Cq", Cq}, {"H", H}, {"W", W}};
+  if (map) s["map"] = true;
+  return s;
 }
 
 std::vector<Spec> matrix(const MatrixOptions& o) {
-  std::vector<Spec> specs = {block(1, 1, 1, 1, 1), block(8, 3, 1, 7, 13), block(1, 257, 32, 9, 9), block(1, 8, 1, 128, 128)};
+  std::vector<Spec> specs = {block(1, 1, 1, 1, 1),       block(8, 3, 1, 7, 13),        block(1, 257, 32, 9, 9),
+                             block(1, 8, 1, 128, 128),   block(8, 3, 1, 7, 13, true),  block(2, 40, 5, 16, 16, true)};
   if (!o.quick)
-    specs.insert(specs.end(), {block(2, 40, 5, 16, 16), block(1, 72, 9, 32, 32), block(1, 8, 1, 64, 64), block(3, 16, 2, 64, 64)});
+    specs.insert(specs.end(), {block(2, 40, 5, 16, 16), block(1, 72, 9, 32, 32), block(1, 8, 1, 64, 64),
+                               block(3, 16, 2, 64, 64), block(1, 8, 1, 64, 64, true),
+                               // a 6400 x 6400 map: 156 MiB, written in blocks of rows on lavapipe
+                               block(1, 4, 1, 80, 80, true)});
   return specs;
 }
 

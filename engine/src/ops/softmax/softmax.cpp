@@ -31,7 +31,7 @@ struct Softmax final : Op {
 
 }  // namespace
 
-TensorId ops::softmax(Graph& g, TensorId x) { return g.add(std::make_shared<Softmax>(), {x})[0]; }
+TensorId ops::softmax(Graph& g, TensorId x) { return add(g, std::make_shared<Softmax>(), {x})[0]; }
 
 // Not a layer of its own: the self_attention layer builds it.
 void register_softmax(Registry& r) { r.add("softmax"); }

@@ -1,0 +1,146 @@
+#include "plan.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "buffer.h"  // mib
+#include "liveness.h"
+#include "spirv_reflect.h"
+
+namespace vkattn {
+namespace {
+
+// The kernel must declare exactly what the op binds and pushes, or the dispatch would read garbage.
+void check_interface(const Dispatch& d, bool image) {
+  const ShaderInterface shader = reflect(d.spirv);
+  const uint32_t first = image ? 1 : 0;
+  bool match = shader.bindings == d.operands.size() + first && shader.sampled_image_mask == (image ? 1u : 0u) &&
+               shader.push_constant_bytes == sizeof(PushHeader) + 4 * d.push.size();
+  for (size_t b = 0; b < d.operands.size() && match; ++b)
+    match = d.operands[b].uniform == bool((shader.uniform_buffer_mask >> (b + first)) & 1);
+  if (!match)
+    throw Error("Internal error: kernel '" + d.kernel + "' declares other bindings or push constants than its op " +
+                "binds (" + std::to_string(d.operands.size()) + " buffers) and pushes.");
+}
+
+// The most batch items one vkCmdDispatch can take with every binding inside the device's ranges.
+uint64_t items_per_chunk(const Graph& graph, const Dispatch& d, const DeviceInfo& info, const std::string& op) {
+  uint64_t per_chunk = d.batches;
+  for (const Operand& o : d.operands) {
+    const auto& t = graph.tensors()[o.tensor];
+    const uint64_t range = o.uniform ? info.max_uniform_buffer_range : info.max_storage_buffer_range;
+    const uint64_t align = std::max<uint64_t>(
+        o.uniform ? info.min_uniform_buffer_offset_alignment : info.min_storage_buffer_offset_alignment, 4);
+    const uint64_t window = o.extent ? o.extent : o.batch_stride;  // 0: the whole tensor at once
+    const uint64_t need = (window ? window : element_count(t.shape)) * sizeof(float);
+    if (need + (window ? align : 0) > range)
+      throw DeviceLimitError("The " + op + " step needs " + mib(need) + " of tensor '" + t.name + "' " +
+                             (o.batch_stride ? "for one batch item" : "at once") + ", more than this device's " +
+                             (o.uniform ? "maxUniformBufferRange" : "maxStorageBufferRange") + " (" + mib(range) +
+                             "); use a smaller input.");
+    if (o.batch_stride) per_chunk = std::min(per_chunk, 1 + (range - align - need) / (o.batch_stride * sizeof(float)));
+  }
+  const uint64_t most = max_groups(info);
+  if (d.groups_per_batch > most)
+    throw DeviceLimitError("The " + op + " step needs " + std::to_string(d.groups_per_batch) +
+                           " workgroups for one batch item, more than this device's maxComputeWorkGroupCount "
+                           "allows; use a smaller input.");
+  return std::max<uint64_t>(1, std::min(per_chunk, most / d.groups_per_batch));
+}
+
+// Intermediates live from their writer to their last reader; those that never overlap share.
+void place_tensors(const Graph& graph, const DeviceInfo& device, Plan& plan) {
+  const auto& tensors = graph.tensors();
+  std::set<TensorId> outputs;
+  for (const auto& [name, id] : graph.outputs()) {
+    if (tensors[id].kind != Graph::Kind::Intermediate)
+      throw Error("Output '" + name + "' must be computed by a node, not be a graph input or weight.");
+    outputs.insert(id);
+  }
+  plan.home.assign(tensors.size(), {});
+  std::vector<Lifetime> lifetimes;
+  std::vector<TensorId> shared;
+  for (TensorId id = 0; id < tensors.size(); ++id) {
+    const auto kind = tensors[id].kind;
+    if (kind != Graph::Kind::Intermediate) {
+      plan.home[id].kind = kind == Graph::Kind::Input ? Home::Input : Home::Weight;
+    } else if (outputs.count(id)) {
+      plan.home[id].kind = Home::Output;
+    } else {
+      uint32_t first = 0, last = 0;
+      for (uint32_t n = 0; n < graph.nodes().size(); ++n) {
+        const auto& node = graph.nodes()[n];
+        if (std::count(node.outputs.begin(), node.outputs.end(), id)) first = last = n;
+        if (std::count(node.inputs.begin(), node.inputs.end(), id)) last = n;
+      }
+      lifetimes.push_back({element_count(tensors[id].shape) * sizeof(float), first, last});
+      shared.push_back(id);
+      plan.memory.unshared_bytes += lifetimes.back().bytes;
+    }
+  }
+  const SlotPlan slots = plan_slots(lifetimes);
+  plan.slot_bytes = slots.slot_bytes;
+  // Every buffer within the device's allocation limits, checked before anything is allocated.
+  const uint64_t most = std::min(device.max_memory_allocation_size, device.max_buffer_size);
+  for (TensorId id = 0; id < tensors.size(); ++id) {
+    const uint64_t bytes = element_count(tensors[id].shape) * sizeof(float);
+    if (bytes > most)
+      throw DeviceLimitError("Tensor '" + tensors[id].name + "' " + to_string(tensors[id].shape) + " needs " + mib(bytes) +
+                             ", more than this device allows in one buffer (" + mib(most) + "); use a smaller input.");
+  }
+  for (uint64_t b : slots.slot_bytes) plan.memory.intermediate_bytes += b;
+  for (size_t i = 0; i < shared.size(); ++i) plan.home[shared[i]] = {Home::Shared, slots.slot_of[i]};
+}
+
+}  // namespace
+
+uint64_t max_groups(const DeviceInfo& device) {
+  const auto& count = device.max_workgroup_count;
+  return std::min<uint64_t>(std::numeric_limits<uint32_t>::max(), uint64_t{count[0]} * count[1] * count[2]);
+}
+
+Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head) {
+  if (graph.outputs().empty()) throw Error("The graph has no outputs; mark at least one with Graph::output.");
+  Plan plan;
+  place_tensors(graph, device, plan);
+
+  // Barriers: a step that reads memory written since the last barrier, or writes memory read or
+  // written since then, waits for it. Memory is a tensor's own buffer or a shared one.
+  const size_t tensor_count = graph.tensors().size();
+  auto memory_of = [&](TensorId t) {
+    return plan.home[t].kind == Home::Shared ? tensor_count + plan.home[t].slot : size_t{t};
+  };
+  std::set<size_t> written, read;
+  auto add_steps = [&](const Op& op, std::span<const TensorId> in, std::span<const TensorId> out,
+                       const std::string& image) {
+    std::vector<Shape> in_shapes, out_shapes;
+    for (TensorId t : in) in_shapes.push_back(graph.shape(t));
+    for (TensorId t : out) out_shapes.push_back(graph.shape(t));
+    const NodeShapes view{in, out, in_shapes, out_shapes};
+    std::vector<Dispatch> dispatches = op.dispatches(view, device);
+    const double flops = op.flops(view) / double(dispatches.size());
+    for (Dispatch& d : dispatches) {
+      check_interface(d, !image.empty());
+      Step step{d.kernel, flops, std::move(d), image, 0, false};  // named by kernel: ops may pick variants
+      step.per_chunk = items_per_chunk(graph, step.dispatch, device, op.name());
+      for (TensorId t : in) step.barrier_before |= written.count(memory_of(t)) > 0;
+      for (TensorId t : out) step.barrier_before |= written.count(memory_of(t)) + read.count(memory_of(t)) > 0;
+      if (step.barrier_before) {
+        written.clear();
+        read.clear();
+        ++plan.memory.barriers;
+      }
+      for (TensorId t : in) read.insert(memory_of(t));
+      for (TensorId t : out) written.insert(memory_of(t));
+      plan.memory.dispatches += static_cast<uint32_t>(ceil_div(step.dispatch.batches, step.per_chunk));
+      plan.steps.push_back(std::move(step));
+    }
+  };
+  for (const HeadNode& h : head) add_steps(*h.op, {}, std::span(&h.writes, 1), h.image);
+  for (const auto& node : graph.nodes()) add_steps(*node.op, node.inputs, node.outputs, "");
+  if (plan.steps.empty()) throw Error("The graph has no nodes to run.");
+  return plan;
+}
+
+}  // namespace vkattn

@@ -1,0 +1,51 @@
+// What a forward pass will do, decided from the graph and the device's limits alone, with no
+// Vulkan call: the dispatches in order, where each tensor lives, which intermediates share a
+// buffer, how many batch items each vkCmdDispatch takes, and where barriers go. Everything a
+// valid graph could exceed on this device is refused here, before any memory is allocated.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ops/op.h"
+#include "vkattn/executor.h"
+
+namespace vkattn {
+
+// Where a tensor's memory comes from.
+struct Home {
+  enum Kind { Input, Weight, Output, Shared } kind = Input;
+  uint32_t slot = 0;  // Shared: which of the shared buffers
+};
+
+// A node that writes a graph input before the graph's own nodes run (an image conversion).
+struct HeadNode {
+  std::shared_ptr<const Op> op;
+  TensorId writes;
+  std::string image;  // the input whose application image binding 0 samples
+};
+
+// One dispatch of a node (a node may have several), split into chunks of batch items.
+struct Step {
+  std::string name;
+  double flops = 0;
+  Dispatch dispatch;
+  std::string image;       // set: binding 0 is this input's image, the operands follow it
+  uint64_t per_chunk = 1;  // batch items per vkCmdDispatch
+  bool barrier_before = false;
+};
+
+struct Plan {
+  std::vector<Home> home;            // per tensor
+  std::vector<uint64_t> slot_bytes;  // one per shared buffer
+  std::vector<Step> steps;
+  MemoryPlan memory;                 // bytes, barriers and dispatches
+};
+
+Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head = {});
+
+// The most workgroups one vkCmdDispatch can hold, folded into a 3-D grid.
+uint64_t max_groups(const DeviceInfo& device);
+
+}  // namespace vkattn

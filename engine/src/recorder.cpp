@@ -1,0 +1,115 @@
+#include "recorder.h"
+
+#include <cstring>
+
+namespace vkattn {
+
+Recorder::Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of,
+                   const std::map<std::string, vk::DescriptorImageInfo>& images)
+    : ctx_(ctx) {
+  for (const Step& step : plan.steps) {
+    const Dispatch& d = step.dispatch;
+    const Kernel& kernel =
+        ctx.kernel(d.kernel, d.spirv, static_cast<uint32_t>(sizeof(PushHeader) + 4 * d.push.size()), d.specialization);
+    RecordedStep recorded{step.barrier_before, {}};
+    for (uint64_t first = 0; first < d.batches; first += step.per_chunk) {
+      recorded.chunks.push_back(
+          make_chunk(graph, binding_of, d, kernel, first, std::min(step.per_chunk, d.batches - first)));
+      if (!step.image.empty()) recorded.chunks.back().image = images.at(step.image);
+    }
+    steps_.push_back(std::move(recorded));
+  }
+  write_descriptors();
+}
+
+Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Binding>& binding_of, const Dispatch& d,
+                                     const Kernel& kernel, uint64_t first, uint64_t count) const {
+  const auto& info = ctx_.info;
+  Chunk chunk{&kernel, std::nullopt, {}, {}, {}};
+  PushHeader header{};
+  for (size_t i = 0; i < d.operands.size(); ++i) {
+    const Operand& op = d.operands[i];
+    const Binding& where = binding_of[op.tensor];
+    const uint64_t bytes = element_count(graph.shape(op.tensor)) * sizeof(float);
+    const uint64_t align = std::max<uint64_t>(op.uniform ? info.min_uniform_buffer_offset_alignment
+                                                         : info.min_storage_buffer_offset_alignment, 4);
+    // The bound range: from the first item's start (aligned down) to the last item's window end.
+    const uint64_t start = where.offset + (op.offset + first * op.batch_stride) * sizeof(float);
+    const uint64_t window = op.extent ? op.extent : op.batch_stride;
+    const uint64_t end =
+        where.offset +
+        (window ? std::min(bytes, (op.offset + (first + count - 1) * op.batch_stride + window) * sizeof(float)) : bytes);
+    const uint64_t aligned = start - start % align;
+    header.base[i] = static_cast<uint32_t>((start - aligned) / sizeof(float));
+    chunk.bindings.emplace_back(where.buffer, aligned, end - aligned);
+  }
+  const uint64_t groups = count * d.groups_per_batch;
+  header.batches = static_cast<uint32_t>(count);
+  header.groups = static_cast<uint32_t>(groups);
+  header.groups_per_batch = static_cast<uint32_t>(d.groups_per_batch);
+  chunk.push.resize(sizeof(PushHeader) / 4);
+  std::memcpy(chunk.push.data(), &header, sizeof header);
+  chunk.push.insert(chunk.push.end(), d.push.begin(), d.push.end());
+  // Groups folded into a 3-D grid; the plan checked they fit.
+  const uint64_t x = std::min<uint64_t>(groups, info.max_workgroup_count[0]);
+  const uint64_t y = std::min<uint64_t>(ceil_div(groups, x), info.max_workgroup_count[1]);
+  chunk.grid[0] = static_cast<uint32_t>(x);
+  chunk.grid[1] = static_cast<uint32_t>(y);
+  chunk.grid[2] = static_cast<uint32_t>(ceil_div(groups, x * y));
+  return chunk;
+}
+
+void Recorder::write_descriptors() {
+  uint32_t sets = 0, buffers = 0, images = 0;
+  for (const auto& s : steps_)
+    for (const auto& c : s.chunks) ++sets, buffers += static_cast<uint32_t>(c.bindings.size()), images += c.image ? 1 : 0;
+  std::vector<vk::DescriptorPoolSize> sizes = {{vk::DescriptorType::eStorageBuffer, buffers},
+                                               {vk::DescriptorType::eUniformBuffer, buffers}};
+  if (images) sizes.emplace_back(vk::DescriptorType::eCombinedImageSampler, images);
+  pool_ = vk::raii::DescriptorPool(ctx_.device, {vk::DescriptorPoolCreateFlagBits::eFreeDescriptorSet, sets, sizes});
+  std::vector<vk::DescriptorSetLayout> layouts;
+  for (const auto& s : steps_)
+    for (const auto& c : s.chunks) layouts.push_back(*c.kernel->set_layout);
+  sets_ = ctx_.device.allocateDescriptorSets({*pool_, layouts});
+  std::vector<vk::WriteDescriptorSet> writes;
+  size_t index = 0;
+  for (const auto& s : steps_)
+    for (const auto& c : s.chunks) {
+      const vk::DescriptorSet set = *sets_[index++];
+      if (c.image) writes.emplace_back(set, 0, 0, vk::DescriptorType::eCombinedImageSampler, *c.image);
+      const uint32_t first = c.image ? 1 : 0;
+      for (uint32_t b = 0; b < c.bindings.size(); ++b)  // one write per binding: kinds differ
+        writes.emplace_back(set, first + b, 0, c.kernel->type(first + b), nullptr, c.bindings[b]);
+    }
+  ctx_.device.updateDescriptorSets(writes, {});
+}
+
+void Recorder::record(vk::CommandBuffer c, const vk::raii::QueryPool* queries) const {
+  using Stage = vk::PipelineStageFlagBits;
+  using Access = vk::AccessFlagBits;
+  // Whatever ran before (an earlier run of this forward pass, the application's rendering or
+  // copies into an input) is finished and its writes visible before the first kernel.
+  const vk::MemoryBarrier entry(Access::eMemoryWrite, Access::eShaderRead | Access::eShaderWrite);
+  c.pipelineBarrier(Stage::eAllCommands, Stage::eComputeShader, {}, entry, {}, {});
+  if (queries) c.writeTimestamp(Stage::eBottomOfPipe, **queries, 0);
+  size_t set_index = 0;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const RecordedStep& s = steps_[i];
+    if (s.barrier_before) {
+      const vk::MemoryBarrier barrier(Access::eShaderWrite | Access::eShaderRead, Access::eShaderRead | Access::eShaderWrite);
+      c.pipelineBarrier(Stage::eComputeShader, Stage::eComputeShader, {}, barrier, {}, {});
+    }
+    for (const Chunk& ch : s.chunks) {
+      c.bindPipeline(vk::PipelineBindPoint::eCompute, *ch.kernel->pipeline);
+      c.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *ch.kernel->layout, 0, *sets_[set_index++], {});
+      c.pushConstants<uint32_t>(*ch.kernel->layout, vk::ShaderStageFlagBits::eCompute, 0, ch.push);
+      c.dispatch(ch.grid[0], ch.grid[1], ch.grid[2]);
+    }
+    if (queries) c.writeTimestamp(Stage::eBottomOfPipe, **queries, static_cast<uint32_t>(i + 1));
+  }
+  // Outputs are read by the host after the fence, or by whatever the application records next.
+  const vk::MemoryBarrier exit(Access::eShaderWrite, Access::eHostRead | Access::eMemoryRead | Access::eMemoryWrite);
+  c.pipelineBarrier(Stage::eComputeShader, Stage::eAllCommands | Stage::eHost, {}, exit, {}, {});
+}
+
+}  // namespace vkattn

@@ -1,0 +1,53 @@
+// Records a plan: binds each dispatch's tensors to memory (descriptor sets, one per batch chunk,
+// written once) and records the dispatches, with the plan's barriers, into any command buffer.
+#pragma once
+#include <map>
+#include <optional>
+#include <vector>
+#include <vulkan/vulkan_raii.hpp>
+
+#include "context_impl.h"
+#include "plan.h"
+
+namespace vkattn {
+
+// Where a tensor lives: one of vkattn's buffers or a range of an application's.
+struct Binding {
+  vk::Buffer buffer;
+  uint64_t offset = 0;
+};
+
+class Recorder {
+ public:
+  // images: the view and sampler of every input that comes from an application image.
+  Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of,
+           const std::map<std::string, vk::DescriptorImageInfo>& images);
+
+  // The whole forward pass. With `queries`, a timestamp before the first step and after each one.
+  void record(vk::CommandBuffer c, const vk::raii::QueryPool* queries) const;
+  size_t steps() const { return steps_.size(); }
+
+ private:
+  // One vkCmdDispatch: a step's batch chunk with its pipeline, descriptor set and push constants.
+  struct Chunk {
+    const Kernel* kernel;
+    std::optional<vk::DescriptorImageInfo> image;  // binding 0 when set; buffers follow it
+    std::vector<vk::DescriptorBufferInfo> bindings;
+    std::vector<uint32_t> push;  // header followed by the op's fields
+    uint32_t grid[3];
+  };
+  struct RecordedStep {
+    bool barrier_before;
+    std::vector<Chunk> chunks;
+  };
+  Chunk make_chunk(const Graph& graph, const std::vector<Binding>& binding_of, const Dispatch& d,
+                   const Kernel& kernel, uint64_t first, uint64_t count) const;
+  void write_descriptors();
+
+  Context::Impl& ctx_;
+  std::vector<RecordedStep> steps_;
+  vk::raii::DescriptorPool pool_{nullptr};
+  std::vector<vk::raii::DescriptorSet> sets_;
+};
+
+}  // namespace vkattn

@@ -1,0 +1,33 @@
+// vkattn's own command buffer holding a recorded forward pass, its fence and, for benchmarks,
+// its timestamp queries: submit with the application's semaphores, wait, read per-step times.
+#pragma once
+#include <vector>
+#include <vulkan/vulkan_raii.hpp>
+
+#include "context_impl.h"
+#include "recorder.h"
+#include "vkattn/executor.h"
+
+namespace vkattn {
+
+class Submission {
+ public:
+  Submission(Context::Impl& ctx, const Recorder& recorder, bool timestamps);
+  ~Submission();  // waits for a pending submit: the GPU may still use the command buffer
+
+  void submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals);
+  void wait();  // no-op when nothing is pending
+  bool pending() const { return pending_; }
+  // Milliseconds per recorded step of the last finished submit; empty without timestamps.
+  std::vector<double> step_ms() const;
+
+ private:
+  Context::Impl& ctx_;
+  size_t steps_;
+  vk::raii::QueryPool queries_{nullptr};
+  vk::raii::CommandBuffer cmd_{nullptr};
+  vk::raii::Fence fence_{nullptr};
+  bool pending_ = false, finished_ = false;
+};
+
+}  // namespace vkattn

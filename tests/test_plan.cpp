@@ -1,0 +1,128 @@
+// The executor's plan, checked without a device: barriers, shared memory, batch chunks, key
+// blocks and refusals follow from the graph and the limits a DeviceInfo states.
+#include <doctest/doctest.h>
+
+#include "gpu.h"
+#include "plan.h"
+
+namespace {
+
+// Limits of a made-up device, small enough that the cases below must split their work.
+vkattn::DeviceInfo small_device(const std::string& profile = "gpu") {
+  vkattn::DeviceInfo d;
+  d.type = profile == "cpu" ? "cpu" : "discrete";
+  d.profile = profile;
+  d.max_storage_buffer_range = 1 << 20;  // 1 MiB
+  d.min_storage_buffer_offset_alignment = 64;
+  d.max_uniform_buffer_range = 16384;
+  d.min_uniform_buffer_offset_alignment = 256;
+  d.max_workgroup_count[0] = d.max_workgroup_count[1] = d.max_workgroup_count[2] = 65535;
+  d.max_workgroup_invocations = 1024;
+  d.max_memory_allocation_size = d.max_buffer_size = uint64_t{1} << 32;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("plan: tensors alive at different times share a buffer") {
+  vkattn::Graph g;
+  // s1 lives from node 0 to 1, s2 from 1 to 2, s3 from 2 to 3: s1 and s3 can share.
+  const auto s1 = vkattn::ops::softmax(g, g.input("x", {1, 4, 300}));
+  const auto s3 = vkattn::ops::softmax(g, vkattn::ops::softmax(g, s1));
+  g.output("y", vkattn::ops::softmax(g, s3));
+  const auto plan = vkattn::make_plan(g, small_device());
+  CHECK(plan.home[s1].kind == vkattn::Home::Shared);
+  CHECK(plan.home[s1].slot == plan.home[s3].slot);
+  CHECK(plan.slot_bytes.size() == 2);
+  CHECK(plan.memory.intermediate_bytes < plan.memory.unshared_bytes);
+  CHECK(plan.memory.barriers == 3);
+}
+
+TEST_CASE("plan: the block's map comes in blocks of rows that each fit one binding") {
+  const int64_t N = 32 * 32;  // a 4 MiB map against a 1 MiB range
+  vkattn::Graph g;
+  const auto block = vkattn::add_self_attention(g, g.input("x", {2, 8, 32, 32}), test::random_weights(8, 2), "", true);
+  g.output("y", block.y);
+  g.output("attention", *block.attention);
+  const auto device = small_device();
+  const auto plan = vkattn::make_plan(g, device);
+  uint64_t rows = 0, blocks = 0;
+  for (const auto& s : plan.steps) {
+    if (s.name != "attention_map") continue;
+    ++blocks;
+    const auto& map = s.dispatch.operands.back();
+    CHECK(map.extent * 4 + device.min_storage_buffer_offset_alignment <= device.max_storage_buffer_range);
+    CHECK(map.offset == rows * N);  // blocks follow each other
+    rows += map.extent / N;
+  }
+  CHECK(blocks >= 4);
+  CHECK(rows == uint64_t(N));
+  CHECK(plan.home[*block.attention].kind == vkattn::Home::Output);
+}
+
+TEST_CASE("plan: a tensor larger than one allocation is refused before anything is allocated") {
+  vkattn::Graph g;
+  const auto block = vkattn::add_self_attention(g, g.input("x", {1, 1, 100000, 1}), test::random_weights(1, 1), "", true);
+  g.output("y", block.y);
+  g.output("attention", *block.attention);  // 40 GB
+  auto device = small_device();
+  device.max_memory_allocation_size = device.max_buffer_size = uint64_t{1} << 31;
+  CHECK_THROWS_WITH_AS(vkattn::make_plan(g, device), doctest::Contains("in one buffer"), vkattn::DeviceLimitError);
+}
+
+TEST_CASE("plan: independent nodes need no barrier, and a reader of a written tensor does") {
+  vkattn::Graph g;
+  const auto a = g.input("a", {1, 4, 300}), b = g.input("b", {1, 4, 300});
+  g.output("sa", vkattn::ops::softmax(g, a));
+  g.output("sb", vkattn::ops::softmax(g, b));
+  CHECK(vkattn::make_plan(g, small_device()).memory.barriers == 0);
+  g.output("ssa", vkattn::ops::softmax(g, g.outputs().at("sa")));
+  const auto plan = vkattn::make_plan(g, small_device());
+  CHECK(plan.memory.barriers == 1);
+  CHECK(plan.steps.back().barrier_before);
+}
+
+TEST_CASE("plan: a batch too large for one binding is split into chunks that each fit") {
+  vkattn::Graph g;
+  // Each batch item is 64 x 1024 floats = 256 KiB; a 1 MiB range holds 3 after alignment slack.
+  g.output("s", vkattn::ops::softmax(g, g.input("x", {10, 64, 1024})));
+  const auto plan = vkattn::make_plan(g, small_device());
+  REQUIRE(plan.steps.size() == 1);
+  CHECK(plan.steps[0].per_chunk == 3);
+  CHECK(plan.memory.dispatches == 4);  // 3 + 3 + 3 + 1
+}
+
+TEST_CASE("plan: what one batch item cannot fit is refused naming the limit") {
+  vkattn::Graph g;
+  g.output("s", vkattn::ops::softmax(g, g.input("x", {2, 512, 1024})));  // 2 MiB per item
+  CHECK_THROWS_WITH_AS(vkattn::make_plan(g, small_device()), doctest::Contains("maxStorageBufferRange"),
+                       vkattn::DeviceLimitError);
+  vkattn::Graph empty;
+  empty.input("x", {1, 2});
+  CHECK_THROWS_WITH_AS(vkattn::make_plan(empty, small_device()), doctest::Contains("no outputs"), vkattn::Error);
+}
+
+TEST_CASE("plan: the fused block walks the keys in blocks that fit the uniform range") {
+  const int64_t C = 16, Cq = 2, N = 40 * 40;
+  vkattn::Graph g;
+  g.output("y", vkattn::add_self_attention(g, g.input("x", {2, C, 40, 40}), test::random_weights(C, Cq)).y);
+  for (const std::string profile : {"cpu", "gpu"}) {
+    CAPTURE(profile);
+    const auto plan = vkattn::make_plan(g, small_device(profile));
+    uint64_t key_blocks = 0;
+    for (const auto& s : plan.steps) key_blocks += s.name == "attention";
+    // Each key row holds Cq + C floats; the range, less one alignment's slack, bounds the keys per block.
+    const uint64_t keys_per_block = (16384 - 256) / ((Cq + C) * 4);
+    CHECK(key_blocks == (N + keys_per_block - 1) / keys_per_block);
+    CHECK(plan.memory.intermediate_bytes < uint64_t(N) * N * sizeof(float));
+  }
+}
+
+TEST_CASE("plan: the profile picks the projection kernel") {
+  vkattn::Graph g;
+  const auto x = g.input("x", {1, 8, 5, 5});
+  g.output("y", vkattn::ops::projection(g, x, g.weight("w", test::random_tensor({3, 8})),
+                                        g.weight("b", test::random_tensor({3}))));
+  CHECK(vkattn::make_plan(g, small_device("cpu")).steps.at(0).name == "projection_pointwise");
+  CHECK(vkattn::make_plan(g, small_device("gpu")).steps.at(0).name == "projection");
+}
