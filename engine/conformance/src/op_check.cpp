@@ -33,7 +33,10 @@ std::string case_name(const std::string& op, const Spec& spec) {
   for (const auto& [key, value] : spec.items()) {
     std::string text;
     if (value.is_array())
-      for (const auto& v : value) text += (text.empty() ? "" : "x") + v.dump();
+      for (const auto& v : value) {
+        if (!text.empty()) text += 'x';
+        text += v.dump();
+      }
     else
       text = value.is_string() ? value.get<std::string>() : value.dump();
     name += " " + key + "=" + text;
