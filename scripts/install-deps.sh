@@ -7,6 +7,8 @@ packages=(cmake g++ make python3
           doctest-dev nlohmann-json3-dev libstb-dev zlib1g-dev dataset-fashion-mnist)
 # PyTorch and numpy: the parity tests and samples/classify/train.py.
 [ "${1:-}" = "--tests" ] && packages+=(python3-torch python3-numpy)
+# The side-by-side benchmark: PyTorch with the reference BLAS and with OpenBLAS, and a chart.
+[ "${1:-}" = "--bench" ] && packages+=(python3-torch python3-numpy libblas3 libopenblas0-pthread python3-matplotlib)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -219,7 +219,12 @@ std::vector<std::string> Executor::kernels() const {
 std::vector<NodeTiming> Executor::timings() const {
   std::vector<NodeTiming> out;
   const std::vector<double> ms = impl_->submission->step_ms();
-  for (size_t i = 0; i < ms.size(); ++i) out.push_back({impl_->plan.steps[i].name, ms[i], impl_->plan.steps[i].flops});
+  const auto& steps = impl_->plan.steps;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    if (out.empty() || out.back().node != steps[i].node) out.push_back({steps[i].node, steps[i].name, 0, 0});
+    out.back().gpu_ms += ms[i];
+    out.back().flops += steps[i].flops;
+  }
   return out;
 }
 

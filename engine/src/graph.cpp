@@ -59,7 +59,7 @@ void Graph::output(const std::string& name, TensorId tensor) {
 std::vector<TensorId> Graph::add_node(std::shared_ptr<const Op> op, const std::string& op_name,
                                       const std::vector<TensorId>& inputs, std::vector<Shape> output_shapes) {
   for (TensorId t : inputs) check(t);
-  Node node{std::move(op), inputs, {}};
+  Node node{std::move(op), inputs, {}, op_name + "#" + std::to_string(nodes_.size())};
   for (size_t i = 0; i < output_shapes.size(); ++i) {
     std::string name = op_name;
     name += '#';
@@ -71,6 +71,17 @@ std::vector<TensorId> Graph::add_node(std::shared_ptr<const Op> op, const std::s
   }
   nodes_.push_back(std::move(node));
   return nodes_.back().outputs;
+}
+
+void Graph::name_node(TensorId output, const std::string& name) {
+  check(output);
+  for (Node& node : nodes_)
+    for (TensorId t : node.outputs)
+      if (t == output) {
+        node.name = name;
+        return;
+      }
+  throw Error("Graph: tensor '" + tensors_[output].name + "' is not computed by a node, so it has no node to name.");
 }
 
 }  // namespace vkattn

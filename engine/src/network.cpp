@@ -116,8 +116,12 @@ NetworkTensors Network::build(Graph& g, TensorId x, bool attention_maps) const {
           "'" + source_ + "' takes input (B, " + std::to_string(input_[0]) + ", " + std::to_string(input_[1]) + ", " +
               std::to_string(input_[2]) + "), but the input is " + to_string(shape) + ".");
   NetworkTensors out{x, {}, attention_maps};
-  for (size_t i = 0; i < layers_.size(); ++i)
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const size_t nodes_before = g.nodes().size();
     out.output = in_layer(source_, layers_[i].describe(i + 1), [&] { return layers_[i].add(g, out.output, out); });
+    // A named layer of one node gives it its name; a block names its own nodes after it.
+    if (!layers_[i].name.empty() && g.nodes().size() == nodes_before + 1) g.name_node(out.output, layers_[i].name);
+  }
   return out;
 }
 

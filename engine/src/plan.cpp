@@ -112,8 +112,8 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
     return plan.home[t].kind == Home::Shared ? tensor_count + plan.home[t].slot : size_t{t};
   };
   std::set<size_t> written, read;
-  auto add_steps = [&](const Op& op, std::span<const TensorId> in, std::span<const TensorId> out,
-                       const std::string& image) {
+  auto add_steps = [&](const Op& op, const std::string& node, std::span<const TensorId> in,
+                       std::span<const TensorId> out, const std::string& image) {
     std::vector<Shape> in_shapes, out_shapes;
     for (TensorId t : in) in_shapes.push_back(graph.shape(t));
     for (TensorId t : out) out_shapes.push_back(graph.shape(t));
@@ -122,7 +122,7 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
     const double flops = op.flops(view) / double(dispatches.size());
     for (Dispatch& d : dispatches) {
       check_interface(d, !image.empty());
-      Step step{d.kernel, flops, std::move(d), image, 0, false};  // named by kernel: ops may pick variants
+      Step step{d.kernel, node, flops, std::move(d), image, 0, false};
       step.per_chunk = items_per_chunk(graph, step.dispatch, device, op.name());
       for (TensorId t : in) step.barrier_before |= written.count(memory_of(t)) > 0;
       for (TensorId t : out) step.barrier_before |= written.count(memory_of(t)) + read.count(memory_of(t)) > 0;
@@ -137,8 +137,8 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
       plan.steps.push_back(std::move(step));
     }
   };
-  for (const HeadNode& h : head) add_steps(*h.op, {}, std::span(&h.writes, 1), h.image);
-  for (const auto& node : graph.nodes()) add_steps(*node.op, node.inputs, node.outputs, "");
+  for (const HeadNode& h : head) add_steps(*h.op, "image '" + h.image + "'", {}, std::span(&h.writes, 1), h.image);
+  for (const auto& node : graph.nodes()) add_steps(*node.op, node.name, node.inputs, node.outputs, "");
   if (plan.steps.empty()) throw Error("The graph has no nodes to run.");
   return plan;
 }

@@ -28,7 +28,8 @@ struct HeadNode {
 
 // One dispatch of a node (a node may have several), split into chunks of batch items.
 struct Step {
-  std::string name;
+  std::string name;        // the kernel
+  std::string node;        // the graph node it belongs to
   double flops = 0;
   Dispatch dispatch;
   std::string image;       // set: binding 0 is this input's image, the operands follow it

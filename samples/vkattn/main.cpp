@@ -7,6 +7,8 @@
 #include <optional>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "args.h"
 #include "validation.h"
 #include "vkattn/conformance.h"
@@ -24,8 +26,10 @@ const char* kUsage = R"(vkattn: run self-attention vision models on any Vulkan G
       (a layer list in its metadata, as samples/classify/export.py writes) or one SAGAN
       self-attention block (y is then (B, C, H, W)). --attention writes the attention map
       (B, N, N), N = H*W at the block (a network's first self-attention layer).
-  vkattn bench --shape B,C,H,W [--model M.safetensors] [--iterations N] [--device D]
-      GPU time per kernel (timestamp queries), wall time per forward pass, and GFLOP/s.
+  vkattn bench --shape B,C,H,W [--model M.safetensors] [--iterations N] [--device D] [--json]
+      GPU time per graph node (timestamp queries) with its kernel, wall time per forward pass
+      (median, min and max over --iterations, default 10) and GFLOP/s. --json prints one JSON
+      object instead: wall_ms {min, median, max}, kernels [{name, kernel, gpu_ms, gflop, gflops}].
       Without --model, random weights with Cq = max(1, C/8).
 
   vkattn conformance [--device D] [--report R.json] [--markdown R.md] [--quick] [--filter TEXT]
@@ -160,7 +164,7 @@ int run(const Args& args) {
 }
 
 int bench(const Args& args) {
-  args.allow({"model", "shape", "iterations", "device"});
+  args.allow({"model", "shape", "iterations", "device", "json"});
   const auto shape = parse_shape(args.need("shape"));
   if (shape.size() != 4) throw vkattn::Error("--shape must be B,C,H,W.");
   const int iterations = std::max(1, std::atoi(args.get("iterations", "10").c_str()));
@@ -195,38 +199,57 @@ int bench(const Args& args) {
     node_ms.resize(last.size());
     for (size_t k = 0; k < last.size(); ++k) node_ms[k].push_back(last[k].gpu_ms);
   }
+  std::sort(wall_ms.begin(), wall_ms.end());
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
+    return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
   };
   const auto& d = ctx.device();
   const auto& plan = exec.memory_plan();
-  std::printf("device: %s (%s %s)\n", d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str());
-  std::printf("model: %s\nshape: B=%lld C=%lld H=%lld W=%lld (N=%lld), %d iterations, medians\n", model.c_str(),
-              (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3],
+  double total_ms = 0, total_flops = 0;
+  nlohmann::ordered_json kernels = nlohmann::ordered_json::array();
+  for (size_t k = 0; k < last.size(); ++k) {
+    const double ms = median(node_ms[k]);
+    total_ms += ms;
+    total_flops += last[k].flops;
+    kernels.push_back({{"name", last[k].node}, {"kernel", last[k].kernel}, {"gpu_ms", ms},
+                       {"gflop", last[k].flops * 1e-9}, {"gflops", ms > 0 ? last[k].flops * 1e-6 / ms : 0.0}});
+  }
+  const double wall = median(wall_ms);
+  if (args.has("json")) {
+    const nlohmann::ordered_json out = {
+        {"device", d.name}, {"driver", d.driver_name + " " + d.driver_info}, {"profile", d.profile},
+        {"model", model}, {"shape", shape}, {"iterations", iterations},
+        {"wall_ms", {{"min", wall_ms.front()}, {"median", wall}, {"max", wall_ms.back()}}},
+        {"gflops", total_flops > 0 ? total_flops * 1e-6 / wall : 0.0},
+        {"kernels", kernels},
+        {"memory", {{"intermediate_bytes", plan.intermediate_bytes}, {"weight_bytes", plan.weight_bytes},
+                    {"io_bytes", plan.io_bytes}, {"dispatches", plan.dispatches}, {"barriers", plan.barriers}}}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("device: %s (%s %s), %s kernels\n", d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str(),
+              d.profile.c_str());
+  std::printf("model: %s\nshape: B=%lld C=%lld H=%lld W=%lld (N=%lld), %d iterations, GPU times are medians\n",
+              model.c_str(), (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3],
               (long long)(shape[2] * shape[3]), iterations);
   std::printf("memory: intermediates %s (%s without sharing), weights %s, inputs/outputs %s; %u dispatches, %u barriers\n",
               kib(plan.intermediate_bytes).c_str(), kib(plan.unshared_bytes).c_str(), kib(plan.weight_bytes).c_str(),
               kib(plan.io_bytes).c_str(), plan.dispatches, plan.barriers);
-  double total_ms = 0, total_flops = 0;
   if (!last.empty()) {
-    std::printf("\n  %-12s %12s %12s %10s\n", "kernel", "GPU ms", "GFLOP", "GFLOP/s");
-    for (size_t k = 0; k < last.size(); ++k) {
-      const double ms = median(node_ms[k]);
-      total_ms += ms;
-      total_flops += last[k].flops;
-      std::printf("  %-12s %12.3f %12.4f %10.2f\n", last[k].op.c_str(), ms, last[k].flops * 1e-9,
-                  ms > 0 ? last[k].flops * 1e-6 / ms : 0.0);
-    }
-    std::printf("  %-12s %12.3f %12.4f %10.2f\n", "total", total_ms, total_flops * 1e-9,
+    std::printf("\n  %-24s %-22s %10s %10s %9s\n", "node", "kernel", "GPU ms", "GFLOP", "GFLOP/s");
+    for (const auto& k : kernels)
+      std::printf("  %-24s %-22s %10.3f %10.4f %9.2f\n", k["name"].get<std::string>().c_str(),
+                  k["kernel"].get<std::string>().c_str(), k["gpu_ms"].get<double>(), k["gflop"].get<double>(),
+                  k["gflops"].get<double>());
+    std::printf("  %-24s %-22s %10.3f %10.4f %9.2f\n", "total", "", total_ms, total_flops * 1e-9,
                 total_ms > 0 ? total_flops * 1e-6 / total_ms : 0.0);
   } else {
     std::printf("(this queue has no timestamps: wall time only)\n");
   }
-  const double wall = median(wall_ms);
   std::printf("\nwall time per forward pass (submit + wait): %.3f ms", wall);
   if (total_flops > 0) std::printf(", %.2f GFLOP/s", total_flops * 1e-6 / wall);
-  std::printf("\n");
+  std::printf(" (median; min %.3f, max %.3f)\n", wall_ms.front(), wall_ms.back());
   return 0;
 }
 
@@ -267,7 +290,7 @@ int conformance(const Args& args) {
 
 int main(int argc, char** argv) {
   try {
-    const Args args = Args::parse(argc, argv, {"quick"});
+    const Args args = Args::parse(argc, argv, {"quick", "json"});
     int rc = 0;
     if (args.command == "info") rc = info(args);
     else if (args.command == "run") rc = run(args);

@@ -61,9 +61,10 @@ struct SemaphoreSignal {
 };
 
 struct NodeTiming {
-  std::string op;
-  double gpu_ms = 0;  // from timestamp queries
-  double flops = 0;   // floating-point operations the node performs
+  std::string node;    // the graph node's name ("attn.fused", "conv1", "relu#3")
+  std::string kernel;  // its kernel (the device's profile picks some)
+  double gpu_ms = 0;   // from timestamp queries, summed over the node's dispatches
+  double flops = 0;    // floating-point operations the node performs
 };
 
 struct MemoryPlan {
@@ -113,7 +114,8 @@ class Executor {
   // The kernel of every dispatch step, in recording order (a node may have several steps; the
   // device's kernel profile decides some of them).
   std::vector<std::string> kernels() const;
-  // Per-node times of the last run (empty unless options.timestamps and the queue has them).
+  // Per-node times of the last run, in recording order (empty unless options.timestamps and the
+  // queue has them).
   std::vector<NodeTiming> timings() const;
 
  private:

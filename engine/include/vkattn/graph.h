@@ -26,6 +26,7 @@ class Graph {
   struct Node {
     std::shared_ptr<const Op> op;
     std::vector<TensorId> inputs, outputs;
+    std::string name;  // "attn.fused" where a builder or network named it, else "<op>#<index>"
   };
 
   TensorId input(const std::string& name, Shape shape);
@@ -37,6 +38,9 @@ class Graph {
   // check the shapes first.
   std::vector<TensorId> add_node(std::shared_ptr<const Op> op, const std::string& op_name,
                                  const std::vector<TensorId>& inputs, std::vector<Shape> output_shapes);
+
+  // Names the node that computes `output` (benchmarks report time per node name).
+  void name_node(TensorId output, const std::string& name);
 
   const Shape& shape(TensorId tensor) const { return tensors_.at(tensor).shape; }
   const std::vector<Tensor>& tensors() const { return tensors_; }

@@ -95,9 +95,15 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
                                       g.weight(prefix + "kv.bias", stack_rows({&w.key_bias, &w.value_bias}, 0)), true);
   const auto attention = ops::attention(g, {q, 0, Cq}, kv, w.scale);
   const TensorId y = ops::residual(g, attention.out, x, gamma);
+  g.name_node(q, prefix + "query");
+  g.name_node(kv, prefix + "key_value");
+  g.name_node(attention.out, prefix + "fused");
+  g.name_node(y, prefix + "residual");
   if (!attention_map) return {y, std::nullopt};
   // The map from the same softmax statistics, after the output: never an (N, N) score tensor.
-  return {y, ops::attention_map(g, {q, 0, Cq}, kv, attention.stats, w.scale)};
+  const TensorId map = ops::attention_map(g, {q, 0, Cq}, kv, attention.stats, w.scale);
+  g.name_node(map, prefix + "map");
+  return {y, map};
 }
 
 // {"type": "self_attention", "name": P, "scale": s}: weights P.query_conv.*, P.key_conv.*,

@@ -1,0 +1,174 @@
+"""vkattn against PyTorch eager on the same CPU, in one run: the SAGAN block at several shapes
+and the sample classifier at batch 250, PyTorch once with Debian's reference BLAS and once with
+OpenBLAS. Writes docs/benchmarks/<device>.md (a table with ratios, the CPU named) and a PNG of
+time against N. Run it through scripts/bench-vs-pytorch.sh, which installs and builds first.
+
+    /usr/bin/python3 scripts/bench_vs_pytorch.py [--vkattn build/samples/vkattn] [--out docs/benchmarks]
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+LIB = "/usr/lib/x86_64-linux-gnu"
+BLAS = {"reference BLAS": os.path.join(LIB, "blas"), "OpenBLAS": os.path.join(LIB, "openblas-pthread")}
+# (label, B, C, H, W, vkattn iterations, PyTorch iterations)
+BLOCKS = [("block (1,64,32,32), N=1024", 1, 64, 32, 32, 7, 20),
+          ("block (8,64,32,32)", 8, 64, 32, 32, 5, 10),
+          ("block (1,64,64,64), N=4096", 1, 64, 64, 64, 5, 10),
+          ("block (1,64,128,128), N=16384", 1, 64, 128, 128, 2, 3)]
+CLASSIFIER_BATCH = 250
+
+
+def run_json(cmd, env=None):
+    """Runs a command that prints one JSON object; returns it and the child's peak RSS in MiB."""
+    probe = ("import json, resource, subprocess, sys\n"
+             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+             "sys.stderr.write(r.stderr)\n"
+             "print(json.dumps({'rc': r.returncode, 'out': r.stdout,"
+             " 'rss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n")
+    r = subprocess.run([sys.executable, "-c", probe] + cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit("bench-vs-pytorch: the measuring process failed: " + r.stderr.strip())
+    result = json.loads(r.stdout)
+    if result["rc"] != 0:
+        sys.exit("bench-vs-pytorch: %s failed (exit %d): %s" % (" ".join(cmd), result["rc"], r.stderr.strip()))
+    return json.loads(result["out"]), result["rss_kib"] / 1024
+
+
+def torch_ms(kind, args, blas_dir):
+    env = dict(os.environ, LD_LIBRARY_PATH=blas_dir)
+    out, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "torch_timing.py"), kind] + [str(a) for a in args], env)
+    return out
+
+
+def cpu_model():
+    model, flags = platform.processor() or "unknown CPU", ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name") and model in ("unknown CPU", platform.processor()):
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = line
+    isa = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE"
+    return model, isa, os.cpu_count()
+
+
+def fmt(ms):
+    return "%.1f (%.1f–%.1f)" % (ms["median"], ms["min"], ms["max"])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vkattn", default=os.path.join(ROOT, "build", "samples", "vkattn"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks"))
+    args = parser.parse_args()
+    for name, folder in BLAS.items():
+        if not os.path.isdir(folder):
+            sys.exit("bench-vs-pytorch: %s is missing (%s); run scripts/bench-vs-pytorch.sh, which installs it." %
+                     (name, folder))
+    model, isa, cores = cpu_model()
+    rows, chart = [], []
+    info = None
+    for label, b, c, h, w, vk_iters, pt_iters in BLOCKS:
+        vk, rss = run_json([args.vkattn, "bench", "--shape", "%d,%d,%d,%d" % (b, c, h, w), "--iterations",
+                            str(vk_iters), "--json"])
+        info = info or vk
+        torch_times = {name: torch_ms("block", [b, c, h, w, pt_iters], folder) for name, folder in BLAS.items()}
+        rows.append((label, vk, rss, torch_times))
+        if b == 1:
+            chart.append((h * w, vk["wall_ms"]["median"], torch_times["OpenBLAS"]["ms"]["median"]))
+        print("%-32s vkattn %s ms, PyTorch+OpenBLAS %s ms" % (label, fmt(vk["wall_ms"]), fmt(torch_times["OpenBLAS"]["ms"])),
+              flush=True)
+    classifier = os.path.join(ROOT, "samples", "classify", "fashion_sagan.safetensors")
+    vk, rss = run_json([args.vkattn, "bench", "--model", classifier, "--shape", "%d,1,28,28" % CLASSIFIER_BATCH,
+                        "--iterations", "3", "--json"])
+    torch_times = {name: torch_ms("classifier", [CLASSIFIER_BATCH, 10], folder) for name, folder in BLAS.items()}
+    rows.append(("sample classifier, batch %d" % CLASSIFIER_BATCH, vk, rss, torch_times))
+    print("classifier: vkattn %s ms, PyTorch+OpenBLAS %s ms" % (fmt(vk["wall_ms"]), fmt(torch_times["OpenBLAS"]["ms"])),
+          flush=True)
+
+    # The map at N = 16384 through `vkattn run --attention`: written in row blocks and streamed.
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from files import block_tensors, write_npy, write_safetensors
+    with tempfile.TemporaryDirectory() as tmp:
+        write_safetensors(os.path.join(tmp, "block.safetensors"), block_tensors(64, 8))
+        write_npy(os.path.join(tmp, "x.npy"), (1, 64, 128, 128), [((i * 7919) % 1000) / 1000 - 0.5 for i in range(64 * 16384)])
+        t0 = time.perf_counter()
+        probe = ("import resource, subprocess, sys\n"
+                 "r = subprocess.run(sys.argv[1:], capture_output=True)\n"
+                 "sys.exit('failed: ' + r.stderr.decode()) if r.returncode else print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+        r = subprocess.run([sys.executable, "-c", probe, args.vkattn, "run", "--model", os.path.join(tmp, "block.safetensors"),
+                            "--input", os.path.join(tmp, "x.npy"), "--output", os.path.join(tmp, "y.npy"),
+                            "--attention", os.path.join(tmp, "a.npy")], capture_output=True, text=True)
+        map_s = time.perf_counter() - t0
+        map_ok = r.returncode == 0
+        map_rss = int(r.stdout.strip()) / 1024 if map_ok else 0
+        map_bytes = os.path.getsize(os.path.join(tmp, "a.npy")) if map_ok else 0
+
+    device = "lavapipe" if "llvmpipe" in info["device"] else info["device"].split(" (")[0].replace(" ", "-").lower()
+    stem = "%s-%s" % (device, isa.lower().replace("-", ""))
+    os.makedirs(args.out, exist_ok=True)
+    png = stem + ".png"
+    lines = ["# vkattn against PyTorch: %s on %s" % (info["device"], model), "",
+             "Written by `scripts/bench-vs-pytorch.sh` on %s. One run, every pair measured on the same machine:" %
+             time.strftime("%Y-%m-%d"), "",
+             "- CPU: %s, %s, %d cores (`lscpu`)" % (model, isa, cores),
+             "- vkattn: %s, %s kernel profile; `vkattn bench --json`, wall time per forward pass (submit + fence wait)"
+             % (info["driver"], info["profile"]),
+             "- PyTorch %s eager, `torch.no_grad()`, %d threads, the same modules as samples/classify/train.py; BLAS "
+             "picked with `LD_LIBRARY_PATH` (%s)" % (torch_version(), rows[0][3]["OpenBLAS"]["threads"],
+                                                    "; ".join("%s: %s" % (n, rows[0][3][n]["blas"]) for n in BLAS)),
+             "- Times in ms: median (min–max) over the iterations; ratio = vkattn median / PyTorch+OpenBLAS median", "",
+             "| work | vkattn | PyTorch + reference BLAS | PyTorch + OpenBLAS | ratio | vkattn peak RSS |",
+             "|---|---|---|---|---|---|"]
+    for label, vk, rss, pt in rows:
+        ratio = vk["wall_ms"]["median"] / pt["OpenBLAS"]["ms"]["median"]
+        lines.append("| %s | %s | %s | %s | %.1f× | %.0f MiB |" % (label, fmt(vk["wall_ms"]), fmt(pt["reference BLAS"]["ms"]),
+                                                               fmt(pt["OpenBLAS"]["ms"]), ratio, rss))
+    lines += ["", "The map at N = 16384 (`vkattn run --attention` on a (1, 64, 128, 128) input): " +
+              ("%.1f s for the whole process, a %.0f MiB .npy written in row blocks, peak RSS %.0f MiB." %
+               (map_s, map_bytes / 2**20, map_rss) if map_ok else "failed: " + r.stderr.strip()), "",
+              "Where the block's time goes (vkattn, per node, GPU ms from timestamps):", ""]
+    for label, vk, _, _ in rows:
+        parts = ", ".join("%s %.1f (%s, %.2f GFLOP/s)" % (k["name"], k["gpu_ms"], k["kernel"], k["gflops"])
+                          for k in vk["kernels"])
+        lines.append("- %s: %s" % (label, parts))
+    lines += ["", "![time against N](%s)" % png, ""]
+    with open(os.path.join(args.out, stem + ".md"), "w") as f:
+        f.write("\n".join(lines))
+    draw(chart, os.path.join(args.out, png), model)
+    print("wrote %s and %s" % (os.path.join(args.out, stem + ".md"), os.path.join(args.out, png)))
+
+
+def torch_version():
+    r = subprocess.run(["/usr/bin/python3", "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True)
+    return r.stdout.strip() or "?"
+
+
+def draw(chart, path, model):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    n = [c[0] for c in chart]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(n, [c[1] for c in chart], "o-", label="vkattn (lavapipe)" if chart else "vkattn")
+    ax.loglog(n, [c[2] for c in chart], "s-", label="PyTorch + OpenBLAS")
+    ax.set_xlabel("N = H·W (block, B=1, C=64)")
+    ax.set_ylabel("ms per forward pass")
+    ax.set_title(model, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == "__main__":
+    main()
