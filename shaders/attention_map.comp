@@ -9,6 +9,7 @@
 // Bindings: 0 q (B, ., N) channel-major; 1 kv (B, N, Cq + Cv) position-major, keys first;
 // 2 stats (B, groups, 2, N), group 0 read; 3 this dispatch's rows of A (B, N, N).
 #include "common.glsl"
+#include "exp.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint CQ = 1;     // query and key channels
@@ -52,6 +53,6 @@ void main() {
     // The same products, in the same order, as the fused attention's score.
     float s = 0.0;
     for (uint c = 0; c < CQ; ++c) s = fma(p.scale * q[q0 + c * p.N + i], k[c], s);
-    a[a0 + local * p.N + j] = exp(s - stats[s0 + i]) / stats[s0 + p.N + i];
+    a[a0 + local * p.N + j] = exp_fast(s - stats[s0 + i]) / stats[s0 + p.N + i];
   }
 }

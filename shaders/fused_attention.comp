@@ -11,6 +11,7 @@
 // Bindings: 0 q: channels of a (B, *, N) tensor; 1 kv: rows j = [k_j (CQ) | v_j (Cv)] of the block
 // (uniform); 2 stats (B, groups, 2, N); 3 o (B, Cv, N).
 #include "common.glsl"
+#include "exp.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint CQ = 1;        // query and key channels
@@ -51,7 +52,7 @@ void main() {
 
   const uint s0 = p.base2 + ((batch * (p.groups_per_batch / p.query_groups) + group) * 2) * p.N + i;
   const uint o0 = p.base3 + (batch * p.cv + c0) * p.N + i;
-  float m = -3.402823e38, l = 0.0;  // finite: exp(m - s) is exactly 0 for the first key
+  float m = -3.402823e38, l = 0.0;  // finite: exp_fast(m - s) is exactly 0 for the first key
   float acc[CG];
   for (uint c = 0; c < CG; ++c) acc[c] = 0.0;
   if (p.first_block == 0) {
@@ -67,12 +68,12 @@ void main() {
     float s = 0.0;
     for (uint c = 0; c < CQ; ++c) s = fma(qi[c], kv_at(e + c), s);
     if (s > m) {  // a new row max: rescale what was summed so far
-      const float alpha = exp(m - s);
+      const float alpha = exp_fast(m - s);
       l *= alpha;
       for (uint c = 0; c < CG; ++c) acc[c] *= alpha;
       m = s;
     }
-    const float w = exp(s - m);
+    const float w = exp_fast(s - m);
     l += w;
     const uint v = e + CQ + c0;
     if (count == CG) {  // every group but a partial last one: no per-channel test
