@@ -30,6 +30,14 @@ uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& de
   return ceil_div(rows, ceil_div(rows, fit));
 }
 
+UniformRows uniform_weight_rows(uint64_t row_floats, uint64_t per_invocation, const DeviceInfo& device) {
+  const uint64_t range = device.max_uniform_buffer_range, slack = device.min_uniform_buffer_offset_alignment;
+  const uint64_t fit = range > slack ? (range - slack) / (4 * row_floats) : 0;
+  const uint64_t mg = std::min(per_invocation, fit);
+  if (device.profile != "cpu" || mg == 0) return {};
+  return {fit / mg * mg, mg};
+}
+
 int64_t spatial_size(const Shape& shape) {
   int64_t n = 1;
   for (size_t i = 2; i < shape.size(); ++i) n *= shape[i];

@@ -84,6 +84,15 @@ void require_activation(const Shape& shape, const std::string& op, const std::st
 // when not even one row fits.
 uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, bool uniform, const std::string& what);
 
+// The cpu profile's per-position kernels (projection_pointwise, conv2d_direct) read weight rows
+// of `row_floats` through a uniform buffer: each invocation computes up to `per_invocation` rows
+// (the shader's MG), each dispatch binds `per_dispatch` rows (a multiple of it). Zero when this
+// device is not on the cpu profile or one row does not fit its uniform range: use the GEMM then.
+struct UniformRows {
+  uint64_t per_dispatch = 0, per_invocation = 0;
+};
+UniformRows uniform_weight_rows(uint64_t row_floats, uint64_t per_invocation, const DeviceInfo& device);
+
 // The batched GEMM behind projection, scores and attend (shaders/gemm.glsl).
 struct Gemm {
   uint64_t M, N, K, a_stride, b_stride, c_stride;

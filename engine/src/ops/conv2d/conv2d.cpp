@@ -1,7 +1,10 @@
-// k x k convolution with stride, zero padding and bias, as implicit GEMM (shaders/conv2d.comp).
+// k x k convolution with stride, zero padding and bias: as implicit GEMM (shaders/conv2d.comp), or
+// on the cpu profile as a direct convolution with the weights in uniform buffers (conv2d_direct.comp).
 #include "conv2d.spv.h"
+#include "conv2d_direct.spv.h"
 #include "ops/op.h"
 #include "ops/registry.h"
+#include "spirv_reflect.h"
 
 namespace vkattn {
 namespace {
@@ -34,6 +37,29 @@ struct Conv2d final : Op {
     d.push.insert(d.push.end(), {u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w),
                                  u32(padding_.h), u32(padding_.w), u32(y[3])});
     return d;
+  }
+
+  std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const Shape &x = n.in_shape[0], &w = n.in_shape[1], &y = n.out_shape[0];
+    const uint64_t M = w[0], K = w[1] * w[2] * w[3], positions = y[2] * y[3];
+    const ShaderInterface shader = reflect(conv2d_direct_spv);
+    const auto [rows, per_group] = uniform_weight_rows(K, shader.spec_constant(0), device);
+    if (rows == 0) return {dispatch(n)};
+    const uint64_t position_groups = ceil_div(positions, shader.local_size[0]);
+    std::vector<Dispatch> out;
+    for (uint64_t m0 = 0; m0 < M; m0 += rows) {
+      const uint64_t count = std::min(rows, M - m0);
+      Dispatch d{"conv2d_direct", conv2d_direct_spv,
+                 {{n.in[0], 0, uint64_t(x[1] * x[2] * x[3])}, {n.in[1], m0 * K, 0, count * K, true}, {n.in[2]},
+                  {n.out[0], 0, M * positions}},
+                 {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w),
+                  u32(padding_.h), u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(m0), u32(position_groups)}};
+      d.batches = x[0];
+      d.groups_per_batch = ceil_div(count, per_group) * position_groups;
+      d.specialization = {u32(per_group), u32(device.max_uniform_buffer_range / 16)};
+      out.push_back(std::move(d));
+    }
+    return out;
   }
 
   double flops(const NodeShapes& n) const override {

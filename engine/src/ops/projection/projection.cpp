@@ -45,11 +45,9 @@ struct Projection final : Op {
     const Shape& x = n.in_shape[0];
     const uint64_t C = x[1], N = spatial_size(x), M = n.in_shape[1][0];
     const ShaderInterface shader = reflect(projection_pointwise_spv);
-    const uint64_t range = device.max_uniform_buffer_range, slack = device.min_uniform_buffer_offset_alignment;
-    const uint64_t rows_fit = range > slack ? (range - slack) / (4 * C) : 0;
-    const uint64_t per_group = std::min<uint64_t>(shader.spec_constant(0), rows_fit);
-    if (device.profile != "cpu" || per_group == 0) return {dispatch(n)};
-    const uint64_t rows = rows_fit / per_group * per_group, position_groups = ceil_div(N, shader.local_size[0]);
+    const auto [rows, per_group] = uniform_weight_rows(C, shader.spec_constant(0), device);
+    if (rows == 0) return {dispatch(n)};
+    const uint64_t position_groups = ceil_div(N, shader.local_size[0]), range = device.max_uniform_buffer_range;
     std::vector<Dispatch> out;
     for (uint64_t m0 = 0; m0 < M; m0 += rows) {
       const uint64_t count = std::min(rows, M - m0), groups = ceil_div(count, per_group);
