@@ -5,6 +5,7 @@
 // the same time, which lavapipe does with one scalar load, where the tiled GEMM's shared-memory
 // tiles cost a per-lane loop and a coroutine switch per barrier (DESIGN.md, "Speed").
 // One dispatch covers the output channels whose weight rows fit one uniform range.
+// Also the linear layer's kernel, with the batch rows as positions.
 // Bindings: 0 x (B, C, N), 1 weight rows of this dispatch (uniform), 2 bias (M), 3 y (B, M, N),
 // or (B, N, M) when positions_major.
 #include "common.glsl"
@@ -26,6 +27,9 @@ layout(push_constant) uniform Push {
   uint m_first;           // first output channel of this dispatch
   uint position_groups;   // workgroups along the positions
   uint positions_major;   // 1: y is (B, N, M)
+  uint x_batch_stride;    // x[b * x_batch_stride + c * channel_stride + n * position_stride]:
+  uint channel_stride;    // (B, C, N) for a projection, (N, C) with N the batch rows for linear
+  uint position_stride;
 } p;
 
 float w_at(uint e) { return w[e >> 2][e & 3]; }
@@ -41,16 +45,16 @@ void main() {
 
   float acc[MG];
   for (uint m = 0; m < MG; ++m) acc[m] = 0.0;
-  const uint x0 = p.base0 + batch * p.C * p.N + n;
+  const uint x0 = p.base0 + batch * p.x_batch_stride + n * p.position_stride;
   const uint w0 = p.base1 + group * MG * p.C;  // row m0 of the bound weight rows
   if (count == MG) {
     for (uint c = 0; c < p.C; ++c) {
-      const float xv = x[x0 + c * p.N];
+      const float xv = x[x0 + c * p.channel_stride];
       for (uint m = 0; m < MG; ++m) acc[m] = fma(w_at(w0 + m * p.C + c), xv, acc[m]);
     }
   } else {  // the last, partial group: rows past M are not bound
     for (uint c = 0; c < p.C; ++c) {
-      const float xv = x[x0 + c * p.N];
+      const float xv = x[x0 + c * p.channel_stride];
       for (uint m = 0; m < MG; ++m)
         if (m < count) acc[m] = fma(w_at(w0 + m * p.C + c), xv, acc[m]);
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "projection_pointwise.spv.h"
 #include "spirv_reflect.h"
 
 namespace vkattn {
@@ -36,6 +37,27 @@ UniformRows uniform_weight_rows(uint64_t row_floats, uint64_t per_invocation, co
   const uint64_t mg = std::min(per_invocation, fit);
   if (device.profile != "cpu" || mg == 0) return {};
   return {fit / mg * mg, mg};
+}
+
+std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseLayout& l, const DeviceInfo& device) {
+  const ShaderInterface shader = reflect(projection_pointwise_spv);
+  const uint64_t C = l.channels, N = l.positions, M = l.outputs;
+  const auto [rows, per_group] = uniform_weight_rows(C, shader.spec_constant(0), device);
+  if (rows == 0) return {};
+  const uint64_t position_groups = ceil_div(N, shader.local_size[0]);
+  std::vector<Dispatch> out;
+  for (uint64_t m0 = 0; m0 < M; m0 += rows) {
+    const uint64_t count = std::min(rows, M - m0);
+    Dispatch d{"projection_pointwise", projection_pointwise_spv,
+               {{n.in[0], 0, l.x_batch_stride}, {n.in[1], m0 * C, 0, count * C, true}, {n.in[2]}, {n.out[0], 0, M * N}},
+               {u32(C), u32(N), u32(M), u32(m0), u32(position_groups), l.positions_major, u32(l.x_batch_stride),
+                u32(l.channel_stride), u32(l.position_stride)}};
+    d.batches = l.batches;
+    d.groups_per_batch = ceil_div(count, per_group) * position_groups;
+    d.specialization = {u32(per_group), u32(device.max_uniform_buffer_range / 16)};
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 int64_t spatial_size(const Shape& shape) {

@@ -93,6 +93,17 @@ struct UniformRows {
 };
 UniformRows uniform_weight_rows(uint64_t row_floats, uint64_t per_invocation, const DeviceInfo& device);
 
+// The cpu profile's weights-times-vectors kernel (shaders/projection_pointwise.comp), for the
+// projection and linear layers: y[b, m, n] (or y[b, n, m] when positions_major) =
+// sum_c W[m, c] x[b * x_batch_stride + c * channel_stride + n * position_stride] + bias[m], with
+// operands x, W (M, C), bias, y in the node's order. Empty when the device should use the GEMM.
+struct PointwiseLayout {
+  uint64_t channels, positions, outputs, batches, x_batch_stride, channel_stride, position_stride;
+  bool positions_major;
+};
+std::vector<Dispatch> pointwise_dispatches(const NodeShapes& node, const PointwiseLayout& layout,
+                                           const DeviceInfo& device);
+
 // The batched GEMM behind projection, scores and attend (shaders/gemm.glsl).
 struct Gemm {
   uint64_t M, N, K, a_stride, b_stride, c_stride;

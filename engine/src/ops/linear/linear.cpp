@@ -1,4 +1,5 @@
-// Fully connected layer, the batch as the GEMM's rows (shaders/linear.comp).
+// Fully connected layer: the batch as the GEMM's rows (shaders/linear.comp), or on the cpu
+// profile each batch row as one lane of the pointwise kernel (shaders/projection_pointwise.comp).
 #include "linear.spv.h"
 #include "ops/op.h"
 #include "ops/registry.h"
@@ -26,6 +27,14 @@ struct Linear final : Op {
     // One GEMM over the whole batch: bindings 0 X (A), 1 W (B, n-major), 2 Y, 3 bias.
     return gemm_dispatch("linear", linear_spv, {{n.in[0]}, {n.in[1]}, {n.out[0]}, {n.in[2]}}, 1,
                          {B, M, F, 0, 0, 0, 1.0f});
+  }
+
+  // CPU profile: each batch row is a position of the pointwise kernel, the weights in uniform buffers.
+  std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const uint64_t B = n.in_shape[0][0], F = n.in_shape[0][1], M = n.in_shape[1][0];
+    auto out = pointwise_dispatches(n, {F, B, M, 1, B * F, 1, F, true}, device);
+    if (out.empty()) out.push_back(dispatch(n));
+    return out;
   }
 
   double flops(const NodeShapes& n) const override {

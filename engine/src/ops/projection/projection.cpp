@@ -3,8 +3,6 @@
 #include "ops/registry.h"
 #include "projection.spv.h"
 #include "projection_nmajor.spv.h"
-#include "projection_pointwise.spv.h"
-#include "spirv_reflect.h"
 
 namespace vkattn {
 namespace {
@@ -43,22 +41,10 @@ struct Projection final : Op {
   // run of output channels whose weight rows fit the uniform range; the tiled GEMM elsewhere.
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
     const Shape& x = n.in_shape[0];
-    const uint64_t C = x[1], N = spatial_size(x), M = n.in_shape[1][0];
-    const ShaderInterface shader = reflect(projection_pointwise_spv);
-    const auto [rows, per_group] = uniform_weight_rows(C, shader.spec_constant(0), device);
-    if (rows == 0) return {dispatch(n)};
-    const uint64_t position_groups = ceil_div(N, shader.local_size[0]), range = device.max_uniform_buffer_range;
-    std::vector<Dispatch> out;
-    for (uint64_t m0 = 0; m0 < M; m0 += rows) {
-      const uint64_t count = std::min(rows, M - m0), groups = ceil_div(count, per_group);
-      Dispatch d{"projection_pointwise", projection_pointwise_spv,
-                 {{n.in[0], 0, C * N}, {n.in[1], m0 * C, 0, count * C, true}, {n.in[2]}, {n.out[0], 0, M * N}},
-                 {u32(C), u32(N), u32(M), u32(m0), u32(position_groups), positions_major_}};
-      d.batches = x[0];
-      d.groups_per_batch = groups * position_groups;
-      d.specialization = {u32(per_group), u32(range / 16)};
-      out.push_back(std::move(d));
-    }
+    const uint64_t C = x[1], N = spatial_size(x);
+    auto out = pointwise_dispatches(n, {C, N, uint64_t(n.in_shape[1][0]), uint64_t(x[0]), C * N, N, 1, positions_major_},
+                                    device);
+    if (out.empty()) out.push_back(dispatch(n));
     return out;
   }
 
