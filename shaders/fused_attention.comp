@@ -45,7 +45,7 @@ void main() {
   const uint group = r / p.query_groups;
   const uint i = (r % p.query_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
   if (i >= p.N) return;  // no barriers in this kernel, so lanes may leave early
-  const uint c0 = group * CG, count = min(CG, p.cv - c0);
+  const uint c0 = group * CG, count = min(CG, p.cv - c0), last = count - 1;
 
   float qi[CQ];
   for (uint c = 0; c < CQ; ++c) qi[c] = p.scale * q[p.base0 + batch * p.q_batch_stride + c * p.N + i];
@@ -75,13 +75,10 @@ void main() {
     }
     const float w = exp_fast(s - m);
     l += w;
+    // A partial last group reads its last channel again for the lanes past it (never written
+    // back): lavapipe runs both sides of a branch that lanes may take, so no per-channel test.
     const uint v = e + CQ + c0;
-    if (count == CG) {  // every group but a partial last one: no per-channel test
-      for (uint c = 0; c < CG; ++c) acc[c] = fma(w, kv_at(v + c), acc[c]);
-    } else {
-      for (uint c = 0; c < CG; ++c)
-        if (c < count) acc[c] = fma(w, kv_at(v + c), acc[c]);
-    }
+    for (uint c = 0; c < CG; ++c) acc[c] = fma(w, kv_at(v + min(c, last)), acc[c]);
   }
 
   // The running max and sum stay behind after the last block too: the map kernel reads them.

@@ -61,7 +61,7 @@ struct SemaphoreSignal {
 };
 
 struct NodeTiming {
-  std::string node;    // the graph node's name ("attn.fused", "conv1", "relu#3")
+  std::string node;    // the graph node's name ("attn.fused", "conv1", "max_pool2d#3")
   std::string kernel;  // its kernel (the device's profile picks some)
   double gpu_ms = 0;   // from timestamp queries, summed over the node's dispatches
   double flops = 0;    // floating-point operations the node performs
