@@ -64,11 +64,14 @@ def network(layers=None, **changes):
     return tensors, meta
 
 
-def png(path, w, h):
-    raw = b"".join(b"\x00" + bytes((x * 7 + y * 3) % 256 for x in range(w)) for y in range(h))
+def png(path, w, h, idat=None):
+    """A grey PNG; idat replaces the compressed pixel data (garbage for the corrupt cases)."""
+    if idat is None:
+        raw = b"".join(b"\x00" + bytes((x * 7 + y * 3) % 256 for x in range(w)) for y in range(h))
+        idat = zlib.compress(raw)
     chunk = lambda k, b: struct.pack(">I", len(b)) + k + b + struct.pack(">I", zlib.crc32(k + b))
     data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+            chunk(b"IDAT", idat) + chunk(b"IEND", b""))
     open(path, "wb").write(data)
     return data
 
@@ -98,6 +101,11 @@ with tempfile.TemporaryDirectory() as d:
     open(p("text.jpg"), "w").write("not a picture at all\n")
     check("not an image", classify, [p("text.jpg"), "--model", good], "Cannot read image")
     check("unknown option", classify, ["--colour", "red", p("picture.png")], "Unknown option")
+    # stb_image gives no failure reason for some damaged streams: once a crash (a null string).
+    png(p("garbage.png"), 40, 30, idat=bytes((i * 37 + 11) % 256 for i in range(300)))
+    check("garbage pixel data", classify, [p("garbage.png"), "--model", good], "Cannot read image")
+    png(p("wide.png"), 16000000, 1, idat=zlib.compress(bytes(16000001)))
+    check("16000000x1 picture", classify, [p("wide.png"), "--model", good], "pixels a side")
 
     for tool in (classify, vkattn):
         write_npy(p("x.npy"), (2, 1, 28, 28), [0.5] * (2 * 784))
@@ -114,6 +122,9 @@ with tempfile.TemporaryDirectory() as d:
               args(model("chan.safetensors", **{"c1.weight": t(4, 3, 3, 3)})), "input channels")
         check(name + ": layer list not JSON", tool,
               args(model("json.safetensors", metadata={"vkattn.network": "{\"format\": 1, "})), "not valid JSON")
+        deep = "{\"format\": 1, \"input\": [1, 28, 28], \"layers\": " + "[" * 100000 + "]" * 100000 + "}"
+        check(name + ": layer list nested 100000 deep", tool,
+              args(model("deep.safetensors", metadata={"vkattn.network": deep})), "nests deeper than 64 levels")
         check(name + ": bad layer option", tool,
               args(model("opt.safetensors", layers=[{"type": "max_pool2d", "kernel": -2}])), "'kernel'")
         check(name + ": labels do not match", tool,

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_bounded.h"
 #include "ops/op.h"
 #include "ops/registry.h"
 
@@ -64,7 +65,8 @@ Network Network::from_safetensors(const SafeTensors& f) {
   const auto fail = [&](const std::string& why) { throw Error("'" + f.source + "': the layer list " + why); };
   json doc;
   try {
-    doc = json::parse(f.metadata.at(kNetworkKey));
+    const std::string& text = f.metadata.at(kNetworkKey);
+    doc = parse_json_bounded(text.begin(), text.end(), "'" + f.source + "': the layer list");
   } catch (const std::out_of_range&) {
     fail("is missing: the file has no metadata key '" + std::string(kNetworkKey) + "'.");
   } catch (const json::exception& e) {
@@ -91,7 +93,12 @@ Network Network::from_safetensors(const SafeTensors& f) {
     net.layers_.push_back(in_layer(f.source, where, [&] { return parse_layer(f, layers[i]); }));
   }
   if (auto it = f.metadata.find("vkattn.labels"); it != f.metadata.end()) {
-    const json labels = json::parse(it->second, nullptr, false);
+    json labels;
+    try {
+      labels = parse_json_bounded(it->second.begin(), it->second.end(), "'" + f.source + "': metadata 'vkattn.labels'");
+    } catch (const json::exception&) {
+      // not JSON: refused just below as not a list
+    }
     if (!labels.is_array()) throw Error("'" + f.source + "': metadata 'vkattn.labels' must be a JSON list of names.");
     for (const json& l : labels) {
       if (!l.is_string()) throw Error("'" + f.source + "': metadata 'vkattn.labels' must hold strings only.");

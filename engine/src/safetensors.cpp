@@ -7,6 +7,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "json_bounded.h"
+
 #include "vkattn/error.h"
 #include "vkattn/io.h"
 
@@ -56,7 +58,8 @@ SafeTensors load_safetensors(const std::string& path) {
                 std::to_string(bytes.size() - 8) + " after the length.");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len));
+    header = parse_json_bounded(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len),
+                                bad + "its header");
   } catch (const nlohmann::json::exception&) {
     throw Error(bad + "its header is not valid JSON.");
   }

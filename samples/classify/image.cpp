@@ -4,15 +4,26 @@
 #include <stb_image_resize.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "vkattn/error.h"
 
 PreparedImage prepare_image(const std::string& path, int size) {
   int w = 0, h = 0, channels = 0;
   std::unique_ptr<unsigned char, void (*)(void*)> data(stbi_load(path.c_str(), &w, &h, &channels, 1), stbi_image_free);
-  if (!data) throw vkattn::Error("Cannot read image '" + path + "': it is missing, corrupt or not a picture stb_image decodes (" +
-                        stbi_failure_reason() + ").");
+  if (!data) {
+    const char* reason = stbi_failure_reason();  // may be null for a damaged compressed stream
+    throw vkattn::Error("Cannot read image '" + path + "': it is missing, corrupt or not a picture stb_image decodes (" +
+                        (reason ? reason : "no reason given") + ").");
+  }
+  // The crop below squares the picture's larger side; past this many pixels that square alone
+  // would take gigabytes, and no garment photo needs it.
+  constexpr int64_t kMaxSide = 16384;
+  if (w > kMaxSide || h > kMaxSide)
+    throw vkattn::Error("Cannot read image '" + path + "': it is " + std::to_string(w) + "x" + std::to_string(h) +
+                        " pixels; classify takes pictures up to " + std::to_string(kMaxSide) + " pixels a side.");
   const unsigned char* px = data.get();
 
   // The border tells the background: Fashion-MNIST has dark backgrounds, most photos light ones.
