@@ -14,8 +14,8 @@ layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
   uint width; uint height; uint channels; uint taps_x; uint taps_y;
-  vec4 mean;
-  vec4 inv_std;
+  float mean[4];  // float arrays, not vec4: no alignment padding after the header's uints
+  float inv_std[4];
 } p;
 
 void main() {
@@ -32,7 +32,7 @@ void main() {
       sum += textureLod(image, (pixel + (vec2(tx, ty) + 0.5) / taps) / size, 0.0);
   const vec4 c = sum / float(p.taps_x * p.taps_y);
   if (p.channels == 1) {
-    y[p.base1 + i] = (dot(c.rgb, vec3(0.299, 0.587, 0.114)) - p.mean.x) * p.inv_std.x;
+    y[p.base1 + i] = (dot(c.rgb, vec3(0.299, 0.587, 0.114)) - p.mean[0]) * p.inv_std[0];
   } else {
     for (uint ch = 0; ch < p.channels; ++ch) y[p.base1 + ch * plane + i] = (c[ch] - p.mean[ch]) * p.inv_std[ch];
   }

@@ -125,6 +125,13 @@ with tempfile.TemporaryDirectory() as d:
         deep = "{\"format\": 1, \"input\": [1, 28, 28], \"layers\": " + "[" * 100000 + "]" * 100000 + "}"
         check(name + ": layer list nested 100000 deep", tool,
               args(model("deep.safetensors", metadata={"vkattn.network": deep})), "nests deeper than 64 levels")
+        attention_with = lambda **k: [{"type": "conv2d", "name": "c1", "padding": 1}, {"type": "max_pool2d", "kernel": 2},
+                                      dict({"type": "self_attention", "name": "attn"}, **k),
+                                      {"type": "flatten"}, {"type": "linear", "name": "fc"}]
+        check(name + ": unknown similarity", tool,
+              args(model("sim.safetensors", layers=attention_with(similarity="manhattan"))), "layer 3 (self_attention 'attn')")
+        check(name + ": similarity not a string", tool,
+              args(model("simnum.safetensors", layers=attention_with(similarity=3))), "must be a string")
         check(name + ": bad layer option", tool,
               args(model("opt.safetensors", layers=[{"type": "max_pool2d", "kernel": -2}])), "'kernel'")
         check(name + ": labels do not match", tool,

@@ -64,6 +64,13 @@ with tempfile.TemporaryDirectory() as d:
     write_safetensors(p("partial.safetensors"), partial)
     expect_error("missing tensor", ["run", "--model", p("partial.safetensors"), "--input", p("x.npy"),
                                     "--output", p("y.npy")], "value_conv.bias")
+    # Lone-block metadata is read strictly: the whole string a finite number, a known similarity.
+    for key, value, words in [("scale", "2abc", "must be a finite number"), ("scale", "nan", "must be a finite number"),
+                              ("similarity", "bogus", "not one of dot, scaled_dot, cosine"),
+                              ("similarity", "additive", "not implemented yet")]:
+        write_safetensors(p("meta.safetensors"), block_tensors(8, 1), {key: value})
+        expect_error("metadata %s %r" % (key, value), ["run", "--model", p("meta.safetensors"), "--input", p("x.npy"),
+                                                       "--output", p("y.npy")], words)
     skewed = block_tensors(8, 1)
     skewed["key_conv.weight"] = ((2, 8, 1, 1), [0.1] * 16)
     write_safetensors(p("skewed.safetensors"), skewed)
@@ -90,6 +97,21 @@ with tempfile.TemporaryDirectory() as d:
     expect_error("no Vulkan driver", ["info"], "No Vulkan driver",
                  env={"VK_ICD_FILENAMES": os.path.join(d, "none.json"), "VK_DRIVER_FILES": os.path.join(d, "none.json")})
     expect_error("bad bench shape", ["bench", "--shape", "1,x,3"], "positive integers")
+    # Numbers in flags are read whole and range-checked (these once ran silently with 1, or hung).
+    for value in ("abc", "0", "-5", "5x", "99999999999"):
+        expect_error("--iterations %s" % value, ["bench", "--shape", "1,8,3,5", "--iterations", value],
+                     "--iterations must be a whole number from 1 to 100000")
+    expect_error("--seed xyz", ["conformance", "--quick", "--seed", "xyz", "--filter", "relu"], "--seed must be")
+    expect_error("filter matching nothing", ["conformance", "--quick", "--filter", "no-such-case"], "matches no")
+    # --attention to a place that cannot be written: an error, and no Y left behind either.
+    if os.path.exists(p("y.npy")):
+        os.remove(p("y.npy"))
+    expect_error("unwritable --attention", ["run", "--model", p("model.safetensors"), "--input", p("x.npy"),
+                                            "--output", p("y.npy"), "--attention", p("no/such/dir/a.npy")],
+                 "Cannot write")
+    if os.path.exists(p("y.npy")) or os.path.exists(p("y.npy.pending")):
+        failures += 1
+        print("FAIL unwritable --attention: the output was left behind")
 
 print("%d passed, %d failed" % (passed, failures))
 sys.exit(1 if failures else 0)

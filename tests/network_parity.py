@@ -2,6 +2,7 @@
 """Whole networks through the layer list: export random PyTorch networks with every supported
 layer type (samples/classify/export.py), run them with `vkattn run`, and compare the output and
 the attention map with PyTorch in float64. Skips (exit 77) where python3-torch is absent."""
+import math
 import os
 import subprocess
 import sys
@@ -22,6 +23,46 @@ from export import export_network  # noqa: E402
 from train import SelfAttention  # noqa: E402
 
 BOUND = 2e-5  # relative error of float32 against float64
+
+
+class SimilarityAttention(SelfAttention):
+    """The SAGAN block with another similarity: scaled_dot (scale 1/sqrt(Cq) unless given) or
+    cosine (F.normalize of queries and keys). The exporter reads `similarity` and `scale`."""
+
+    def __init__(self, channels, similarity, scale=None):
+        super().__init__(channels)
+        self.similarity = similarity
+        if scale is not None:
+            self.scale = scale
+
+    def scores(self, x):
+        q = self.query_conv(x).flatten(2).transpose(1, 2)  # (B, N, Cq)
+        k = self.key_conv(x).flatten(2)                    # (B, Cq, N)
+        if self.similarity == "cosine":
+            q, k = nn.functional.normalize(q, dim=2), nn.functional.normalize(k, dim=1)
+        default = 1 / math.sqrt(q.shape[2]) if self.similarity == "scaled_dot" else 1.0
+        return getattr(self, "scale", default) * torch.bmm(q, k)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        attention = torch.softmax(self.scores(x), dim=-1)
+        v = self.value_conv(x).flatten(2).transpose(1, 2)
+        return self.gamma * torch.bmm(attention, v).transpose(1, 2).reshape(b, c, h, w) + x
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation's layout (that package is not a dependency here)."""
+
+    def __init__(self, channels, squeeze):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.activation = nn.ReLU()
+        self.scale_activation = nn.Sigmoid()
+
+    def forward(self, x):
+        return x * self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
 
 
 def randomise(model):
@@ -51,11 +92,33 @@ def networks():
         ("avg", nn.AvgPool2d(3, stride=1, padding=1)),
         ("block", SelfAttention(16)),
         ("gap", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("head", nn.Linear(16, 3))]))
+    # SAGAN's own activation (LeakyReLU(0.1)) and the bounded ones, around an attention layer.
+    yield "leaky-attention-tanh-sigmoid", (3, 9, 7), nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(3, 10, 3, padding=1)), ("lrelu", nn.LeakyReLU(0.1)),
+        ("attn", SelfAttention(10)), ("tanh", nn.Tanh()),
+        ("conv2", nn.Conv2d(10, 6, 3, stride=2)), ("sig", nn.Sigmoid()),
+        ("flat", nn.Flatten()), ("fc", nn.Linear(6 * 4 * 3, 4)), ("out", nn.LeakyReLU())]))
+    # Cosine similarity (with a scale, so the softmax over unit-vector scores is not flat), then
+    # scaled dot-product, N = 1 for the second (a 1x1 grid), odd channel counts.
+    yield "cosine-attention-scaled-dot-at-one-position", (3, 7, 5), nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(3, 9, 3, padding=1)), ("act", nn.LeakyReLU(0.1)),
+        ("cos", SimilarityAttention(9, "cosine", scale=4.0)), ("pool", nn.AdaptiveAvgPool2d(1)),
+        ("sdp", SimilarityAttention(9, "scaled_dot")), ("flat", nn.Flatten()), ("fc", nn.Linear(9, 3))]))
+    # The issue's mix: conv -> cosine attention -> squeeze-excitation -> pool -> linear.
+    yield "conv-cosine-attention-se-pool-linear", (3, 11, 9), nn.Sequential(OrderedDict([
+        ("conv", nn.Conv2d(3, 12, 3, padding=1)), ("act", nn.ReLU()),
+        ("attn", SimilarityAttention(12, "cosine", scale=3.0)), ("se", SqueezeExcitation(12, 5)),
+        ("pool", nn.MaxPool2d(2)), ("flat", nn.Flatten()), ("fc", nn.Linear(12 * 5 * 4, 6))]))
+    yield "scaled-dot-given-scale", (17, 6, 6), nn.Sequential(OrderedDict([
+        ("sdp", SimilarityAttention(17, "scaled_dot", scale=0.7)), ("gap", nn.AdaptiveAvgPool2d(1)),
+        ("flat", nn.Flatten()), ("fc", nn.Linear(17, 2))]))
 
 
 def attention_map(model, x):
     """The first SelfAttention layer's (B, N, N) map, recomputed from its input."""
     for m in model.children():
+        if isinstance(m, SimilarityAttention):
+            return torch.softmax(m.scores(x), dim=-1)
         if isinstance(m, SelfAttention):
             b, c, h, w = x.shape
             q = m.query_conv(x).flatten(2).transpose(1, 2)

@@ -72,6 +72,10 @@ TEST_CASE("bad graphs and inputs get clear errors") {
   CHECK_THROWS_AS(g.input("x", {1}), vkattn::Error);
   CHECK_THROWS_AS(g.output("y", 99), vkattn::Error);
   CHECK_THROWS_AS(g.input("zero", {1, 0, 3}), vkattn::Error);
+  // Each size allowed, the product past 2^48 (and, for the last, past 2^64): refused, never wrapped.
+  CHECK_THROWS_WITH_AS(g.input("huge", {1 << 30, 1 << 30, 1 << 30}), doctest::Contains("more elements"), vkattn::Error);
+  CHECK_THROWS_WITH_AS(g.input("wraps", {int64_t{1} << 31, int64_t{1} << 31, int64_t{1} << 31}),
+                       doctest::Contains("more elements"), vkattn::Error);
   CHECK_THROWS_AS(g.weight("w", {{2, 2}, {1.f, 2.f, 3.f}}), vkattn::Error);
   CHECK_THROWS_WITH_AS(vkattn::Executor(test::gpu(), g), doctest::Contains("no outputs"), vkattn::Error);
   g.output("s", vkattn::ops::softmax(g, x));

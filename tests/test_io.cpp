@@ -1,4 +1,5 @@
 // .npy and safetensors reading, writing, and refusing malformed files with a clear error.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -76,9 +77,32 @@ TEST_CASE("malformed npy files are refused with a sentence") {
   fortran.replace(fortran.find("False"), 5, "True ");
   write_bytes(dir.file("fortran.npy"), fortran);
   CHECK_THROWS_WITH_AS(vkattn::load_npy(dir.file("fortran.npy")), doctest::Contains("Fortran"), vkattn::Error);
+  // The shape is read strictly and checked against the data's exact size, before any allocation.
+  const auto with_shape = [&](const std::string& name, const std::string& shape, const std::string& tail = "") {
+    std::string bytes = good;
+    bytes.replace(bytes.find("(4, 4)"), 6, shape);
+    write_bytes(dir.file(name), bytes + tail);
+    return dir.file(name);
+  };
+  CHECK_THROWS_WITH_AS(vkattn::load_npy(with_shape("neg.npy", "(-1,4)")), doctest::Contains("malformed .npy shape"),
+                       vkattn::Error);
+  CHECK_THROWS_WITH_AS(vkattn::load_npy(with_shape("x.npy", "(4x,4)")), doctest::Contains("malformed .npy shape"),
+                       vkattn::Error);
+  CHECK_THROWS_WITH_AS(vkattn::load_npy(with_shape("gap.npy", "(4  4)")), doctest::Contains("malformed .npy shape"),
+                       vkattn::Error);
+  CHECK_THROWS_WITH_AS(vkattn::load_npy(with_shape("empty.npy", "(, 16)")), doctest::Contains("malformed .npy shape"),
+                       vkattn::Error);
+  CHECK_THROWS_WITH_AS(vkattn::load_npy(with_shape("wrap.npy", "(999999999999,999999999999,999999999999,1)")),
+                       doctest::Contains("truncated"), vkattn::Error);
+  CHECK_THROWS_WITH_AS(vkattn::load_npy(with_shape("tail.npy", "(4, 4)", "abcd")), doctest::Contains("4 bytes after"),
+                       vkattn::Error);
+  CHECK(vkattn::load_npy(with_shape("flat.npy", "(16, )")).shape == vkattn::Shape{16});
+  CHECK(vkattn::load_npy(with_shape("spaced.npy", "(2 ,8)")).shape == vkattn::Shape{2, 8});
   write_bytes(dir.file("header.npy"), good.substr(0, 20));
   CHECK_THROWS_AS(vkattn::load_npy(dir.file("header.npy")), vkattn::Error);
   CHECK_THROWS_WITH_AS(vkattn::load_npy(dir.file("missing.npy")), doctest::Contains("Cannot open"), vkattn::Error);
+  CHECK_THROWS_WITH_AS(vkattn::load_npy(dir.file("")), doctest::Contains("is a directory"), vkattn::Error);
+  CHECK_THROWS_WITH_AS(vkattn::load_safetensors(dir.file("")), doctest::Contains("is a directory"), vkattn::Error);
 }
 
 TEST_CASE("safetensors round trip with metadata and a prefix") {
@@ -131,6 +155,28 @@ TEST_CASE("malformed safetensors files are refused with a sentence") {
   refuse(safetensors(R"({"a":{"dtype":"F32","shape":[4]}})", four_floats), "data_offsets");
   refuse(safetensors(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[16,0]}})", four_floats), "outside");
   refuse(safetensors(R"({"__metadata__":{"k":1}})", ""), "metadata");
+  // As the format's reference reader: the tensors tile the data exactly.
+  refuse(safetensors(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+                     R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", four_floats), "overlapping");
+  refuse(safetensors(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                     R"("b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}})", four_floats), "a hole");
+  refuse(safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", four_floats), "end at byte 8");
+  // A shape whose product wraps 2^64 (2^40 * 2^40 * 2^40 = 0 modulo 2^64) with no data.
+  refuse(safetensors(R"({"a":{"dtype":"F32","shape":[1099511627776,1099511627776,1099511627776],)"
+                     R"("data_offsets":[0,0]}})", ""), "impossibly large");
+  const float nan = NAN, inf = -INFINITY;
+  refuse(safetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                     std::string(reinterpret_cast<const char*>(&inf), 4) + std::string(reinterpret_cast<const char*>(&nan), 4)),
+         "tensor 'w' holds a NaN or infinite value (element 0)");
+}
+
+TEST_CASE("safetensors reads F32 data at an offset that is not a multiple of 4") {
+  TempDir dir;
+  const float v[2] = {1.f, -2.5f};
+  std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  if ((8 + header.size()) % 4 == 0) header += ' ';  // the data starts at an odd byte of the file
+  write_bytes(dir.file("odd.safetensors"), safetensors(header, std::string(reinterpret_cast<const char*>(v), 8)));
+  CHECK(vkattn::load_safetensors(dir.file("odd.safetensors")).at("a").data == std::vector<float>{1.f, -2.5f});
 }
 
 TEST_CASE("a model with a missing or mis-shaped tensor is refused") {

@@ -28,9 +28,17 @@ TensorId Graph::check(TensorId tensor) const {
   return tensor;
 }
 
+// Every size at least 1 and the element count at most 2^48 (1 PiB of floats, past any device),
+// checked before it can wrap, so element_count() is exact for every tensor of a graph.
 static void require_valid_shape(const std::string& name, const Shape& shape) {
-  for (int64_t d : shape)
+  constexpr int64_t kMaxElements = int64_t{1} << 48;
+  int64_t count = 1;
+  for (int64_t d : shape) {
     require(d >= 1 && d <= (int64_t{1} << 31), "Tensor '" + name + "' has an invalid shape " + to_string(shape) + ".");
+    require(count <= kMaxElements / d, "Tensor '" + name + "' of shape " + to_string(shape) +
+                                           " has more elements than vkattn can address (2^48).");
+    count *= d;
+  }
 }
 
 TensorId Graph::input(const std::string& name, Shape shape) {

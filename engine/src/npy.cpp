@@ -1,20 +1,48 @@
 // NumPy .npy format, versions 1-3: magic, version, header length, a Python dict literal
 // ({'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }), padding, then the raw data.
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <vector>
 
+#include "file_io.h"
 #include "vkattn/error.h"
 #include "vkattn/io.h"
 
 namespace vkattn {
+namespace {
+
+// The header's shape tuple: whole non-negative numbers separated by commas, "(5,)" for one
+// dimension and "()" for a scalar; anything else (a sign, a letter, an empty entry) is refused.
+Shape parse_shape(const std::string& dims, const std::string& path) {
+  const auto bad = [&] { return Error("'" + path + "' has a malformed .npy shape (" + dims + ")."); };
+  Shape shape;
+  std::vector<std::string> pieces(1);
+  for (char c : dims) c == ',' ? pieces.emplace_back() : pieces.back() += c;
+  for (std::string& piece : pieces) {
+    const auto space = [](unsigned char c) { return std::isspace(c) != 0; };
+    piece.erase(piece.begin(), std::find_if_not(piece.begin(), piece.end(), space));
+    piece.erase(std::find_if_not(piece.rbegin(), piece.rend(), space).base(), piece.end());
+  }
+  if (pieces.size() > 1 && pieces.back().empty()) pieces.pop_back();  // "(5,)"
+  if (pieces.size() == 1 && pieces[0].empty()) return shape;           // "()"
+  for (const std::string& digits : pieces) {
+    if (digits.empty() || digits.size() > 12 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      throw bad();
+    shape.push_back(std::stoll(digits));
+  }
+  return shape;
+}
+
+}  // namespace
 
 HostTensor load_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("Cannot open '" + path + "'.");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_file_bytes(path);
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
     throw Error("'" + path + "' is not a NumPy .npy file.");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -44,19 +72,23 @@ HostTensor load_npy(const std::string& path) {
     throw Error("'" + path + "' has a .npy header without a shape.");
 
   HostTensor t;
-  const std::string dims = m[1];
-  const std::regex number(R"(\s*(\d+)\s*(,|$))");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
-    const std::string digits = (*it)[1];
-    if (digits.size() > 12) throw Error("'" + path + "' declares an impossibly large shape.");
-    t.shape.push_back(std::stoll(digits));
-  }
-  const int64_t count = element_count(t.shape);
+  t.shape = parse_shape(m[1], path);
   const size_t data_start = header_start + header_len;
-  const size_t have = (bytes.size() - data_start) / sizeof(float);
-  if (count < 0 || static_cast<uint64_t>(count) > have)
-    throw Error("'" + path + "' is truncated: its shape " + to_string(t.shape) + " needs " + std::to_string(count) +
-                " values but the file holds " + std::to_string(have) + ".");
+  const uint64_t have = (bytes.size() - data_start) / sizeof(float);
+  uint64_t count = 1;  // checked against the file before it can wrap
+  for (int64_t d : t.shape) {
+    if (d != 0 && count > have / static_cast<uint64_t>(d)) {
+      count = have + 1;
+      break;
+    }
+    count *= static_cast<uint64_t>(d);
+  }
+  if (count > have)
+    throw Error("'" + path + "' is truncated: its shape " + to_string(t.shape) + " needs more values than the " +
+                std::to_string(have) + " the file holds.");
+  if (bytes.size() - data_start != count * sizeof(float))
+    throw Error("'" + path + "' has " + std::to_string(bytes.size() - data_start - count * sizeof(float)) +
+                " bytes after the " + std::to_string(count) + " values its shape " + to_string(t.shape) + " holds.");
   t.data.resize(count);
   std::memcpy(t.data.data(), bytes.data() + data_start, count * sizeof(float));
   return t;
@@ -71,11 +103,7 @@ void save_npy(const std::string& path, const Shape& shape,
   // Pad so that magic (6) + version (2) + length (2) + header ends on a 64-byte boundary with '\n'.
   header.append(63 - (10 + header.size()) % 64, ' ');
   header += '\n';
-  // Written beside the target and renamed at the end: a failure leaves no half-written file.
-  const std::string partial = path + ".partial";
-  try {
-    std::ofstream out(partial, std::ios::binary);
-    if (!out) throw Error("Cannot write '" + path + "'.");
+  write_file_atomically(path, [&](std::ofstream& out) {
     out.write("\x93NUMPY\x01\x00", 8);
     const char len[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
     out.write(len, 2);
@@ -87,13 +115,7 @@ void save_npy(const std::string& path, const Shape& shape,
       read(first, count, buffer.data());
       out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(count * sizeof(float)));
     }
-    out.close();
-    if (!out) throw Error("Writing '" + path + "' failed (disk full?).");
-    if (std::rename(partial.c_str(), path.c_str()) != 0) throw Error("Cannot write '" + path + "'.");
-  } catch (...) {
-    std::remove(partial.c_str());
-    throw;
-  }
+  });
 }
 
 void save_npy(const std::string& path, const HostTensor& t) {

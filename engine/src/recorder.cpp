@@ -27,6 +27,8 @@ Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Bindi
   const auto& info = ctx_.info;
   Chunk chunk{&kernel, std::nullopt, {}, {}, {}};
   PushHeader header{};
+  if (d.operands.size() > PushHeader::kMaxOperands)
+    throw Error("Internal error: kernel '" + d.kernel + "' binds more tensors than the push header describes.");
   for (size_t i = 0; i < d.operands.size(); ++i) {
     const Operand& op = d.operands[i];
     const Binding& where = binding_of[op.tensor];

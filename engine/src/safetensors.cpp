@@ -1,14 +1,20 @@
 // safetensors: an 8-byte little-endian header length, a JSON header mapping each tensor name to
 // {dtype, shape, data_offsets: [begin, end)} relative to the data that follows, and the data.
 // Every offset and size in the header is checked against the file before anything is read.
+#include <algorithm>
 #include <bit>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <tuple>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "json_bounded.h"
 
+#include "file_io.h"
 #include "vkattn/error.h"
 #include "vkattn/io.h"
 
@@ -29,9 +35,18 @@ size_t dtype_size(const std::string& dtype) {
   return 0;
 }
 
+// Little-endian values at any byte offset: the format does not align tensors.
 float read_value(const std::string& dtype, const char* p) {
-  if (dtype == "F32") return std::bit_cast<float>(*reinterpret_cast<const uint32_t*>(p));
-  if (dtype == "F64") return static_cast<float>(std::bit_cast<double>(*reinterpret_cast<const uint64_t*>(p)));
+  if (dtype == "F32") {
+    float v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  if (dtype == "F64") {
+    double v;
+    std::memcpy(&v, p, sizeof v);
+    return static_cast<float>(v);
+  }
   const uint16_t h = static_cast<uint16_t>(static_cast<unsigned char>(p[0]) | static_cast<unsigned char>(p[1]) << 8);
   if (dtype == "BF16") return std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
   return half_to_float(h);
@@ -46,9 +61,7 @@ const HostTensor& SafeTensors::at(const std::string& name) const {
 }
 
 SafeTensors load_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("Cannot open '" + path + "'.");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_file_bytes(path);
   const std::string bad = "'" + path + "' is not a valid safetensors file: ";
   if (bytes.size() < 8) throw Error(bad + "it is shorter than the 8-byte header length.");
   uint64_t header_len = 0;
@@ -69,6 +82,7 @@ SafeTensors load_safetensors(const std::string& path) {
   out.source = path;
   const char* data = bytes.data() + 8 + header_len;
   const uint64_t data_size = bytes.size() - 8 - header_len;
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> spans;  // [begin, end) of each tensor's data
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
       if (!entry.is_object()) throw Error(bad + "__metadata__ is not an object.");
@@ -88,13 +102,15 @@ SafeTensors load_safetensors(const std::string& path) {
     if (!size) throw Error(where + "has dtype " + dtype + "; vkattn reads F32, F16, BF16 and F64.");
     HostTensor t;
     uint64_t count = 1;
+    constexpr uint64_t kMaxCount = uint64_t{1} << 40;
     for (const auto& d : entry["shape"]) {
-      if (!d.is_number_unsigned() || d.get<uint64_t>() > (uint64_t{1} << 40))
-        throw Error(where + "has an invalid shape.");
-      t.shape.push_back(d.get<int64_t>());
-      count *= d.get<uint64_t>();
-      if (count > (uint64_t{1} << 40)) throw Error(where + "has an impossibly large shape.");
+      if (!d.is_number_unsigned() || d.get<uint64_t>() > kMaxCount) throw Error(where + "has an invalid shape.");
+      const uint64_t n = d.get<uint64_t>();
+      t.shape.push_back(static_cast<int64_t>(n));
+      if (n != 0 && count > kMaxCount / n) count = kMaxCount + 1;  // checked before it can wrap
+      else count *= n;
     }
+    if (count > kMaxCount) throw Error(where + "has an impossibly large shape.");
     const auto& offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
       throw Error(where + "has invalid data_offsets.");
@@ -106,9 +122,29 @@ SafeTensors load_safetensors(const std::string& path) {
       throw Error(where + "has " + std::to_string(end - begin) + " bytes of data but its shape and dtype need " +
                   std::to_string(count * size) + ".");
     t.data.resize(count);
-    for (uint64_t i = 0; i < count; ++i) t.data[i] = read_value(dtype, data + begin + i * size);
+    for (uint64_t i = 0; i < count; ++i) {
+      t.data[i] = read_value(dtype, data + begin + i * size);
+      if (!std::isfinite(t.data[i]))
+        throw Error(where + "holds a NaN or infinite value (element " + std::to_string(i) +
+                    "); vkattn refuses weights that would make every output NaN.");
+    }
+    spans.emplace_back(begin, end, name);
     out.tensors.emplace(name, std::move(t));
   }
+  // As the format's reference reader: the tensors' data tile the data section exactly, in some
+  // order, with no overlap and no hole.
+  std::sort(spans.begin(), spans.end());
+  uint64_t at = 0;
+  for (const auto& [begin, end, name] : spans) {
+    if (begin != at)
+      throw Error(bad + "tensor '" + name + "' starts at byte " + std::to_string(begin) + " of the data, but " +
+                  (begin < at ? "an earlier tensor's data runs to byte " : "the data before it ends at byte ") +
+                  std::to_string(at) + (begin < at ? " (overlapping data)." : " (a hole)."));
+    at = end;
+  }
+  if (at != data_size)
+    throw Error(bad + "its tensors' data end at byte " + std::to_string(at) + " but the file holds " +
+                std::to_string(data_size) + " bytes of data.");
   return out;
 }
 
@@ -123,14 +159,13 @@ void save_safetensors(const std::string& path, const SafeTensors& file) {
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error("Cannot write '" + path + "'.");
-  uint64_t len = text.size();
-  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((len >> (8 * i)) & 0xff));
-  out << text;
-  for (const auto& [name, t] : file.tensors)
-    out.write(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
-  if (!out) throw Error("Writing '" + path + "' failed.");
+  write_file_atomically(path, [&](std::ofstream& out) {
+    const uint64_t len = text.size();
+    for (int i = 0; i < 8; ++i) out.put(static_cast<char>((len >> (8 * i)) & 0xff));
+    out << text;
+    for (const auto& [name, t] : file.tensors)
+      out.write(reinterpret_cast<const char*>(t.data.data()), static_cast<std::streamsize>(t.data.size() * sizeof(float)));
+  });
 }
 
 }  // namespace vkattn

@@ -4,8 +4,11 @@ The weights keep their state_dict() names; the layer list goes into the file's _
 under "vkattn.network" as JSON, and the engine builds its graph from that list. Supported, in an
 nn.Sequential (named children are fine): Conv2d (any kernel, stride, padding; groups=1,
 dilation=1), BatchNorm2d right after a Conv2d (folded into it), ReLU, MaxPool2d, AvgPool2d
-(count_include_pad=True), AdaptiveAvgPool2d(1), Flatten, Linear, Dropout (dropped) and
-SelfAttention (the SAGAN block: query_conv, key_conv, value_conv, gamma).
+(count_include_pad=True), AdaptiveAvgPool2d(1), Flatten, Linear, LeakyReLU, Sigmoid, Tanh, Dropout
+(dropped) and
+any module with the SAGAN block's parts (query_conv, key_conv, value_conv, gamma), with optional
+attributes `similarity` ("dot", "scaled_dot", "cosine") and `scale`; squeeze-and-excitation
+modules with 1x1 convolutions fc1 and fc2 (torchvision's SqueezeExcitation).
 
     from export import export_network
     export_network(model, "model.safetensors", input_shape=(1, 28, 28), labels=[...])
@@ -63,6 +66,10 @@ def export_network(model, path, input_shape, labels=None, extra_metadata=None):
                 layers.append({"type": "conv2d", "name": name, "stride": pair(m.stride), "padding": pair(m.padding)})
             elif isinstance(m, nn.ReLU):
                 layers.append({"type": "relu"})
+            elif isinstance(m, nn.LeakyReLU):
+                layers.append({"type": "leaky_relu", "slope": float(m.negative_slope)})
+            elif isinstance(m, (nn.Sigmoid, nn.Tanh)):
+                layers.append({"type": "sigmoid" if isinstance(m, nn.Sigmoid) else "tanh"})
             elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
                 if m.ceil_mode or getattr(m, "dilation", 1) != 1:
                     raise ValueError(f"{name}: ceil_mode and dilation are not supported")
@@ -84,13 +91,32 @@ def export_network(model, path, input_shape, labels=None, extra_metadata=None):
                 tensors[name + ".weight"] = m.weight.detach().numpy()
                 tensors[name + ".bias"] = (m.bias if m.bias is not None else torch.zeros(m.out_features)).detach().numpy()
                 layers.append({"type": "linear", "name": name})
-            elif kind == "SelfAttention":
+            elif all(hasattr(m, part) for part in ("query_conv", "key_conv", "value_conv", "gamma")):
+                # A SAGAN block by its parts, whatever its class is called. Its similarity and scale
+                # come from attributes of those names when it has them (else dot, and the default).
                 for part in ("query_conv", "key_conv", "value_conv"):
                     conv = getattr(m, part)
                     tensors[f"{name}.{part}.weight"] = conv.weight.detach().numpy()
                     tensors[f"{name}.{part}.bias"] = conv.bias.detach().numpy()
                 tensors[name + ".gamma"] = m.gamma.detach().numpy()
-                layers.append({"type": "self_attention", "name": name, "scale": float(getattr(m, "scale", 1.0))})
+                layer = {"type": "self_attention", "name": name}
+                if hasattr(m, "similarity"):
+                    layer["similarity"] = str(m.similarity)
+                if hasattr(m, "scale"):
+                    layer["scale"] = float(m.scale)
+                layers.append(layer)
+            elif isinstance(getattr(m, "fc1", None), nn.Conv2d) and isinstance(getattr(m, "fc2", None), nn.Conv2d):
+                # Squeeze-and-excitation, as torchvision's SqueezeExcitation: mean, fc1, ReLU, fc2, sigmoid.
+                act, gate = getattr(m, "activation", nn.ReLU()), getattr(m, "scale_activation", nn.Sigmoid())
+                if type(act) is not nn.ReLU or type(gate) is not nn.Sigmoid:
+                    raise ValueError(f"{name}: squeeze-excitation must use ReLU and Sigmoid")
+                for part in (m.fc1, m.fc2):
+                    if part.kernel_size != (1, 1) or part.groups != 1 or part.bias is None:
+                        raise ValueError(f"{name}: fc1 and fc2 must be 1x1 convolutions with a bias")
+                for part in ("fc1", "fc2"):
+                    tensors[f"{name}.{part}.weight"] = getattr(m, part).weight.detach().numpy()
+                    tensors[f"{name}.{part}.bias"] = getattr(m, part).bias.detach().numpy()
+                layers.append({"type": "squeeze_excitation", "name": name})
             elif isinstance(m, nn.Dropout):
                 pass  # identity at inference
             else:

@@ -33,6 +33,17 @@ std::string Args::need(const std::string& name) const {
   return get(name);
 }
 
+uint64_t Args::integer(const std::string& name, uint64_t fallback, uint64_t lo, uint64_t hi) const {
+  if (!has(name)) return fallback;
+  const std::string text = get(name);
+  const bool digits = !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
+  const uint64_t v = digits ? std::stoull(text) : 0;
+  if (!digits || v < lo || v > hi)
+    throw vkattn::Error("--" + name + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                        ", but it is '" + text + "'.");
+  return v;
+}
+
 void Args::allow(const std::set<std::string>& names) const {
   for (const auto& [name, value] : values)
     if (!names.count(name)) throw vkattn::Error("'vkattn " + command + "' has no option --" + name + ".");

@@ -1,5 +1,6 @@
 // Command-line parsing for the vkattn tool: `vkattn <command> [--name value | --flag]...`.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -14,6 +15,9 @@ struct Args {
   bool has(const std::string& name) const { return values.count(name) > 0; }
   std::string get(const std::string& name, const std::string& fallback = "") const;
   std::string need(const std::string& name) const;  // throws if absent
+  // A whole number from the whole value of --name, within [lo, hi]; fallback when absent.
+  // "abc", "5x", "-5" where lo >= 0 and values past hi are errors that name the option.
+  uint64_t integer(const std::string& name, uint64_t fallback, uint64_t lo, uint64_t hi) const;
   // Checks that only these options were given.
   void allow(const std::set<std::string>& names) const;
 };

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
 #include <optional>
 #include <random>
@@ -154,12 +155,23 @@ int run(const Args& args) {
     });
     return vkattn::to_string(shape);
   };
-  const std::string y_shape = save("y", output);
-  std::printf("%s: output %s written to %s\n", ctx.device().name.c_str(), y_shape.c_str(), output.c_str());
-  if (args.has("attention")) {
-    const std::string a_shape = save("attention", args.get("attention"));
-    std::printf("attention map %s written to %s\n", a_shape.c_str(), args.get("attention").c_str());
+  // Y waits beside its target until the map is written too: a failure leaves neither file behind
+  // (and an existing Y untouched).
+  const std::string y_pending = output + ".pending", attention = args.get("attention");
+  std::string y_shape, a_shape;
+  try {
+    y_shape = save("y", y_pending);
+    if (args.has("attention")) a_shape = save("attention", attention);
+    if (std::rename(y_pending.c_str(), output.c_str()) != 0) {
+      if (args.has("attention")) std::remove(attention.c_str());
+      throw vkattn::Error("Cannot write '" + output + "'.");
+    }
+  } catch (...) {
+    std::remove(y_pending.c_str());
+    throw;
   }
+  std::printf("%s: output %s written to %s\n", ctx.device().name.c_str(), y_shape.c_str(), output.c_str());
+  if (args.has("attention")) std::printf("attention map %s written to %s\n", a_shape.c_str(), attention.c_str());
   return 0;
 }
 
@@ -167,7 +179,7 @@ int bench(const Args& args) {
   args.allow({"model", "shape", "iterations", "device", "json"});
   const auto shape = parse_shape(args.need("shape"));
   if (shape.size() != 4) throw vkattn::Error("--shape must be B,C,H,W.");
-  const int iterations = std::max(1, std::atoi(args.get("iterations", "10").c_str()));
+  const int iterations = static_cast<int>(args.integer("iterations", 10, 1, 100000));
   vkattn::Graph graph;
   const auto x_id = graph.input("x", shape);
   std::string model = "self-attention block, random weights, Cq " + std::to_string(std::max<int64_t>(1, shape[1] / 8));
@@ -260,7 +272,15 @@ int conformance(const Args& args) {
   vkattn::conformance::Options options;
   options.quick = args.has("quick");
   options.filter = args.get("filter");
-  if (args.has("seed")) options.seed = std::strtoull(args.get("seed").c_str(), nullptr, 10);
+  if (args.has("seed")) {
+    // The seed a report prints: any 64-bit value, so parsed by hand past 19 digits.
+    const std::string text = args.get("seed");
+    errno = 0;
+    char* end = nullptr;
+    options.seed = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || *end != '\0' || errno == ERANGE)
+      throw vkattn::Error("--seed must be a whole number from 0 to 2^64 - 1, but it is '" + text + "'.");
+  }
   vkattn::Context ctx = open_context(args);
   const auto& d = ctx.device();
   std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s kernels, %s matrix, fp32\n\n",
@@ -276,11 +296,17 @@ int conformance(const Args& args) {
     std::fflush(stdout);
   };
   const auto report = vkattn::conformance::run(ctx, options);
-  auto write = [](const std::string& path, const std::string& text) {
-    FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0)
+  auto write = [](const std::string& path, const std::string& text) {  // beside the target, then renamed
+    const std::string partial = path + ".partial";
+    FILE* f = std::fopen(partial.c_str(), "wb");
+    const bool written = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (!f || std::fclose(f) != 0 || !written || std::rename(partial.c_str(), path.c_str()) != 0) {
+      std::remove(partial.c_str());
       throw vkattn::Error("Cannot write '" + path + "'.");
+    }
   };
+  if (!options.filter.empty() && report.passed + report.failed + report.skipped == 0)
+    throw vkattn::Error("--filter '" + options.filter + "' matches no conformance case.");
   if (args.has("report")) write(args.get("report"), vkattn::conformance::to_json(report));
   if (args.has("markdown")) write(args.get("markdown"), vkattn::conformance::to_markdown(report));
   std::printf("\nseed %llu\n%d passed, %d failed, %d skipped\n", (unsigned long long)report.seed, report.passed,

@@ -43,6 +43,11 @@ FusedAttention attention(Graph& g, ChannelSlice query, TensorId kv, float scale)
 // The map A[b, i, j] = softmax_j(scale * q_i . k_j) -> (B, N, N), recomputed from the same q and
 // kv and attention's stats, written in blocks of rows: no binding limit, only device memory.
 TensorId attention_map(Graph& g, ChannelSlice query, TensorId kv, TensorId stats, float scale);
+// Entries [first, first + count) of every vector along one axis divided by max(their L2 norm,
+// 1e-12), as F.normalize; the other entries copied. channels: the vectors run along dim 1 of a
+// (B, C, ...) tensor; rows: along the last dim of a (B, ..., R) tensor.
+enum class NormalizeAlong { channels, rows };
+TensorId l2_normalize(Graph& g, TensorId x, NormalizeAlong along, int64_t first, int64_t count);
 // y = gamma * o + x, gamma a one-element weight.
 TensorId residual(Graph& g, TensorId o, TensorId x, TensorId gamma);
 
@@ -53,6 +58,11 @@ TensorId residual(Graph& g, TensorId o, TensorId x, TensorId gamma);
 TensorId conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride = {1, 1}, Size2 padding = {0, 0});
 // max(x, 0), any shape.
 TensorId relu(Graph& g, TensorId x);
+// x for x >= 0 and slope * x below (torch.nn.LeakyReLU; SAGAN uses slope 0.1), any shape.
+TensorId leaky_relu(Graph& g, TensorId x, float slope);
+// 1 / (1 + e^-x) and tanh(x), elementwise on any shape.
+TensorId sigmoid(Graph& g, TensorId x);
+TensorId tanh(Graph& g, TensorId x);
 // Pooling over kernel windows, as torch.nn.MaxPool2d / AvgPool2d (ceil_mode false): padded
 // positions never win a max, and count as zeros in the average (count_include_pad). padding
 // must be at most half the kernel, as in PyTorch.
@@ -60,6 +70,10 @@ TensorId max_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padd
 TensorId avg_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding = {0, 0});
 // Mean over H and W: (B, C, H, W) -> (B, C, 1, 1), as torch.nn.AdaptiveAvgPool2d(1).
 TensorId global_avg_pool2d(Graph& g, TensorId x);
+// Squeeze-and-excitation, as torchvision.ops.SqueezeExcitation on (B, C, H, W):
+// x * sigmoid(fc2(max(fc1(mean over H, W), 0))), fc1 (S, C) + (S), fc2 (C, S) + (C), S <= 4096.
+TensorId squeeze_excitation(Graph& g, TensorId x, TensorId fc1_weight, TensorId fc1_bias, TensorId fc2_weight,
+                            TensorId fc2_bias);
 // (B, d1, d2, ...) -> (B, d1 * d2 * ...), in C order.
 TensorId flatten(Graph& g, TensorId x);
 // (B, F) x weight (M, F) + bias (M) -> (B, M), as torch.nn.Linear.

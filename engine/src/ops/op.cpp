@@ -96,6 +96,17 @@ Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spir
   return d;
 }
 
+std::vector<Shape> ElementwiseOp::infer(std::span<const Shape> in) const {
+  require(!in[0].empty(), name_ + ": the input must have at least one dimension.");
+  return {in[0]};
+}
+
+Dispatch ElementwiseOp::dispatch(const NodeShapes& n) const {
+  Dispatch d = elementwise_dispatch(name_, spirv_, n);
+  d.specialization = specialization_;
+  return d;
+}
+
 uint64_t threads_per_group(std::span<const uint32_t> spirv) {
   const ShaderInterface shader = reflect(spirv);
   return uint64_t{shader.local_size[0]} * shader.local_size[1] * shader.local_size[2];

@@ -40,10 +40,11 @@ struct Dispatch {
 
 // Mirrors VKATTN_PUSH_HEADER in shaders/common.glsl.
 struct PushHeader {
-  uint32_t base[4];
+  static constexpr size_t kMaxOperands = 6;
+  uint32_t base[kMaxOperands];
   uint32_t batches, groups, groups_per_batch;
 };
-static_assert(sizeof(PushHeader) == 28);
+static_assert(sizeof(PushHeader) == 36);
 
 struct NodeShapes {
   std::span<const TensorId> in, out;
@@ -118,6 +119,25 @@ uint64_t threads_per_group(std::span<const uint32_t> spirv);
 
 // One thread per element of each batch item (shaders/elementwise.glsl): binding 0 in, 1 out.
 Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& node);
+
+// An activation: each element to one output element through a shader built on elementwise.glsl,
+// with its specialization constants (leaky_relu's slope). Any shape of at least one dimension.
+class ElementwiseOp final : public Op {
+ public:
+  ElementwiseOp(std::string name, std::span<const uint32_t> spirv, double flops_per_element,
+                std::vector<uint32_t> specialization = {})
+      : name_(std::move(name)), spirv_(spirv), flops_(flops_per_element), specialization_(std::move(specialization)) {}
+  std::string name() const override { return name_; }
+  std::vector<Shape> infer(std::span<const Shape> in) const override;
+  Dispatch dispatch(const NodeShapes& n) const override;
+  double flops(const NodeShapes& n) const override { return flops_ * double(element_count(n.in_shape[0])); }
+
+ private:
+  std::string name_;
+  std::span<const uint32_t> spirv_;
+  double flops_;
+  std::vector<uint32_t> specialization_;
+};
 
 // Output size of a sliding window: (in + 2 pad - window) / stride + 1, or an Error if no window fits.
 int64_t window_count(int64_t in, int64_t window, int64_t stride, int64_t pad, const std::string& op,

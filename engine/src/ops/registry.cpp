@@ -70,6 +70,13 @@ float LayerSpec::number(const char* key, float fallback) const {
   return v.get<float>();
 }
 
+std::string LayerSpec::text(const char* key, const std::string& fallback) const {
+  if (!layer_.contains(key)) return fallback;
+  const nlohmann::json& v = layer_[key];
+  require(v.is_string(), std::string("its \"") + key + "\" must be a string, but it is " + v.dump() + ".");
+  return v.get<std::string>();
+}
+
 const HostTensor& LayerSpec::tensor(const std::string& suffix) const {
   const std::string full = name() + "." + suffix;
   const auto it = file_.tensors.find(full);

@@ -31,7 +31,34 @@ HostTensor stack_rows(const std::vector<const HostTensor*>& parts, int64_t colum
   return out;
 }
 
+// A number written as text in metadata: the whole string, finite.
+float parse_scale(const std::string& text, const std::string& where) {
+  size_t used = 0;
+  float v = 0;
+  try {
+    v = std::stof(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  require(used == text.size() && !text.empty() && std::isfinite(v),
+          where + " must be a finite number, but it is '" + text + "'.");
+  return v;
+}
+
 }  // namespace
+
+Similarity parse_similarity(const std::string& name, const std::string& where) {
+  if (name == "dot") return Similarity::dot;
+  if (name == "scaled_dot") return Similarity::scaled_dot;
+  if (name == "cosine") return Similarity::cosine;
+  if (name == "additive")
+    throw Error(where + ": the additive similarity is not implemented yet; dot, scaled_dot and cosine are.");
+  throw Error(where + ": similarity '" + name + "' is not one of dot, scaled_dot, cosine.");
+}
+
+float default_scale(Similarity similarity, int64_t query_channels) {
+  return similarity == Similarity::scaled_dot ? 1.f / std::sqrt(float(query_channels)) : 1.f;
+}
 
 SelfAttentionWeights SelfAttentionWeights::from_safetensors(const SafeTensors& f, const std::string& requested) {
   std::string prefix = requested;
@@ -72,13 +99,11 @@ SelfAttentionWeights SelfAttentionWeights::from_safetensors(const SafeTensors& f
   require(gamma.data.size() == 1, "'" + f.source + "': '" + prefix + "gamma' must hold one value, but its shape is " +
                                       to_string(gamma.shape) + ".");
   w.gamma = gamma.data[0];
-  if (auto it = f.metadata.find(prefix + "scale"); it != f.metadata.end()) {
-    try {
-      w.scale = std::stof(it->second);
-    } catch (const std::exception&) {
-      throw Error("'" + f.source + "': metadata '" + prefix + "scale' is not a number.");
-    }
-  }
+  if (auto it = f.metadata.find(prefix + "similarity"); it != f.metadata.end())
+    w.similarity = parse_similarity(it->second, "'" + f.source + "': metadata '" + prefix + "similarity'");
+  w.scale = default_scale(w.similarity, Cq);
+  if (auto it = f.metadata.find(prefix + "scale"); it != f.metadata.end())
+    w.scale = parse_scale(it->second, "'" + f.source + "': metadata '" + prefix + "scale'");
   for (auto* t : {&w.query_weight, &w.key_weight, &w.value_weight}) t->shape = {t->shape[0], C};
   return w;
 }
@@ -93,7 +118,15 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
                                      g.weight(prefix + "query_conv.bias", w.query_bias));
   const TensorId kv = ops::projection(g, x, g.weight(prefix + "kv.weight", stack_rows({&w.key_weight, &w.value_weight}, C)),
                                       g.weight(prefix + "kv.bias", stack_rows({&w.key_bias, &w.value_bias}, 0)), true);
-  const auto attention = ops::attention(g, {q, 0, Cq}, kv, w.scale);
+  // Cosine similarity is the dot product of unit vectors: normalise q and the keys of kv first.
+  const bool cosine = w.similarity == Similarity::cosine;
+  const TensorId qn = cosine ? ops::l2_normalize(g, q, ops::NormalizeAlong::channels, 0, Cq) : q;
+  const TensorId kvn = cosine ? ops::l2_normalize(g, kv, ops::NormalizeAlong::rows, 0, Cq) : kv;
+  if (cosine) {
+    g.name_node(qn, prefix + "query_norm");
+    g.name_node(kvn, prefix + "key_norm");
+  }
+  const auto attention = ops::attention(g, {qn, 0, Cq}, kvn, w.scale);
   const TensorId y = ops::residual(g, attention.out, x, gamma);
   g.name_node(q, prefix + "query");
   g.name_node(kv, prefix + "key_value");
@@ -101,16 +134,21 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
   g.name_node(y, prefix + "residual");
   if (!attention_map) return {y, std::nullopt};
   // The map from the same softmax statistics, after the output: never an (N, N) score tensor.
-  const TensorId map = ops::attention_map(g, {q, 0, Cq}, kv, attention.stats, w.scale);
+  const TensorId map = ops::attention_map(g, {qn, 0, Cq}, kvn, attention.stats, w.scale);
   g.name_node(map, prefix + "map");
   return {y, map};
 }
 
-// {"type": "self_attention", "name": P, "scale": s}: weights P.query_conv.*, P.key_conv.*,
-// P.value_conv.* and P.gamma, as SelfAttentionWeights reads them; s defaults to 1 (SAGAN).
+// {"type": "self_attention", "name": P, "similarity": S, "scale": s}: weights P.query_conv.*,
+// P.key_conv.*, P.value_conv.* and P.gamma, as SelfAttentionWeights reads them; S one of dot
+// (default), scaled_dot, cosine; s defaults to the similarity's (1, or 1/sqrt(Cq) for scaled_dot).
 void register_self_attention(Registry& r) {
-  r.add("self_attention", LayerType{{"scale"}, true, [](const LayerSpec& spec) -> AddLayer {
+  r.add("self_attention", LayerType{{"similarity", "scale"}, true, [](const LayerSpec& spec) -> AddLayer {
           SelfAttentionWeights w = SelfAttentionWeights::from_safetensors(spec.file(), spec.name() + ".");
+          if (spec.has("similarity")) {
+            w.similarity = parse_similarity(spec.text("similarity", ""), "its \"similarity\"");
+            w.scale = default_scale(w.similarity, w.query_channels);
+          }
           w.scale = spec.number("scale", w.scale);
           const std::string name = spec.name();
           return [=](Graph& g, TensorId x, NetworkTensors& out) {

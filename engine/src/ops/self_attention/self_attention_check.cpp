@@ -1,6 +1,8 @@
 // The whole SAGAN block against a float64 composition of its parts' references: fused, or with
 // the attention map as a second output when the spec asks for it ("map": true).
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "ops/attend/attend_check.h"
 #include "ops/projection/projection_check.h"
@@ -15,8 +17,17 @@ namespace {
 
 Outputs block_reference(const HostTensor& x, const SelfAttentionWeights& w, bool map) {
   const int64_t B = x.shape[0], C = w.channels, Cq = w.query_channels, N = x.shape[2] * x.shape[3];
-  const auto q = reference::projection(x.data, w.query_weight.data, w.query_bias.data, B, C, Cq, N);
-  const auto k = reference::projection(x.data, w.key_weight.data, w.key_bias.data, B, C, Cq, N);
+  auto q = reference::projection(x.data, w.query_weight.data, w.query_bias.data, B, C, Cq, N);
+  auto k = reference::projection(x.data, w.key_weight.data, w.key_bias.data, B, C, Cq, N);
+  if (w.similarity == Similarity::cosine)
+    for (auto* t : {&q, &k})  // (B, Cq, N): each position's Cq channels to unit length
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t n = 0; n < N; ++n) {
+          double ss = 0;
+          for (int64_t c = 0; c < Cq; ++c) ss += (*t)[(b * Cq + c) * N + n] * (*t)[(b * Cq + c) * N + n];
+          const double norm = std::max(std::sqrt(ss), 1e-12);
+          for (int64_t c = 0; c < Cq; ++c) (*t)[(b * Cq + c) * N + n] /= norm;
+        }
   const auto v = reference::projection(x.data, w.value_weight.data, w.value_bias.data, B, C, C, N);
   auto a = reference::softmax(reference::scores(q, k, B, Cq, N, w.scale), B * N, N);
   Outputs out{{"y", reference::residual(reference::attend(v, a, B, C, N), widen(x.data), w.gamma)}};
@@ -24,7 +35,8 @@ Outputs block_reference(const HostTensor& x, const SelfAttentionWeights& w, bool
   return out;
 }
 
-// {"B", "C", "Cq", "H", "W"}, optional "scale" (default 1/sqrt(Cq)) and "map".
+// {"B", "C", "Cq", "H", "W"}, optional "similarity" (default dot), "scale" (default 1/sqrt(Cq);
+// for cosine, 5, so that the softmax over unit-vector scores is not nearly flat) and "map".
 Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t B = integer(s, "B"), C = integer(s, "C"), Cq = integer(s, "Cq");
   const bool map = s.value("map", false);
@@ -32,7 +44,9 @@ Prepared prepare(const Spec& s, Rng& rng) {
   SelfAttentionWeights w{C,  Cq, random(rng, {Cq, C}, -range, range), random(rng, {Cq}),
                          random(rng, {Cq, C}, -range, range), random(rng, {Cq}),
                          random(rng, {C, C}, -range, range),  random(rng, {C}),
-                         random(rng, {1}, 0.2f, 1.5f).data[0], s.value("scale", 1.f / std::sqrt(float(Cq)))};
+                         random(rng, {1}, 0.2f, 1.5f).data[0], 1.f};
+  w.similarity = parse_similarity(s.value("similarity", "dot"), "conformance case");
+  w.scale = s.value("scale", w.similarity == Similarity::cosine ? 5.f : 1.f / std::sqrt(float(Cq)));
   Prepared p;
   auto x = random(rng, {B, C, integer(s, "H"), integer(s, "W")});
   const auto block = add_self_attention(p.graph, p.graph.input("x", x.shape), w, "", map);
@@ -43,20 +57,25 @@ Prepared prepare(const Spec& s, Rng& rng) {
   return p;
 }
 
-Spec block(int64_t B, int64_t C, int64_t Cq, int64_t H, int64_t W, bool map = false) {
+Spec block(int64_t B, int64_t C, int64_t Cq, int64_t H, int64_t W, bool map = false, const char* similarity = "dot") {
   Spec s = {{"B", B}, {"C", C}, {"Cq", Cq}, {"H", H}, {"W", W}};
   if (map) s["map"] = true;
+  if (std::string(similarity) != "dot") s["similarity"] = similarity;
   return s;
 }
 
 std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs = {block(1, 1, 1, 1, 1),       block(8, 3, 1, 7, 13),        block(1, 257, 32, 9, 9),
-                             block(1, 8, 1, 128, 128),   block(8, 3, 1, 7, 13, true),  block(2, 40, 5, 16, 16, true)};
+                             block(1, 8, 1, 128, 128),   block(8, 3, 1, 7, 13, true),  block(2, 40, 5, 16, 16, true),
+                             // cosine: one query channel (every score is +-1), odd sizes, with the map
+                             block(2, 5, 1, 3, 7, true, "cosine"), block(3, 40, 5, 13, 11, true, "cosine"),
+                             block(2, 24, 3, 9, 9, false, "scaled_dot")};
   if (!o.quick)
     specs.insert(specs.end(), {block(2, 40, 5, 16, 16), block(1, 72, 9, 32, 32), block(1, 8, 1, 64, 64),
                                block(3, 16, 2, 64, 64), block(1, 8, 1, 64, 64, true),
                                // a 6400 x 6400 map: 156 MiB, written in blocks of rows on lavapipe
-                               block(1, 4, 1, 80, 80, true)});
+                               block(1, 4, 1, 80, 80, true), block(1, 64, 8, 61, 67, false, "cosine"),
+                               block(2, 72, 9, 32, 32, true, "scaled_dot")});
   return specs;
 }
 

@@ -1,0 +1,27 @@
+// x for x >= 0, slope * x below, as torch.nn.LeakyReLU (shaders/leaky_relu.comp). The slope is a
+// specialization constant: one pipeline per slope a graph uses.
+#include <cmath>
+
+#include "leaky_relu.spv.h"
+#include "ops/op.h"
+#include "ops/registry.h"
+
+namespace vkattn {
+
+TensorId ops::leaky_relu(Graph& g, TensorId x, float slope) {
+  require(std::isfinite(slope), "leaky_relu: the slope must be a finite number.");
+  return add(g, std::make_shared<ElementwiseOp>("leaky_relu", leaky_relu_spv, 1.0, std::vector<uint32_t>{bits(slope)}),
+             {x})[0];
+}
+
+// {"type": "leaky_relu", "slope": a}, a defaulting to PyTorch's 0.01.
+void register_leaky_relu(Registry& r) {
+  r.add("leaky_relu", LayerType{{"slope"}, false, [](const LayerSpec& spec) -> AddLayer {
+                                  const float slope = spec.number("slope", 0.01f);
+                                  return [slope](Graph& g, TensorId x, NetworkTensors&) {
+                                    return ops::leaky_relu(g, x, slope);
+                                  };
+                                }});
+}
+
+}  // namespace vkattn
