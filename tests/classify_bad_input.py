@@ -130,6 +130,8 @@ with tempfile.TemporaryDirectory() as d:
                                       {"type": "flatten"}, {"type": "linear", "name": "fc"}]
         check(name + ": unknown similarity", tool,
               args(model("sim.safetensors", layers=attention_with(similarity="manhattan"))), "layer 3 (self_attention 'attn')")
+        check(name + ": additive similarity without its weight", tool,
+              args(model("add.safetensors", layers=attention_with(similarity="additive"))), "attn.additive.weight")
         check(name + ": similarity not a string", tool,
               args(model("simnum.safetensors", layers=attention_with(similarity=3))), "must be a string")
         check(name + ": bad layer option", tool,

@@ -66,8 +66,8 @@ with tempfile.TemporaryDirectory() as d:
                                     "--output", p("y.npy")], "value_conv.bias")
     # Lone-block metadata is read strictly: the whole string a finite number, a known similarity.
     for key, value, words in [("scale", "2abc", "must be a finite number"), ("scale", "nan", "must be a finite number"),
-                              ("similarity", "bogus", "not one of dot, scaled_dot, cosine"),
-                              ("similarity", "additive", "not implemented yet")]:
+                              ("similarity", "bogus", "not one of dot, scaled_dot, cosine, additive"),
+                              ("similarity", "additive", "additive.weight")]:
         write_safetensors(p("meta.safetensors"), block_tensors(8, 1), {key: value})
         expect_error("metadata %s %r" % (key, value), ["run", "--model", p("meta.safetensors"), "--input", p("x.npy"),
                                                        "--output", p("y.npy")], words)

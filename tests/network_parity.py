@@ -34,6 +34,8 @@ class SimilarityAttention(SelfAttention):
         self.similarity = similarity
         if scale is not None:
             self.scale = scale
+        if similarity == "additive":  # Bahdanau: u . tanh(q + k)
+            self.additive = nn.Linear(self.query_conv.out_channels, 1, bias=False)
 
     def scores(self, x):
         q = self.query_conv(x).flatten(2).transpose(1, 2)  # (B, N, Cq)
@@ -41,6 +43,9 @@ class SimilarityAttention(SelfAttention):
         if self.similarity == "cosine":
             q, k = nn.functional.normalize(q, dim=2), nn.functional.normalize(k, dim=1)
         default = 1 / math.sqrt(q.shape[2]) if self.similarity == "scaled_dot" else 1.0
+        if self.similarity == "additive":  # (B, N, 1, Cq) + (B, 1, N, Cq) -> (B, N, N)
+            pairs = torch.tanh(q[:, :, None, :] + k.transpose(1, 2)[:, None, :, :])
+            return getattr(self, "scale", default) * self.additive(pairs).squeeze(-1)
         return getattr(self, "scale", default) * torch.bmm(q, k)
 
     def forward(self, x):
@@ -109,6 +114,11 @@ def networks():
         ("conv", nn.Conv2d(3, 12, 3, padding=1)), ("act", nn.ReLU()),
         ("attn", SimilarityAttention(12, "cosine", scale=3.0)), ("se", SqueezeExcitation(12, 5)),
         ("pool", nn.MaxPool2d(2)), ("flat", nn.Flatten()), ("fc", nn.Linear(12 * 5 * 4, 6))]))
+    # Additive (Bahdanau) similarity, with the map, and again with a scale at an odd grid.
+    yield "additive-attention", (5, 7, 6), nn.Sequential(OrderedDict([
+        ("conv", nn.Conv2d(5, 16, 3, padding=1)), ("act", nn.Tanh()),
+        ("add", SimilarityAttention(16, "additive")), ("add2", SimilarityAttention(16, "additive", scale=2.5)),
+        ("gap", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", nn.Linear(16, 3))]))
     yield "scaled-dot-given-scale", (17, 6, 6), nn.Sequential(OrderedDict([
         ("sdp", SimilarityAttention(17, "scaled_dot", scale=0.7)), ("gap", nn.AdaptiveAvgPool2d(1)),
         ("flat", nn.Flatten()), ("fc", nn.Linear(17, 2))]))

@@ -7,7 +7,8 @@ dilation=1), BatchNorm2d right after a Conv2d (folded into it), ReLU, MaxPool2d,
 (count_include_pad=True), AdaptiveAvgPool2d(1), Flatten, Linear, LeakyReLU, Sigmoid, Tanh, Dropout
 (dropped) and
 any module with the SAGAN block's parts (query_conv, key_conv, value_conv, gamma), with optional
-attributes `similarity` ("dot", "scaled_dot", "cosine") and `scale`; squeeze-and-excitation
+attributes `similarity` ("dot", "scaled_dot", "cosine", "additive" with an nn.Linear(Cq, 1,
+bias=False) called `additive`) and `scale`; squeeze-and-excitation
 modules with 1x1 convolutions fc1 and fc2 (torchvision's SqueezeExcitation).
 
     from export import export_network
@@ -102,6 +103,11 @@ def export_network(model, path, input_shape, labels=None, extra_metadata=None):
                 layer = {"type": "self_attention", "name": name}
                 if hasattr(m, "similarity"):
                     layer["similarity"] = str(m.similarity)
+                    if m.similarity == "additive":  # u: an nn.Linear(Cq, 1, bias=False) called "additive"
+                        if not isinstance(getattr(m, "additive", None), nn.Linear) or m.additive.bias is not None:
+                            raise ValueError(f"{name}: the additive similarity needs an nn.Linear(Cq, 1, bias=False) "
+                                             "called 'additive'")
+                        tensors[f"{name}.additive.weight"] = m.additive.weight.detach().numpy()
                 if hasattr(m, "scale"):
                     layer["scale"] = float(m.scale)
                 layers.append(layer)

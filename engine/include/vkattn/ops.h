@@ -2,6 +2,7 @@
 // activations NCHW (B, C, H, W), or (B, C, N) for the attention ops, or (B, F) for linear.
 // Each builder checks its inputs' shapes and throws vkattn::Error with a sentence if they do not fit.
 #pragma once
+#include <optional>
 #include <cstdint>
 
 #include "vkattn/graph.h"
@@ -39,10 +40,13 @@ TensorId attend(Graph& g, ChannelSlice value, TensorId attention);
 struct FusedAttention {
   TensorId out, stats;
 };
-FusedAttention attention(Graph& g, ChannelSlice query, TensorId kv, float scale);
+// With additive weights u (Cq values) the score is scale * sum_c u_c tanh(q_c + k_c) instead.
+FusedAttention attention(Graph& g, ChannelSlice query, TensorId kv, float scale,
+                         std::optional<TensorId> additive = std::nullopt);
 // The map A[b, i, j] = softmax_j(scale * q_i . k_j) -> (B, N, N), recomputed from the same q and
 // kv and attention's stats, written in blocks of rows: no binding limit, only device memory.
-TensorId attention_map(Graph& g, ChannelSlice query, TensorId kv, TensorId stats, float scale);
+TensorId attention_map(Graph& g, ChannelSlice query, TensorId kv, TensorId stats, float scale,
+                       std::optional<TensorId> additive = std::nullopt);
 // Entries [first, first + count) of every vector along one axis divided by max(their L2 norm,
 // 1e-12), as F.normalize; the other entries copied. channels: the vectors run along dim 1 of a
 // (B, C, ...) tensor; rows: along the last dim of a (B, ..., R) tensor.

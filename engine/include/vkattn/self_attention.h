@@ -16,8 +16,10 @@ namespace vkattn {
 //   dot         scale * q.k (SAGAN, scale 1)
 //   scaled_dot  scale * q.k, scale 1/sqrt(Cq) unless given (Vaswani et al. 2017)
 //   cosine      scale * (q / max(|q|, 1e-12)) . (k / max(|k|, 1e-12)), as F.normalize
-enum class Similarity { dot, scaled_dot, cosine };
-// "dot", "scaled_dot" or "cosine"; anything else is an Error that names `where`.
+//   additive    scale * sum_c u_c tanh(q_c + k_c) (Bahdanau et al. 2015), u the (1, Cq) weight
+//               <prefix>additive.weight (an nn.Linear(Cq, 1, bias=False) named "additive")
+enum class Similarity { dot, scaled_dot, cosine, additive };
+// "dot", "scaled_dot", "cosine" or "additive"; anything else is an Error that names `where`.
 Similarity parse_similarity(const std::string& name, const std::string& where);
 // The scale a similarity uses when none is given: 1/sqrt(Cq) for scaled_dot, 1 otherwise.
 float default_scale(Similarity similarity, int64_t query_channels);
@@ -29,6 +31,7 @@ struct SelfAttentionWeights {
   float gamma = 0;
   float scale = 1;  // 1 in SAGAN; 1/sqrt(Cq) for scaled dot-product attention
   Similarity similarity = Similarity::dot;
+  HostTensor additive_weight;  // (1, Cq), for the additive similarity only
 
   // Reads PyTorch state_dict() names: <prefix>query_conv.weight (Cq, C, 1, 1), .bias (Cq),
   // key_conv.*, value_conv.weight (C, C, 1, 1), value_conv.bias, gamma (1). With prefix "auto"

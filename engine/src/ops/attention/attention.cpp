@@ -1,6 +1,8 @@
-// Attention without the map: softmax(scale q.k) v in one pass over blocks of keys, with an
-// online softmax (shaders/fused_attention.comp). Memory O(N C): the (N, N) scores are never stored.
+// Attention without the map: softmax(score) v in one pass over blocks of keys, with an online
+// softmax (shaders/fused_attention.glsl). Memory O(N C): the (N, N) scores are never stored. The
+// score is scale q.k, or with additive weights u, scale sum_c u_c tanh(q_c + k_c).
 #include "fused_attention.spv.h"
+#include "fused_attention_additive.spv.h"
 #include "ops/op.h"
 #include "ops/registry.h"
 #include "spirv_reflect.h"
@@ -17,8 +19,15 @@ Shader shader() {
   return {s.local_size[0], s.spec_constant(1)};
 }
 
+// The additive weights u: Cq values, as (Cq) or nn.Linear(Cq, 1)'s (1, Cq).
+void require_additive_weights(const Shape& u, int64_t cq, const std::string& op) {
+  require(element_count(u) == cq && (u.size() == 1 || (u.size() == 2 && u[0] == 1)),
+          op + ": the additive weights must be (1, " + std::to_string(cq) + "), one per query channel, but they are " +
+              to_string(u) + ".");
+}
+
 struct Attention final : Op {
-  Attention(ChannelSlice q, float scale) : q_(q), scale_(scale) {}
+  Attention(ChannelSlice q, float scale, bool additive) : q_(q), scale_(scale), additive_(additive) {}
   std::string name() const override { return "attention"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {
@@ -31,6 +40,7 @@ struct Attention final : Op {
             "attention: keys and values must be (" + std::to_string(B) + ", " + std::to_string(N) + ", " +
                 std::to_string(q_.count) + " + Cv) for queries " + to_string(in[0]) + ", but they are " +
                 to_string(kv) + ".");
+    if (additive_) require_additive_weights(in[2], q_.count, name());
     const int64_t cv = kv[2] - q_.count;
     Shape out = in[0];
     out[1] = cv;
@@ -50,16 +60,20 @@ struct Attention final : Op {
     // Keys per block: as many rows as the uniform range holds.
     const uint64_t range = device.max_uniform_buffer_range;
     const uint64_t per_block = rows_per_block(N, row, device, true, "attention: one key and value");
+    const std::string kernel = additive_ ? "attention_additive" : name();
+    const std::span<const uint32_t> spirv =
+        additive_ ? std::span<const uint32_t>(fused_attention_additive_spv) : fused_attention_spv;
     std::vector<Dispatch> out;
     for (uint64_t j0 = 0; j0 < N; j0 += per_block) {
       const uint64_t keys = std::min(per_block, N - j0);
-      Dispatch d{name(), fused_attention_spv,
+      Dispatch d{kernel, spirv,
                  {{n.in[0], q_.first * N, q_stride},
                   {n.in[1], j0 * row, N * row, keys * row, true},
                   {n.out[1], 0, groups * 2 * N},
                   {n.out[0], 0, cv * N}},
                  {u32(N), u32(cv), u32(q_stride), u32(N * row), u32(keys), u32(query_groups), j0 == 0,
                   j0 + keys == N, bits(scale_)}};
+      if (additive_) d.operands.push_back({n.in[2]});
       d.batches = B;
       d.groups_per_batch = query_groups * groups;
       d.specialization = {u32(cq), u32(sh.channels_per_invocation), u32(range / 16)};
@@ -76,12 +90,16 @@ struct Attention final : Op {
  private:
   ChannelSlice q_;
   float scale_;
+  bool additive_;
 };
 
 }  // namespace
 
-ops::FusedAttention ops::attention(Graph& g, ChannelSlice query, TensorId kv, float scale) {
-  const auto out = add(g, std::make_shared<Attention>(query, scale), {query.tensor, kv});
+ops::FusedAttention ops::attention(Graph& g, ChannelSlice query, TensorId kv, float scale,
+                                   std::optional<TensorId> additive) {
+  std::vector<TensorId> in = {query.tensor, kv};
+  if (additive) in.push_back(*additive);
+  const auto out = add(g, std::make_shared<Attention>(query, scale, additive.has_value()), in);
   return {out[0], out[1]};
 }
 

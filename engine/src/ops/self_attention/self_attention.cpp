@@ -45,15 +45,25 @@ float parse_scale(const std::string& text, const std::string& where) {
   return v;
 }
 
+// The additive similarity's u: <prefix>additive.weight, (1, Cq) or (Cq).
+HostTensor read_additive_weight(const SafeTensors& f, const std::string& prefix, int64_t Cq) {
+  const std::string name = prefix + "additive.weight";
+  HostTensor u = f.at(name);
+  require(element_count(u.shape) == Cq && (u.shape.size() == 1 || (u.shape.size() == 2 && u.shape[0] == 1)),
+          "'" + f.source + "': '" + name + "' must have shape (1, " + std::to_string(Cq) + ") but it is " +
+              to_string(u.shape) + ".");
+  u.shape = {1, Cq};
+  return u;
+}
+
 }  // namespace
 
 Similarity parse_similarity(const std::string& name, const std::string& where) {
   if (name == "dot") return Similarity::dot;
   if (name == "scaled_dot") return Similarity::scaled_dot;
   if (name == "cosine") return Similarity::cosine;
-  if (name == "additive")
-    throw Error(where + ": the additive similarity is not implemented yet; dot, scaled_dot and cosine are.");
-  throw Error(where + ": similarity '" + name + "' is not one of dot, scaled_dot, cosine.");
+  if (name == "additive") return Similarity::additive;
+  throw Error(where + ": similarity '" + name + "' is not one of dot, scaled_dot, cosine, additive.");
 }
 
 float default_scale(Similarity similarity, int64_t query_channels) {
@@ -101,6 +111,7 @@ SelfAttentionWeights SelfAttentionWeights::from_safetensors(const SafeTensors& f
   w.gamma = gamma.data[0];
   if (auto it = f.metadata.find(prefix + "similarity"); it != f.metadata.end())
     w.similarity = parse_similarity(it->second, "'" + f.source + "': metadata '" + prefix + "similarity'");
+  if (w.similarity == Similarity::additive) w.additive_weight = read_additive_weight(f, prefix, Cq);
   w.scale = default_scale(w.similarity, Cq);
   if (auto it = f.metadata.find(prefix + "scale"); it != f.metadata.end())
     w.scale = parse_scale(it->second, "'" + f.source + "': metadata '" + prefix + "scale'");
@@ -126,7 +137,14 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
     g.name_node(qn, prefix + "query_norm");
     g.name_node(kvn, prefix + "key_norm");
   }
-  const auto attention = ops::attention(g, {qn, 0, Cq}, kvn, w.scale);
+  std::optional<TensorId> additive;
+  if (w.similarity == Similarity::additive) {
+    require(element_count(w.additive_weight.shape) == Cq,
+            "The additive similarity needs " + std::to_string(Cq) + " additive weights, but they are " +
+                to_string(w.additive_weight.shape) + ".");
+    additive = g.weight(prefix + "additive.weight", w.additive_weight);
+  }
+  const auto attention = ops::attention(g, {qn, 0, Cq}, kvn, w.scale, additive);
   const TensorId y = ops::residual(g, attention.out, x, gamma);
   g.name_node(q, prefix + "query");
   g.name_node(kv, prefix + "key_value");
@@ -134,20 +152,23 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
   g.name_node(y, prefix + "residual");
   if (!attention_map) return {y, std::nullopt};
   // The map from the same softmax statistics, after the output: never an (N, N) score tensor.
-  const TensorId map = ops::attention_map(g, {qn, 0, Cq}, kvn, attention.stats, w.scale);
+  const TensorId map = ops::attention_map(g, {qn, 0, Cq}, kvn, attention.stats, w.scale, additive);
   g.name_node(map, prefix + "map");
   return {y, map};
 }
 
 // {"type": "self_attention", "name": P, "similarity": S, "scale": s}: weights P.query_conv.*,
-// P.key_conv.*, P.value_conv.* and P.gamma, as SelfAttentionWeights reads them; S one of dot
-// (default), scaled_dot, cosine; s defaults to the similarity's (1, or 1/sqrt(Cq) for scaled_dot).
+// P.key_conv.*, P.value_conv.* and P.gamma, as SelfAttentionWeights reads them, and for the
+// additive similarity P.additive.weight (1, Cq); S one of dot (default), scaled_dot, cosine,
+// additive; s defaults to the similarity's (1, or 1/sqrt(Cq) for scaled_dot).
 void register_self_attention(Registry& r) {
   r.add("self_attention", LayerType{{"similarity", "scale"}, true, [](const LayerSpec& spec) -> AddLayer {
           SelfAttentionWeights w = SelfAttentionWeights::from_safetensors(spec.file(), spec.name() + ".");
           if (spec.has("similarity")) {
             w.similarity = parse_similarity(spec.text("similarity", ""), "its \"similarity\"");
             w.scale = default_scale(w.similarity, w.query_channels);
+            if (w.similarity == Similarity::additive)
+              w.additive_weight = read_additive_weight(spec.file(), spec.name() + ".", w.query_channels);
           }
           w.scale = spec.number("scale", w.scale);
           const std::string name = spec.name();

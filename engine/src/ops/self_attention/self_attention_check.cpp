@@ -29,14 +29,29 @@ Outputs block_reference(const HostTensor& x, const SelfAttentionWeights& w, bool
           for (int64_t c = 0; c < Cq; ++c) (*t)[(b * Cq + c) * N + n] /= norm;
         }
   const auto v = reference::projection(x.data, w.value_weight.data, w.value_bias.data, B, C, C, N);
-  auto a = reference::softmax(reference::scores(q, k, B, Cq, N, w.scale), B * N, N);
+  std::vector<double> s;
+  if (w.similarity == Similarity::additive) {  // scale * sum_c u_c tanh(q_ci + k_cj)
+    s.assign(B * N * N, 0.0);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < N; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          double acc = 0;
+          for (int64_t c = 0; c < Cq; ++c)
+            acc += double(w.additive_weight.data[c]) * std::tanh(q[(b * Cq + c) * N + i] + k[(b * Cq + c) * N + j]);
+          s[(b * N + i) * N + j] = double(w.scale) * acc;
+        }
+  } else {
+    s = reference::scores(q, k, B, Cq, N, w.scale);
+  }
+  auto a = reference::softmax(s, B * N, N);
   Outputs out{{"y", reference::residual(reference::attend(v, a, B, C, N), widen(x.data), w.gamma)}};
   if (map) out.emplace_back("attention", std::move(a));
   return out;
 }
 
 // {"B", "C", "Cq", "H", "W"}, optional "similarity" (default dot), "scale" (default 1/sqrt(Cq);
-// for cosine, 5, so that the softmax over unit-vector scores is not nearly flat) and "map".
+// for cosine, 5, so that the softmax over unit-vector scores is not nearly flat; for additive, 1)
+// and "map".
 Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t B = integer(s, "B"), C = integer(s, "C"), Cq = integer(s, "Cq");
   const bool map = s.value("map", false);
@@ -46,7 +61,11 @@ Prepared prepare(const Spec& s, Rng& rng) {
                          random(rng, {C, C}, -range, range),  random(rng, {C}),
                          random(rng, {1}, 0.2f, 1.5f).data[0], 1.f};
   w.similarity = parse_similarity(s.value("similarity", "dot"), "conformance case");
-  w.scale = s.value("scale", w.similarity == Similarity::cosine ? 5.f : 1.f / std::sqrt(float(Cq)));
+  if (w.similarity == Similarity::additive) w.additive_weight = random(rng, {1, Cq});
+  float fallback = 1.f / std::sqrt(float(Cq));
+  if (w.similarity == Similarity::cosine) fallback = 5.f;
+  if (w.similarity == Similarity::additive) fallback = 1.f;
+  w.scale = s.value("scale", fallback);
   Prepared p;
   auto x = random(rng, {B, C, integer(s, "H"), integer(s, "W")});
   const auto block = add_self_attention(p.graph, p.graph.input("x", x.shape), w, "", map);
@@ -69,13 +88,15 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
                              block(1, 8, 1, 128, 128),   block(8, 3, 1, 7, 13, true),  block(2, 40, 5, 16, 16, true),
                              // cosine: one query channel (every score is +-1), odd sizes, with the map
                              block(2, 5, 1, 3, 7, true, "cosine"), block(3, 40, 5, 13, 11, true, "cosine"),
-                             block(2, 24, 3, 9, 9, false, "scaled_dot")};
+                             block(2, 24, 3, 9, 9, false, "scaled_dot"),
+                             // additive: one query channel, odd sizes, the map
+                             block(2, 5, 1, 3, 7, true, "additive"), block(3, 40, 5, 13, 11, true, "additive")};
   if (!o.quick)
     specs.insert(specs.end(), {block(2, 40, 5, 16, 16), block(1, 72, 9, 32, 32), block(1, 8, 1, 64, 64),
                                block(3, 16, 2, 64, 64), block(1, 8, 1, 64, 64, true),
                                // a 6400 x 6400 map: 156 MiB, written in blocks of rows on lavapipe
                                block(1, 4, 1, 80, 80, true), block(1, 64, 8, 61, 67, false, "cosine"),
-                               block(2, 72, 9, 32, 32, true, "scaled_dot")});
+                               block(2, 72, 9, 32, 32, true, "scaled_dot"), block(1, 64, 8, 61, 67, false, "additive")});
   return specs;
 }
 
