@@ -17,6 +17,17 @@ int64_t element_count(const Shape& shape) {
   return n;
 }
 
+std::optional<uint64_t> element_count_at_most(const Shape& shape, uint64_t limit) {
+  uint64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return std::nullopt;
+    if (d != 0 && count > limit / static_cast<uint64_t>(d)) return std::nullopt;
+    count *= static_cast<uint64_t>(d);
+  }
+  if (count > limit) return std::nullopt;
+  return count;
+}
+
 std::string to_string(const Shape& shape) {
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -31,14 +42,10 @@ TensorId Graph::check(TensorId tensor) const {
 // Every size at least 1 and the element count at most 2^48 (1 PiB of floats, past any device),
 // checked before it can wrap, so element_count() is exact for every tensor of a graph.
 static void require_valid_shape(const std::string& name, const Shape& shape) {
-  constexpr int64_t kMaxElements = int64_t{1} << 48;
-  int64_t count = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     require(d >= 1 && d <= (int64_t{1} << 31), "Tensor '" + name + "' has an invalid shape " + to_string(shape) + ".");
-    require(count <= kMaxElements / d, "Tensor '" + name + "' of shape " + to_string(shape) +
-                                           " has more elements than vkattn can address (2^48).");
-    count *= d;
-  }
+  require(element_count_at_most(shape, uint64_t{1} << 48).has_value(),
+          "Tensor '" + name + "' of shape " + to_string(shape) + " has more elements than vkattn can address (2^48).");
 }
 
 TensorId Graph::input(const std::string& name, Shape shape) {

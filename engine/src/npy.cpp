@@ -2,10 +2,8 @@
 // ({'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }), padding, then the raw data.
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <optional>
 #include <regex>
 #include <vector>
 
@@ -75,17 +73,11 @@ HostTensor load_npy(const std::string& path) {
   t.shape = parse_shape(m[1], path);
   const size_t data_start = header_start + header_len;
   const uint64_t have = (bytes.size() - data_start) / sizeof(float);
-  uint64_t count = 1;  // checked against the file before it can wrap
-  for (int64_t d : t.shape) {
-    if (d != 0 && count > have / static_cast<uint64_t>(d)) {
-      count = have + 1;
-      break;
-    }
-    count *= static_cast<uint64_t>(d);
-  }
-  if (count > have)
+  const std::optional<uint64_t> fits = element_count_at_most(t.shape, have);
+  if (!fits)
     throw Error("'" + path + "' is truncated: its shape " + to_string(t.shape) + " needs more values than the " +
                 std::to_string(have) + " the file holds.");
+  const uint64_t count = *fits;
   if (bytes.size() - data_start != count * sizeof(float))
     throw Error("'" + path + "' has " + std::to_string(bytes.size() - data_start - count * sizeof(float)) +
                 " bytes after the " + std::to_string(count) + " values its shape " + to_string(t.shape) + " holds.");

@@ -4,17 +4,14 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <optional>
 #include <tuple>
 #include <vector>
 #include <nlohmann/json.hpp>
 
-#include "json_bounded.h"
-
 #include "file_io.h"
+#include "json_bounded.h"
 #include "vkattn/error.h"
 #include "vkattn/io.h"
 
@@ -101,16 +98,14 @@ SafeTensors load_safetensors(const std::string& path) {
     const size_t size = dtype_size(dtype);
     if (!size) throw Error(where + "has dtype " + dtype + "; vkattn reads F32, F16, BF16 and F64.");
     HostTensor t;
-    uint64_t count = 1;
     constexpr uint64_t kMaxCount = uint64_t{1} << 40;
     for (const auto& d : entry["shape"]) {
       if (!d.is_number_unsigned() || d.get<uint64_t>() > kMaxCount) throw Error(where + "has an invalid shape.");
-      const uint64_t n = d.get<uint64_t>();
-      t.shape.push_back(static_cast<int64_t>(n));
-      if (n != 0 && count > kMaxCount / n) count = kMaxCount + 1;  // checked before it can wrap
-      else count *= n;
+      t.shape.push_back(d.get<int64_t>());
     }
-    if (count > kMaxCount) throw Error(where + "has an impossibly large shape.");
+    const std::optional<uint64_t> fits = element_count_at_most(t.shape, kMaxCount);
+    if (!fits) throw Error(where + "has an impossibly large shape.");
+    const uint64_t count = *fits;
     const auto& offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
       throw Error(where + "has invalid data_offsets.");

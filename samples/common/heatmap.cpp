@@ -6,10 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <string>
 
+#include "atomic_file.h"
 #include "vkattn/error.h"
 
 namespace {
@@ -52,21 +51,13 @@ std::vector<float> mean_attention_received(const float* map, size_t N) {
 }
 
 void write_png(const std::string& path, const std::vector<unsigned char>& rgb, int width, int height) {
-  // Encoded in memory, then written beside the target, checked after close and renamed:
-  // stbi_write_png itself ignores write errors, which would leave a truncated picture.
+  // Encoded in memory and written atomically: stbi_write_png itself ignores write errors, which
+  // would leave a truncated picture.
   std::string png;
   const auto append = [](void* to, void* data, int size) {
     static_cast<std::string*>(to)->append(static_cast<char*>(data), static_cast<size_t>(size));
   };
   if (!stbi_write_png_to_func(append, &png, width, height, 3, rgb.data(), width * 3))
     throw vkattn::Error("Cannot encode '" + path + "' as PNG.");
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary);
-    out.write(png.data(), static_cast<std::streamsize>(png.size()));
-    out.close();
-    if (out && std::rename(partial.c_str(), path.c_str()) == 0) return;
-  }
-  std::remove(partial.c_str());
-  throw vkattn::Error("Cannot write '" + path + "'.");
+  write_file_atomically(path, png);
 }

@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <sstream>
 
 #include "vkattn/error.h"
@@ -36,9 +38,10 @@ std::string Args::need(const std::string& name) const {
 uint64_t Args::integer(const std::string& name, uint64_t fallback, uint64_t lo, uint64_t hi) const {
   if (!has(name)) return fallback;
   const std::string text = get(name);
-  const bool digits = !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
-  const uint64_t v = digits ? std::stoull(text) : 0;
-  if (!digits || v < lo || v > hi)
+  const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  errno = 0;
+  const uint64_t v = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (!digits || errno == ERANGE || v < lo || v > hi)
     throw vkattn::Error("--" + name + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
                         ", but it is '" + text + "'.");
   return v;

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cerrno>
 #include <cstdlib>
 #include <optional>
 #include <random>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "args.h"
+#include "atomic_file.h"
 #include "validation.h"
 #include "vkattn/conformance.h"
 #include "vkattn/vkattn.h"
@@ -272,15 +272,7 @@ int conformance(const Args& args) {
   vkattn::conformance::Options options;
   options.quick = args.has("quick");
   options.filter = args.get("filter");
-  if (args.has("seed")) {
-    // The seed a report prints: any 64-bit value, so parsed by hand past 19 digits.
-    const std::string text = args.get("seed");
-    errno = 0;
-    char* end = nullptr;
-    options.seed = std::strtoull(text.c_str(), &end, 10);
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || *end != '\0' || errno == ERANGE)
-      throw vkattn::Error("--seed must be a whole number from 0 to 2^64 - 1, but it is '" + text + "'.");
-  }
+  options.seed = args.integer("seed", options.seed, 0, UINT64_MAX);  // any seed a report printed
   vkattn::Context ctx = open_context(args);
   const auto& d = ctx.device();
   std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s kernels, %s matrix, fp32\n\n",
@@ -296,19 +288,10 @@ int conformance(const Args& args) {
     std::fflush(stdout);
   };
   const auto report = vkattn::conformance::run(ctx, options);
-  auto write = [](const std::string& path, const std::string& text) {  // beside the target, then renamed
-    const std::string partial = path + ".partial";
-    FILE* f = std::fopen(partial.c_str(), "wb");
-    const bool written = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (!f || std::fclose(f) != 0 || !written || std::rename(partial.c_str(), path.c_str()) != 0) {
-      std::remove(partial.c_str());
-      throw vkattn::Error("Cannot write '" + path + "'.");
-    }
-  };
   if (!options.filter.empty() && report.passed + report.failed + report.skipped == 0)
     throw vkattn::Error("--filter '" + options.filter + "' matches no conformance case.");
-  if (args.has("report")) write(args.get("report"), vkattn::conformance::to_json(report));
-  if (args.has("markdown")) write(args.get("markdown"), vkattn::conformance::to_markdown(report));
+  if (args.has("report")) write_file_atomically(args.get("report"), vkattn::conformance::to_json(report));
+  if (args.has("markdown")) write_file_atomically(args.get("markdown"), vkattn::conformance::to_markdown(report));
   std::printf("\nseed %llu\n%d passed, %d failed, %d skipped\n", (unsigned long long)report.seed, report.passed,
               report.failed, report.skipped);
   return report.failed > 0 ? 1 : 0;

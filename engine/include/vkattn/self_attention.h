@@ -31,7 +31,7 @@ struct SelfAttentionWeights {
   float gamma = 0;
   float scale = 1;  // 1 in SAGAN; 1/sqrt(Cq) for scaled dot-product attention
   Similarity similarity = Similarity::dot;
-  HostTensor additive_weight;  // (1, Cq), for the additive similarity only
+  HostTensor additive_weight = {};  // (1, Cq), for the additive similarity only
 
   // Reads PyTorch state_dict() names: <prefix>query_conv.weight (Cq, C, 1, 1), .bias (Cq),
   // key_conv.*, value_conv.weight (C, C, 1, 1), value_conv.bias, gamma (1). With prefix "auto"

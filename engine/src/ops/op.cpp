@@ -60,6 +60,12 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
   return out;
 }
 
+void require_additive_weights(const Shape& u, int64_t cq, const std::string& op) {
+  require(element_count(u) == cq && (u.size() == 1 || (u.size() == 2 && u[0] == 1)),
+          op + ": the additive weights must be (1, " + std::to_string(cq) + "), one per query channel, but they are " +
+              to_string(u) + ".");
+}
+
 int64_t spatial_size(const Shape& shape) {
   int64_t n = 1;
   for (size_t i = 2; i < shape.size(); ++i) n *= shape[i];

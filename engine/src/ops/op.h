@@ -76,6 +76,9 @@ inline uint32_t bits(float v) { return std::bit_cast<uint32_t>(v); }
 inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 // Product of the dimensions after batch and channel: H*W for NCHW, N for (B, C, N).
 int64_t spatial_size(const Shape& shape);
+// The additive similarity's weights u (attention and attention_map): Cq values, as (Cq) or
+// nn.Linear(Cq, 1)'s (1, Cq).
+void require_additive_weights(const Shape& u, int64_t cq, const std::string& op);
 // Checks a (B, C, ...) activation of rank 3 or 4 with non-zero sizes.
 void require_activation(const Shape& shape, const std::string& op, const std::string& what);
 

@@ -19,13 +19,6 @@ Shader shader() {
   return {s.local_size[0], s.spec_constant(1)};
 }
 
-// The additive weights u: Cq values, as (Cq) or nn.Linear(Cq, 1)'s (1, Cq).
-void require_additive_weights(const Shape& u, int64_t cq, const std::string& op) {
-  require(element_count(u) == cq && (u.size() == 1 || (u.size() == 2 && u[0] == 1)),
-          op + ": the additive weights must be (1, " + std::to_string(cq) + "), one per query channel, but they are " +
-              to_string(u) + ".");
-}
-
 struct Attention final : Op {
   Attention(ChannelSlice q, float scale, bool additive) : q_(q), scale_(scale), additive_(additive) {}
   std::string name() const override { return "attention"; }

@@ -25,10 +25,7 @@ struct AttentionMap final : Op {
     require(in[2].size() == 4 && in[2][0] == B && in[2][1] >= 1 && in[2][2] == 2 && in[2][3] == N,
             "attention_map: the statistics must be (" + std::to_string(B) + ", groups, 2, " + std::to_string(N) +
                 "), but they are " + to_string(in[2]) + ".");
-    if (additive_)
-      require(element_count(in[3]) == q_.count, "attention_map: the additive weights must hold " +
-                                                    std::to_string(q_.count) + " values, but they are " +
-                                                    to_string(in[3]) + ".");
+    if (additive_) require_additive_weights(in[3], q_.count, name());
     return {{B, N, N}};
   }
 

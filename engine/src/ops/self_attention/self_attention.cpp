@@ -137,13 +137,8 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
     g.name_node(qn, prefix + "query_norm");
     g.name_node(kvn, prefix + "key_norm");
   }
-  std::optional<TensorId> additive;
-  if (w.similarity == Similarity::additive) {
-    require(element_count(w.additive_weight.shape) == Cq,
-            "The additive similarity needs " + std::to_string(Cq) + " additive weights, but they are " +
-                to_string(w.additive_weight.shape) + ".");
-    additive = g.weight(prefix + "additive.weight", w.additive_weight);
-  }
+  std::optional<TensorId> additive;  // its shape is checked by the attention op
+  if (w.similarity == Similarity::additive) additive = g.weight(prefix + "additive.weight", w.additive_weight);
   const auto attention = ops::attention(g, {qn, 0, Cq}, kvn, w.scale, additive);
   const TensorId y = ops::residual(g, attention.out, x, gamma);
   g.name_node(q, prefix + "query");
