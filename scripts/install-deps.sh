@@ -7,6 +7,8 @@ packages=(cmake g++ make python3
           doctest-dev nlohmann-json3-dev libstb-dev zlib1g-dev dataset-fashion-mnist)
 # PyTorch and numpy: the parity tests and samples/classify/train.py.
 [ "${1:-}" = "--tests" ] && packages+=(python3-torch python3-numpy)
+# Fuzzing and sanitizer builds: clang with libFuzzer and the sanitizer runtimes.
+[ "${1:-}" = "--fuzz" ] && packages+=(clang-14 libclang-rt-14-dev)
 # The side-by-side benchmark: PyTorch with the reference BLAS and with OpenBLAS, and a chart.
 [ "${1:-}" = "--bench" ] && packages+=(python3-torch python3-numpy libblas3 libopenblas0-pthread python3-matplotlib)
 

@@ -18,7 +18,12 @@ std::string mib(uint64_t bytes);
 class Buffer {
  public:
   // `what` names the buffer in error messages ("intermediate tensor 'scores'").
+  // Refused with a DeviceLimitError, before the driver is asked, past the Context's memory
+  // budget or what the memory heap has free.
   Buffer(Context::Impl& context, uint64_t bytes, MemoryUse use, const std::string& what);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
 
   vk::Buffer handle() const { return *buffer_; }
   uint64_t size() const { return size_; }
@@ -33,6 +38,8 @@ class Buffer {
   vk::raii::Buffer buffer_{nullptr};
   vk::raii::DeviceMemory memory_{nullptr};
   void* mapped_ = nullptr;
+  uint32_t heap_ = 0;      // the memory heap it lives in
+  uint64_t reserved_ = 0;  // bytes it holds there, counted in the Context's heap_used
 };
 
 }  // namespace vkattn

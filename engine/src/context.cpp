@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "context_impl.h"
+#include "pipeline_cache.h"
 #include "vkattn/error.h"
 
 namespace vkattn {
@@ -146,7 +147,19 @@ std::string version_string(uint32_t v) {
          std::to_string(VK_API_VERSION_PATCH(v));
 }
 
+// Saves the pipeline cache for the next run if this one built pipelines and the driver's data
+// changed since it was loaded. Never throws: a cache must never make a run (or a destructor) fail.
+static void save_pipeline_cache_if_changed(Context::Impl& impl) noexcept {
+  if (impl.pipeline_cache_file.empty() || !impl.pipeline_built || impl.device_lost || !*impl.pipeline_cache) return;
+  try {
+    const std::vector<uint8_t> data = impl.pipeline_cache.getData();
+    if (data != impl.pipeline_cache_loaded) save_pipeline_cache(impl.pipeline_cache_file, data, impl.pipeline_cache_key);
+  } catch (...) {
+  }
+}
+
 Context::Impl::~Impl() {
+  save_pipeline_cache_if_changed(*this);
   // Our objects go first, while the device's dispatch table still exists.
   kernels.clear();
   pipeline_cache.clear();
@@ -166,13 +179,31 @@ const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uin
     key += std::to_string(v);
   }
   auto it = kernels.find(key);
-  if (it == kernels.end())
+  if (it == kernels.end()) {
     it = kernels.emplace(key, std::make_unique<Kernel>(device, info, pipeline_cache, name, spirv, push_bytes,
                                                        specialization)).first;
+    pipeline_built = true;
+  }
   return *it->second;
 }
 
+void Context::Impl::refuse_if_lost() const {
+  if (device_lost)
+    throw DeviceLostError("The Vulkan device was lost earlier (a driver reset or a GPU fault); this vkattn::Context "
+                          "and its executors can no longer be used: make a new Context.");
+}
+
 void Context::Impl::run_once(const std::function<void(vk::CommandBuffer)>& record) {
+  refuse_if_lost();
+  try {
+    run_once_unguarded(record);
+  } catch (const DeviceLostError&) {
+    device_lost = true;
+    throw;
+  }
+}
+
+void Context::Impl::run_once_unguarded(const std::function<void(vk::CommandBuffer)>& record) {
   vulkan_call("running a one-time command buffer", [&] {
     auto buffers = device.allocateCommandBuffers({*command_pool, vk::CommandBufferLevel::ePrimary, 1});
     auto& cmd = buffers.front();
@@ -194,12 +225,37 @@ Context::~Context() = default;
 const DeviceInfo& Context::device() const { return impl_->info; }
 bool Context::adopted() const { return impl_->adopted; }
 
-static void finish_setup(Context::Impl& impl) {
+// The pipeline cache, seeded from its file when one was saved for this device and driver; a file
+// that is missing, corrupt, stale or refused by the driver leaves it empty.
+static void open_pipeline_cache(Context::Impl& impl, const std::optional<std::string>& path) {
+  const auto props = impl.physical.getProperties();
+  impl.pipeline_cache_key = {props.vendorID, props.deviceID, props.driverVersion, props.pipelineCacheUUID};
+  impl.pipeline_cache_file = path ? std::filesystem::path(*path) : default_pipeline_cache_path(impl.pipeline_cache_key);
+  if (!impl.pipeline_cache_file.empty())
+    impl.pipeline_cache_loaded = load_pipeline_cache(impl.pipeline_cache_file, impl.pipeline_cache_key);
+  if (!impl.pipeline_cache_loaded.empty()) {
+    try {
+      impl.pipeline_cache = vk::raii::PipelineCache(
+          impl.device, {{}, impl.pipeline_cache_loaded.size(), impl.pipeline_cache_loaded.data()});
+      return;
+    } catch (const vk::SystemError&) {
+      impl.pipeline_cache_loaded.clear();
+    }
+  }
+  impl.pipeline_cache = vk::raii::PipelineCache(impl.device, vk::PipelineCacheCreateInfo{});
+}
+
+static void finish_setup(Context::Impl& impl, const ContextOptions& options) {
   impl.memory = impl.physical.getMemoryProperties();
+  impl.heap_used.assign(impl.memory.memoryHeapCount, 0);
+  impl.memory_budget = options.memory_budget;
+  // A physical-device query: the extension need only be supported, not enabled on the device.
+  for (const auto& e : impl.physical.enumerateDeviceExtensionProperties())
+    if (std::string(e.extensionName.data()) == VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) impl.has_memory_budget_extension = true;
   impl.info = describe(impl.physical, impl.info.index, impl.queue_family);
   impl.command_pool = vk::raii::CommandPool(
       impl.device, {vk::CommandPoolCreateFlagBits::eResetCommandBuffer, impl.queue_family});
-  impl.pipeline_cache = vk::raii::PipelineCache(impl.device, vk::PipelineCacheCreateInfo{});
+  open_pipeline_cache(impl, options.pipeline_cache_path);
 }
 
 std::vector<DeviceInfo> Context::list_devices() {
@@ -280,12 +336,12 @@ Context Context::create(const ContextOptions& options) {
     vk::DeviceQueueCreateInfo queue_info({}, impl->queue_family, 1, &priority);
     impl->device = vk::raii::Device(impl->physical, vk::DeviceCreateInfo({}, queue_info));
     impl->queue = vk::raii::Queue(impl->device, impl->queue_family, 0);
-    finish_setup(*impl);
+    finish_setup(*impl, options);
   });
   return Context(std::move(impl));
 }
 
-Context Context::adopt(const AdoptedDevice& h) {
+Context Context::adopt(const AdoptedDevice& h, const ContextOptions& options) {
   if (!h.instance || !h.physical_device || !h.device || !h.queue || !h.get_instance_proc_addr)
     throw Error("Context::adopt needs a VkInstance, VkPhysicalDevice, VkDevice, VkQueue and vkGetInstanceProcAddr.");
   auto impl = std::make_unique<Impl>(h.get_instance_proc_addr);
@@ -304,7 +360,7 @@ Context Context::adopt(const AdoptedDevice& h) {
     auto devices = impl->instance.enumeratePhysicalDevices();
     for (uint32_t i = 0; i < devices.size(); ++i)
       if (*devices[i] == vk::PhysicalDevice(h.physical_device)) impl->info.index = i;
-    finish_setup(*impl);
+    finish_setup(*impl, options);
   });
   return Context(std::move(impl));
 }

@@ -1,6 +1,7 @@
 // What a Context holds. Members are declared in dependency order so that they are destroyed
 // children-first; an adopted instance and device are released, never destroyed.
 #pragma once
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <vulkan/vulkan_raii.hpp>
 
 #include "kernel.h"
+#include "pipeline_cache.h"
 #include "vulkan_call.h"
 #include "vkattn/context.h"
 #include "vkattn/error.h"
@@ -26,6 +28,19 @@ struct Context::Impl {
   vk::raii::CommandPool command_pool{nullptr};
   vk::raii::PipelineCache pipeline_cache{nullptr};
   std::map<std::string, std::unique_ptr<Kernel>> kernels;
+  // The pipeline cache's file (empty: none) and key, the driver data it was seeded with, and
+  // whether a pipeline was built since: then the cache is saved when the Context goes.
+  std::filesystem::path pipeline_cache_file;
+  PipelineCacheKey pipeline_cache_key;
+  std::vector<uint8_t> pipeline_cache_loaded;
+  bool pipeline_built = false;
+  // Device memory: the budget from ContextOptions (0: none), what this Context's buffers hold
+  // in each heap, and whether the device reports each heap's budget (VK_EXT_memory_budget).
+  uint64_t memory_budget = 0;
+  std::vector<uint64_t> heap_used;
+  bool has_memory_budget_extension = false;
+  // Set once a Vulkan call reported the device lost; every later use is refused.
+  bool device_lost = false;
 
   DeviceInfo info;
   vk::PhysicalDeviceMemoryProperties memory;
@@ -38,8 +53,12 @@ struct Context::Impl {
   // The pipeline for one shader, built on first use and kept for the Context's lifetime.
   const Kernel& kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes,
                        std::span<const uint32_t> specialization = {});
+  // Throws DeviceLostError once the device has been lost.
+  void refuse_if_lost() const;
   // Records with `record` into a fresh command buffer, submits it and waits (uploads, copies).
+  // A lost device is refused, and noted when this call finds it lost.
   void run_once(const std::function<void(vk::CommandBuffer)>& record);
+  void run_once_unguarded(const std::function<void(vk::CommandBuffer)>& record);
 };
 
 }  // namespace vkattn

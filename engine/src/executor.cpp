@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "buffer.h"
 #include "context_impl.h"
@@ -36,6 +37,17 @@ struct Executor::Impl {
   void allocate();
   std::map<std::string, vk::DescriptorImageInfo> image_views();
   Buffer* owned(const std::string& name, TensorId id, const char* what) const;
+  // Runs one Vulkan step; after the device is lost, this and every later step is refused.
+  template <class F>
+  auto guarded(const std::string& what, F&& f) -> decltype(f()) {
+    ctx.refuse_if_lost();
+    try {
+      return vulkan_call(what, std::forward<F>(f));
+    } catch (const DeviceLostError&) {
+      ctx.device_lost = true;
+      throw;
+    }
+  }
 };
 
 // Inputs that come from application images get a conversion op at the head of the graph.
@@ -133,7 +145,7 @@ Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& 
     : impl_(std::make_unique<Impl>(context.impl(), graph, options)) {
   auto& impl = *impl_;
   impl.plan = make_plan(impl.graph, impl.ctx.info, impl.image_nodes());
-  vulkan_call("preparing the graph", [&] {
+  impl.guarded("preparing the graph", [&] {
     impl.allocate();
     impl.recorder.emplace(impl.ctx, impl.graph, impl.plan, impl.binding_of, impl.image_views());
     impl.submission.emplace(impl.ctx, *impl.recorder, options.timestamps && context.device().timestamps);
@@ -153,8 +165,10 @@ void Executor::set_input(const std::string& name, const HostTensor& tensor) {
     throw Error("Input '" + name + "' holds " + std::to_string(tensor.data.size()) + " values, not " +
                 std::to_string(element_count(want)) + ".");
   if (impl_->images.count(name)) throw Error("Input '" + name + "' is read from an application image at every run.");
-  impl_->submission->wait();  // the GPU may still read the previous input
-  impl_->owned(name, it->second, "Input")->write(tensor.data.data(), tensor.data.size() * sizeof(float));
+  impl_->guarded("writing input '" + name + "'", [&] {
+    impl_->submission->wait();  // the GPU may still read the previous input
+    impl_->owned(name, it->second, "Input")->write(tensor.data.data(), tensor.data.size() * sizeof(float));
+  });
 }
 
 void Executor::run() {
@@ -177,6 +191,7 @@ void Executor::read_output(const std::string& name, uint64_t first, uint64_t cou
   if (impl_->submission->pending())
     throw Error("Output '" + name + "' was read before waiting for the submitted forward pass.");
   if (!impl_->ran) throw Error("Output '" + name + "' was read before the graph ran.");
+  impl_->ctx.refuse_if_lost();  // what a lost device left in memory is undefined
   const uint64_t size = element_count(impl_->graph.shape(it->second));
   if (first > size || count > size - first)
     throw Error("Output '" + name + "' has " + std::to_string(size) + " elements; elements [" + std::to_string(first) +
@@ -185,27 +200,30 @@ void Executor::read_output(const std::string& name, uint64_t first, uint64_t cou
 }
 
 void Executor::fill_outputs(float value) {
-  impl_->submission->wait();
-  for (const auto& [name, id] : impl_->graph.outputs()) {
-    if (!impl_->owned_of[id]) continue;  // the application's own buffer
-    const std::vector<float> fill(element_count(impl_->graph.shape(id)), value);
-    impl_->owned_of[id]->write(fill.data(), fill.size() * sizeof(float));
-  }
+  impl_->guarded("filling the outputs", [&] {
+    impl_->submission->wait();
+    for (const auto& [name, id] : impl_->graph.outputs()) {
+      if (!impl_->owned_of[id]) continue;  // the application's own buffer
+      const std::vector<float> fill(element_count(impl_->graph.shape(id)), value);
+      impl_->owned_of[id]->write(fill.data(), fill.size() * sizeof(float));
+    }
+  });
 }
 
 void Executor::record(VkCommandBuffer command_buffer) const {
   if (!command_buffer) throw Error("Executor::record needs a command buffer in the recording state.");
+  impl_->ctx.refuse_if_lost();
   impl_->recorder->record(vk::CommandBuffer(command_buffer), nullptr);
   impl_->ran = true;  // outputs may be read once the application's submission has finished
 }
 
 void Executor::submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals) {
-  vulkan_call("submitting the graph", [&] { impl_->submission->submit(waits, signals); });
+  impl_->guarded("submitting the graph", [&] { impl_->submission->submit(waits, signals); });
   impl_->ran = true;  // outputs are readable after wait()
 }
 
 void Executor::wait() {
-  vulkan_call("waiting for the graph", [&] { impl_->submission->wait(); });
+  impl_->guarded("waiting for the graph", [&] { impl_->submission->wait(); });
 }
 
 const MemoryPlan& Executor::memory_plan() const { return impl_->plan.memory; }

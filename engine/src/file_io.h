@@ -1,5 +1,8 @@
 // Whole-file reading and writing for the loaders and savers, each failure one sentence.
 #pragma once
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,11 +29,15 @@ inline std::string read_file_bytes(const std::string& path) {
   }
 }
 
-// Writes `path` whole or not at all: into path + ".partial" beside it, flushed and checked (a full
+// Writes `path` whole or not at all: into a partial file beside it, flushed and checked (a full
 // disk shows only when the buffer is flushed), then renamed over the target. On any failure the
-// partial file is removed and an existing target is left untouched.
+// partial file is removed and an existing target is left untouched. The partial file's name is
+// unique to the process and the call (<path>.<pid>.<n>.partial), so that two writers of one
+// path (two processes saving the pipeline cache) never write into the same partial file.
 inline void write_file_atomically(const std::string& path, const std::function<void(std::ofstream&)>& write) {
-  const std::string partial = path + ".partial";
+  static std::atomic<unsigned> calls{0};
+  const std::string partial =
+      path + "." + std::to_string(::getpid()) + "." + std::to_string(calls++) + ".partial";
   try {
     std::ofstream out(partial, std::ios::binary);
     if (!out) throw Error("Cannot write '" + path + "'.");

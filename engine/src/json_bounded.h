@@ -22,4 +22,13 @@ nlohmann::json parse_json_bounded(Input&& first, Input&& last, const std::string
                                });
 }
 
+// A JSON value as it may appear in an error sentence: whole if short, else its first 60
+// characters and "...", so that a message never carries a whole document.
+inline std::string json_excerpt(const nlohmann::json& value) {
+  constexpr size_t kMax = 60;
+  std::string text = value.dump();
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
+
 }  // namespace vkattn

@@ -17,7 +17,7 @@ constexpr const char* kNetworkKey = "vkattn.network";
 // Checks the keys every layer shares, then hands the layer to its op's parser.
 NetworkLayer parse_layer(const SafeTensors& f, const json& j) {
   require(j.is_object() && j.contains("type") && j["type"].is_string(),
-          "it must be an object with a \"type\", but it is " + j.dump() + ".");
+          "it must be an object with a \"type\", but it is " + json_excerpt(j) + ".");
   NetworkLayer layer;
   layer.type = j["type"].get<std::string>();
   const LayerType* type = Registry::instance().layer(layer.type);
@@ -70,7 +70,9 @@ Network Network::from_safetensors(const SafeTensors& f) {
   } catch (const std::out_of_range&) {
     fail("is missing: the file has no metadata key '" + std::string(kNetworkKey) + "'.");
   } catch (const json::exception& e) {
-    fail("in metadata '" + std::string(kNetworkKey) + "' is not valid JSON (" + e.what() + ").");
+    std::string why = e.what();  // nlohmann quotes the last token read, which may be long
+    if (why.size() > 160) why = why.substr(0, 160) + "...";
+    fail("in metadata '" + std::string(kNetworkKey) + "' is not valid JSON (" + why + ").");
   }
   if (!doc.is_object() || doc.value("format", json()) != json(1))
     fail("must be a JSON object with \"format\": 1.");
@@ -78,7 +80,7 @@ Network Network::from_safetensors(const SafeTensors& f) {
   if (!input.is_array() || input.size() != 3) fail("needs \"input\": [C, H, W].");
   for (const json& d : input) {
     if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > (int64_t{1} << 20))
-      fail("has an \"input\" size that is not a positive whole number: " + input.dump() + ".");
+      fail("has an \"input\" size that is not a positive whole number: " + json_excerpt(input) + ".");
     net.input_.push_back(d.get<int64_t>());
   }
   const json& layers = doc.value("layers", json());

@@ -39,8 +39,9 @@ Shape parse_shape(const std::string& dims, const std::string& path) {
 
 }  // namespace
 
-HostTensor load_npy(const std::string& path) {
-  const std::string bytes = read_file_bytes(path);
+HostTensor load_npy(const std::string& path) { return parse_npy(read_file_bytes(path), path); }
+
+HostTensor parse_npy(std::string_view bytes, const std::string& path) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
     throw Error("'" + path + "' is not a NumPy .npy file.");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -55,7 +56,7 @@ HostTensor load_npy(const std::string& path) {
     throw Error("'" + path + "' uses .npy format version " + std::to_string(major) + ", which vkattn cannot read.");
   }
   if (header_start + header_len > bytes.size()) throw Error("'" + path + "' is truncated inside its header.");
-  const std::string header = bytes.substr(header_start, header_len);
+  const std::string header(bytes.substr(header_start, header_len));
 
   std::smatch m;
   if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')")))
@@ -70,7 +71,7 @@ HostTensor load_npy(const std::string& path) {
     throw Error("'" + path + "' has a .npy header without a shape.");
 
   HostTensor t;
-  t.shape = parse_shape(m[1], path);
+  t.shape = parse_shape(m[1].str(), path);
   const size_t data_start = header_start + header_len;
   const uint64_t have = (bytes.size() - data_start) / sizeof(float);
   const std::optional<uint64_t> fits = element_count_at_most(t.shape, have);
@@ -82,7 +83,7 @@ HostTensor load_npy(const std::string& path) {
     throw Error("'" + path + "' has " + std::to_string(bytes.size() - data_start - count * sizeof(float)) +
                 " bytes after the " + std::to_string(count) + " values its shape " + to_string(t.shape) + " holds.");
   t.data.resize(count);
-  std::memcpy(t.data.data(), bytes.data() + data_start, count * sizeof(float));
+  if (count) std::memcpy(t.data.data(), bytes.data() + data_start, count * sizeof(float));  // data() may be null
   return t;
 }
 

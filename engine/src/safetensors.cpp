@@ -57,8 +57,9 @@ const HostTensor& SafeTensors::at(const std::string& name) const {
   return it->second;
 }
 
-SafeTensors load_safetensors(const std::string& path) {
-  const std::string bytes = read_file_bytes(path);
+SafeTensors load_safetensors(const std::string& path) { return parse_safetensors(read_file_bytes(path), path); }
+
+SafeTensors parse_safetensors(std::string_view bytes, const std::string& path) {
   const std::string bad = "'" + path + "' is not a valid safetensors file: ";
   if (bytes.size() < 8) throw Error(bad + "it is shorter than the 8-byte header length.");
   uint64_t header_len = 0;

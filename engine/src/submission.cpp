@@ -15,7 +15,13 @@ Submission::Submission(Context::Impl& ctx, const Recorder& recorder, bool timest
 }
 
 Submission::~Submission() {
-  if (pending_) (void)ctx_.device.waitForFences(*fence_, VK_TRUE, UINT64_MAX);  // our own fence only
+  // Our own fence only. After a lost device the wait fails: nothing runs any more, and a
+  // destructor must not throw.
+  if (!pending_) return;
+  try {
+    (void)ctx_.device.waitForFences(*fence_, VK_TRUE, UINT64_MAX);
+  } catch (const vk::SystemError&) {
+  }
 }
 
 void Submission::submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals) {

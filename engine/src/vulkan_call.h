@@ -17,7 +17,8 @@ auto vulkan_call(const std::string& what, F&& f) -> decltype(f()) {
   } catch (const vk::OutOfHostMemoryError&) {
     throw Error("The host ran out of memory while " + what + ".");
   } catch (const vk::DeviceLostError&) {
-    throw Error("The Vulkan device was lost while " + what + " (a driver reset or a GPU fault).");
+    throw DeviceLostError("The Vulkan device was lost while " + what +
+                          " (a driver reset or a GPU fault); make a new vkattn::Context to go on.");
   } catch (const vk::SystemError& e) {
     throw Error("Vulkan failed while " + what + ": " + e.what());
   }

@@ -4,26 +4,48 @@
 #include <stb_image_resize.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
 #include "vkattn/error.h"
 
 PreparedImage prepare_image(const std::string& path, int size) {
-  int w = 0, h = 0, channels = 0;
-  std::unique_ptr<unsigned char, void (*)(void*)> data(stbi_load(path.c_str(), &w, &h, &channels, 1), stbi_image_free);
-  if (!data) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw vkattn::Error("Cannot read image '" + path + "': it is a directory.");
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) throw vkattn::Error("Cannot read image '" + path + "': it is missing or unreadable.");
+  return prepare_image_bytes(bytes, size, path);
+}
+
+PreparedImage prepare_image_bytes(std::string_view bytes, int size, const std::string& path) {
+  const auto* file = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int length = static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX));
+  const auto undecodable = [&] {
     const char* reason = stbi_failure_reason();  // may be null for a damaged compressed stream
-    throw vkattn::Error("Cannot read image '" + path + "': it is missing, corrupt or not a picture stb_image decodes (" +
-                        (reason ? reason : "no reason given") + ").");
-  }
-  // The crop below squares the picture's larger side; past this many pixels that square alone
-  // would take gigabytes, and no garment photo needs it.
-  constexpr int64_t kMaxSide = 16384;
+    return vkattn::Error("Cannot read image '" + path + "': it is missing, corrupt or not a picture stb_image decodes (" +
+                         (reason ? reason : "no reason given") + ").");
+  };
+  // The size from the header first, so that a huge picture is refused before it is decoded. Past
+  // this many pixels a side, the grey copy and the square crop below would take gigabytes, and no
+  // garment photo needs it.
+  constexpr int64_t kMaxSide = 8192;
+  int w = 0, h = 0, channels = 0;
+  if (bytes.size() > INT32_MAX || !stbi_info_from_memory(file, length, &w, &h, &channels)) throw undecodable();
+  if (w < 1 || h < 1) throw undecodable();
   if (w > kMaxSide || h > kMaxSide)
     throw vkattn::Error("Cannot read image '" + path + "': it is " + std::to_string(w) + "x" + std::to_string(h) +
                         " pixels; classify takes pictures up to " + std::to_string(kMaxSide) + " pixels a side.");
+  std::unique_ptr<unsigned char, void (*)(void*)> data(stbi_load_from_memory(file, length, &w, &h, &channels, 1),
+                                                      stbi_image_free);
+  if (!data) throw undecodable();
+  if (w > kMaxSide || h > kMaxSide || w < 1 || h < 1) throw undecodable();  // the header lied
   const unsigned char* px = data.get();
 
   // The border tells the background: Fashion-MNIST has dark backgrounds, most photos light ones.

@@ -2,6 +2,7 @@
 // a black background, values in [0, 1].
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct PreparedImage {
@@ -15,3 +16,5 @@ struct PreparedImage {
 // size x size. Throws vkattn::Error
 // if the file cannot be read or decoded.
 PreparedImage prepare_image(const std::string& path, int size);
+// The same from the file's bytes in memory; `path` names them in error messages.
+PreparedImage prepare_image_bytes(std::string_view bytes, int size, const std::string& path);

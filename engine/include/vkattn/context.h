@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,16 @@ struct ContextOptions {
   // it reports goes to on_validation_message (or stderr if that is empty).
   bool validation = false;
   std::function<void(const std::string&)> on_validation_message;
+  // The pipeline cache file, so that a later run skips compiling the pipelines this one built:
+  // read when the Context is created, written (atomically) when it is destroyed, if new pipelines
+  // were built. Unset: one file per device under $XDG_CACHE_HOME/vkattn/ (else ~/.cache/vkattn/),
+  // or none when VKATTN_CACHE=off. A path: that file. An empty string: no file at all. A missing,
+  // corrupt or stale file (another driver) is ignored and replaced; a cache never makes a run fail.
+  std::optional<std::string> pipeline_cache_path;
+  // Device memory, in bytes, that this Context's executors may hold in all (0: no limit of ours).
+  // An allocation past it is refused with a DeviceLimitError before the driver is asked, as is
+  // one past what a memory heap has free where the device reports it (VK_EXT_memory_budget).
+  uint64_t memory_budget = 0;
 };
 
 // Handles of an application's Vulkan objects for Context::adopt. vkattn never destroys them and
@@ -63,7 +74,9 @@ struct AdoptedDevice {
 class Context {
  public:
   static Context create(const ContextOptions& options = {});
-  static Context adopt(const AdoptedDevice& handles);
+  // Of the options, pipeline_cache_path and memory_budget apply; the device is the application's
+  // and so is validation (its instance's layers).
+  static Context adopt(const AdoptedDevice& handles, const ContextOptions& options = {});
 
   // Every Vulkan device this machine offers, in enumeration order (no Context needed).
   static std::vector<DeviceInfo> list_devices();

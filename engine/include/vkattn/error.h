@@ -19,4 +19,12 @@ class DeviceLimitError : public Error {
   using Error::Error;
 };
 
+// The Vulkan device was lost (a driver reset, a GPU fault). The Context and every Executor made on
+// it refuse further work; make a new Context (for an adopted device, after the application has
+// made a new VkDevice). vkattn never destroys the application's device.
+class DeviceLostError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace vkattn

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "vkattn/tensor.h"
 
@@ -10,6 +11,8 @@ namespace vkattn {
 
 // Reads a float32, C-order .npy file; anything else is a vkattn::Error naming the file.
 HostTensor load_npy(const std::string& path);
+// The same from bytes in memory; `source` names them in error messages.
+HostTensor parse_npy(std::string_view bytes, const std::string& source);
 void save_npy(const std::string& path, const HostTensor& tensor);
 // Streams a tensor too large to copy whole (an attention map): `read(first, count, dst)` fills
 // dst with elements [first, first + count) and is called for successive pieces of the data.
@@ -28,6 +31,8 @@ struct SafeTensors {
 };
 
 SafeTensors load_safetensors(const std::string& path);
+// The same from bytes in memory; `source` names them in error messages and becomes .source.
+SafeTensors parse_safetensors(std::string_view bytes, const std::string& source);
 // Writes float32 tensors; used by tests and tools to make model files.
 void save_safetensors(const std::string& path, const SafeTensors& file);
 

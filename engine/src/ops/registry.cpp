@@ -1,5 +1,6 @@
 #include "ops/registry.h"
 
+#include "json_bounded.h"
 #include "ops/op.h"
 
 namespace vkattn {
@@ -45,7 +46,7 @@ std::string Registry::layer_names() const {
 namespace {
 int64_t whole(const nlohmann::json& v, const std::string& what) {
   require(v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= (int64_t{1} << 20),
-          what + " must be a whole number from 0 to 2^20, but it is " + v.dump() + ".");
+          what + " must be a whole number from 0 to 2^20, but it is " + json_excerpt(v) + ".");
   return v.get<int64_t>();
 }
 }  // namespace
@@ -55,7 +56,7 @@ Size2 LayerSpec::size2(const char* key, Size2 fallback) const {
   const nlohmann::json& v = layer_[key];
   const std::string what = std::string("'") + key + "'";
   if (v.is_array()) {
-    require(v.size() == 2, what + " must be [h, w] or one number, but it is " + v.dump() + ".");
+    require(v.size() == 2, what + " must be [h, w] or one number, but it is " + json_excerpt(v) + ".");
     return {whole(v[0], what), whole(v[1], what)};
   }
   const int64_t n = whole(v, what);
@@ -66,14 +67,14 @@ float LayerSpec::number(const char* key, float fallback) const {
   if (!layer_.contains(key)) return fallback;
   const nlohmann::json& v = layer_[key];
   require(v.is_number() && std::isfinite(v.get<double>()),
-          std::string("its \"") + key + "\" must be a number, but it is " + v.dump() + ".");
+          std::string("its \"") + key + "\" must be a number, but it is " + json_excerpt(v) + ".");
   return v.get<float>();
 }
 
 std::string LayerSpec::text(const char* key, const std::string& fallback) const {
   if (!layer_.contains(key)) return fallback;
   const nlohmann::json& v = layer_[key];
-  require(v.is_string(), std::string("its \"") + key + "\" must be a string, but it is " + v.dump() + ".");
+  require(v.is_string(), std::string("its \"") + key + "\" must be a string, but it is " + json_excerpt(v) + ".");
   return v.get<std::string>();
 }
 

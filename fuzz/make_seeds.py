@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of each fuzz target into fuzz/corpus/<target>/ (findings live beside them)."""
+import json, struct, zlib
+from pathlib import Path
+
+here = Path(__file__).resolve().parent
+corpus = here / "corpus"
+root = here.parent
+
+
+def put(target, name, data):
+    (corpus / target).mkdir(parents=True, exist_ok=True)
+    (corpus / target / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+
+
+def safetensors(tensors, metadata=None):
+    header, blobs, at = {}, b"", 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, (dtype, shape, data) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [at, at + len(data)]}
+        blobs += data
+        at += len(data)
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + blobs
+
+
+put("safetensors", "sagan_block.safetensors", (root / "samples/block/sagan_block.safetensors").read_bytes())
+put("safetensors", "dtypes.safetensors", safetensors({
+    "a": ("F32", [2, 2], struct.pack("<4f", 1, -2, 3.5, 0)),
+    "b": ("F16", [3], struct.pack("<3e", 1, -0.5, 65504)),
+    "c": ("BF16", [1, 2], bytes([0x80, 0x3f, 0x00, 0xc0])),
+    "d": ("F64", [], struct.pack("<d", 2.25))}, {"vkattn.labels": "[\"x\"]"}))
+put("safetensors", "empty.safetensors", safetensors({}))
+
+def npy(shape, values, version=1):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(tuple(shape)),)
+    lead = 10 if version == 1 else 12
+    header += " " * ((-(lead + len(header) + 1)) % 64) + "\n"
+    size = struct.pack("<H", len(header)) if version == 1 else struct.pack("<I", len(header))
+    return b"\x93NUMPY" + bytes([version, 0]) + size + header.encode() + struct.pack("<%df" % len(values), *values)
+
+put("npy", "feature_map.npy", (root / "samples/block/feature_map.npy").read_bytes())
+put("npy", "v1_2x3.npy", npy([2, 3], [0, 1, 2, 3, 4, 5]))
+put("npy", "v2_vector.npy", npy([4], [1, 2, 3, 4], version=2))
+put("npy", "v3_scalar.npy", npy([], [7], version=3))
+put("npy", "v1_empty.npy", npy([0, 5], []))
+
+networks = {
+    "conv_attention_linear.json": {"format": 1, "input": [1, 8, 8], "layers": [
+        {"type": "conv2d", "name": "conv", "stride": [1, 1], "padding": [1, 1]}, {"type": "relu"},
+        {"type": "self_attention", "name": "attn"}, {"type": "max_pool2d", "kernel": [2, 2]},
+        {"type": "flatten"}, {"type": "linear", "name": "fc"}]},
+    "cosine_se_pool.json": {"format": 1, "input": [1, 8, 8], "layers": [
+        {"type": "conv2d", "name": "conv", "padding": 1}, {"type": "leaky_relu", "slope": 0.1},
+        {"type": "self_attention", "name": "attn", "similarity": "cosine", "scale": 2},
+        {"type": "squeeze_excitation", "name": "se"}, {"type": "global_avg_pool2d"},
+        {"type": "flatten"}, {"type": "linear", "name": "head"}]},
+    "additive_avg_pool.json": {"format": 1, "input": [1, 8, 8], "layers": [
+        {"type": "conv2d", "name": "conv", "padding": [1, 1]}, {"type": "tanh"},
+        {"type": "conv2d", "name": "conv2", "stride": 1, "padding": 1}, {"type": "sigmoid"},
+        {"type": "self_attention", "name": "attn", "similarity": "additive"},
+        {"type": "self_attention", "name": "attn", "similarity": "scaled_dot"},
+        {"type": "avg_pool2d", "kernel": 2, "stride": 2, "padding": 0},
+        {"type": "flatten"}, {"type": "linear", "name": "fc"}]},
+}
+for name, net in networks.items():
+    put("network", name, json.dumps(net))
+
+# A cache file for the fuzz target's key (vendor 0x10005, device 0, driver 1, UUID 0..15).
+payload = bytes(range(40))
+fnv = 0xcbf29ce484222325
+for b in payload:
+    fnv = ((fnv ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+put("pipeline_cache", "valid.bin", b"VKATTNPC" + struct.pack("<IIII", 1, 0x10005, 0, 1) + bytes(range(16)) +
+    struct.pack("<QQ", len(payload), fnv) + payload)
+put("pipeline_cache", "other_device.bin", b"VKATTNPC" + struct.pack("<IIII", 1, 0x10de, 7, 1) + bytes(16) +
+    struct.pack("<QQ", 0, 0xcbf29ce484222325))
+
+def png(w, h, rows, colour=0):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\0" + r for r in rows)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, colour, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+put("image", "garment.png", png(12, 10, [bytes((x * 20 + y * 7) % 256 for x in range(12)) for y in range(10)]))
+put("image", "light_background.png", png(9, 9, [bytes(255 if x in (0, 8) or y in (0, 8) else 40 for x in range(9))
+                                                    for y in range(9)]))
+put("image", "rgb.png", png(4, 3, [bytes((x * 60 + c * 30) % 256 for x in range(4) for c in range(3)) for _ in range(3)], 2))
+bmp_pixels = b"".join(bytes([x * 40, 128, 255 - x * 40]) * 1 for x in range(4)) * 4
+put("image", "tiny.bmp", b"BM" + struct.pack("<IHHI", 54 + len(bmp_pixels), 0, 0, 54) +
+    struct.pack("<IiiHHIIiiII", 40, 4, 4, 1, 24, 0, len(bmp_pixels), 2835, 2835, 0, 0) + bmp_pixels)
+put("image", "grey.pgm", b"P5\n5 4\n255\n" + bytes(range(0, 200, 10)))

@@ -1,0 +1,54 @@
+// Any text as a network's layer list (metadata "vkattn.network"), over a fixed set of weights that
+// the seed networks use: either a vkattn::Error or a network whose graph builds for any batch.
+#include <string>
+#include <utility>
+
+#include "invariants.h"
+#include "vkattn/error.h"
+#include "vkattn/graph.h"
+#include "vkattn/network.h"
+
+namespace {
+
+vkattn::SafeTensors weights() {
+  vkattn::SafeTensors file;
+  file.source = "input";
+  const std::pair<const char*, vkattn::Shape> shapes[] = {
+      {"conv.weight", {4, 1, 3, 3}},           {"conv.bias", {4}},
+      {"conv2.weight", {4, 4, 3, 3}},          {"conv2.bias", {4}},
+      {"attn.query_conv.weight", {1, 4, 1, 1}}, {"attn.query_conv.bias", {1}},
+      {"attn.key_conv.weight", {1, 4, 1, 1}},   {"attn.key_conv.bias", {1}},
+      {"attn.value_conv.weight", {4, 4, 1, 1}}, {"attn.value_conv.bias", {4}},
+      {"attn.gamma", {1}},                     {"attn.additive.weight", {1, 1}},
+      {"se.fc1.weight", {2, 4, 1, 1}},          {"se.fc1.bias", {2}},
+      {"se.fc2.weight", {4, 2, 1, 1}},          {"se.fc2.bias", {4}},
+      {"fc.weight", {10, 64}},                 {"fc.bias", {10}},
+      {"head.weight", {10, 4}},                {"head.bias", {10}}};
+  for (const auto& [name, shape] : shapes) {
+    vkattn::HostTensor t;
+    t.shape = shape;
+    uint64_t count = 1;
+    for (int64_t d : shape) count *= d;
+    for (uint64_t i = 0; i < count; ++i) t.data.push_back(0.01f * static_cast<float>(i % 7));
+    file.tensors.emplace(name, std::move(t));
+  }
+  return file;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const vkattn::SafeTensors base = weights();
+  vkattn::SafeTensors file = base;
+  file.metadata["vkattn.network"] = std::string(reinterpret_cast<const char*>(data), size);
+  try {
+    const vkattn::Network net = vkattn::Network::from_safetensors(file);
+    vkattn::Shape batch = net.input_shape();
+    batch.insert(batch.begin(), 3);
+    vkattn::Graph graph;
+    const vkattn::NetworkTensors out = net.build(graph, graph.input("x", batch), true);
+    fuzz::expect(graph.shape(out.output).at(0) == 3, "a network's output lost the batch dimension");
+  } catch (const vkattn::Error&) {
+  }
+  return 0;
+}
