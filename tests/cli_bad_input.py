@@ -40,11 +40,11 @@ with tempfile.TemporaryDirectory() as d:
     write_npy(p("x.npy"), (1, 8, 3, 5), [0.5] * 120)
     good = ["--model", p("model.safetensors"), "--output", p("y.npy")]
 
-    expect_error("no command", [], "No command")
+    expect_error("no command", [], "A subcommand is required")
     expect_error("unknown command", ["frobnicate"], "Unknown command")
-    expect_error("unknown option", ["run", "--colour", "red"], "no option --colour")
-    expect_error("option without value", ["run", "--model"], "needs a value")
-    expect_error("missing --input", ["run"] + good, "needs --input")
+    expect_error("unknown option", ["run", "--colour", "red"], "Unknown option '--colour'")
+    expect_error("option without value", ["run", "--model"], "--model: 1 required TEXT missing")
+    expect_error("missing --input", ["run"] + good, "--input is required")
     expect_error("missing model file", ["run", "--model", p("nope.safetensors"), "--input", p("x.npy"),
                                         "--output", p("y.npy")], "Cannot open")
 
@@ -93,6 +93,17 @@ with tempfile.TemporaryDirectory() as d:
                                               "--output", p("y.npy"), "--attention", p("a.npy")],
                  "in one buffer")
 
+    # Model files people have that are not safetensors: said what they are and how to export.
+    import pickle, zipfile
+    with zipfile.ZipFile(p("model.pt"), "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"weight": [1.0]}, protocol=2))
+    open(p("legacy.pth"), "wb").write(pickle.dumps({"weight": [1.0]}, protocol=2))
+    open(p("model.onnx"), "wb").write(b"\x08\x07\x12\x07pytorch\x1a\x032.0" + bytes(40))
+    for name, what in (("model.pt", "zip archive"), ("legacy.pth", "pickle"), ("model.onnx", "ONNX model")):
+        expect_error("%s as a model" % name, ["run", "--model", p(name), "--input", p("x.npy"), "--output", p("y.npy")],
+                     what)
+        expect_error("%s says how to export" % name, ["run", "--model", p(name), "--input", p("x.npy"),
+                                                       "--output", p("y.npy")], "export.py")
     expect_error("no such device", ["info", "--device", "no-such-gpu"], "matches none")
     expect_error("no Vulkan driver", ["info"], "No Vulkan driver",
                  env={"VK_ICD_FILENAMES": os.path.join(d, "none.json"), "VK_DRIVER_FILES": os.path.join(d, "none.json")})
@@ -100,8 +111,8 @@ with tempfile.TemporaryDirectory() as d:
     # Numbers in flags are read whole and range-checked (these once ran silently with 1, or hung).
     for value in ("abc", "0", "-5", "5x", "99999999999"):
         expect_error("--iterations %s" % value, ["bench", "--shape", "1,8,3,5", "--iterations", value],
-                     "--iterations must be a whole number from 1 to 100000")
-    expect_error("--seed xyz", ["conformance", "--quick", "--seed", "xyz", "--filter", "relu"], "--seed must be")
+                     "--iterations: must be a whole number from 1 to 100000")
+    expect_error("--seed xyz", ["conformance", "--quick", "--seed", "xyz", "--filter", "relu"], "--seed: must be")
     expect_error("filter matching nothing", ["conformance", "--quick", "--filter", "no-such-case"], "matches no")
     # --attention to a place that cannot be written: an error, and no Y left behind either.
     if os.path.exists(p("y.npy")):

@@ -59,20 +59,47 @@ const HostTensor& SafeTensors::at(const std::string& name) const {
 
 SafeTensors load_safetensors(const std::string& path) { return parse_safetensors(read_file_bytes(path), path); }
 
+namespace {
+
+// What a file that is not safetensors is, when it is a model format people have: a sentence
+// saying so and how to export it, or "" (then the caller says what is wrong with it).
+std::string foreign_model_format(std::string_view bytes, const std::string& path) {
+  const auto ends_with = [&](const char* ext) {
+    const std::string e = ext;
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  std::string what;
+  if (bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4))
+    what = "a zip archive (what torch.save writes: a .pt or .pth checkpoint)";
+  else if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x80 && bytes[1] >= 2 && bytes[1] <= 5)
+    what = "a Python pickle (a legacy torch.save checkpoint)";
+  else if (ends_with(".onnx") || (!bytes.empty() && bytes[0] == 0x08 && bytes.substr(0, 64).find("pytorch") != std::string_view::npos))
+    what = "an ONNX model";
+  if (what.empty()) return "";
+  return "'" + path + "' is " + what + ", not a safetensors file; vkattn reads safetensors: export the PyTorch " +
+         "model with samples/classify/export.py (export_network), or save a block's state_dict with safetensors.";
+}
+
+}  // namespace
+
 SafeTensors parse_safetensors(std::string_view bytes, const std::string& path) {
   const std::string bad = "'" + path + "' is not a valid safetensors file: ";
-  if (bytes.size() < 8) throw Error(bad + "it is shorter than the 8-byte header length.");
+  const auto refuse = [&](const std::string& why) {
+    const std::string foreign = foreign_model_format(bytes, path);
+    return Error(foreign.empty() ? bad + why : foreign);
+  };
+  if (bytes.size() < 8) throw refuse("it is shorter than the 8-byte header length.");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = header_len << 8 | static_cast<unsigned char>(bytes[i]);
   if (header_len > bytes.size() - 8)
-    throw Error(bad + "its header claims " + std::to_string(header_len) + " bytes but the file has only " +
-                std::to_string(bytes.size() - 8) + " after the length.");
+    throw refuse("its header claims " + std::to_string(header_len) + " bytes but the file has only " +
+                 std::to_string(bytes.size() - 8) + " after the length.");
   nlohmann::json header;
   try {
     header = parse_json_bounded(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len),
                                 bad + "its header");
   } catch (const nlohmann::json::exception&) {
-    throw Error(bad + "its header is not valid JSON.");
+    throw refuse("its header is not valid JSON.");
   }
   if (!header.is_object()) throw Error(bad + "its header is not a JSON object.");
 

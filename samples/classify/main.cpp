@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.h"
 #include "fashion_mnist.h"
 #include "heatmap.h"
 #include "image.h"
@@ -22,23 +23,14 @@
 
 namespace {
 
-const char* kUsage = R"(classify: a self-attention CNN trained on Fashion-MNIST, run on vkattn.
-
-  classify IMAGE... [--model M.safetensors] [--out DIR] [--device D]
-      Prints the top-3 classes of each picture (PNG, JPEG, BMP, TGA, ...; any size, colour or
-      grey) and writes DIR/<name>_attention.png: the model's 28x28 input, upscaled, beside it
-      with the self-attention heatmap laid over it.
-  classify --eval [--model M.safetensors] [--data DIR] [--batch N] [--limit K]
-                  [--min-accuracy A] [--min-agreement G]
-      Runs the 10,000 test images (IDX files in DIR, by default /usr/share/datasets/fashion-mnist)
-      in batches of N (default 250) and prints the accuracy, the agreement with PyTorch's
-      predictions (<model>.predictions.npy, written by train.py) and images per second. --limit
-      takes the first K images only. Exits with 4 if the accuracy or agreement is below the
-      given minimum.
-
-The default model is the one train.py wrote: )" VKATTN_CLASSIFY_DIR R"(/fashion_sagan.safetensors.
+const char* kFooter = R"(Pictures: PNG, JPEG, BMP, TGA, GIF, PSD, HDR, PIC or PNM; any size, colour or grey. For each, the
+top-3 classes are printed and DIR/<name>_attention.png is written: the model's 28x28 input,
+upscaled, beside it with the self-attention heatmap laid over it.
+--eval runs the 10,000 test images in batches and prints the accuracy, the agreement with
+PyTorch's predictions (<model>.predictions.npy, written by train.py) and images per second; it
+exits with 4 if the accuracy or agreement is below the given minimum.
 VKATTN_VALIDATION=1 turns on the Khronos validation layer; any message makes the command fail.
-)";
+Exit status 2 for a mistake on the command line, 1 for any other failure.)";
 
 struct Options {
   std::vector<std::string> images;
@@ -46,41 +38,33 @@ struct Options {
   std::string out = ".", data = "/usr/share/datasets/fashion-mnist", device;
   int batch = 250;
   size_t limit = 0;  // --eval on the first `limit` test images only (0: all)
-  bool eval = false, help = false;
+  bool eval = false;
   double min_accuracy = 0, min_agreement = 0;
 };
 
-double number(const std::string& name, const std::string& text, double lo, double hi) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end || !(v >= lo && v <= hi))
-    throw vkattn::Error("--" + name + " must be a number from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                        ", not '" + text + "'.");
-  return v;
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string word = argv[i];
-    if (word == "--eval") { o.eval = true; continue; }
-    if (word == "--help" || word == "-h") { o.help = true; continue; }
-    if (word.rfind("--", 0) != 0) { o.images.push_back(word); continue; }
-    if (i + 1 >= argc) throw vkattn::Error("Option " + word + " needs a value.");
-    const std::string value = argv[++i], name = word.substr(2);
-    if (name == "model") o.model = value;
-    else if (name == "out") o.out = value;
-    else if (name == "data") o.data = value;
-    else if (name == "device") o.device = value;
-    else if (name == "batch") o.batch = int(number(name, value, 1, 65536));
-    else if (name == "limit") o.limit = size_t(number(name, value, 1, 1e9));
-    else if (name == "min-accuracy") o.min_accuracy = number(name, value, 0, 1);
-    else if (name == "min-agreement") o.min_agreement = number(name, value, 0, 1);
-    else throw vkattn::Error("Unknown option " + word + "; run 'classify --help'.");
+// Parses the command line into o; -1 to go on, else the exit status (see parse_command_line).
+int parse(int argc, char** argv, Options& o) {
+  CLI::App app("classify: a self-attention CNN trained on Fashion-MNIST, run on vkattn.", "classify");
+  app.set_version_flag("--version", version_line("classify"));
+  app.footer(kFooter);
+  app.add_option("images", o.images, "Pictures to classify");
+  app.add_option("--model", o.model, "The network (default: train.py's, " + o.model + ")");
+  app.add_option("--out", o.out, "Folder for the heatmap pictures (default: the current one)");
+  app.add_option("--device", o.device, "A device index or part of its name");
+  app.add_flag("--eval", o.eval, "Run the test set instead of pictures");
+  app.add_option("--data", o.data, "--eval: the IDX files' folder (default " + o.data + ")");
+  app.add_option("--batch", o.batch, "--eval: images per batch (default 250)")->check(whole_number(1, 65536));
+  app.add_option("--limit", o.limit, "--eval: the first K test images only")->check(whole_number(1, 1000000000));
+  app.add_option("--min-accuracy", o.min_accuracy, "--eval: exit 4 below this accuracy")->check(real_number(0, 1));
+  app.add_option("--min-agreement", o.min_agreement, "--eval: exit 4 below this agreement with PyTorch")
+      ->check(real_number(0, 1));
+  if (const int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
+  if (o.eval == !o.images.empty()) {
+    std::fprintf(stderr, "classify: %s; run 'classify --help'.\n",
+                 o.eval ? "--eval takes no image files" : "Give one or more image files, or --eval");
+    return 2;
   }
-  if (!o.help && o.eval == !o.images.empty())
-    throw vkattn::Error(o.eval ? "--eval takes no image files." : "Give one or more image files, or --eval; run 'classify --help'.");
-  return o;
+  return -1;
 }
 
 // The network, compiled for batches of a fixed size.
@@ -230,11 +214,8 @@ int evaluate(const Options& o, vkattn::Context& ctx, const vkattn::Network& net)
 
 int main(int argc, char** argv) {
   try {
-    const Options o = parse(argc, argv);
-    if (o.help) {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
+    Options o;
+    if (const int rc = parse(argc, argv, o); rc >= 0) return rc;
     const vkattn::Network net = vkattn::Network::from_safetensors(vkattn::load_safetensors(o.model));
     vkattn::Context ctx = vkattn::Context::create(sample_context_options(o.device, "classify"));
     return exit_code(o.eval ? evaluate(o, ctx, net) : classify_images(o, ctx, net), "classify");

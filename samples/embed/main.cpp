@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.h"
 #include "heatmap.h"
 #include "ranking.h"
 #include "scene.frag.spv.h"
@@ -57,8 +58,15 @@ VkShaderModule shader(VkDevice device, const uint32_t* code, size_t bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App cli("embed: a headless renderer that classifies its own frames with vkattn, on its own Vulkan device, "
+               "and writes each frame and its attention overlay as PNG.",
+               "embed");
+  cli.set_version_flag("--version", version_line("embed"));
+  cli.footer("VKATTN_VALIDATION=1 turns on the Khronos validation layer; any message makes the run fail (exit 3).");
+  std::string out = ".";
+  cli.add_option("out_dir", out, "Folder for the PNGs (default: the current one; made if missing)");
+  if (const int rc = parse_command_line(cli, argc, argv); rc >= 0) return rc;
   try {
-    const std::string out = argc > 1 ? argv[1] : ".";
     std::filesystem::create_directories(out);
     const bool validation = validation_requested();
 

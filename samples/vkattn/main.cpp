@@ -9,44 +9,48 @@
 
 #include <nlohmann/json.hpp>
 
-#include "args.h"
 #include "atomic_file.h"
+#include "command_line.h"
 #include "validation.h"
 #include "vkattn/conformance.h"
 #include "vkattn/vkattn.h"
 
 namespace {
 
-const char* kUsage = R"(vkattn: run self-attention vision models on any Vulkan GPU.
-
-  vkattn info [--device D]
-      Vulkan devices, the one vkattn picks, and its limits.
-  vkattn run --model M.safetensors --input X.npy --output Y.npy [--attention A.npy]
-             [--prefix P] [--device D]
-      Runs the model in M on X (B, C, H, W) and writes its output. M is either a whole network
-      (a layer list in its metadata, as samples/classify/export.py writes) or one SAGAN
-      self-attention block (y is then (B, C, H, W)). --attention writes the attention map
-      (B, N, N), N = H*W at the block (a network's first self-attention layer).
-  vkattn bench --shape B,C,H,W [--model M.safetensors] [--iterations N] [--device D] [--json]
-      GPU time per graph node (timestamp queries) with its kernel, wall time per forward pass
-      (median, min and max over --iterations, default 10) and GFLOP/s. --json prints one JSON
-      object instead: wall_ms {min, median, max}, kernels [{name, kernel, gpu_ms, gflop, gflops}].
-      Without --model, random weights with Cq = max(1, C/8).
-
-  vkattn conformance [--device D] [--report R.json] [--markdown R.md] [--quick] [--filter TEXT]
-                     [--seed S]
-      Every kernel and the whole block over a matrix of shapes, each against a float64 CPU
-      reference and run twice (the two results must be bit-identical). Prints a table and
-      "N passed, N failed, N skipped"; exits 1 if any case failed. Cases the device cannot
-      hold or dispatch are skipped with the reason. --quick runs a smaller matrix.
-
---device takes an index or part of a name (also the VKATTN_DEVICE environment variable).
+const char* kFooter = R"(--device takes an index or part of a name (also the VKATTN_DEVICE environment variable).
 VKATTN_VALIDATION=1 turns on the Khronos validation layer; any message it prints makes the
-command fail.
-)";
+command fail. Every error is one sentence on stderr: exit status 2 for a mistake on the command
+line, 1 for any other failure.)";
 
-vkattn::Context open_context(const Args& args) {
-  return vkattn::Context::create(sample_context_options(args.get("device"), "vkattn"));
+// Each command's options, as parsed.
+struct Options {
+  std::string device;
+  std::string model, input, output, attention, prefix = "auto";  // run (model also bench)
+  std::string shape;                                               // bench
+  uint64_t batch = 0, iterations = 10;
+  bool json = false;
+  std::string report, markdown, filter;  // conformance
+  bool quick = false;
+  uint64_t seed = vkattn::conformance::Options{}.seed;
+};
+
+// "1,64,32,32" -> {1, 64, 32, 32}; anything but positive whole numbers is an error.
+std::vector<int64_t> parse_shape(const std::string& text) {
+  std::vector<int64_t> shape;
+  size_t at = 0;
+  while (true) {
+    const size_t comma = text.find(',', at);
+    const std::string part = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos || std::stoll(part) < 1)
+      throw vkattn::Error("Shape '" + text + "' must be positive integers separated by commas, like 1,64,32,32.");
+    shape.push_back(std::stoll(part));
+    if (comma == std::string::npos) return shape;
+    at = comma + 1;
+  }
+}
+
+vkattn::Context open_context(const Options& o) {
+  return vkattn::Context::create(sample_context_options(o.device, "vkattn"));
 }
 
 std::string kib(uint64_t bytes) { return std::to_string(bytes >> 10) + " KiB"; }
@@ -68,12 +72,12 @@ vkattn::SelfAttentionWeights random_weights(int64_t C) {
   return {C, Cq, make({Cq, C}), make({Cq}), make({Cq, C}), make({Cq}), make({C, C}), make({C}), 0.5f, 1.0f};
 }
 
-int info(const Args& args) {
-  args.allow({"device"});
+int info(const Options& o) {
+  std::printf("vkattn %s\n\n", vkattn::version());
   const auto devices = vkattn::Context::list_devices();
   std::printf("Vulkan devices:\n");
   for (const auto& d : devices) print_device(d);
-  vkattn::Context ctx = open_context(args);
+  vkattn::Context ctx = open_context(o);
   const auto& d = ctx.device();
   std::printf("\nChosen device [%u]: %s\n", d.index, d.name.c_str());
   std::printf("  type                          %s\n", d.type.c_str());
@@ -128,22 +132,22 @@ ModelTensors add_model(vkattn::Graph& graph, vkattn::TensorId x, const vkattn::S
   return {block.y, block.attention};
 }
 
-int run(const Args& args) {
-  args.allow({"model", "input", "output", "attention", "prefix", "device"});
-  const auto file = vkattn::load_safetensors(args.need("model"));
-  const vkattn::HostTensor x = vkattn::load_npy(args.need("input"));
+int run(const Options& o) {
+  const bool with_map = !o.attention.empty();
+  const auto file = vkattn::load_safetensors(o.model);
+  const vkattn::HostTensor x = vkattn::load_npy(o.input);
   if (x.shape.size() != 4)
-    throw vkattn::Error("The input must be a (B, C, H, W) array, but '" + args.get("input") + "' has shape " +
+    throw vkattn::Error("The input must be a (B, C, H, W) array, but '" + o.input + "' has shape " +
                         vkattn::to_string(x.shape) + ".");
-  const std::string output = args.need("output");
+  const std::string& output = o.output;
   vkattn::Graph graph;
-  const auto model = add_model(graph, graph.input("x", x.shape), file, args.get("prefix", "auto"), args.has("attention"));
+  const auto model = add_model(graph, graph.input("x", x.shape), file, o.prefix, with_map);
   graph.output("y", model.y);
-  if (args.has("attention")) {
+  if (with_map) {
     if (!model.attention) throw vkattn::Error("'" + file.source + "' has no self-attention layer, so --attention has no map to write.");
     graph.output("attention", *model.attention);
   }
-  vkattn::Context ctx = open_context(args);
+  vkattn::Context ctx = open_context(o);
   vkattn::Executor exec(ctx, graph);
   exec.set_input("x", x);
   exec.run();
@@ -157,13 +161,13 @@ int run(const Args& args) {
   };
   // Y waits beside its target until the map is written too: a failure leaves neither file behind
   // (and an existing Y untouched).
-  const std::string y_pending = output + ".pending", attention = args.get("attention");
+  const std::string y_pending = output + ".pending", attention = o.attention;
   std::string y_shape, a_shape;
   try {
     y_shape = save("y", y_pending);
-    if (args.has("attention")) a_shape = save("attention", attention);
+    if (with_map) a_shape = save("attention", attention);
     if (std::rename(y_pending.c_str(), output.c_str()) != 0) {
-      if (args.has("attention")) std::remove(attention.c_str());
+      if (with_map) std::remove(attention.c_str());
       throw vkattn::Error("Cannot write '" + output + "'.");
     }
   } catch (...) {
@@ -171,25 +175,37 @@ int run(const Args& args) {
     throw;
   }
   std::printf("%s: output %s written to %s\n", ctx.device().name.c_str(), y_shape.c_str(), output.c_str());
-  if (args.has("attention")) std::printf("attention map %s written to %s\n", a_shape.c_str(), attention.c_str());
+  if (with_map) std::printf("attention map %s written to %s\n", a_shape.c_str(), attention.c_str());
   return 0;
 }
 
-int bench(const Args& args) {
-  args.allow({"model", "shape", "iterations", "device", "json"});
-  const auto shape = parse_shape(args.need("shape"));
-  if (shape.size() != 4) throw vkattn::Error("--shape must be B,C,H,W.");
-  const int iterations = static_cast<int>(args.integer("iterations", 10, 1, 100000));
+int bench(const Options& o) {
+  const int iterations = static_cast<int>(o.iterations);
+  std::optional<vkattn::SafeTensors> file;
+  if (!o.model.empty()) file = vkattn::load_safetensors(o.model);
+  // A network file carries its input (C, H, W); a lone block or random weights need --shape.
+  std::vector<int64_t> shape;
+  if (!o.shape.empty()) {
+    shape = parse_shape(o.shape);
+    if (shape.size() != 4) throw vkattn::Error("--shape must be B,C,H,W.");
+  } else if (file && vkattn::Network::describes(*file)) {
+    shape = vkattn::Network::from_safetensors(*file).input_shape();
+    shape.insert(shape.begin(), static_cast<int64_t>(o.batch ? o.batch : 1));
+  } else {
+    throw vkattn::Error(std::string("'vkattn bench' needs --shape B,C,H,W") +
+                        (file ? ": '" + o.model + "' is a lone block, which does not say its input size." : "."));
+  }
+  if (o.batch && !o.shape.empty()) throw vkattn::Error("--batch goes with a network file's own shape; --shape gives B itself.");
   vkattn::Graph graph;
   const auto x_id = graph.input("x", shape);
   std::string model = "self-attention block, random weights, Cq " + std::to_string(std::max<int64_t>(1, shape[1] / 8));
-  if (args.has("model")) {
-    graph.output("y", add_model(graph, x_id, vkattn::load_safetensors(args.get("model")), "auto", false).y);
-    model = args.get("model");
+  if (file) {
+    graph.output("y", add_model(graph, x_id, *file, "auto", false).y);
+    model = o.model;
   } else {
     graph.output("y", vkattn::add_self_attention(graph, x_id, random_weights(shape[1])).y);
   }
-  vkattn::Context ctx = open_context(args);
+  vkattn::Context ctx = open_context(o);
   vkattn::ExecutorOptions options;
   options.timestamps = true;
   vkattn::Executor exec(ctx, graph, options);
@@ -228,7 +244,7 @@ int bench(const Args& args) {
                        {"gflop", last[k].flops * 1e-9}, {"gflops", ms > 0 ? last[k].flops * 1e-6 / ms : 0.0}});
   }
   const double wall = median(wall_ms);
-  if (args.has("json")) {
+  if (o.json) {
     const nlohmann::ordered_json out = {
         {"device", d.name}, {"driver", d.driver_name + " " + d.driver_info}, {"profile", d.profile},
         {"model", model}, {"shape", shape}, {"iterations", iterations},
@@ -265,15 +281,12 @@ int bench(const Args& args) {
   return 0;
 }
 
-}  // namespace
-
-int conformance(const Args& args) {
-  args.allow({"device", "report", "markdown", "quick", "filter", "seed"});
+int conformance(const Options& o) {
   vkattn::conformance::Options options;
-  options.quick = args.has("quick");
-  options.filter = args.get("filter");
-  options.seed = args.integer("seed", options.seed, 0, UINT64_MAX);  // any seed a report printed
-  vkattn::Context ctx = open_context(args);
+  options.quick = o.quick;
+  options.filter = o.filter;
+  options.seed = o.seed;
+  vkattn::Context ctx = open_context(o);
   const auto& d = ctx.device();
   std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s kernels, %s matrix, fp32\n\n",
               d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str(), vkattn::version_string(d.api_version).c_str(),
@@ -290,23 +303,76 @@ int conformance(const Args& args) {
   const auto report = vkattn::conformance::run(ctx, options);
   if (!options.filter.empty() && report.passed + report.failed + report.skipped == 0)
     throw vkattn::Error("--filter '" + options.filter + "' matches no conformance case.");
-  if (args.has("report")) write_file_atomically(args.get("report"), vkattn::conformance::to_json(report));
-  if (args.has("markdown")) write_file_atomically(args.get("markdown"), vkattn::conformance::to_markdown(report));
+  if (!o.report.empty()) write_file_atomically(o.report, vkattn::conformance::to_json(report));
+  if (!o.markdown.empty()) write_file_atomically(o.markdown, vkattn::conformance::to_markdown(report));
   std::printf("\nseed %llu\n%d passed, %d failed, %d skipped\n", (unsigned long long)report.seed, report.passed,
               report.failed, report.skipped);
   return report.failed > 0 ? 1 : 0;
 }
 
+}  // namespace
+
 int main(int argc, char** argv) {
+  CLI::App app("vkattn: run self-attention vision models on any Vulkan GPU.", "vkattn");
+  app.set_version_flag("--version", version_line("vkattn"));
+  app.require_subcommand(1);
+  app.footer(kFooter);
+  Options o;
+  const auto device = [&](CLI::App* command) {
+    command->add_option("--device", o.device, "A device index or part of its name");
+  };
+
+  CLI::App* info_command = app.add_subcommand("info", "Vulkan devices, the one vkattn picks, its limits and kernels.");
+  device(info_command);
+
+  CLI::App* run_command = app.add_subcommand(
+      "run",
+      "Runs the model in M on X (B, C, H, W) and writes its output. M is either a whole network (a "
+      "layer list in its metadata, as samples/classify/export.py writes) or one SAGAN self-attention "
+      "block (y is then (B, C, H, W)).");
+  run_command->add_option("--model", o.model, "M.safetensors")->required();
+  run_command->add_option("--input", o.input, "X.npy, float32 (B, C, H, W)")->required();
+  run_command->add_option("--output", o.output, "Y.npy to write")->required();
+  run_command->add_option("--attention", o.attention,
+                          "A.npy: also write the attention map (B, N, N), N = H*W at the block (a network's "
+                          "first self-attention layer)");
+  run_command->add_option("--prefix", o.prefix, "A lone block's tensor-name prefix (default: found in the file)");
+  device(run_command);
+
+  CLI::App* bench_command = app.add_subcommand(
+      "bench",
+      "GPU time per graph node (timestamp queries) with its kernel, wall time per forward pass (median, "
+      "min and max) and GFLOP/s. Without --model: a block with random weights, Cq = max(1, C/8).");
+  bench_command->add_option("--model", o.model, "M.safetensors: a network or a lone block");
+  bench_command->add_option("--shape", o.shape, "B,C,H,W (a network file gives C,H,W itself)");
+  bench_command->add_option("--batch", o.batch, "B for a network file's own shape (default 1)")
+      ->check(whole_number(1, 1 << 20));
+  bench_command->add_option("--iterations", o.iterations, "Forward passes timed (default 10)")
+      ->check(whole_number(1, 100000));
+  bench_command->add_flag("--json", o.json,
+                          "Print one JSON object: wall_ms {min, median, max}, kernels [{name, kernel, gpu_ms, "
+                          "gflop, gflops}]");
+  device(bench_command);
+
+  CLI::App* conformance_command = app.add_subcommand(
+      "conformance",
+      "Every kernel and the whole block over a matrix of shapes, each against a float64 CPU reference and "
+      "run twice (bit-identical). Exits 1 if any case failed; cases the device cannot hold are skipped.");
+  conformance_command->add_flag("--quick", o.quick, "A smaller matrix");
+  conformance_command->add_option("--filter", o.filter, "Only cases whose name contains TEXT");
+  conformance_command->add_option("--seed", o.seed, "Random inputs from this seed (a report prints its seed)")
+      ->check(whole_number(0, UINT64_MAX));
+  conformance_command->add_option("--report", o.report, "R.json to write");
+  conformance_command->add_option("--markdown", o.markdown, "R.md to write");
+  device(conformance_command);
+
+  if (const int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
   try {
-    const Args args = Args::parse(argc, argv, {"quick", "json"});
     int rc = 0;
-    if (args.command == "info") rc = info(args);
-    else if (args.command == "run") rc = run(args);
-    else if (args.command == "bench") rc = bench(args);
-    else if (args.command == "conformance") rc = conformance(args);
-    else if (args.command == "help" || args.command == "--help" || args.command == "-h") std::fputs(kUsage, stdout);
-    else throw vkattn::Error("Unknown command '" + args.command + "'; run 'vkattn help' for the commands.");
+    if (info_command->parsed()) rc = info(o);
+    if (run_command->parsed()) rc = run(o);
+    if (bench_command->parsed()) rc = bench(o);
+    if (conformance_command->parsed()) rc = conformance(o);
     return exit_code(rc, "vkattn");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vkattn: %s\n", e.what());

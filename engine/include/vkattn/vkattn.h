@@ -9,3 +9,4 @@
 #include "vkattn/network.h"
 #include "vkattn/self_attention.h"
 #include "vkattn/tensor.h"
+#include "vkattn/version.h"
