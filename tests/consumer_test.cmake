@@ -1,5 +1,6 @@
 # Installs this build into a fresh prefix, configures tests/consumer against it with
-# find_package(vkattn), builds it and runs it. Run with
+# find_package(vkattn), builds it and runs it; then runs the installed tool and the installed
+# embed sample, which must find the classifier in the prefix's share/vkattn/. Run with
 #   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -P consumer_test.cmake
 file(REMOVE_RECURSE "${WORK_DIR}")
 function(step)
@@ -13,3 +14,8 @@ step(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${WORK_DIR}/build" -
      -DCMAKE_BUILD_TYPE=Release)
 step(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 step("${WORK_DIR}/build/consumer")
+step("${WORK_DIR}/install/bin/vkattn" --version)
+execute_process(COMMAND "${WORK_DIR}/install/bin/embed" "${WORK_DIR}/embed_out" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "model: [^\n]*/install/share/vkattn/fashion_sagan.safetensors")
+  message(FATAL_ERROR "the installed embed sample failed (${rc}) or did not use the installed model:\n${out}")
+endif()

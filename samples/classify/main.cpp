@@ -18,6 +18,7 @@
 #include "heatmap.h"
 #include "image.h"
 #include "ranking.h"
+#include "sample_files.h"
 #include "validation.h"
 #include "vkattn/vkattn.h"
 
@@ -34,7 +35,7 @@ Exit status 2 for a mistake on the command line, 1 for any other failure.)";
 
 struct Options {
   std::vector<std::string> images;
-  std::string model = VKATTN_CLASSIFY_DIR "/fashion_sagan.safetensors";
+  std::string model = sample_file("fashion_sagan.safetensors");
   std::string out = ".", data = "/usr/share/datasets/fashion-mnist", device;
   int batch = 250;
   size_t limit = 0;  // --eval on the first `limit` test images only (0: all)

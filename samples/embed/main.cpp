@@ -21,6 +21,7 @@
 #include "command_line.h"
 #include "heatmap.h"
 #include "ranking.h"
+#include "sample_files.h"
 #include "scene.frag.spv.h"
 #include "scene.vert.spv.h"
 #include "validation.h"
@@ -235,7 +236,7 @@ int main(int argc, char** argv) {
     {
       // --- vkattn on the renderer's device: the classifier reads the frame image itself -------
       vkattn::Context ctx = vkattn::Context::adopt({instance, gpu, device, queue, family});
-      const auto net = vkattn::Network::from_safetensors(vkattn::load_safetensors(VKATTN_MODEL));
+      const auto net = vkattn::Network::from_safetensors(vkattn::load_safetensors(sample_file("fashion_sagan.safetensors")));
       vkattn::Graph graph;
       const auto model = net.build(graph, graph.input("frame", {1, 1, 28, 28}), true);
       graph.output("scores", model.output);
@@ -245,7 +246,7 @@ int main(int argc, char** argv) {
       // in GENERAL whenever vkattn runs (the render pass leaves it there).
       options.images["frame"] = {frame, kFormat, VK_IMAGE_LAYOUT_GENERAL, kSize, kSize};
       vkattn::Executor classifier(ctx, graph, options);
-      std::printf("device: %s; model: %s\n", ctx.device().name.c_str(), VKATTN_MODEL);
+      std::printf("device: %s; model: %s\n", ctx.device().name.c_str(), sample_file("fashion_sagan.safetensors").c_str());
 
       const char* names[] = {"handbag", "trousers"};
       for (uint32_t scene = 0; scene < 2; ++scene) {
