@@ -26,7 +26,7 @@ for t in "${targets[@]}"; do
   dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   # New inputs go to the scratch folder (first); the corpus in the tree is only read.
-  if build-fuzz/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+  if build-fuzz/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -print_final_stats=1 \
        "${dict[@]}" -artifact_prefix="$findings/" "$work" "fuzz/corpus/$t" >"$log" 2>&1; then
     runs=$(grep -o 'number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     echo "fuzz_$t: $runs executions in ${seconds} s, nothing found."

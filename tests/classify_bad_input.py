@@ -100,6 +100,8 @@ with tempfile.TemporaryDirectory() as d:
     check("corrupt image", classify, [p("corrupt.png"), "--model", good], "Cannot read image")
     open(p("text.jpg"), "w").write("not a picture at all\n")
     check("not an image", classify, [p("text.jpg"), "--model", good], "Cannot read image")
+    check("output folder that cannot be made", classify, [p("picture.png"), "--model", good, "--out", "/proc/no/such"],
+          "Cannot make the output folder")
     check("unknown option", classify, ["--colour", "red", p("picture.png")], "Unknown option")
     # stb_image gives no failure reason for some damaged streams: once a crash (a null string).
     png(p("garbage.png"), 40, 30, idat=bytes((i * 37 + 11) % 256 for i in range(300)))

@@ -114,6 +114,8 @@ with tempfile.TemporaryDirectory() as d:
                      "--iterations: must be a whole number from 1 to 100000")
     expect_error("--seed xyz", ["conformance", "--quick", "--seed", "xyz", "--filter", "relu"], "--seed: must be")
     expect_error("filter matching nothing", ["conformance", "--quick", "--filter", "no-such-case"], "matches no")
+    expect_error("output in a missing folder", ["run", "--model", p("model.safetensors"), "--input", p("x.npy"),
+                                                 "--output", p("no/such/dir/y.npy")], "Cannot write '%s'" % p("no/such/dir/y.npy"))
     # --attention to a place that cannot be written: an error, and no Y left behind either.
     if os.path.exists(p("y.npy")):
         os.remove(p("y.npy"))

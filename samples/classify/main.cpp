@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "atomic_file.h"
 #include "command_line.h"
 #include "fashion_mnist.h"
 #include "heatmap.h"
@@ -133,7 +134,7 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
   const auto logits = model.logits(), attention = model.attention();
   const size_t classes = logits.shape[1], N = attention.shape[1];
   const int side = int(std::lround(std::sqrt(double(N))));
-  std::filesystem::create_directories(o.out);
+  make_output_folder(o.out);
   for (size_t b = 0; b < o.images.size(); ++b) {
     const Ranked ranked = rank_classes(&logits.data[b * classes], classes);
     std::printf("%s%s\n", o.images[b].c_str(), inputs[b].inverted ? "  (light background: inverted to match the training data)" : "");

@@ -1,7 +1,9 @@
 #include "atomic_file.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <system_error>
 
 #include "vkattn/error.h"
 
@@ -15,4 +17,11 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   }
   std::remove(partial.c_str());
   throw vkattn::Error("Cannot write '" + path + "'.");
+}
+
+void make_output_folder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw vkattn::Error("Cannot make the output folder '" + dir + "'" + (ec ? " (" + ec.message() + ")" : "") + ".");
 }

@@ -6,3 +6,6 @@
 // shows only then) and renames it over `path`; on failure removes the partial file, leaves an
 // existing target untouched and throws vkattn::Error("Cannot write 'path'.").
 void write_file_atomically(const std::string& path, const std::string& bytes);
+
+// Makes the output folder `dir` (and its parents) if missing; a vkattn::Error names it otherwise.
+void make_output_folder(const std::string& dir);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "atomic_file.h"
 #include "command_line.h"
 #include "heatmap.h"
 #include "ranking.h"
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   cli.add_option("out_dir", out, "Folder for the PNGs (default: the current one; made if missing)");
   if (const int rc = parse_command_line(cli, argc, argv); rc >= 0) return rc;
   try {
-    std::filesystem::create_directories(out);
+    make_output_folder(out);
     const bool validation = validation_requested();
 
     // --- The renderer's own instance, device and queue ----------------------------------------

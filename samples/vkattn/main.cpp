@@ -170,6 +170,11 @@ int run(const Options& o) {
       if (with_map) std::remove(attention.c_str());
       throw vkattn::Error("Cannot write '" + output + "'.");
     }
+  } catch (const vkattn::Error& e) {
+    std::remove(y_pending.c_str());
+    std::string message = e.what();  // name the file the user asked for, not its pending copy
+    if (const size_t at = message.find(y_pending); at != std::string::npos) message.replace(at, y_pending.size(), output);
+    throw vkattn::Error(message);
   } catch (...) {
     std::remove(y_pending.c_str());
     throw;
