@@ -4,7 +4,8 @@ set -euo pipefail
 
 packages=(cmake g++ make python3
           libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
-          doctest-dev nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev dataset-fashion-mnist)
+          doctest-dev nlohmann-json3-dev libcli11-dev libstb-dev
+          python3-dev pybind11-dev python3-pybind11 python3-numpy zlib1g-dev dataset-fashion-mnist)
 # PyTorch and numpy: the parity tests and samples/classify/train.py.
 [ "${1:-}" = "--tests" ] && packages+=(python3-torch python3-numpy)
 # Fuzzing and sanitizer builds: clang with libFuzzer and the sanitizer runtimes.

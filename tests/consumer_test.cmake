@@ -19,3 +19,12 @@ execute_process(COMMAND "${WORK_DIR}/install/bin/embed" "${WORK_DIR}/embed_out" 
 if(NOT rc EQUAL 0 OR NOT out MATCHES "model: [^\n]*/install/share/vkattn/fashion_sagan.safetensors")
   message(FATAL_ERROR "the installed embed sample failed (${rc}) or did not use the installed model:\n${out}")
 endif()
+# The installed Python package, from the prefix alone.
+if(EXISTS "${WORK_DIR}/install/lib/python3/dist-packages/vkattn/__init__.py")
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${WORK_DIR}/install/lib/python3/dist-packages
+                          /usr/bin/python3 -c "import vkattn; assert vkattn.devices(); print(vkattn.version())"
+                  RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the installed Python package does not import (${rc})")
+  endif()
+endif()

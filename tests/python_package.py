@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""The Python package: vkattn.Model on an exported PyTorch network and on a lone block against
+PyTorch in float64 (output and attention maps), any input dtype and layout, devices, version, and
+engine errors as vkattn.Error. Needs PYTHONPATH to the built package (ctest sets it); skips
+(exit 77) where python3-torch is absent."""
+import os
+import re
+import sys
+import tempfile
+from collections import OrderedDict
+
+import numpy as np
+
+import vkattn
+
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    print("python3-torch is not installed; skipping")
+    sys.exit(77)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "samples", "classify"))
+from export import export_network  # noqa: E402
+from train import SelfAttention  # noqa: E402
+
+BOUND = 3e-5
+failures = 0
+
+
+def check(name, ok, detail=""):
+    global failures
+    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + detail) if detail else ""))
+    failures += 0 if ok else 1
+
+
+def relative(a, b):
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+
+def expect_error(name, words, call):
+    try:
+        call()
+    except vkattn.Error as e:
+        check(name, words in str(e), str(e))
+        return
+    except Exception as e:  # noqa: BLE001 - any other type is the failure being reported
+        check(name, False, "raised %s: %s" % (type(e).__name__, e))
+        return
+    check(name, False, "no error")
+
+
+def attention_map(block, x):
+    q = block.query_conv(x).flatten(2).transpose(1, 2)
+    return torch.softmax(torch.bmm(q, block.key_conv(x).flatten(2)), dim=-1)
+
+
+torch.manual_seed(5)
+version = re.search(r"project\(vkattn VERSION ([0-9.]+)", open(os.path.join(HERE, "..", "CMakeLists.txt")).read())
+check("version", vkattn.version() == version.group(1) == vkattn.__version__, vkattn.version())
+devices = vkattn.devices()
+check("devices", len(devices) > 0 and all("name" in d and "type" in d for d in devices), str(devices))
+
+with tempfile.TemporaryDirectory() as d:
+    # A network: conv -> ReLU -> attention -> pool -> flatten -> linear, with odd sizes.
+    net = nn.Sequential(OrderedDict([
+        ("conv", nn.Conv2d(3, 9, 3, padding=1)), ("relu", nn.ReLU()), ("attn", SelfAttention(9)),
+        ("pool", nn.MaxPool2d(2)), ("flatten", nn.Flatten()), ("fc", nn.Linear(9 * 5 * 3, 7))])).double().eval()
+    with torch.no_grad():
+        net.attn.gamma.fill_(0.7)
+    path = os.path.join(d, "net.safetensors")
+    export_network(net, path, input_shape=(3, 11, 7))
+    model = vkattn.Model(path)
+    check("model.device", isinstance(model.device, dict) and model.device.get("name"), str(model.device))
+    x = np.random.default_rng(1).standard_normal((4, 3, 11, 7))
+    with torch.no_grad():
+        xt = torch.from_numpy(x)
+        want = net(xt).numpy()
+        want_map = attention_map(net.attn, net.relu(net.conv(xt))).numpy()
+    y = model.run(x)  # float64 in, converted
+    check("network output, float64 input", y.dtype == np.float32 and y.shape == want.shape and
+          relative(y, want) < BOUND, "relative %.2e" % relative(y, want))
+    y2, maps = model.run(x.astype(np.float32), attention=True)
+    check("network output with maps", relative(y2, want) < BOUND, "relative %.2e" % relative(y2, want))
+    check("network map", len(maps) == 1 and maps[0].shape == (4, 77, 77) and relative(maps[0], want_map) < BOUND,
+          "relative %.2e" % relative(maps[0], want_map) if maps else "no map")
+    strided = np.asfortranarray(x.astype(np.float32))
+    check("any layout", np.array_equal(model.run(strided), model.run(np.ascontiguousarray(strided))))
+    check("a second shape", model.run(x[:1]).shape == (1, 7))
+
+    # A lone block (the SAGAN repository's state_dict names) at N = 1 and N = 35.
+    block = SelfAttention(8).double().eval()
+    with torch.no_grad():
+        block.gamma.fill_(1.3)
+    from files import write_safetensors  # noqa: E402  (tests/, on sys.path as this script's folder)
+    write_safetensors(os.path.join(d, "block.safetensors"),
+                      {k: (tuple(v.shape), v.flatten().tolist()) for k, v in block.state_dict().items()})
+    lone = vkattn.Model(os.path.join(d, "block.safetensors"))
+    for shape in ((2, 8, 1, 1), (3, 8, 5, 7)):
+        xb = np.random.default_rng(2).standard_normal(shape)
+        with torch.no_grad():
+            want = block(torch.from_numpy(xb)).numpy()
+            want_map = attention_map(block, torch.from_numpy(xb)).numpy()
+        yb, (mb,) = lone.run(xb, attention=True)
+        check("block %s" % (shape,), relative(yb, want) < BOUND and relative(mb, want_map) < BOUND,
+              "relative %.2e, map %.2e" % (relative(yb, want), relative(mb, want_map)))
+
+    # Engine errors are vkattn.Error with the engine's sentence.
+    expect_error("missing file", "Cannot open", lambda: vkattn.Model(os.path.join(d, "nope.safetensors")))
+    expect_error("no such device", "matches none", lambda: vkattn.Model(path, device="no-such-gpu"))
+    expect_error("rank-3 input", "(B, C, H, W)", lambda: model.run(np.zeros((3, 11, 7))))
+    expect_error("wrong channels", "takes input", lambda: model.run(np.zeros((1, 4, 11, 7))))
+    expect_error("not numbers", "numbers", lambda: model.run(np.array([["a"]])))
+    check("vkattn.Error is a RuntimeError", issubclass(vkattn.Error, RuntimeError))
+
+print("%d failed" % failures)
+sys.exit(1 if failures else 0)
