@@ -114,5 +114,26 @@ with tempfile.TemporaryDirectory() as d:
     expect_error("not numbers", "numbers", lambda: model.run(np.array([["a"]])))
     check("vkattn.Error is a RuntimeError", issubclass(vkattn.Error, RuntimeError))
 
+    # python3 -m vkattn: info and run, as the tool's.
+    import subprocess  # noqa: E402
+
+    def module(*args):
+        return subprocess.run([sys.executable, "-m", "vkattn"] + list(args), capture_output=True, text=True,
+                              timeout=300)
+    r = module("info")
+    check("-m vkattn info", r.returncode == 0 and ("vkattn " + vkattn.version()) in r.stdout, r.stdout + r.stderr)
+    np.save(os.path.join(d, "x.npy"), x.astype(np.float32))
+    r = module("run", "--model", path, "--input", os.path.join(d, "x.npy"), "--output", os.path.join(d, "y.npy"),
+               "--attention", os.path.join(d, "a.npy"))
+    ok = r.returncode == 0 and os.path.exists(os.path.join(d, "y.npy"))
+    check("-m vkattn run", ok and np.array_equal(np.load(os.path.join(d, "y.npy")), model.run(x.astype(np.float32)))
+          and np.load(os.path.join(d, "a.npy")).shape == (4, 77, 77), r.stderr)
+    r = module("run", "--model", path)
+    check("-m vkattn run without --input: exit 2", r.returncode == 2, r.stderr)
+    r = module("run", "--model", path, "--input", os.path.join(d, "none.npy"), "--output", os.path.join(d, "z.npy"))
+    check("-m vkattn run on a missing input: one sentence, exit 1",
+          r.returncode == 1 and r.stderr.startswith("vkattn: Cannot read") and len(r.stderr.splitlines()) == 1 and
+          not os.path.exists(os.path.join(d, "z.npy")), r.stderr)
+
 print("%d failed" % failures)
 sys.exit(1 if failures else 0)
