@@ -11,9 +11,14 @@ if [ "${1:-}" = "--sanitize" ]; then
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" >/dev/null
   cmake --build build-sanitize -j "$(nproc)"
   cd build-sanitize
-  # The Vulkan loader and Mesa keep some allocations until exit by design; lsan.supp names them.
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    LSAN_OPTIONS=suppressions="$PWD/../scripts/lsan.supp" ctest --output-on-failure -j 2
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  # Leaks are checked too; lsan.supp names what the Khronos validation layer leaks (ours: none).
+  # Two tests run apart: the install test builds a consumer without the sanitizers, and the
+  # Python package is an ASan module inside an uninstrumented python3, which needs the ASan
+  # runtime preloaded (and leaks of python3 itself at exit are not ours to check).
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions="$PWD/../scripts/lsan.supp" \
+    ctest --output-on-failure -j 2 -E '^(find_package_consumer|python_package)$'
+  ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(g++ -print-file-name=libasan.so)" ctest --output-on-failure -R '^python_package$'
   exit
 fi
 [ $# -eq 0 ] || { echo "usage: scripts/test.sh [--sanitize]" >&2; exit 2; }
