@@ -18,7 +18,9 @@ if [ "${1:-}" = "--sanitize" ]; then
   # runtime preloaded (and leaks of python3 itself at exit are not ours to check).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions="$PWD/../scripts/lsan.supp" \
     ctest --output-on-failure -j 2 -E '^(find_package_consumer|python_package)$'
-  ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(g++ -print-file-name=libasan.so)" ctest --output-on-failure -R '^python_package$'
+  # libstdc++ preloaded too, or ASan cannot find the real __cxa_throw for our exceptions.
+  ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libstdc++.so)" \
+    ctest --output-on-failure -R '^python_package$'
   exit
 fi
 [ $# -eq 0 ] || { echo "usage: scripts/test.sh [--sanitize]" >&2; exit 2; }
