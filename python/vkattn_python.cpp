@@ -33,11 +33,9 @@ py::dict describe(const vkattn::DeviceInfo& d) {
 // input shape and choice of maps; each compiled graph keeps its executor and buffers.
 class Model {
  public:
+  // The file is read (and a bad one refused) before a device is opened.
   Model(const std::string& path, const std::optional<std::string>& device)
-      : file_(vkattn::load_safetensors(path)), context_(vkattn::Context::create(options(device))) {
-    if (vkattn::Network::describes(file_)) network_ = vkattn::Network::from_safetensors(file_);
-    else block_ = vkattn::SelfAttentionWeights::from_safetensors(file_, "auto");
-  }
+      : Model(vkattn::load_safetensors(path), device) {}
 
   py::dict device() const { return describe(context_.device()); }
 
@@ -70,6 +68,13 @@ class Model {
     std::vector<std::string> maps;  // output names of the attention maps, in layer order
     std::unique_ptr<vkattn::Executor> executor;
   };
+
+  // The network or block takes its weights from the file; the file itself is not kept.
+  Model(const vkattn::SafeTensors& file, const std::optional<std::string>& device)
+      : context_(vkattn::Context::create(options(device))) {
+    if (vkattn::Network::describes(file)) network_ = vkattn::Network::from_safetensors(file);
+    else block_ = vkattn::SelfAttentionWeights::from_safetensors(file, "auto");
+  }
 
   static vkattn::ContextOptions options(const std::optional<std::string>& device) {
     vkattn::ContextOptions o;
@@ -106,7 +111,6 @@ class Model {
     return out;
   }
 
-  vkattn::SafeTensors file_;
   std::optional<vkattn::Network> network_;
   std::optional<vkattn::SelfAttentionWeights> block_;
   vkattn::Context context_;

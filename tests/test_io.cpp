@@ -1,24 +1,13 @@
 // .npy and safetensors reading, writing, and refusing malformed files with a clear error.
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 
 #include "gpu.h"
+#include "temp_dir.h"
 
 namespace {
 
-namespace fs = std::filesystem;
-
-// A fresh directory under the system's temporary directory, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("vkattn-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;

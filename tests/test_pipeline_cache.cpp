@@ -10,27 +10,13 @@
 #include "context_impl.h"
 #include "gpu.h"
 #include "pipeline_cache.h"
+#include "temp_dir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system's temporary directory, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("vkattn-cache-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  // Every file under the directory, recursively.
-  std::vector<fs::path> files() const {
-    std::vector<fs::path> out;
-    for (const auto& e : fs::recursive_directory_iterator(path))
-      if (e.is_regular_file()) out.push_back(e.path());
-    return out;
-  }
-};
+using test::TempDir;
 
 // Sets (or, with nullopt, unsets) an environment variable for one scope, then restores it.
 class Env {

@@ -194,17 +194,7 @@ void Context::Impl::refuse_if_lost() const {
 }
 
 void Context::Impl::run_once(const std::function<void(vk::CommandBuffer)>& record) {
-  refuse_if_lost();
-  try {
-    run_once_unguarded(record);
-  } catch (const DeviceLostError&) {
-    device_lost = true;
-    throw;
-  }
-}
-
-void Context::Impl::run_once_unguarded(const std::function<void(vk::CommandBuffer)>& record) {
-  vulkan_call("running a one-time command buffer", [&] {
+  guarded("running a one-time command buffer", [&] {
     auto buffers = device.allocateCommandBuffers({*command_pool, vk::CommandBufferLevel::ePrimary, 1});
     auto& cmd = buffers.front();
     cmd.begin({vk::CommandBufferUsageFlagBits::eOneTimeSubmit});

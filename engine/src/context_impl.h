@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vulkan/vulkan_raii.hpp>
 
 #include "kernel.h"
@@ -55,10 +56,20 @@ struct Context::Impl {
                        std::span<const uint32_t> specialization = {});
   // Throws DeviceLostError once the device has been lost.
   void refuse_if_lost() const;
+  // Runs a Vulkan step (as vulkan_call) on this device: refused once the device is lost, and a
+  // loss it meets is remembered, so that every later step is refused too.
+  template <class F>
+  auto guarded(const std::string& what, F&& f) -> decltype(f()) {
+    refuse_if_lost();
+    try {
+      return vulkan_call(what, std::forward<F>(f));
+    } catch (const DeviceLostError&) {
+      device_lost = true;
+      throw;
+    }
+  }
   // Records with `record` into a fresh command buffer, submits it and waits (uploads, copies).
-  // A lost device is refused, and noted when this call finds it lost.
   void run_once(const std::function<void(vk::CommandBuffer)>& record);
-  void run_once_unguarded(const std::function<void(vk::CommandBuffer)>& record);
 };
 
 }  // namespace vkattn

@@ -5,7 +5,6 @@
 
 #include <map>
 #include <optional>
-#include <utility>
 
 #include "buffer.h"
 #include "context_impl.h"
@@ -37,17 +36,6 @@ struct Executor::Impl {
   void allocate();
   std::map<std::string, vk::DescriptorImageInfo> image_views();
   Buffer* owned(const std::string& name, TensorId id, const char* what) const;
-  // Runs one Vulkan step; after the device is lost, this and every later step is refused.
-  template <class F>
-  auto guarded(const std::string& what, F&& f) -> decltype(f()) {
-    ctx.refuse_if_lost();
-    try {
-      return vulkan_call(what, std::forward<F>(f));
-    } catch (const DeviceLostError&) {
-      ctx.device_lost = true;
-      throw;
-    }
-  }
 };
 
 // Inputs that come from application images get a conversion op at the head of the graph.
@@ -145,7 +133,7 @@ Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& 
     : impl_(std::make_unique<Impl>(context.impl(), graph, options)) {
   auto& impl = *impl_;
   impl.plan = make_plan(impl.graph, impl.ctx.info, impl.image_nodes());
-  impl.guarded("preparing the graph", [&] {
+  impl.ctx.guarded("preparing the graph", [&] {
     impl.allocate();
     impl.recorder.emplace(impl.ctx, impl.graph, impl.plan, impl.binding_of, impl.image_views());
     impl.submission.emplace(impl.ctx, *impl.recorder, options.timestamps && context.device().timestamps);
@@ -165,7 +153,7 @@ void Executor::set_input(const std::string& name, const HostTensor& tensor) {
     throw Error("Input '" + name + "' holds " + std::to_string(tensor.data.size()) + " values, not " +
                 std::to_string(element_count(want)) + ".");
   if (impl_->images.count(name)) throw Error("Input '" + name + "' is read from an application image at every run.");
-  impl_->guarded("writing input '" + name + "'", [&] {
+  impl_->ctx.guarded("writing input '" + name + "'", [&] {
     impl_->submission->wait();  // the GPU may still read the previous input
     impl_->owned(name, it->second, "Input")->write(tensor.data.data(), tensor.data.size() * sizeof(float));
   });
@@ -200,7 +188,7 @@ void Executor::read_output(const std::string& name, uint64_t first, uint64_t cou
 }
 
 void Executor::fill_outputs(float value) {
-  impl_->guarded("filling the outputs", [&] {
+  impl_->ctx.guarded("filling the outputs", [&] {
     impl_->submission->wait();
     for (const auto& [name, id] : impl_->graph.outputs()) {
       if (!impl_->owned_of[id]) continue;  // the application's own buffer
@@ -218,12 +206,12 @@ void Executor::record(VkCommandBuffer command_buffer) const {
 }
 
 void Executor::submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals) {
-  impl_->guarded("submitting the graph", [&] { impl_->submission->submit(waits, signals); });
+  impl_->ctx.guarded("submitting the graph", [&] { impl_->submission->submit(waits, signals); });
   impl_->ran = true;  // outputs are readable after wait()
 }
 
 void Executor::wait() {
-  impl_->guarded("waiting for the graph", [&] { impl_->submission->wait(); });
+  impl_->ctx.guarded("waiting for the graph", [&] { impl_->submission->wait(); });
 }
 
 const MemoryPlan& Executor::memory_plan() const { return impl_->plan.memory; }
