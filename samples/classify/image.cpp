@@ -11,6 +11,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "vkattn/error.h"
 
@@ -23,6 +24,20 @@ PreparedImage prepare_image(const std::string& path, int size) {
   if (!in && !in.eof()) throw vkattn::Error("Cannot read image '" + path + "': it is missing or unreadable.");
   return prepare_image_bytes(bytes, size, path);
 }
+
+namespace {
+
+// Grey as stb's own conversion makes it (ITU-R 601 weights in 8-bit fixed point); alpha is ignored.
+std::vector<unsigned char> to_grey(const unsigned char* px, size_t count, int channels) {
+  std::vector<unsigned char> grey(count);
+  for (size_t i = 0; i < count; ++i) {
+    const unsigned char* p = px + i * channels;
+    grey[i] = channels < 3 ? p[0] : static_cast<unsigned char>((p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8);
+  }
+  return grey;
+}
+
+}  // namespace
 
 PreparedImage prepare_image_bytes(std::string_view bytes, int size, const std::string& path) {
   const auto* file = reinterpret_cast<const stbi_uc*>(bytes.data());
@@ -42,11 +57,14 @@ PreparedImage prepare_image_bytes(std::string_view bytes, int size, const std::s
   if (w > kMaxSide || h > kMaxSide)
     throw vkattn::Error("Cannot read image '" + path + "': it is " + std::to_string(w) + "x" + std::to_string(h) +
                         " pixels; classify takes pictures up to " + std::to_string(kMaxSide) + " pixels a side.");
-  std::unique_ptr<unsigned char, void (*)(void*)> data(stbi_load_from_memory(file, length, &w, &h, &channels, 1),
+  // Decoded in the file's own channels and made grey here: Debian's stb 2.27 converts a 16-bit
+  // PNM's channels with its 8-bit routine and then reads past the buffer (found by fuzz_image).
+  std::unique_ptr<unsigned char, void (*)(void*)> data(stbi_load_from_memory(file, length, &w, &h, &channels, 0),
                                                       stbi_image_free);
   if (!data) throw undecodable();
-  if (w > kMaxSide || h > kMaxSide || w < 1 || h < 1) throw undecodable();  // the header lied
-  const unsigned char* px = data.get();
+  if (w > kMaxSide || h > kMaxSide || w < 1 || h < 1 || channels < 1 || channels > 4) throw undecodable();  // the header lied
+  const std::vector<unsigned char> luma = to_grey(data.get(), size_t(w) * h, channels);
+  const unsigned char* px = luma.data();
 
   // The border tells the background: Fashion-MNIST has dark backgrounds, most photos light ones.
   double border = 0;
