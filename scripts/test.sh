@@ -17,10 +17,10 @@ if [ "${1:-}" = "--sanitize" ]; then
   # Python package is an ASan module inside an uninstrumented python3, which needs the ASan
   # runtime preloaded (and leaks of python3 itself at exit are not ours to check).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions="$PWD/../scripts/lsan.supp" \
-    ctest --output-on-failure -j 2 -E '^(find_package_consumer|python_package)$'
+    ctest --output-on-failure -j 2 -E '^(find_package_consumer|python_package|export_pytorch)$'
   # libstdc++ preloaded too, or ASan cannot find the real __cxa_throw for our exceptions.
   ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libstdc++.so)" \
-    ctest --output-on-failure -R '^python_package$'
+    ctest --output-on-failure -R '^(python_package|export_pytorch)$'
   exit
 fi
 [ $# -eq 0 ] || { echo "usage: scripts/test.sh [--sanitize]" >&2; exit 2; }

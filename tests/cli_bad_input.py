@@ -103,7 +103,7 @@ with tempfile.TemporaryDirectory() as d:
         expect_error("%s as a model" % name, ["run", "--model", p(name), "--input", p("x.npy"), "--output", p("y.npy")],
                      what)
         expect_error("%s says how to export" % name, ["run", "--model", p(name), "--input", p("x.npy"),
-                                                       "--output", p("y.npy")], "export.py")
+                                                       "--output", p("y.npy")], "python3 -m vkattn export")
     expect_error("no such device", ["info", "--device", "no-such-gpu"], "matches none")
     expect_error("no Vulkan driver", ["info"], "No Vulkan driver",
                  env={"VK_ICD_FILENAMES": os.path.join(d, "none.json"), "VK_DRIVER_FILES": os.path.join(d, "none.json")})

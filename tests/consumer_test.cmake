@@ -1,6 +1,7 @@
 # Installs this build into a fresh prefix, configures tests/consumer against it with
 # find_package(vkattn), builds it and runs it; then runs the installed tool and the installed
-# embed sample, which must find the classifier in the prefix's share/vkattn/. Run with
+# embed sample, which must find the classifier in the prefix's share/vkattn/; checks that the
+# package links statically and shared and names no private dependency. Run with
 #   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -P consumer_test.cmake
 file(REMOVE_RECURSE "${WORK_DIR}")
 function(step)
@@ -14,6 +15,18 @@ step(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${WORK_DIR}/build" -
      -DCMAKE_BUILD_TYPE=Release)
 step(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 step("${WORK_DIR}/build/consumer")
+step("${WORK_DIR}/build/consumer_shared")
+# The package asks its users for Vulkan alone: the private nlohmann_json must not leak into it.
+file(GLOB package_files "${WORK_DIR}/install/lib*/cmake/vkattn/*.cmake" "${WORK_DIR}/install/lib/*/cmake/vkattn/*.cmake")
+foreach(file IN LISTS package_files)
+  file(READ "${file}" text)
+  if(text MATCHES "nlohmann")
+    message(FATAL_ERROR "${file} names nlohmann_json, a private dependency of vkattn")
+  endif()
+endforeach()
+if(NOT package_files)
+  message(FATAL_ERROR "no CMake package files under ${WORK_DIR}/install")
+endif()
 step("${WORK_DIR}/install/bin/vkattn" --version)
 execute_process(COMMAND "${WORK_DIR}/install/bin/embed" "${WORK_DIR}/embed_out" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "model: [^\n]*/install/share/vkattn/fashion_sagan.safetensors")

@@ -1,6 +1,15 @@
-"""Writers for the two file formats vkattn reads, with no third-party modules, for the script tests."""
-import json
+"""The .npy files of the script tests, written by hand (some are meant to be malformed), and their
+safetensors writer: the package's own (vkattn.write_safetensors), from the built package when it is
+on the path and else from its sources, which need neither the engine nor torch."""
+import os
 import struct
+import sys
+
+try:
+    from vkattn.safetensors import write_safetensors  # noqa: F401 - for the tests that import it from here
+except ImportError:
+    sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+    from vkattn.safetensors import write_safetensors  # noqa: F401
 
 
 def npy_bytes(shape, values, descr="<f4", fortran=False):
@@ -26,22 +35,6 @@ def read_npy(path):
     for d in shape:
         count *= d
     return shape, list(struct.unpack("<%df" % count, data[10 + header_len:10 + header_len + 4 * count]))
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """tensors: name -> (shape, list of floats), stored as F32."""
-    header, blobs, offset = {}, [], 0
-    for name, (shape, values) in sorted(tensors.items()):
-        blob = struct.pack("<%df" % len(values), *values)
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    if metadata:
-        header["__metadata__"] = metadata
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def block_tensors(C, Cq, prefix="", fill=0.1):

@@ -22,7 +22,6 @@ except ImportError:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "samples", "classify"))
-from export import export_network  # noqa: E402
 from train import SelfAttention  # noqa: E402
 
 BOUND = 3e-5
@@ -70,7 +69,7 @@ with tempfile.TemporaryDirectory() as d:
     with torch.no_grad():
         net.attn.gamma.fill_(0.7)
     path = os.path.join(d, "net.safetensors")
-    export_network(net, path, input_shape=(3, 11, 7))
+    vkattn.export(net, path, input_shape=(3, 11, 7))
     model = vkattn.Model(path)
     check("model.device", isinstance(model.device, dict) and model.device.get("name"), str(model.device))
     x = np.random.default_rng(1).standard_normal((4, 3, 11, 7))
@@ -93,9 +92,7 @@ with tempfile.TemporaryDirectory() as d:
     block = SelfAttention(8).double().eval()
     with torch.no_grad():
         block.gamma.fill_(1.3)
-    from files import write_safetensors  # noqa: E402  (tests/, on sys.path as this script's folder)
-    write_safetensors(os.path.join(d, "block.safetensors"),
-                      {k: (tuple(v.shape), v.flatten().tolist()) for k, v in block.state_dict().items()})
+    vkattn.write_safetensors(os.path.join(d, "block.safetensors"), block.state_dict())
     lone = vkattn.Model(os.path.join(d, "block.safetensors"))
     for shape in ((2, 8, 1, 1), (3, 8, 5, 7)):
         xb = np.random.default_rng(2).standard_normal(shape)

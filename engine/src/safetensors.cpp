@@ -76,8 +76,8 @@ std::string foreign_model_format(std::string_view bytes, const std::string& path
   else if (ends_with(".onnx") || (!bytes.empty() && bytes[0] == 0x08 && bytes.substr(0, 64).find("pytorch") != std::string_view::npos))
     what = "an ONNX model";
   if (what.empty()) return "";
-  return "'" + path + "' is " + what + ", not a safetensors file; vkattn reads safetensors: export the PyTorch " +
-         "model with samples/classify/export.py (export_network), or save a block's state_dict with safetensors.";
+  return "'" + path + "' is " + what + ", not a safetensors file; vkattn reads safetensors: write the PyTorch " +
+         "module with vkattn.export(module, path, input_shape) in Python or `python3 -m vkattn export`.";
 }
 
 }  // namespace

@@ -1,14 +1,35 @@
 """vkattn: self-attention vision models on any Vulkan GPU, from Python.
 
     import vkattn
+    vkattn.export(module, "model.safetensors", input_shape=(C, H, W))   # a PyTorch module to a file
     model = vkattn.Model("model.safetensors")          # a network file or a lone block
     y = model.run(x)                                     # x: (B, C, H, W), any float dtype
     y, maps = model.run(x, attention=True)               # maps: each attention layer's (B, N, N)
     vkattn.devices(), model.device                       # the Vulkan devices, as dicts
 
-Errors from the engine are vkattn.Error, with the engine's sentence.
+Errors from the engine are vkattn.Error, with the engine's sentence; export's are ValueError.
+The engine (Model, devices, version, Error) loads on first use and torch only with export, so
+that the safetensors writer works without either.
 """
-from ._vkattn import Error, Model, devices, version
+from .safetensors import write_safetensors
 
-__version__ = version()
-__all__ = ["Error", "Model", "devices", "version"]
+_ENGINE = ("Error", "Model", "devices", "version")
+__all__ = list(_ENGINE) + ["export", "write_safetensors"]
+
+
+def export(module, path, input_shape, labels=None, metadata=None, check=True):
+    from .exporter import export as export_module
+    return export_module(module, path, input_shape, labels=labels, metadata=metadata, check=check)
+
+
+export.__doc__ = """Writes a torch.nn.Module as a vkattn network file; see the docs of vkattn.exporter."""
+
+
+def __getattr__(name):
+    if name in _ENGINE:
+        from . import _vkattn
+        return getattr(_vkattn, name)
+    if name == "__version__":
+        from . import _vkattn
+        return _vkattn.version()
+    raise AttributeError("module 'vkattn' has no attribute '%s'" % name)

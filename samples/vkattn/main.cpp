@@ -333,7 +333,7 @@ int main(int argc, char** argv) {
   CLI::App* run_command = app.add_subcommand(
       "run",
       "Runs the model in M on X (B, C, H, W) and writes its output. M is either a whole network (a "
-      "layer list in its metadata, as samples/classify/export.py writes) or one SAGAN self-attention "
+      "layer list in its metadata, as vkattn.export in Python writes) or one SAGAN self-attention "
       "block (y is then (B, C, H, W)).");
   run_command->add_option("--model", o.model, "M.safetensors")->required();
   run_command->add_option("--input", o.input, "X.npy, float32 (B, C, H, W)")->required();

@@ -1,5 +1,5 @@
 // A whole network read from one safetensors file: the layer list as JSON in the metadata key
-// "vkattn.network" (samples/classify/export.py writes it from a PyTorch model) and the weights
+// "vkattn.network" (vkattn.export in the Python package writes it from a PyTorch module) and the weights
 // under their state_dict() names. The graph is built from that description, so any network
 // made of the supported layers runs without code written for it:
 //

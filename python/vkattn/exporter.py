@@ -1,0 +1,399 @@
+"""vkattn.export (this module: vkattn.exporter): a PyTorch module as one vkattn network file (docs/network-format.md).
+
+The layer list comes from running the module: a copy of it, in eval mode, runs once on a random
+input while hooks note which layers it calls, in what order, on what, and with which weights.
+So the order is the forward's (not the registration order), and a weight is the one an eval-mode
+forward uses (spectral_norm, weight_norm, parametrizations, wrappers that set `weight`). What
+happens between two layers must be nothing (or a flatten): a functional call, a residual sum or
+any other step outside a module is found by comparing each layer's input with the previous
+layer's output, and is an error naming both. Layers:
+
+- Conv2d (groups=1, dilation=1, zero padding), BatchNorm2d (folded into the Conv2d before it, or
+  a 1x1 convolution of its own), Linear, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d,
+  AdaptiveAvgPool2d / AdaptiveMaxPool2d (to sizes that divide the input), Flatten, and Dropout
+  and Identity (nothing at inference);
+- self-attention blocks, by their parts whatever their class: query_conv, key_conv, value_conv,
+  gamma, with optional attributes `similarity` and `scale` (and `additive`, an nn.Linear(Cq, 1,
+  bias=False), for the additive similarity); forward may return a tensor, a tuple or a dict;
+- squeeze-and-excitation blocks with 1x1 convolutions fc1 and fc2 (torchvision's).
+
+Any other module the forward calls is looked into; one with weights of its own, or a leaf that is
+none of the above, is an error: "l3.0: GroupNorm is not supported".
+"""
+import json
+
+import numpy as np
+import torch
+from torch import nn
+
+from .safetensors import write_safetensors
+
+_ACTIVATIONS = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
+_NOTHING = (nn.Dropout, nn.Dropout2d, nn.Dropout1d, nn.AlphaDropout, nn.Identity)
+_LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.Linear, nn.LeakyReLU, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
+           nn.AdaptiveMaxPool2d, nn.Flatten) + tuple(_ACTIVATIONS) + _NOTHING
+
+
+def _pair(v):
+    return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
+
+
+def _is_attention(m):
+    return all(hasattr(m, part) for part in ("query_conv", "key_conv", "value_conv", "gamma"))
+
+
+def _is_squeeze_excitation(m):
+    return isinstance(getattr(m, "fc1", None), nn.Conv2d) and isinstance(getattr(m, "fc2", None), nn.Conv2d)
+
+
+def _units(module):
+    """(path, module) of the units, which a hook watches: known layers and blocks, and unknown modules
+    that cannot be looked into (an error if the forward calls one); and of the containers looked into."""
+    units, containers = [], []
+
+    def walk(prefix, m):
+        for name, child in m.named_children():
+            path = prefix + name
+            if _is_attention(child) or _is_squeeze_excitation(child) or isinstance(child, _LEAVES):
+                units.append((path, child))
+            elif isinstance(child, nn.MultiheadAttention):
+                raise ValueError("%s: MultiheadAttention is not supported yet (vkattn runs SAGAN-style blocks: "
+                                 "query_conv, key_conv, value_conv, gamma)" % path)
+            elif not any(True for _ in child.children()):
+                units.append((path, child))  # refused if the forward calls it
+            else:
+                if any(True for _ in child.parameters(recurse=False)):
+                    units.append((path, child))  # weights of its own that no known layer explains
+                else:
+                    containers.append((path, child))
+                walk(path + ".", child)
+
+    walk("", module)
+    return units, containers
+
+
+def _first_tensor(value, like=None):
+    """The tensor a layer passes on: itself, or the first one in a tuple, list or dict (of like's shape
+    when given, as an attention block's output beside its map)."""
+    if torch.is_tensor(value):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else []
+    tensors = [v for v in items if torch.is_tensor(v)]
+    if like is not None:
+        tensors = [t for t in tensors if t.shape == like.shape] or tensors
+    return tensors[0] if tensors else None
+
+
+class _Trace:
+    """Calls in forward order: (path, module, input, output), inputs and outputs as copies taken at the time."""
+
+    def __init__(self, model, units, containers, x):
+        self.calls, self.weights, self.counts, self.open = [], {}, {}, []
+        handles = []
+        for path, m in units:
+            handles.append(m.register_forward_pre_hook(self._before(path, m)))
+            handles.append(m.register_forward_hook(self._after(path)))
+        for path, m in containers:
+            handles.append(m.register_forward_pre_hook(self._enter(m)))
+            handles.append(m.register_forward_hook(self._leave(path, m)))
+        for path, m in model.named_modules():  # the weights each part runs with, blocks' parts included
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                handles.append(m.register_forward_pre_hook(self._weights(path)))
+        try:
+            with torch.no_grad():
+                self.output = model(x)
+        finally:
+            for h in handles:
+                h.remove()
+
+    def _before(self, path, m):
+        def hook(module, args):
+            self.counts[path] = self.counts.get(path, 0) + 1
+            first = args[0] if args and torch.is_tensor(args[0]) else None
+            self.calls.append([path, m, None if first is None else first.detach().clone(), None])
+        return hook
+
+    def _after(self, path):
+        def hook(module, args, output):
+            call = next(c for c in reversed(self.calls) if c[0] == path)
+            inp = call[2]
+            out = _first_tensor(output, like=inp)
+            call[3] = None if out is None else out.detach().clone()
+        return hook
+
+    def _enter(self, m):
+        def hook(module, args):
+            first = args[0] if args and torch.is_tensor(args[0]) else None
+            self.open.append((len(self.calls), None if first is None else first.detach().clone()))
+        return hook
+
+    def _leave(self, path, m):
+        """A container whose forward called no unit through its __call__ is a wrapper that calls its one
+        layer's forward directly (SAGAN's SpectralNorm): that layer, with the weight it was given."""
+        def hook(module, args, output):
+            start, inp = self.open.pop()
+            if start != len(self.calls):
+                return
+            children = list(m.named_children())
+            out = _first_tensor(output, like=inp)
+            if len(children) == 1 and isinstance(children[0][1], (nn.Conv2d, nn.Linear)):
+                name, layer = children[0]
+                path_inside = path + "." + name
+                self.counts[path_inside] = self.counts.get(path_inside, 0) + 1
+                bias = layer.bias.detach().clone() if layer.bias is not None else None
+                self.weights[path_inside] = (layer.weight.detach().clone(), bias)
+                self.calls.append([path_inside, layer, inp, None if out is None else out.detach().clone()])
+            else:
+                self.counts[path] = self.counts.get(path, 0) + 1
+                self.calls.append([path, m, inp, None if out is None else out.detach().clone()])
+        return hook
+
+    def _weights(self, path):
+        def hook(module, args):
+            if path not in self.weights:
+                bias = module.bias.detach().clone() if module.bias is not None else None
+                self.weights[path] = (module.weight.detach().clone(), bias)
+        return hook
+
+
+def _weight_and_bias(trace, path, m, rows):
+    """The weight and bias (zeros when absent) an eval-mode forward used."""
+    if path in trace.weights:
+        w, b = trace.weights[path]
+    else:
+        w, b = m.weight.detach().clone(), m.bias.detach().clone() if m.bias is not None else None
+    return w, b if b is not None else torch.zeros(rows)
+
+
+def _same(a, b):
+    return a is not None and b is not None and a.shape == b.shape and torch.equal(a, b)
+
+
+def _batch_norm_scale(bn, path):
+    if bn.running_mean is None or bn.running_var is None:
+        raise ValueError("%s: BatchNorm2d without running statistics (track_running_stats=False) is not supported"
+                         % path)
+    scale = torch.rsqrt(bn.running_var + bn.eps)
+    if bn.weight is not None:
+        scale = scale * bn.weight.detach()
+    shift = -bn.running_mean * scale + (bn.bias.detach() if bn.bias is not None else 0)
+    return scale, shift
+
+
+class _Builder:
+    def __init__(self, trace):
+        self.trace, self.layers, self.tensors = trace, [], {}
+        self.last_conv = None  # the conv2d layer just emitted, into which a BatchNorm2d folds
+
+    def add(self, path, m, x, y):
+        kind = type(m).__name__
+        fold = self.last_conv
+        self.last_conv = None
+        if _is_attention(m):
+            return self.attention(path, m, x)
+        if _is_squeeze_excitation(m):
+            return self.squeeze_excitation(path, m)
+        if not isinstance(m, _LEAVES):
+            if any(True for _ in m.children()):  # a container whose forward called none of its layers
+                raise ValueError("%s: %s calls none of its layers through their __call__, and is not a wrapper of "
+                                 "one Conv2d or Linear" % (path, kind))
+            raise ValueError("%s: %s is not supported" % (path, kind))
+        if x is None or (x.dim() != 4 and not isinstance(m, (nn.Linear,) + _NOTHING + tuple(_ACTIVATIONS) +
+                                                         (nn.LeakyReLU,))):
+            raise ValueError("%s: %s on a %s input; vkattn's %s takes (B, C, H, W)"
+                             % (path, kind, "non-tensor" if x is None else "%d-D" % x.dim(), kind))
+        if isinstance(m, _NOTHING) or (isinstance(m, nn.Flatten) and x.dim() == 2):
+            return
+        if isinstance(m, tuple(_ACTIVATIONS)):
+            self.layers.append({"type": _ACTIVATIONS[type(m)]})
+        elif isinstance(m, nn.LeakyReLU):
+            self.layers.append({"type": "leaky_relu", "slope": float(m.negative_slope)})
+        elif isinstance(m, nn.Conv2d):
+            self.conv(path, m)
+        elif isinstance(m, nn.BatchNorm2d):
+            self.batch_norm(path, m, fold)
+        elif isinstance(m, nn.Linear):
+            if x.dim() != 2:
+                raise ValueError("%s: Linear on a %d-D input (it acts on the last dimension); vkattn's linear takes "
+                                 "(B, F): flatten first" % (path, x.dim()))
+            w, b = _weight_and_bias(self.trace, path, m, m.out_features)
+            self.tensors[path + ".weight"], self.tensors[path + ".bias"] = w, b
+            self.layers.append({"type": "linear", "name": path})
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            self.pool(path, m)
+        elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+            self.adaptive_pool(path, m, x, y)
+        elif isinstance(m, nn.Flatten):
+            if m.start_dim != 1 or m.end_dim != -1:
+                raise ValueError("%s: only Flatten(1, -1) is supported" % path)
+            self.layers.append({"type": "flatten"})
+
+    def conv(self, path, m):
+        padding = m.padding
+        if isinstance(padding, str):  # "valid", or "same" (for stride 1), as numbers
+            if padding == "same" and any(k % 2 == 0 for k in m.kernel_size):
+                raise ValueError("%s: padding='same' with an even kernel pads unevenly, which vkattn does not" % path)
+            padding = [k // 2 for k in m.kernel_size] if padding == "same" else [0, 0]
+        unsupported = [what for what, bad in [("groups=%d" % m.groups, m.groups != 1),
+                                              ("dilation=%s" % (tuple(_pair(m.dilation)),), _pair(m.dilation) != [1, 1]),
+                                              ("padding_mode='%s'" % m.padding_mode, m.padding_mode != "zeros")] if bad]
+        if unsupported:
+            raise ValueError("%s: Conv2d with %s is not supported (vkattn's conv2d: groups=1, dilation=1, zero "
+                             "padding)" % (path, " and ".join(unsupported)))
+        w, b = _weight_and_bias(self.trace, path, m, m.out_channels)
+        self.tensors[path + ".weight"], self.tensors[path + ".bias"] = w, b
+        self.layers.append({"type": "conv2d", "name": path, "stride": _pair(m.stride), "padding": _pair(padding)})
+        self.last_conv = path
+
+    def batch_norm(self, path, bn, fold):
+        scale, shift = _batch_norm_scale(bn, path)
+        if fold is not None:  # conv then BatchNorm: w' = w s, b' = b s + shift
+            w = self.tensors[fold + ".weight"]
+            self.tensors[fold + ".weight"] = w * scale.reshape(-1, 1, 1, 1)
+            self.tensors[fold + ".bias"] = self.tensors[fold + ".bias"] * scale + shift
+            return
+        self.tensors[path + ".weight"] = torch.diag(scale).reshape(len(scale), len(scale), 1, 1)
+        self.tensors[path + ".bias"] = shift
+        self.layers.append({"type": "conv2d", "name": path, "stride": [1, 1], "padding": [0, 0]})
+
+    def pool(self, path, m):
+        if m.ceil_mode or _pair(getattr(m, "dilation", 1)) != [1, 1] or getattr(m, "return_indices", False):
+            raise ValueError("%s: %s with ceil_mode, dilation or return_indices is not supported"
+                             % (path, type(m).__name__))
+        if isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override):
+            raise ValueError("%s: AvgPool2d needs count_include_pad=True and no divisor_override" % path)
+        self.layers.append({"type": "max_pool2d" if isinstance(m, nn.MaxPool2d) else "avg_pool2d",
+                            "kernel": _pair(m.kernel_size),
+                            "stride": _pair(m.stride if m.stride else m.kernel_size), "padding": _pair(m.padding)})
+
+    def adaptive_pool(self, path, m, x, y):
+        (h, w), (oh, ow) = x.shape[2:], y.shape[2:]
+        average = isinstance(m, nn.AdaptiveAvgPool2d)
+        if (oh, ow) == (1, 1) and average:
+            self.layers.append({"type": "global_avg_pool2d"})
+        elif h % oh == 0 and w % ow == 0:  # then it is a plain pool with windows of the quotient
+            self.layers.append({"type": "avg_pool2d" if average else "max_pool2d", "kernel": [h // oh, w // ow],
+                                "stride": [h // oh, w // ow], "padding": [0, 0]})
+        else:
+            raise ValueError("%s: %s from %dx%d to %dx%d (sizes that do not divide) is not supported"
+                             % (path, type(m).__name__, h, w, oh, ow))
+
+    def attention(self, path, m, x):
+        for part in ("query_conv", "key_conv", "value_conv"):
+            conv = getattr(m, part)
+            if not isinstance(conv, nn.Conv2d) or conv.kernel_size != (1, 1) or conv.groups != 1:
+                raise ValueError("%s.%s: a self-attention block's projections must be 1x1 Conv2d" % (path, part))
+            w, b = _weight_and_bias(self.trace, "%s.%s" % (path, part), conv, conv.out_channels)
+            self.tensors["%s.%s.weight" % (path, part)], self.tensors["%s.%s.bias" % (path, part)] = w, b
+        gamma = torch.as_tensor(m.gamma).detach().reshape(-1)
+        if gamma.numel() != 1:
+            raise ValueError("%s.gamma: %d values; vkattn's block takes one" % (path, gamma.numel()))
+        self.tensors[path + ".gamma"] = gamma
+        layer = {"type": "self_attention", "name": path}
+        if hasattr(m, "similarity"):
+            layer["similarity"] = str(m.similarity)
+            if m.similarity == "additive":
+                if not isinstance(getattr(m, "additive", None), nn.Linear) or m.additive.bias is not None:
+                    raise ValueError("%s: the additive similarity needs an nn.Linear(Cq, 1, bias=False) called "
+                                     "'additive'" % path)
+                self.tensors[path + ".additive.weight"] = _weight_and_bias(self.trace, path + ".additive",
+                                                                           m.additive, 1)[0]
+        if hasattr(m, "scale"):
+            layer["scale"] = float(m.scale)
+        self.layers.append(layer)
+
+    def squeeze_excitation(self, path, m):
+        act, gate = getattr(m, "activation", nn.ReLU()), getattr(m, "scale_activation", nn.Sigmoid())
+        if type(act) is not nn.ReLU or type(gate) is not nn.Sigmoid:
+            raise ValueError("%s: squeeze-excitation must use ReLU and Sigmoid" % path)
+        for part in ("fc1", "fc2"):
+            conv = getattr(m, part)
+            if conv.kernel_size != (1, 1) or conv.groups != 1:
+                raise ValueError("%s.%s: squeeze-excitation's fc1 and fc2 must be 1x1 Conv2d" % (path, part))
+            w, b = _weight_and_bias(self.trace, "%s.%s" % (path, part), conv, conv.out_channels)
+            self.tensors["%s.%s.weight" % (path, part)], self.tensors["%s.%s.bias" % (path, part)] = w, b
+        self.layers.append({"type": "squeeze_excitation", "name": path})
+
+
+def _describe(path):
+    return path or "the module"
+
+
+def export(module, path, input_shape, labels=None, metadata=None, check=True):
+    """Writes module as a vkattn network file and returns its layer list (a dict).
+
+    input_shape: (C, H, W) of one input. labels: class names, stored for the classifier.
+    metadata: more str -> str pairs for the file. check: run the file with vkattn on the traced
+    input and refuse to keep it if the output differs from the module's."""
+    shape = tuple(int(d) for d in input_shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError("input_shape must be (C, H, W) with positive sizes, not %s" % (tuple(input_shape),))
+    if not isinstance(module, nn.Module):
+        raise ValueError("vkattn.export takes a torch.nn.Module, not %s" % type(module).__name__)
+    model = module
+    if _is_attention(model) or _is_squeeze_excitation(model) or isinstance(model, _LEAVES):
+        model = nn.Sequential(model)  # a lone layer or block is layer "0", its weights "0.<name>"
+    units, containers = _units(model)
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    x = torch.randn((2,) + shape, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    # The trace runs the caller's module itself (a deep copy fails on spectral_norm's computed weight),
+    # so its modes and every parameter and buffer (power-iteration vectors included) are put back.
+    modes = [(m, m.training) for m in model.modules()]
+    saved = {k: v.detach().clone() for k, v in model.state_dict(keep_vars=True).items()}
+    try:
+        model.eval()
+        trace = _Trace(model, units, containers, x)
+    except Exception as e:  # noqa: BLE001 - the module's own error, passed on with what was tried
+        raise ValueError("the module's forward failed on an input of shape %s: %s" % ((2,) + shape, e)) from e
+    finally:
+        with torch.no_grad():
+            for k, v in model.state_dict(keep_vars=True).items():
+                v.data.copy_(saved[k])
+        for m, training in modes:
+            m.training = training
+
+    builder, previous, previous_path = _Builder(trace), x, None
+    for unit_path, m, inp, out in trace.calls:
+        if trace.counts[unit_path] > 1:
+            raise ValueError("%s: the forward calls it %d times; vkattn exports each layer once"
+                             % (_describe(unit_path), trace.counts[unit_path]))
+        if inp is not None and previous is not None and not _same(inp, previous):
+            if previous.dim() == 4 and _same(inp, previous.flatten(1)):  # x.view(B, -1) in the forward
+                builder.layers.append({"type": "flatten"})
+            else:
+                raise ValueError("%s: its input is not %s's output: the forward does something between them outside "
+                                 "any module (a functional call, a residual sum, a reshape), which vkattn.export "
+                                 "cannot follow" % (_describe(unit_path),
+                                                    previous_path if previous_path else "the model input"))
+        builder.add(unit_path, m, inp, out)
+        previous, previous_path = out, unit_path
+    result = _first_tensor(trace.output)
+    if result is None or previous is None or result.numel() != previous.numel() or \
+            not torch.equal(result.reshape(-1), previous.reshape(-1)):
+        raise ValueError("the module's output is not %s's output: the forward does something after it outside any "
+                         "module, which vkattn.export cannot follow"
+                         % (previous_path if previous_path else "any layer's"))
+
+    network = {"format": 1, "input": list(shape), "layers": builder.layers}
+    meta = {"vkattn.network": json.dumps(network)}
+    if labels is not None:
+        meta["vkattn.labels"] = json.dumps([str(label) for label in labels])
+    meta.update(metadata or {})
+    write_safetensors(path, builder.tensors, meta)
+    if check:
+        _check(path, x, result)
+    return network
+
+
+def _check(path, x, expected):
+    import os
+
+    from . import Model
+    got = Model(path).run(x.numpy())
+    want = expected.reshape(got.shape).numpy() if expected.numel() == got.size else None
+    scale = max(1.0, float(np.abs(want).max())) if want is not None and want.size else 1.0
+    if want is None or not np.allclose(got, want, rtol=0, atol=1e-3 * scale):
+        os.remove(path)
+        worst = float(np.abs(got - want).max()) if want is not None else float("nan")
+        raise ValueError("the exported network's output differs from the module's (largest difference %.3g): a block "
+                         "the export recognised by its parts computes something else in its forward" % worst)

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""vkattn.export on PyTorch models as people write them, checked with vkattn.Model against PyTorch:
+the SAGAN repository's discriminator (spectral-normed convs, LeakyReLU(0.1), Self_Attn returning
+(out, attention), layers registered in another order than the forward runs them), the weight
+reparametrisations (spectral_norm and weight_norm, hooks and parametrizations, a wrapper class
+that sets `weight` in its forward), nested containers, BatchNorm folded or alone, view-as-flatten,
+`python3 -m vkattn export`, and the errors for what cannot be exported. Needs PYTHONPATH to the
+built package (ctest sets it); skips (exit 77) where python3-torch is absent."""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+import vkattn
+
+try:
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+except ImportError:
+    print("python3-torch is not installed; skipping")
+    sys.exit(77)
+
+BOUND = 1e-4  # relative, float32 on the device against float32 PyTorch
+failures = 0
+
+
+def check(name, ok, detail=""):
+    global failures
+    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + detail) if detail else ""))
+    failures += 0 if ok else 1
+
+
+def relative(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a.reshape(-1) - b.reshape(-1)) / max(np.linalg.norm(b), 1e-30))
+
+
+class Self_Attn(nn.Module):  # noqa: N801 - as the SAGAN repository names it
+    """The SAGAN repository's block, as written there: forward returns (out, attention)."""
+
+    def __init__(self, in_dim, activation):
+        super().__init__()
+        self.chanel_in = in_dim
+        self.activation = activation
+        self.query_conv = nn.Conv2d(in_dim, in_dim // 8, kernel_size=1)
+        self.key_conv = nn.Conv2d(in_dim, in_dim // 8, kernel_size=1)
+        self.value_conv = nn.Conv2d(in_dim, in_dim, kernel_size=1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+        self.softmax = nn.Softmax(dim=-1)
+
+    def forward(self, x):
+        batch, channels, width, height = x.size()
+        proj_query = self.query_conv(x).view(batch, -1, width * height).permute(0, 2, 1)
+        proj_key = self.key_conv(x).view(batch, -1, width * height)
+        attention = self.softmax(torch.bmm(proj_query, proj_key))
+        proj_value = self.value_conv(x).view(batch, -1, width * height)
+        out = torch.bmm(proj_value, attention.permute(0, 2, 1)).view(batch, channels, width, height)
+        return self.gamma * out + x, attention
+
+
+class Discriminator(nn.Module):
+    """The SAGAN repository's discriminator for 64x64 pictures, with conv_dim a parameter (the
+    repository hard-codes the attention widths for conv_dim=64). Registered l1..l4, last, attn1,
+    attn2; run l1, l2, l3, attn1, l4, attn2, last."""
+
+    def __init__(self, conv_dim=16, sn=nn.utils.spectral_norm):
+        super().__init__()
+        layers, dim = [], 3
+        for i, name in enumerate(["l1", "l2", "l3", "l4"]):
+            out = conv_dim * 2 ** i
+            setattr(self, name, nn.Sequential(sn(nn.Conv2d(dim, out, 4, 2, 1)), nn.LeakyReLU(0.1)))
+            dim = out
+        self.last = nn.Sequential(nn.Conv2d(dim, 1, 4))
+        self.attn1 = Self_Attn(conv_dim * 4, "relu")
+        self.attn2 = Self_Attn(conv_dim * 8, "relu")
+
+    def forward(self, x):
+        out = self.l3(self.l2(self.l1(x)))
+        out, p1 = self.attn1(out)
+        out = self.l4(out)
+        out, p2 = self.attn2(out)
+        return self.last(out).squeeze(), p1, p2
+
+
+class WrappedSpectralNorm(nn.Module):
+    """The SAGAN repository's own SpectralNorm: a wrapper that sets the wrapped conv's weight in its
+    forward, after one power iteration, in every mode."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+        w = module.weight.data
+        height = w.shape[0]
+        self.module.register_parameter("weight_u", nn.Parameter(F.normalize(w.new_empty(height).normal_(), dim=0),
+                                                                requires_grad=False))
+        self.module.register_parameter("weight_v", nn.Parameter(F.normalize(w.new_empty(w.view(height, -1).shape[1])
+                                                                            .normal_(), dim=0), requires_grad=False))
+        self.module.register_parameter("weight_bar", nn.Parameter(w.clone()))
+        del self.module._parameters["weight"]
+
+    def forward(self, *args):
+        u, v, w = self.module.weight_u, self.module.weight_v, self.module.weight_bar
+        height = w.shape[0]
+        v.data = F.normalize(torch.mv(w.view(height, -1).data.t(), u.data), dim=0)
+        u.data = F.normalize(torch.mv(w.view(height, -1).data, v.data), dim=0)
+        setattr(self.module, "weight", w / u.dot(w.view(height, -1).mv(v)))
+        return self.module.forward(*args)
+
+
+def randomise(model):
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("gamma"):
+                p.fill_(0.7)  # the repository starts gamma at 0, which would hide the block
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+    return model
+
+
+def exported(model, shape, **kw):
+    path = os.path.join(tmp, "m.safetensors")
+    vkattn.export(model, path, shape, **kw)
+    return vkattn.Model(path)
+
+
+def sagan(name, sn, batch=3):
+    torch.manual_seed(11)
+    d = randomise(Discriminator(16, sn))
+    d.train()
+    for _ in range(3):  # the power iterations a trained model has behind it
+        d(torch.randn(2, 3, 64, 64))
+    d.eval()
+    x = torch.randn(batch, 3, 64, 64)
+    u_before = [b.clone() for b in d.buffers()] + [p.clone() for p in d.parameters()]
+    model = exported(d, (3, 64, 64))
+    u_after = [b for b in d.buffers()] + [p for p in d.parameters()]
+    check(name + ": export leaves the module as it was",
+          d.training is False and all(torch.equal(a, b) for a, b in zip(u_before, u_after)))
+    with torch.no_grad():
+        want, p1, p2 = d(x)
+    y, maps = model.run(x.numpy(), attention=True)
+    check(name + ": output", y.shape == (batch, 1, 1, 1) and relative(y, want) < BOUND,
+          "shape %s, relative %.2g" % (y.shape, relative(y.reshape(-1), want)))
+    check(name + ": both attention maps", len(maps) == 2 and maps[0].shape == p1.shape and maps[1].shape == p2.shape
+          and relative(maps[0], p1) < BOUND and relative(maps[1], p2) < BOUND,
+          "%d maps, relative %.2g, %.2g" % (len(maps), relative(maps[0], p1), relative(maps[1], p2)))
+
+
+def parity(name, model, shape, batch=2, **kw):
+    torch.manual_seed(3)
+    model = randomise(model).eval()
+    x = torch.randn((batch,) + shape)
+    try:
+        vk = exported(model, shape, **kw)
+    except Exception as e:  # noqa: BLE001 - the failure being reported
+        check(name, False, "%s: %s" % (type(e).__name__, e))
+        return
+    with torch.no_grad():
+        want = model(x)
+        want = want[0] if isinstance(want, tuple) else want
+    y = vk.run(x.numpy())
+    check(name, y.size == want.numel() and relative(y, want) < BOUND, "relative %.2g" % relative(y, want))
+
+
+def refused(name, model, shape, words):
+    if os.path.exists(os.path.join(tmp, "refused.safetensors")):
+        os.remove(os.path.join(tmp, "refused.safetensors"))
+    try:
+        vkattn.export(randomise(model), os.path.join(tmp, "refused.safetensors"), shape)
+    except ValueError as e:
+        check(name, words in str(e) and not os.path.exists(os.path.join(tmp, "refused.safetensors")), str(e))
+        return
+    except Exception as e:  # noqa: BLE001
+        check(name, False, "raised %s: %s" % (type(e).__name__, e))
+        return
+    check(name, False, "no error")
+
+
+class Block(nn.Module):
+    """Children run in registration order, by a custom class; BatchNorm right after a conv."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding="same", bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(x)))
+
+
+class ViewHead(nn.Module):
+    """x.view(B, -1) between the features and the classifier, as many tutorials write it."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(Block(1, 8), nn.MaxPool2d(2), Block(8, 8))
+        self.attn = Self_Attn(8, "relu")
+        self.pool = nn.AdaptiveAvgPool2d((2, 2))
+        self.fc = nn.Linear(32, 5)
+
+    def forward(self, x):
+        x, _ = self.attn(self.features(x))
+        return self.fc(self.pool(x).view(x.size(0), -1))
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.conv(x)
+
+
+class Functional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(4, 4, 1), nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        return self.b(F.gelu(self.a(x)))
+
+
+class NotSagan(Self_Attn):
+    """SAGAN's parts, another computation: the map normalised over the other axis."""
+
+    def forward(self, x):
+        b, c, h, w = x.size()
+        q = self.query_conv(x).view(b, -1, h * w).permute(0, 2, 1)
+        a = torch.softmax(torch.bmm(q, self.key_conv(x).view(b, -1, h * w)), dim=1)
+        return self.gamma * torch.bmm(self.value_conv(x).view(b, -1, h * w), a.permute(0, 2, 1)).view(b, c, h, w) + x
+
+
+tmp = tempfile.mkdtemp()
+wn = nn.utils.weight_norm
+psn = nn.utils.parametrizations.spectral_norm
+sagan("SAGAN discriminator, nn.utils.spectral_norm", nn.utils.spectral_norm)
+sagan("SAGAN discriminator, parametrizations.spectral_norm", psn)
+sagan("SAGAN discriminator, the repository's SpectralNorm wrapper", WrappedSpectralNorm, batch=1)
+
+parity("weight_norm convs, a lone BatchNorm2d, AvgPool2d, Tanh",
+       nn.Sequential(wn(nn.Conv2d(3, 6, 3, stride=2)), nn.BatchNorm2d(6), nn.AvgPool2d(2), nn.Tanh(),
+                     nn.Sequential(nn.Flatten(), wn(nn.Linear(6 * 3 * 3, 4)), nn.Sigmoid())), (3, 13, 14))
+parity("custom blocks with BatchNorm folded, Self_Attn, view as flatten, AdaptiveAvgPool2d((2, 2))",
+       ViewHead(), (1, 16, 16))
+parity("a lone Self_Attn block", Self_Attn(16, "relu"), (16, 5, 7), batch=3)
+parity("Dropout and Identity vanish, LeakyReLU default slope",
+       nn.Sequential(nn.Conv2d(2, 4, 1), nn.Dropout(0.5), nn.Identity(), nn.LeakyReLU(), nn.Dropout2d()), (2, 4, 4))
+
+refused("GroupNorm names its path and type", nn.Sequential(nn.Conv2d(3, 4, 1), nn.Sequential(nn.GroupNorm(2, 4))),
+        (3, 4, 4), "1.0: GroupNorm is not supported")
+refused("a residual sum ending a forward", nn.Sequential(Residual()), (4, 4, 4), "the module's output is not 0.conv's")
+refused("a residual sum inside", nn.Sequential(Residual(), nn.ReLU()), (4, 4, 4), "1: its input is not 0.conv's output")
+refused("a functional call between layers", Functional(), (4, 4, 4), "b: its input is not a's output")
+refused("a block with SAGAN's parts that computes something else", nn.Sequential(NotSagan(16, "relu")),
+        (16, 4, 4), "differs from the module's")
+refused("MultiheadAttention", nn.Sequential(nn.MultiheadAttention(8, 2)), (8, 2, 2), "MultiheadAttention")
+refused("an input shape that is not (C, H, W)", nn.Conv2d(1, 1, 1), (1, 4), "(C, H, W)")
+refused("a forward that fails on the input shape", nn.Conv2d(3, 1, 1), (2, 4, 4), "forward failed")
+refused("grouped convolutions", nn.Conv2d(4, 4, 3, groups=2), (4, 5, 5), "0: Conv2d with groups=2 is not supported")
+
+# python3 -m vkattn export, from a factory in a file and from a whole saved module.
+script = os.path.join(tmp, "net.py")
+with open(script, "w") as f:
+    f.write("from torch import nn\n\ndef make():\n    return nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), "
+            "nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2))\n")
+torch.manual_seed(2)
+net = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2))
+torch.save(net.state_dict(), os.path.join(tmp, "state.pt"))
+torch.save(net, os.path.join(tmp, "whole.pt"))
+x = torch.randn(2, 2, 6, 6)
+with torch.no_grad():
+    want = net(x).numpy()
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "vkattn", "export"] + list(args), capture_output=True, text=True)
+
+
+out = os.path.join(tmp, "cli.safetensors")
+for source, extra in [(script + ":make", ["--weights", os.path.join(tmp, "state.pt")]),
+                      (os.path.join(tmp, "whole.pt"), [])]:
+    if os.path.exists(out):
+        os.remove(out)
+    r = cli(source, "--input-shape", "2,6,6", "--output", out, "--labels", "yes,no", *extra)
+    ok = r.returncode == 0 and os.path.exists(out)
+    y = vkattn.Model(out).run(x.numpy()) if ok else None
+    check("python3 -m vkattn export " + os.path.basename(source), ok and relative(y, want) < BOUND,
+          (r.stdout + r.stderr).strip())
+for name, args, words in [
+        ("a state_dict given as the module", [os.path.join(tmp, "state.pt")], "holds a state_dict"),
+        ("a factory that is not there", [script + ":nothing"], "no function or class called 'nothing'"),
+        ("a bad --input-shape", [script + ":make", "--input-shape", "2,6"], "--input-shape must be C,H,W")]:
+    r = cli(*(args + (["--input-shape", "2,6,6"] if "--input-shape" not in args else []) + ["--output", out]))
+    check("python3 -m vkattn export: " + name, r.returncode == 1 and words in r.stderr
+          and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr.strip())
+
+print("%d failures" % failures)
+sys.exit(1 if failures else 0)
