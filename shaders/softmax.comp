@@ -1,12 +1,14 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Numerically stable softmax over rows of length L: out = exp(x - max) / sum exp(x - max).
+// Numerically stable softmax over rows of length L: out = exp(x - max) / sum exp(x - max); with
+// LOG_OUTPUT, log_softmax: out = x - max - log(sum exp(x - max)), exact where softmax underflows.
 // One workgroup per row, any L: each thread keeps a running (max, sum) over its strided share of
 // the row (online softmax), the pairs are merged in shared memory, then a second pass writes.
 // Bindings: 0 in, 1 out.
 #include "common.glsl"
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 0) const uint LOG_OUTPUT = 0;
 layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
 layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
 
@@ -50,6 +52,11 @@ void main() {
     barrier();
   }
   const float row_max = part_max[0];
+  if (LOG_OUTPUT != 0) {
+    const float log_sum = row_max + log(part_sum[0]);
+    for (uint j = t; j < p.L; j += THREADS) y[out0 + j] = x[in0 + j] - log_sum;
+    return;
+  }
   const float inv_sum = 1.0 / part_sum[0];
   for (uint j = t; j < p.L; j += THREADS) y[out0 + j] = exp(x[in0 + j] - row_max) * inv_sum;
 }

@@ -211,6 +211,41 @@ class ViewHead(nn.Module):
         return self.fc(self.pool(x).view(x.size(0), -1))
 
 
+class MnistExample(nn.Module):
+    """The network of PyTorch's own MNIST example (pytorch/examples, mnist/main.py): functional
+    relu, max_pool2d, torch.flatten and log_softmax between its modules."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(self.dropout1(x), 1)
+        x = self.dropout2(F.relu(self.fc1(x)))
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
+class SharedActivation(nn.Module):
+    """One ReLU module called after every layer, a pooled mean as the global pool, a Softmax module."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.fc = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 8, 3, stride=2), nn.Linear(8, 4)
+        self.act, self.pool, self.out = nn.ReLU(), nn.MaxPool2d(3, 2, 1), nn.Softmax(dim=-1)
+
+    def forward(self, x):
+        x = self.pool(self.act(self.a(x)))
+        x = self.act(self.b(x)).mean((2, 3))
+        return self.out(self.act(self.fc(x)))
+
+
 class Residual(nn.Module):
     def __init__(self):
         super().__init__()
@@ -251,6 +286,8 @@ parity("weight_norm convs, a lone BatchNorm2d, AvgPool2d, Tanh",
                      nn.Sequential(nn.Flatten(), wn(nn.Linear(6 * 3 * 3, 4)), nn.Sigmoid())), (3, 13, 14))
 parity("custom blocks with BatchNorm folded, Self_Attn, view as flatten, AdaptiveAvgPool2d((2, 2))",
        ViewHead(), (1, 16, 16))
+parity("PyTorch's MNIST example (functional relu, max_pool2d, flatten, log_softmax)", MnistExample(), (1, 28, 28))
+parity("a shared ReLU, x.mean((2, 3)), MaxPool2d(3, 2, 1), Softmax", SharedActivation(), (3, 15, 13))
 parity("a lone Self_Attn block", Self_Attn(16, "relu"), (16, 5, 7), batch=3)
 parity("Dropout and Identity vanish, LeakyReLU default slope",
        nn.Sequential(nn.Conv2d(2, 4, 1), nn.Dropout(0.5), nn.Identity(), nn.LeakyReLU(), nn.Dropout2d()), (2, 4, 4))

@@ -4,12 +4,17 @@ The layer list comes from running the module: a copy of it, in eval mode, runs o
 input while hooks note which layers it calls, in what order, on what, and with which weights.
 So the order is the forward's (not the registration order), and a weight is the one an eval-mode
 forward uses (spectral_norm, weight_norm, parametrizations, wrappers that set `weight`). What
-happens between two layers must be nothing (or a flatten): a functional call, a residual sum or
-any other step outside a module is found by comparing each layer's input with the previous
-layer's output, and is an error naming both. Layers:
+happens between two layers is found by comparing each layer's input with the previous layer's
+output: functional calls vkattn has a layer for (F.relu, F.leaky_relu with slope 0.01, 0.1 or 0.2,
+torch.sigmoid, torch.tanh, softmax and log_softmax over the last dimension, F.max_pool2d and
+F.avg_pool2d with common windows, torch.flatten, x.view(B, -1), x.mean((2, 3))) become layers,
+found by trying them on the traced values; anything else (a residual sum, another reshape or
+function) is an error naming both layers. A module called several times (one shared ReLU) is a
+layer each time. Layers:
 
 - Conv2d (groups=1, dilation=1, zero padding), BatchNorm2d (folded into the Conv2d before it, or
-  a 1x1 convolution of its own), Linear, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d,
+  a 1x1 convolution of its own), Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax and LogSoftmax
+  (over the last dimension), MaxPool2d, AvgPool2d,
   AdaptiveAvgPool2d / AdaptiveMaxPool2d (to sizes that divide the input), Flatten, and Dropout
   and Identity (nothing at inference);
 - self-attention blocks, by their parts whatever their class: query_conv, key_conv, value_conv,
@@ -25,13 +30,16 @@ import json
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .safetensors import write_safetensors
 
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
+_SOFTMAXES = {nn.Softmax: "softmax", nn.LogSoftmax: "log_softmax"}
 _NOTHING = (nn.Dropout, nn.Dropout2d, nn.Dropout1d, nn.AlphaDropout, nn.Identity)
+_ANY_RANK = (nn.Linear, nn.LeakyReLU) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING  # the rest take 4-D
 _LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.Linear, nn.LeakyReLU, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
-           nn.AdaptiveMaxPool2d, nn.Flatten) + tuple(_ACTIVATIONS) + _NOTHING
+           nn.AdaptiveMaxPool2d, nn.Flatten) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING
 
 
 def _pair(v):
@@ -169,6 +177,46 @@ def _same(a, b):
     return a is not None and b is not None and a.shape == b.shape and torch.equal(a, b)
 
 
+def _close(a, b):
+    return a.shape == b.shape and a.dtype == b.dtype and torch.allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _functional_steps(x):
+    """(layer, F(x)) for each functional call a forward commonly makes between modules that vkattn
+    has as a layer: activations, softmaxes over the last dimension, pools, flattens."""
+    steps = [({"type": "relu"}, torch.relu(x)), ({"type": "sigmoid"}, torch.sigmoid(x)),
+             ({"type": "tanh"}, torch.tanh(x)), ({"type": "softmax"}, torch.softmax(x, -1)),
+             ({"type": "log_softmax"}, torch.log_softmax(x, -1))]
+    steps += [({"type": "leaky_relu", "slope": s}, F.leaky_relu(x, s)) for s in (0.01, 0.1, 0.2)]
+    if x.dim() == 4:
+        steps.append(({"type": "flatten"}, x.flatten(1)))
+        steps.append(({"type": "global_avg_pool2d"}, x.mean((2, 3), keepdim=True)))
+        for k, s, p in ((2, 2, 0), (3, 2, 1), (3, 2, 0), (3, 1, 1), (3, 3, 0), (4, 4, 0)):
+            if x.shape[2] + 2 * p >= k and x.shape[3] + 2 * p >= k and 2 * p <= k:
+                pool = {"kernel": [k, k], "stride": [s, s], "padding": [p, p]}
+                steps.append((dict(pool, type="max_pool2d"), F.max_pool2d(x, k, s, p)))
+                steps.append((dict(pool, type="avg_pool2d"), F.avg_pool2d(x, k, s, p)))
+    return steps
+
+
+def _bridge(src, dst, depth=3):
+    """The layers that turn src into dst, when a forward made up to `depth` functional calls between
+    two modules (F.relu, F.max_pool2d, torch.flatten, x.mean((2, 3)), F.log_softmax, ...); else None.
+    Found by trying them on the traced values, so what is found is what the forward did."""
+    if _close(src, dst):
+        return []
+    if depth == 0 or src.dim() not in (2, 4):
+        return None
+    for layer, out in _functional_steps(src):
+        if out.dim() == 4 and dst.dim() == 2 and out.shape[0] == dst.shape[0] and out[0].numel() == dst[0].numel() \
+                and out.shape[2:] == (1, 1) and _close(out.flatten(1), dst):
+            return [layer, {"type": "flatten"}]  # x.mean((2, 3)) and the like: a pool to 1x1, then flatten
+        rest = _bridge(out, dst, depth - 1) if out.numel() >= dst.numel() else None
+        if rest is not None:
+            return [layer] + rest
+    return None
+
+
 def _batch_norm_scale(bn, path):
     if bn.running_mean is None or bn.running_var is None:
         raise ValueError("%s: BatchNorm2d without running statistics (track_running_stats=False) is not supported"
@@ -185,6 +233,12 @@ class _Builder:
         self.trace, self.layers, self.tensors = trace, [], {}
         self.last_conv = None  # the conv2d layer just emitted, into which a BatchNorm2d folds
 
+    def extend(self, layers):
+        """Layers for the functional calls found between two modules."""
+        self.layers += layers
+        if layers:
+            self.last_conv = None
+
     def add(self, path, m, x, y):
         kind = type(m).__name__
         fold = self.last_conv
@@ -198,14 +252,19 @@ class _Builder:
                 raise ValueError("%s: %s calls none of its layers through their __call__, and is not a wrapper of "
                                  "one Conv2d or Linear" % (path, kind))
             raise ValueError("%s: %s is not supported" % (path, kind))
-        if x is None or (x.dim() != 4 and not isinstance(m, (nn.Linear,) + _NOTHING + tuple(_ACTIVATIONS) +
-                                                         (nn.LeakyReLU,))):
+        if x is None or (x.dim() != 4 and not isinstance(m, _ANY_RANK)):
             raise ValueError("%s: %s on a %s input; vkattn's %s takes (B, C, H, W)"
                              % (path, kind, "non-tensor" if x is None else "%d-D" % x.dim(), kind))
         if isinstance(m, _NOTHING) or (isinstance(m, nn.Flatten) and x.dim() == 2):
             return
         if isinstance(m, tuple(_ACTIVATIONS)):
             self.layers.append({"type": _ACTIVATIONS[type(m)]})
+        elif isinstance(m, tuple(_SOFTMAXES)):
+            dim = m.dim if m.dim is not None else (0 if x.dim() in (0, 1, 3) else 1)  # PyTorch's implicit choice
+            if dim % x.dim() != x.dim() - 1:
+                raise ValueError("%s: %s over dimension %d of a %d-D input; vkattn's takes the last dimension"
+                                 % (path, kind, dim, x.dim()))
+            self.layers.append({"type": _SOFTMAXES[type(m)]})
         elif isinstance(m, nn.LeakyReLU):
             self.layers.append({"type": "leaky_relu", "slope": float(m.negative_slope)})
         elif isinstance(m, nn.Conv2d):
@@ -243,7 +302,7 @@ class _Builder:
         w, b = _weight_and_bias(self.trace, path, m, m.out_channels)
         self.tensors[path + ".weight"], self.tensors[path + ".bias"] = w, b
         self.layers.append({"type": "conv2d", "name": path, "stride": _pair(m.stride), "padding": _pair(padding)})
-        self.last_conv = path
+        self.last_conv = path if self.trace.counts[path] == 1 else None  # a shared conv keeps its own weights
 
     def batch_norm(self, path, bn, fold):
         scale, shift = _batch_norm_scale(bn, path)
@@ -353,26 +412,27 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True):
             m.training = training
 
     builder, previous, previous_path = _Builder(trace), x, None
-    for unit_path, m, inp, out in trace.calls:
-        if trace.counts[unit_path] > 1:
-            raise ValueError("%s: the forward calls it %d times; vkattn exports each layer once"
-                             % (_describe(unit_path), trace.counts[unit_path]))
+    for unit_path, m, inp, out in trace.calls:  # a layer called twice (a shared ReLU) is two layers
         if inp is not None and previous is not None and not _same(inp, previous):
-            if previous.dim() == 4 and _same(inp, previous.flatten(1)):  # x.view(B, -1) in the forward
-                builder.layers.append({"type": "flatten"})
-            else:
+            steps = _bridge(previous, inp)
+            if steps is None:
                 raise ValueError("%s: its input is not %s's output: the forward does something between them outside "
-                                 "any module (a functional call, a residual sum, a reshape), which vkattn.export "
-                                 "cannot follow" % (_describe(unit_path),
-                                                    previous_path if previous_path else "the model input"))
+                                 "any module that vkattn has no layer for (a residual sum, a reshape, a functional "
+                                 "call other than an activation, softmax, pool or flatten)"
+                                 % (_describe(unit_path), previous_path if previous_path else "the model input"))
+            builder.extend(steps)
         builder.add(unit_path, m, inp, out)
         previous, previous_path = out, unit_path
     result = _first_tensor(trace.output)
-    if result is None or previous is None or result.numel() != previous.numel() or \
-            not torch.equal(result.reshape(-1), previous.reshape(-1)):
+    steps = None
+    if result is not None and previous is not None:
+        steps = _bridge(previous, result)
+        if steps is None and result.numel() == previous.numel():  # a squeeze or view of the last output
+            steps = _bridge(previous, result.reshape(previous.shape))
+    if steps is None:
         raise ValueError("the module's output is not %s's output: the forward does something after it outside any "
-                         "module, which vkattn.export cannot follow"
-                         % (previous_path if previous_path else "any layer's"))
+                         "module that vkattn has no layer for" % (previous_path if previous_path else "any layer's"))
+    builder.extend(steps)
 
     network = {"format": 1, "input": list(shape), "layers": builder.layers}
     meta = {"vkattn.network": json.dumps(network)}
@@ -381,11 +441,12 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True):
     meta.update(metadata or {})
     write_safetensors(path, builder.tensors, meta)
     if check:
-        _check(path, x, result)
+        blocks = [u for u, m, _, _ in trace.calls if _is_attention(m) or _is_squeeze_excitation(m)]
+        _check(path, x, result, blocks)
     return network
 
 
-def _check(path, x, expected):
+def _check(path, x, expected, blocks):
     import os
 
     from . import Model
@@ -395,5 +456,7 @@ def _check(path, x, expected):
     if want is None or not np.allclose(got, want, rtol=0, atol=1e-3 * scale):
         os.remove(path)
         worst = float(np.abs(got - want).max()) if want is not None else float("nan")
-        raise ValueError("the exported network's output differs from the module's (largest difference %.3g): a block "
-                         "the export recognised by its parts computes something else in its forward" % worst)
+        suspects = ("a block recognised by its parts (%s) may compute something else in its forward"
+                    % ", ".join(dict.fromkeys(blocks))) if blocks else "a layer computes something vkattn does not"
+        raise ValueError("the exported network's output differs from the module's (largest difference %.3g): %s"
+                         % (worst, suspects))

@@ -30,6 +30,8 @@ TensorId projection(Graph& g, TensorId x, TensorId weight, TensorId bias, bool p
 TensorId scores(Graph& g, ChannelSlice query, ChannelSlice key, float scale);
 // Softmax over the last dimension, numerically stable.
 TensorId softmax(Graph& g, TensorId x);
+// log(softmax(x)) over the last dimension: x - max - log(sum exp(x - max)).
+TensorId log_softmax(Graph& g, TensorId x);
 // O[b, c, i] = sum_j V[b, c, j] A[b, i, j] -> (B, Cv, H, W) with V's spatial shape.
 TensorId attend(Graph& g, ChannelSlice value, TensorId attention);
 // O[b, c, i] = sum_j softmax_j(scale * q_i . k_j) v[c, j] without storing the (N, N) map: one

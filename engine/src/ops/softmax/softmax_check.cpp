@@ -1,5 +1,6 @@
-// softmax against float64: rows shorter and longer than a 256-thread workgroup, logits near 500
-// (a softmax that does not subtract the row max overflows), and more rows than the grid's x limit.
+// softmax and log_softmax against float64: rows shorter and longer than a 256-thread workgroup,
+// logits near 500 (a softmax that does not subtract the row max overflows), and more rows than
+// the grid's x limit; log_softmax also on rows spread so wide that softmax underflows to 0.
 #include <algorithm>
 #include <cmath>
 
@@ -24,6 +25,38 @@ std::vector<double> reference::softmax(const std::vector<double>& x, int64_t row
 
 namespace conformance {
 namespace {
+
+std::vector<double> log_softmax_reference(const std::vector<double>& x, int64_t rows, int64_t L) {
+  std::vector<double> y(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    const double* in = &x[r * L];
+    const double mx = *std::max_element(in, in + L);
+    double sum = 0;
+    for (int64_t j = 0; j < L; ++j) sum += std::exp(in[j] - mx);
+    for (int64_t j = 0; j < L; ++j) y[r * L + j] = in[j] - mx - std::log(sum);
+  }
+  return y;
+}
+
+// {"B", "rows", "L"}: x (B, rows, L) in [-200, 200): most of each row's softmax underflows.
+Prepared prepare_log(const Spec& s, Rng& rng) {
+  const Shape shape{integer(s, "B"), integer(s, "rows"), integer(s, "L")};
+  Prepared p;
+  auto x = random(rng, shape, -200.f, 200.f);
+  p.graph.output("y", ops::log_softmax(p.graph, p.graph.input("x", shape)));
+  p.reference = [=] {
+    return Outputs{{"y", log_softmax_reference(widen(x.data), element_count(shape) / shape.back(), shape.back())}};
+  };
+  p.inputs = {{"x", std::move(x)}};
+  return p;
+}
+
+std::vector<Spec> log_matrix(const MatrixOptions& o) {
+  std::vector<Spec> specs;
+  for (int64_t L : {1, 10, 257, 4097})
+    if (!o.quick || L != 4097) specs.push_back({{"B", 3}, {"rows", 5}, {"L", L}});
+  return specs;
+}
 
 // {"B", "rows", "L"}: x (B, rows, L) in [470, 530); or {"shape"} for any shape, rows along the last axis.
 Prepared prepare(const Spec& s, Rng& rng) {
@@ -52,7 +85,10 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
 
 }  // namespace
 
-void register_softmax_check(CheckRegistry& r) { r.add({"softmax", matrix, prepare}); }
+void register_softmax_check(CheckRegistry& r) {
+  r.add({"softmax", matrix, prepare});
+  r.add({"log_softmax", log_matrix, prepare_log});
+}
 
 }  // namespace conformance
 }  // namespace vkattn
