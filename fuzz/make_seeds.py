@@ -56,6 +56,11 @@ networks = {
         {"type": "self_attention", "name": "attn", "similarity": "cosine", "scale": 2},
         {"type": "squeeze_excitation", "name": "se"}, {"type": "global_avg_pool2d"},
         {"type": "flatten"}, {"type": "linear", "name": "head"}]},
+    "multihead_log_softmax.json": {"format": 1, "input": [1, 8, 8], "layers": [
+        {"type": "conv2d", "name": "conv", "padding": 1}, {"type": "relu"},
+        {"type": "multihead_attention", "name": "mha", "heads": 2, "residual": True},
+        {"type": "global_avg_pool2d"}, {"type": "flatten"}, {"type": "linear", "name": "head"},
+        {"type": "log_softmax"}]},
     "additive_avg_pool.json": {"format": 1, "input": [1, 8, 8], "layers": [
         {"type": "conv2d", "name": "conv", "padding": [1, 1]}, {"type": "tanh"},
         {"type": "conv2d", "name": "conv2", "stride": 1, "padding": 1}, {"type": "sigmoid"},

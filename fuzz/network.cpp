@@ -22,6 +22,8 @@ vkattn::SafeTensors weights() {
       {"attn.gamma", {1}},                     {"attn.additive.weight", {1, 1}},
       {"se.fc1.weight", {2, 4, 1, 1}},          {"se.fc1.bias", {2}},
       {"se.fc2.weight", {4, 2, 1, 1}},          {"se.fc2.bias", {4}},
+      {"mha.in_proj_weight", {12, 4}},          {"mha.in_proj_bias", {12}},
+      {"mha.out_proj.weight", {4, 4}},          {"mha.out_proj.bias", {4}},
       {"fc.weight", {10, 64}},                 {"fc.bias", {10}},
       {"head.weight", {10, 4}},                {"head.bias", {10}}};
   for (const auto& [name, shape] : shapes) {

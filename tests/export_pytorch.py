@@ -246,6 +246,57 @@ class SharedActivation(nn.Module):
         return self.out(self.act(self.fc(x)))
 
 
+class TokenAttention(nn.Module):
+    """nn.MultiheadAttention over a feature map's positions, as vision code writes it."""
+
+    def __init__(self, channels, heads, batch_first=True, residual=True, **kw):
+        super().__init__()
+        self.residual, self.batch_first = residual, batch_first
+        self.mha = nn.MultiheadAttention(channels, heads, batch_first=batch_first, **kw)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        t = x.flatten(2).transpose(1, 2) if self.batch_first else x.flatten(2).permute(2, 0, 1)
+        y, weights = self.mha(t, t, t)
+        y = (y.transpose(1, 2) if self.batch_first else y.permute(1, 2, 0)).reshape(b, c, h, w)
+        return (y + x if self.residual else y), weights
+
+
+class ChannelTokens(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(4, 2, batch_first=True)
+
+    def forward(self, x):
+        t = x.flatten(2)
+        return self.mha(t, t, t)[0]
+
+
+class MultiheadNet(nn.Module):
+    def __init__(self, heads, batch_first, residual):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 12, 3, padding=1)
+        self.attn = TokenAttention(12, heads, batch_first, residual)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        x, weights = self.attn(F.relu(self.conv(x)))
+        return self.fc(x.mean((2, 3))), weights
+
+
+def multihead(name, heads, batch_first, residual, shape=(3, 7, 5)):
+    torch.manual_seed(heads)
+    net = MultiheadNet(heads, batch_first, residual).eval()
+    x = torch.randn((3,) + shape)
+    model = exported(net, shape)
+    with torch.no_grad():
+        want, weights = net(x)
+    y, maps = model.run(x.numpy(), attention=True)
+    check(name, relative(y, want) < BOUND and len(maps) == 1 and maps[0].shape == weights.shape
+          and relative(maps[0], weights) < BOUND,
+          "output relative %.2g, map relative %.2g" % (relative(y, want), relative(maps[0], weights)))
+
+
 class Residual(nn.Module):
     def __init__(self):
         super().__init__()
@@ -292,6 +343,10 @@ parity("a lone Self_Attn block", Self_Attn(16, "relu"), (16, 5, 7), batch=3)
 parity("Dropout and Identity vanish, LeakyReLU default slope",
        nn.Sequential(nn.Conv2d(2, 4, 1), nn.Dropout(0.5), nn.Identity(), nn.LeakyReLU(), nn.Dropout2d()), (2, 4, 4))
 
+multihead("MultiheadAttention, 4 heads, batch_first, residual, head-averaged map", 4, True, True)
+multihead("MultiheadAttention, 3 heads, (N, B, C) tokens, no residual", 3, False, False)
+multihead("MultiheadAttention, 12 heads of one channel, N = 1", 12, True, True, shape=(3, 1, 1))
+
 refused("GroupNorm names its path and type", nn.Sequential(nn.Conv2d(3, 4, 1), nn.Sequential(nn.GroupNorm(2, 4))),
         (3, 4, 4), "1.0: GroupNorm is not supported")
 refused("a residual sum ending a forward", nn.Sequential(Residual()), (4, 4, 4), "the module's output is not 0.conv's")
@@ -299,7 +354,8 @@ refused("a residual sum inside", nn.Sequential(Residual(), nn.ReLU()), (4, 4, 4)
 refused("a functional call between layers", Functional(), (4, 4, 4), "b: its input is not a's output")
 refused("a block with SAGAN's parts that computes something else", nn.Sequential(NotSagan(16, "relu")),
         (16, 4, 4), "differs from the module's")
-refused("MultiheadAttention", nn.Sequential(nn.MultiheadAttention(8, 2)), (8, 2, 2), "MultiheadAttention")
+refused("MultiheadAttention with add_bias_kv", TokenAttention(8, 2, add_bias_kv=True), (8, 3, 3), "add_bias_kv")
+refused("MultiheadAttention over channels instead of positions", ChannelTokens(), (8, 2, 2), "as tokens")
 refused("an input shape that is not (C, H, W)", nn.Conv2d(1, 1, 1), (1, 4), "(C, H, W)")
 refused("a forward that fails on the input shape", nn.Conv2d(3, 1, 1), (2, 4, 4), "forward failed")
 refused("grouped convolutions", nn.Conv2d(4, 4, 3, groups=2), (4, 5, 5), "0: Conv2d with groups=2 is not supported")

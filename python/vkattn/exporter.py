@@ -20,7 +20,11 @@ layer each time. Layers:
 - self-attention blocks, by their parts whatever their class: query_conv, key_conv, value_conv,
   gamma, with optional attributes `similarity` and `scale` (and `additive`, an nn.Linear(Cq, 1,
   bias=False), for the additive similarity); forward may return a tensor, a tuple or a dict;
-- squeeze-and-excitation blocks with 1x1 convolutions fc1 and fc2 (torchvision's).
+- squeeze-and-excitation blocks with 1x1 convolutions fc1 and fc2 (torchvision's);
+- nn.MultiheadAttention as self-attention over a feature map's positions: its input is the
+  previous output as tokens (x.flatten(2).transpose(1, 2) with batch_first, else
+  x.flatten(2).permute(2, 0, 1)), the same tensor as query, key and value; its output is taken
+  back to (B, C, H, W), and an input added back to it is the layer's residual.
 
 Any other module the forward calls is looked into; one with weights of its own, or a leaf that is
 none of the above, is an error: "l3.0: GroupNorm is not supported".
@@ -62,11 +66,8 @@ def _units(module):
     def walk(prefix, m):
         for name, child in m.named_children():
             path = prefix + name
-            if _is_attention(child) or _is_squeeze_excitation(child) or isinstance(child, _LEAVES):
+            if _is_attention(child) or _is_squeeze_excitation(child) or isinstance(child, _LEAVES + (nn.MultiheadAttention,)):
                 units.append((path, child))
-            elif isinstance(child, nn.MultiheadAttention):
-                raise ValueError("%s: MultiheadAttention is not supported yet (vkattn runs SAGAN-style blocks: "
-                                 "query_conv, key_conv, value_conv, gamma)" % path)
             elif not any(True for _ in child.children()):
                 units.append((path, child))  # refused if the forward calls it
             else:
@@ -96,7 +97,7 @@ class _Trace:
     """Calls in forward order: (path, module, input, output), inputs and outputs as copies taken at the time."""
 
     def __init__(self, model, units, containers, x):
-        self.calls, self.weights, self.counts, self.open = [], {}, {}, []
+        self.calls, self.weights, self.counts, self.open, self.self_attention = [], {}, {}, [], {}
         handles = []
         for path, m in units:
             handles.append(m.register_forward_pre_hook(self._before(path, m)))
@@ -119,6 +120,9 @@ class _Trace:
             self.counts[path] = self.counts.get(path, 0) + 1
             first = args[0] if args and torch.is_tensor(args[0]) else None
             self.calls.append([path, m, None if first is None else first.detach().clone(), None])
+            if isinstance(m, nn.MultiheadAttention):  # self-attention: the same tensor as query, key and value
+                self.self_attention[path] = len(args) >= 3 and all(
+                    torch.is_tensor(a) and _same(a, first) for a in args[1:3])
         return hook
 
     def _after(self, path):
@@ -247,6 +251,8 @@ class _Builder:
             return self.attention(path, m, x)
         if _is_squeeze_excitation(m):
             return self.squeeze_excitation(path, m)
+        if isinstance(m, nn.MultiheadAttention):
+            return self.multihead_attention(path, m)
         if not isinstance(m, _LEAVES):
             if any(True for _ in m.children()):  # a container whose forward called none of its layers
                 raise ValueError("%s: %s calls none of its layers through their __call__, and is not a wrapper of "
@@ -361,6 +367,23 @@ class _Builder:
             layer["scale"] = float(m.scale)
         self.layers.append(layer)
 
+    def multihead_attention(self, path, m):
+        if not self.trace.self_attention.get(path):
+            raise ValueError("%s: MultiheadAttention must get one tensor as query, key and value (self-attention), "
+                             "passed by position" % path)
+        if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
+            raise ValueError("%s: MultiheadAttention with kdim or vdim, add_bias_kv or add_zero_attn is not supported"
+                             % path)
+        C = m.embed_dim
+        self.tensors[path + ".in_proj_weight"] = m.in_proj_weight.detach()
+        self.tensors[path + ".in_proj_bias"] = m.in_proj_bias.detach() if m.in_proj_bias is not None \
+            else torch.zeros(3 * C)
+        w, b = _weight_and_bias(self.trace, path + ".out_proj", m.out_proj, C)
+        self.tensors[path + ".out_proj.weight"], self.tensors[path + ".out_proj.bias"] = w, b
+        layer = {"type": "multihead_attention", "name": path, "heads": int(m.num_heads), "residual": False}
+        self.layers.append(layer)
+        return layer
+
     def squeeze_excitation(self, path, m):
         act, gate = getattr(m, "activation", nn.ReLU()), getattr(m, "scale_activation", nn.Sigmoid())
         if type(act) is not nn.ReLU or type(gate) is not nn.Sigmoid:
@@ -372,6 +395,36 @@ class _Builder:
             w, b = _weight_and_bias(self.trace, "%s.%s" % (path, part), conv, conv.out_channels)
             self.tensors["%s.%s.weight" % (path, part)], self.tensors["%s.%s.bias" % (path, part)] = w, b
         self.layers.append({"type": "squeeze_excitation", "name": path})
+
+
+def _from_tokens(path, m, inp, out, previous, previous_path):
+    """A MultiheadAttention's input and output as (B, C, H, W): its tokens, (B, N, C) with
+    batch_first, else (N, B, C), must be the H*W positions of a map of the previous output's size."""
+    if previous is None or previous.dim() != 4 or inp is None or out is None or inp.dim() != 3:
+        raise ValueError("%s: MultiheadAttention must run on the positions of a (B, C, H, W) feature map" % path)
+    B, _, H, W = previous.shape
+    tokens = inp if m.batch_first else inp.transpose(0, 1)  # (B, N, C)
+    if tokens.shape[0] != B or tokens.shape[1] != H * W:
+        raise ValueError("%s: its input is not %s's output as tokens, x.flatten(2).%s: vkattn's multihead_attention "
+                         "takes a feature map's H*W positions as its tokens"
+                         % (path, previous_path or "the model input",
+                            "transpose(1, 2) (batch_first)" if m.batch_first else "permute(2, 0, 1)"))
+    C = tokens.shape[2]
+
+    def spatial(t):
+        return (t if m.batch_first else t.transpose(0, 1)).transpose(1, 2).reshape(B, C, H, W)
+    return spatial(inp), spatial(out)
+
+
+def _follow(previous, target, pending):
+    """_bridge, and after a multihead layer also from its output plus its input (the residual)."""
+    steps = _bridge(previous, target)
+    if steps is None and pending is not None:
+        layer, x_in = pending
+        steps = _bridge(previous + x_in, target)
+        if steps is not None:
+            layer["residual"] = True
+    return steps
 
 
 def _describe(path):
@@ -412,23 +465,27 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True):
             m.training = training
 
     builder, previous, previous_path = _Builder(trace), x, None
+    pending = None  # (multihead layer, its input): whether the input is added back shows in what follows
     for unit_path, m, inp, out in trace.calls:  # a layer called twice (a shared ReLU) is two layers
+        if isinstance(m, nn.MultiheadAttention):
+            inp, out = _from_tokens(unit_path, m, inp, out, previous, previous_path)
         if inp is not None and previous is not None and not _same(inp, previous):
-            steps = _bridge(previous, inp)
+            steps = _follow(previous, inp, pending)
             if steps is None:
                 raise ValueError("%s: its input is not %s's output: the forward does something between them outside "
                                  "any module that vkattn has no layer for (a residual sum, a reshape, a functional "
                                  "call other than an activation, softmax, pool or flatten)"
                                  % (_describe(unit_path), previous_path if previous_path else "the model input"))
             builder.extend(steps)
-        builder.add(unit_path, m, inp, out)
+        layer = builder.add(unit_path, m, inp, out)
+        pending = (layer, inp) if isinstance(m, nn.MultiheadAttention) else None
         previous, previous_path = out, unit_path
     result = _first_tensor(trace.output)
     steps = None
     if result is not None and previous is not None:
-        steps = _bridge(previous, result)
+        steps = _follow(previous, result, pending)
         if steps is None and result.numel() == previous.numel():  # a squeeze or view of the last output
-            steps = _bridge(previous, result.reshape(previous.shape))
+            steps = _follow(previous, result.reshape(previous.shape), pending)
     if steps is None:
         raise ValueError("the module's output is not %s's output: the forward does something after it outside any "
                          "module that vkattn has no layer for" % (previous_path if previous_path else "any layer's"))
@@ -441,7 +498,8 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True):
     meta.update(metadata or {})
     write_safetensors(path, builder.tensors, meta)
     if check:
-        blocks = [u for u, m, _, _ in trace.calls if _is_attention(m) or _is_squeeze_excitation(m)]
+        blocks = [u for u, m, _, _ in trace.calls
+                  if _is_attention(m) or _is_squeeze_excitation(m) or isinstance(m, nn.MultiheadAttention)]
         _check(path, x, result, blocks)
     return network
 

@@ -71,6 +71,18 @@ float LayerSpec::number(const char* key, float fallback) const {
   return v.get<float>();
 }
 
+int64_t LayerSpec::integer(const char* key, int64_t fallback) const {
+  if (!layer_.contains(key)) return fallback;
+  return whole(layer_[key], std::string("its \"") + key + "\"");
+}
+
+bool LayerSpec::flag(const char* key, bool fallback) const {
+  if (!layer_.contains(key)) return fallback;
+  const nlohmann::json& v = layer_[key];
+  require(v.is_boolean(), std::string("its \"") + key + "\" must be true or false, but it is " + json_excerpt(v) + ".");
+  return v.get<bool>();
+}
+
 std::string LayerSpec::text(const char* key, const std::string& fallback) const {
   if (!layer_.contains(key)) return fallback;
   const nlohmann::json& v = layer_[key];

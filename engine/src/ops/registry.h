@@ -25,6 +25,8 @@ class LayerSpec {
   bool has(const char* key) const { return layer_.contains(key); }
   Size2 size2(const char* key, Size2 fallback) const;   // [h, w] or one number for both
   float number(const char* key, float fallback) const;  // a finite number
+  int64_t integer(const char* key, int64_t fallback) const;  // a whole number from 0 to 2^20
+  bool flag(const char* key, bool fallback) const;      // true or false
   std::string text(const char* key, const std::string& fallback) const;  // a string
   const HostTensor& tensor(const std::string& suffix) const;  // "<name>.<suffix>"
 
