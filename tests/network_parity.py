@@ -69,6 +69,22 @@ class SqueezeExcitation(nn.Module):
         return x * self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
 
 
+class PositionsMultihead(nn.Module):
+    """nn.MultiheadAttention over a map's positions, the input added back."""
+
+    def __init__(self, channels, heads):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(channels, heads, batch_first=True)
+
+    def attend(self, x):
+        t = x.flatten(2).transpose(1, 2)
+        y, weights = self.mha(t, t, t)
+        return y.transpose(1, 2).reshape(x.shape), weights
+
+    def forward(self, x):
+        return self.attend(x)[0] + x
+
+
 def randomise(model):
     """Random weights, BN statistics and gamma, so no layer is an identity."""
     with torch.no_grad():
@@ -118,6 +134,12 @@ def networks():
         ("conv", nn.Conv2d(5, 16, 3, padding=1)), ("act", nn.Tanh()),
         ("add", SimilarityAttention(16, "additive")), ("add2", SimilarityAttention(16, "additive", scale=2.5)),
         ("gap", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", nn.Linear(16, 3))]))
+    # Multi-head attention over the positions (4 heads of 3 channels, the map the heads' mean),
+    # squeeze-excitation after it, log_softmax at the end.
+    yield "conv-multihead-se-pool-linear-log-softmax", (3, 9, 7), nn.Sequential(OrderedDict([
+        ("conv", nn.Conv2d(3, 12, 3, padding=1)), ("act", nn.ReLU()), ("mha", PositionsMultihead(12, 4)),
+        ("se", SqueezeExcitation(12, 5)), ("gap", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()),
+        ("fc", nn.Linear(12, 5)), ("out", nn.LogSoftmax(dim=1))]))
     yield "scaled-dot-given-scale", (17, 6, 6), nn.Sequential(OrderedDict([
         ("sdp", SimilarityAttention(17, "scaled_dot", scale=0.7)), ("gap", nn.AdaptiveAvgPool2d(1)),
         ("flat", nn.Flatten()), ("fc", nn.Linear(17, 2))]))
@@ -126,6 +148,8 @@ def networks():
 def attention_map(model, x):
     """The first SelfAttention layer's (B, N, N) map, recomputed from its input."""
     for m in model.children():
+        if isinstance(m, PositionsMultihead):
+            return m.attend(x)[1]
         if isinstance(m, SimilarityAttention):
             return torch.softmax(m.scores(x), dim=-1)
         if isinstance(m, SelfAttention):
