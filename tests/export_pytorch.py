@@ -116,7 +116,7 @@ def randomise(model):
             if name.endswith("gamma"):
                 p.fill_(0.7)  # the repository starts gamma at 0, which would hide the block
         for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
+            if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
                 m.running_mean.uniform_(-0.5, 0.5)
                 m.running_var.uniform_(0.5, 2.0)
                 m.weight.uniform_(0.5, 1.5)
@@ -339,6 +339,9 @@ parity("custom blocks with BatchNorm folded, Self_Attn, view as flatten, Adaptiv
        ViewHead(), (1, 16, 16))
 parity("PyTorch's MNIST example (functional relu, max_pool2d, flatten, log_softmax)", MnistExample(), (1, 28, 28))
 parity("a shared ReLU, x.mean((2, 3)), MaxPool2d(3, 2, 1), Softmax", SharedActivation(), (3, 15, 13))
+parity("BatchNorm1d folded into a Linear, and alone after a ReLU",
+       nn.Sequential(nn.Conv2d(2, 4, 3), nn.Flatten(), nn.Linear(36, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                     nn.BatchNorm1d(8), nn.Linear(8, 3)), (2, 5, 5))
 parity("a lone Self_Attn block", Self_Attn(16, "relu"), (16, 5, 7), batch=3)
 parity("Dropout and Identity vanish, LeakyReLU default slope",
        nn.Sequential(nn.Conv2d(2, 4, 1), nn.Dropout(0.5), nn.Identity(), nn.LeakyReLU(), nn.Dropout2d()), (2, 4, 4))
@@ -391,8 +394,11 @@ for source, extra in [(script + ":make", ["--weights", os.path.join(tmp, "state.
 for name, args, words in [
         ("a state_dict given as the module", [os.path.join(tmp, "state.pt")], "holds a state_dict"),
         ("a factory that is not there", [script + ":nothing"], "no function or class called 'nothing'"),
-        ("a bad --input-shape", [script + ":make", "--input-shape", "2,6"], "--input-shape must be C,H,W")]:
-    r = cli(*(args + (["--input-shape", "2,6,6"] if "--input-shape" not in args else []) + ["--output", out]))
+        ("a bad --input-shape", [script + ":make", "--input-shape", "2,6"], "--input-shape must be C,H,W"),
+        ("an output folder that is not there", [script + ":make", "--output", os.path.join(tmp, "no", "m.st")],
+         "Cannot write")]:
+    r = cli(*(args + (["--input-shape", "2,6,6"] if "--input-shape" not in args else [])
+              + (["--output", out] if "--output" not in args else [])))
     check("python3 -m vkattn export: " + name, r.returncode == 1 and words in r.stderr
           and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr.strip())
 

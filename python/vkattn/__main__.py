@@ -109,6 +109,8 @@ def export(args):
         network = export_module(module, args.output, shape, labels=labels, check=not args.no_check)
     except ValueError as e:
         raise Error("Cannot export '%s': %s." % (args.source, e)) from None
+    except OSError as e:
+        raise Error("Cannot write '%s' (%s)." % (args.output, e.strerror or e)) from None
     print("%s: %d layers written to %s" % (args.source, len(network["layers"]), args.output))
 
 

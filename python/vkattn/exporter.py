@@ -13,7 +13,8 @@ function) is an error naming both layers. A module called several times (one sha
 layer each time. Layers:
 
 - Conv2d (groups=1, dilation=1, zero padding), BatchNorm2d (folded into the Conv2d before it, or
-  a 1x1 convolution of its own), Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax and LogSoftmax
+  a 1x1 convolution of its own), Linear, BatchNorm1d on (B, F) (folded into the Linear before it,
+  or a linear layer of its own), ReLU, LeakyReLU, Sigmoid, Tanh, Softmax and LogSoftmax
   (over the last dimension), MaxPool2d, AvgPool2d,
   AdaptiveAvgPool2d / AdaptiveMaxPool2d (to sizes that divide the input), Flatten, and Dropout
   and Identity (nothing at inference);
@@ -41,8 +42,8 @@ from .safetensors import write_safetensors
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
 _SOFTMAXES = {nn.Softmax: "softmax", nn.LogSoftmax: "log_softmax"}
 _NOTHING = (nn.Dropout, nn.Dropout2d, nn.Dropout1d, nn.AlphaDropout, nn.Identity)
-_ANY_RANK = (nn.Linear, nn.LeakyReLU) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING  # the rest take 4-D
-_LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.Linear, nn.LeakyReLU, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
+_ANY_RANK = (nn.Linear, nn.BatchNorm1d, nn.LeakyReLU) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING  # the rest take 4-D
+_LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.BatchNorm1d, nn.Linear, nn.LeakyReLU, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
            nn.AdaptiveMaxPool2d, nn.Flatten) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING
 
 
@@ -235,18 +236,18 @@ def _batch_norm_scale(bn, path):
 class _Builder:
     def __init__(self, trace):
         self.trace, self.layers, self.tensors = trace, [], {}
-        self.last_conv = None  # the conv2d layer just emitted, into which a BatchNorm2d folds
+        self.last_affine = None  # the conv2d or linear layer just emitted, into which a BatchNorm folds
 
     def extend(self, layers):
         """Layers for the functional calls found between two modules."""
         self.layers += layers
         if layers:
-            self.last_conv = None
+            self.last_affine = None
 
     def add(self, path, m, x, y):
         kind = type(m).__name__
-        fold = self.last_conv
-        self.last_conv = None
+        fold = self.last_affine
+        self.last_affine = None
         if _is_attention(m):
             return self.attention(path, m, x)
         if _is_squeeze_excitation(m):
@@ -275,7 +276,10 @@ class _Builder:
             self.layers.append({"type": "leaky_relu", "slope": float(m.negative_slope)})
         elif isinstance(m, nn.Conv2d):
             self.conv(path, m)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            if isinstance(m, nn.BatchNorm1d) and x.dim() != 2:
+                raise ValueError("%s: BatchNorm1d on a %d-D input; vkattn folds it after a Linear, on (B, F)"
+                                 % (path, x.dim()))
             self.batch_norm(path, m, fold)
         elif isinstance(m, nn.Linear):
             if x.dim() != 2:
@@ -284,6 +288,7 @@ class _Builder:
             w, b = _weight_and_bias(self.trace, path, m, m.out_features)
             self.tensors[path + ".weight"], self.tensors[path + ".bias"] = w, b
             self.layers.append({"type": "linear", "name": path})
+            self.last_affine = path if self.trace.counts[path] == 1 else None
         elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
             self.pool(path, m)
         elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
@@ -308,18 +313,21 @@ class _Builder:
         w, b = _weight_and_bias(self.trace, path, m, m.out_channels)
         self.tensors[path + ".weight"], self.tensors[path + ".bias"] = w, b
         self.layers.append({"type": "conv2d", "name": path, "stride": _pair(m.stride), "padding": _pair(padding)})
-        self.last_conv = path if self.trace.counts[path] == 1 else None  # a shared conv keeps its own weights
+        self.last_affine = path if self.trace.counts[path] == 1 else None  # a shared conv keeps its own weights
 
     def batch_norm(self, path, bn, fold):
         scale, shift = _batch_norm_scale(bn, path)
-        if fold is not None:  # conv then BatchNorm: w' = w s, b' = b s + shift
+        rank = 4 if isinstance(bn, nn.BatchNorm2d) else 2  # of the weight it folds into: conv2d or linear
+        if fold is not None and self.tensors[fold + ".weight"].dim() == rank:  # w' = w s, b' = b s + shift
             w = self.tensors[fold + ".weight"]
-            self.tensors[fold + ".weight"] = w * scale.reshape(-1, 1, 1, 1)
+            self.tensors[fold + ".weight"] = w * scale.reshape((-1,) + (1,) * (rank - 1))
             self.tensors[fold + ".bias"] = self.tensors[fold + ".bias"] * scale + shift
             return
-        self.tensors[path + ".weight"] = torch.diag(scale).reshape(len(scale), len(scale), 1, 1)
+        # Alone: a 1x1 convolution or a linear layer with the scales on its diagonal.
+        self.tensors[path + ".weight"] = torch.diag(scale).reshape((len(scale), len(scale)) + (1,) * (rank - 2))
         self.tensors[path + ".bias"] = shift
-        self.layers.append({"type": "conv2d", "name": path, "stride": [1, 1], "padding": [0, 0]})
+        self.layers.append({"type": "conv2d", "name": path, "stride": [1, 1], "padding": [0, 0]} if rank == 4
+                           else {"type": "linear", "name": path})
 
     def pool(self, path, m):
         if m.ceil_mode or _pair(getattr(m, "dilation", 1)) != [1, 1] or getattr(m, "return_indices", False):
