@@ -31,6 +31,7 @@ Any other module the forward calls is looked into; one with weights of its own, 
 none of the above, is an error: "l3.0: GroupNorm is not supported".
 """
 import json
+import os
 
 import numpy as np
 import torch
@@ -513,9 +514,7 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True):
 
 
 def _check(path, x, expected, blocks):
-    import os
-
-    from . import Model
+    from . import Model  # the engine, loaded only when a check is asked for
     got = Model(path).run(x.numpy())
     want = expected.reshape(got.shape).numpy() if expected.numel() == got.size else None
     scale = max(1.0, float(np.abs(want).max())) if want is not None and want.size else 1.0
