@@ -1,7 +1,8 @@
 """vkattn.export (this module: vkattn.exporter): a PyTorch module as one vkattn network file (docs/network-format.md).
 
-The layer list comes from running the module: a copy of it, in eval mode, runs once on a random
-input while hooks note which layers it calls, in what order, on what, and with which weights.
+The layer list comes from running the module: in eval mode, once, on a seeded random input, while
+hooks note which layers it calls, in what order, on what, and with which weights (its modes,
+parameters and buffers are put back afterwards).
 So the order is the forward's (not the registration order), and a weight is the one an eval-mode
 forward uses (spectral_norm, weight_norm, parametrizations, wrappers that set `weight`). What
 happens between two layers is found by comparing each layer's input with the previous layer's
@@ -43,9 +44,10 @@ from .safetensors import write_safetensors
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
 _SOFTMAXES = {nn.Softmax: "softmax", nn.LogSoftmax: "log_softmax"}
 _NOTHING = (nn.Dropout, nn.Dropout2d, nn.Dropout1d, nn.AlphaDropout, nn.Identity)
-_ANY_RANK = (nn.Linear, nn.BatchNorm1d, nn.LeakyReLU) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING  # the rest take 4-D
-_LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.BatchNorm1d, nn.Linear, nn.LeakyReLU, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
-           nn.AdaptiveMaxPool2d, nn.Flatten) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING
+# Layers that take any rank; the rest take (B, C, H, W).
+_ANY_RANK = (nn.Linear, nn.BatchNorm1d, nn.LeakyReLU) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING
+_LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.BatchNorm1d, nn.Linear, nn.LeakyReLU, nn.MaxPool2d, nn.AvgPool2d,
+           nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING
 
 
 def _pair(v):
@@ -68,7 +70,8 @@ def _units(module):
     def walk(prefix, m):
         for name, child in m.named_children():
             path = prefix + name
-            if _is_attention(child) or _is_squeeze_excitation(child) or isinstance(child, _LEAVES + (nn.MultiheadAttention,)):
+            if _is_attention(child) or _is_squeeze_excitation(child) or \
+                    isinstance(child, _LEAVES + (nn.MultiheadAttention,)):
                 units.append((path, child))
             elif not any(True for _ in child.children()):
                 units.append((path, child))  # refused if the forward calls it
@@ -225,8 +228,8 @@ def _bridge(src, dst, depth=3):
 
 def _batch_norm_scale(bn, path):
     if bn.running_mean is None or bn.running_var is None:
-        raise ValueError("%s: BatchNorm2d without running statistics (track_running_stats=False) is not supported"
-                         % path)
+        raise ValueError("%s: %s without running statistics (track_running_stats=False) is not supported"
+                         % (path, type(bn).__name__))
     scale = torch.rsqrt(bn.running_var + bn.eps)
     if bn.weight is not None:
         scale = scale * bn.weight.detach()
