@@ -164,7 +164,7 @@ def parity(name, model, shape, batch=2, **kw):
         return
     with torch.no_grad():
         want = model(x)
-        want = want[0] if isinstance(want, tuple) else want
+        want = want[0] if isinstance(want, tuple) else next(iter(want.values())) if isinstance(want, dict) else want
     y = vk.run(x.numpy())
     check(name, y.size == want.numel() and relative(y, want) < BOUND, "relative %.2g" % relative(y, want))
 
@@ -297,6 +297,28 @@ def multihead(name, heads, batch_first, residual, shape=(3, 7, 5)):
           "output relative %.2g, map relative %.2g" % (relative(y, want), relative(maps[0], weights)))
 
 
+class DictOutput(nn.Module):
+    """A dict out, a module never called, torch.flatten after a pool to 1x1 of positive values."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d((1, 1)))
+        self.unused = nn.GroupNorm(2, 4)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return {"logits": self.head(torch.flatten(self.body(x), 1)), "steps": 1}
+
+
+class Normalising(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(1, 2, 1)
+
+    def forward(self, x):
+        return self.c((x - 0.5) / 0.5)
+
+
 class Residual(nn.Module):
     def __init__(self):
         super().__init__()
@@ -342,6 +364,10 @@ parity("a shared ReLU, x.mean((2, 3)), MaxPool2d(3, 2, 1), Softmax", SharedActiv
 parity("BatchNorm1d folded into a Linear, and alone after a ReLU",
        nn.Sequential(nn.Conv2d(2, 4, 3), nn.Flatten(), nn.Linear(36, 8), nn.BatchNorm1d(8), nn.ReLU(),
                      nn.BatchNorm1d(8), nn.Linear(8, 3)), (2, 5, 5))
+parity("a dict output and a module the forward never calls", DictOutput(), (1, 6, 6))
+layers = [layer["type"] for layer in vkattn.export(DictOutput(), os.path.join(tmp, "d.safetensors"), (1, 6, 6))["layers"]]
+check("no layer added that changes nothing on the traced values (ReLU before a flatten of positives)",
+      layers == ["conv2d", "relu", "global_avg_pool2d", "flatten", "linear"], str(layers))
 parity("a lone Self_Attn block", Self_Attn(16, "relu"), (16, 5, 7), batch=3)
 parity("Dropout and Identity vanish, LeakyReLU default slope",
        nn.Sequential(nn.Conv2d(2, 4, 1), nn.Dropout(0.5), nn.Identity(), nn.LeakyReLU(), nn.Dropout2d()), (2, 4, 4))
@@ -355,6 +381,7 @@ refused("GroupNorm names its path and type", nn.Sequential(nn.Conv2d(3, 4, 1), n
 refused("a residual sum ending a forward", nn.Sequential(Residual()), (4, 4, 4), "the module's output is not 0.conv's")
 refused("a residual sum inside", nn.Sequential(Residual(), nn.ReLU()), (4, 4, 4), "1: its input is not 0.conv's output")
 refused("a functional call between layers", Functional(), (4, 4, 4), "b: its input is not a's output")
+refused("arithmetic on the input", Normalising(), (1, 3, 3), "c: its input is not the model input")
 refused("a block with SAGAN's parts that computes something else", nn.Sequential(NotSagan(16, "relu")),
         (16, 4, 4), "differs from the module's")
 refused("MultiheadAttention with add_bias_kv", TokenAttention(8, 2, add_bias_kv=True), (8, 3, 3), "add_bias_kv")

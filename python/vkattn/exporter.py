@@ -208,21 +208,27 @@ def _functional_steps(x):
     return steps
 
 
-def _bridge(src, dst, depth=3):
-    """The layers that turn src into dst, when a forward made up to `depth` functional calls between
-    two modules (F.relu, F.max_pool2d, torch.flatten, x.mean((2, 3)), F.log_softmax, ...); else None.
-    Found by trying them on the traced values, so what is found is what the forward did."""
-    if _close(src, dst):
-        return []
-    if depth == 0 or src.dim() not in (2, 4):
+def _bridge(src, dst, most=3):
+    """The fewest layers that turn src into dst, when a forward made up to `most` functional calls
+    between two modules (F.relu, F.max_pool2d, torch.flatten, x.mean((2, 3)), F.log_softmax, ...);
+    else None. Found by trying them on the traced values, so what is found is what the forward did
+    (the fewest: a ReLU that changes nothing on these values is not added)."""
+    def search(x, depth):
+        if _close(x, dst):
+            return []
+        if depth == 0 or x.dim() not in (2, 4):
+            return None
+        for layer, out in _functional_steps(x):
+            if layer["type"] == "global_avg_pool2d" and dst.dim() == 2 and _close(out.flatten(1), dst):
+                return [layer, {"type": "flatten"}]  # x.mean((2, 3)): one call, two layers
+            rest = search(out, depth - 1) if out.numel() >= dst.numel() else None
+            if rest is not None:
+                return [layer] + rest
         return None
-    for layer, out in _functional_steps(src):
-        if out.dim() == 4 and dst.dim() == 2 and out.shape[0] == dst.shape[0] and out[0].numel() == dst[0].numel() \
-                and out.shape[2:] == (1, 1) and _close(out.flatten(1), dst):
-            return [layer, {"type": "flatten"}]  # x.mean((2, 3)) and the like: a pool to 1x1, then flatten
-        rest = _bridge(out, dst, depth - 1) if out.numel() >= dst.numel() else None
-        if rest is not None:
-            return [layer] + rest
+    for depth in range(most + 1):
+        found = search(src, depth)
+        if found is not None:
+            return found
     return None
 
 
@@ -484,10 +490,11 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True):
         if inp is not None and previous is not None and not _same(inp, previous):
             steps = _follow(previous, inp, pending)
             if steps is None:
-                raise ValueError("%s: its input is not %s's output: the forward does something between them outside "
-                                 "any module that vkattn has no layer for (a residual sum, a reshape, a functional "
+                raise ValueError("%s: its input is not %s: the forward does something before it outside any module "
+                                 "that vkattn has no layer for (a residual sum, a reshape, arithmetic, a functional "
                                  "call other than an activation, softmax, pool or flatten)"
-                                 % (_describe(unit_path), previous_path if previous_path else "the model input"))
+                                 % (_describe(unit_path),
+                                    "%s's output" % previous_path if previous_path else "the model input"))
             builder.extend(steps)
         layer = builder.add(unit_path, m, inp, out)
         pending = (layer, inp) if isinstance(m, nn.MultiheadAttention) else None
