@@ -6,6 +6,7 @@ reparametrisations (spectral_norm and weight_norm, hooks and parametrizations, a
 that sets `weight` in its forward), nested containers, BatchNorm folded or alone, view-as-flatten,
 `python3 -m vkattn export`, and the errors for what cannot be exported. Needs PYTHONPATH to the
 built package (ctest sets it); skips (exit 77) where python3-torch is absent."""
+import json
 import os
 import subprocess
 import sys
@@ -389,6 +390,22 @@ refused("MultiheadAttention over channels instead of positions", ChannelTokens()
 refused("an input shape that is not (C, H, W)", nn.Conv2d(1, 1, 1), (1, 4), "(C, H, W)")
 refused("a forward that fails on the input shape", nn.Conv2d(3, 1, 1), (2, 4, 4), "forward failed")
 refused("grouped convolutions", nn.Conv2d(4, 4, 3, groups=2), (4, 5, 5), "0: Conv2d with groups=2 is not supported")
+
+# A multihead_attention layer that does not fit its weights is refused naming the layer.
+C = 12
+mha_weights = {"m.in_proj_weight": np.zeros((3 * C, C)), "m.in_proj_bias": np.zeros(3 * C),
+               "m.out_proj.weight": np.zeros((C, C)), "m.out_proj.bias": np.zeros(C)}
+for layer, words in [({"heads": 5}, "5 heads do not divide the 12 channels"), ({"heads": 0}, "at least one head"),
+                     ({"heads": 2, "residual": "yes"}, '"residual" must be true or false'),
+                     ({"heads": 2.5}, '"heads" must be a whole number')]:
+    layer.update({"type": "multihead_attention", "name": "m"})
+    vkattn.write_safetensors(os.path.join(tmp, "bad.safetensors"), mha_weights, {"vkattn.network": json.dumps(
+        {"format": 1, "input": [C, 3, 3], "layers": [layer]})})
+    try:
+        vkattn.Model(os.path.join(tmp, "bad.safetensors")).run(np.zeros((1, C, 3, 3)))
+        check("multihead_attention %s refused" % layer, False, "no error")
+    except vkattn.Error as e:
+        check("multihead_attention %s refused" % layer, words in str(e) and "multihead_attention 'm'" in str(e), str(e))
 
 # python3 -m vkattn export, from a factory in a file and from a whole saved module.
 script = os.path.join(tmp, "net.py")

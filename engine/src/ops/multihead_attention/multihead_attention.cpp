@@ -45,8 +45,9 @@ MultiheadAttentionWeights MultiheadAttentionWeights::from_safetensors(const Safe
   w.channels = C;
   w.heads = heads;
   w.residual = residual;
-  require(heads >= 1 && C % heads == 0, "'" + f.source + "': " + std::to_string(heads) + " heads do not divide the " +
-                                            std::to_string(C) + " channels of '" + prefix + "in_proj_weight'.");
+  require(heads >= 1, "'" + f.source + "': a multihead_attention layer needs at least one head.");
+  require(C % heads == 0, "'" + f.source + "': " + std::to_string(heads) + " heads do not divide the " +
+                              std::to_string(C) + " channels of '" + prefix + "in_proj_weight'.");
   w.in_proj_bias = f.at(prefix + "in_proj_bias");
   w.out_proj_weight = f.at(prefix + "out_proj.weight");
   w.out_proj_bias = f.at(prefix + "out_proj.bias");
