@@ -15,6 +15,7 @@ import tempfile
 import numpy as np
 
 import vkattn
+from report import check, finish, relative  # tests/, the script's own folder
 
 try:
     import torch
@@ -25,18 +26,6 @@ except ImportError:
     sys.exit(77)
 
 BOUND = 1e-4  # relative, float32 on the device against float32 PyTorch
-failures = 0
-
-
-def check(name, ok, detail=""):
-    global failures
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + detail) if detail else ""))
-    failures += 0 if ok else 1
-
-
-def relative(a, b):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.linalg.norm(a.reshape(-1) - b.reshape(-1)) / max(np.linalg.norm(b), 1e-30))
 
 
 class Self_Attn(nn.Module):  # noqa: N801 - as the SAGAN repository names it
@@ -446,5 +435,4 @@ for name, args, words in [
     check("python3 -m vkattn export: " + name, r.returncode == 1 and words in r.stderr
           and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr.strip())
 
-print("%d failures" % failures)
-sys.exit(1 if failures else 0)
+finish()

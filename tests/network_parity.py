@@ -20,6 +20,7 @@ except ImportError:
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "samples", "classify"))
 from train import SelfAttention, vkattn  # noqa: E402  (train.py puts the package on the path)
+from report import relative  # noqa: E402  (tests/, the script's own folder)
 
 BOUND = 2e-5  # relative error of float32 against float64
 
@@ -159,10 +160,6 @@ def attention_map(model, x):
             return torch.softmax(torch.bmm(q, k), dim=-1)
         x = m(x)
     raise AssertionError("no attention layer")
-
-
-def relative(a, b):
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
 def main():

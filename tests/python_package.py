@@ -12,6 +12,7 @@ from collections import OrderedDict
 import numpy as np
 
 import vkattn
+from report import check, finish, relative  # tests/, the script's own folder
 
 try:
     import torch
@@ -25,17 +26,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "samples", "classify"))
 from train import SelfAttention  # noqa: E402
 
 BOUND = 3e-5
-failures = 0
-
-
-def check(name, ok, detail=""):
-    global failures
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + detail) if detail else ""))
-    failures += 0 if ok else 1
-
-
-def relative(a, b):
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
 def expect_error(name, words, call):
@@ -132,5 +122,4 @@ with tempfile.TemporaryDirectory() as d:
           r.returncode == 1 and r.stderr.startswith("vkattn: Cannot read") and len(r.stderr.splitlines()) == 1 and
           not os.path.exists(os.path.join(d, "z.npy")), r.stderr)
 
-print("%d failed" % failures)
-sys.exit(1 if failures else 0)
+finish()

@@ -16,18 +16,14 @@ import sys
 import numpy as np
 
 from . import Error, Model, devices, export as export_module, version
+from .safetensors import write_atomically
 
 
 def save_atomically(path, array):
-    """Writes path whole or not at all: a temporary file beside it, then renamed over it."""
-    partial = "%s.%d.partial" % (path, os.getpid())
+    """Writes path whole or not at all, or raises Error with a sentence."""
     try:
-        with open(partial, "wb") as f:
-            np.save(f, array)
-        os.replace(partial, path)
+        write_atomically(path, lambda f: np.save(f, array))
     except OSError as e:
-        if os.path.exists(partial):
-            os.remove(partial)
         raise Error("Cannot write '%s' (%s)." % (path, e.strerror or e)) from None
 
 

@@ -120,11 +120,16 @@ class _Trace:
             for h in handles:
                 h.remove()
 
+    def _call(self, path, m, inp, out=None):
+        """Notes a call of m: its input and output, as copies taken now."""
+        self.counts[path] = self.counts.get(path, 0) + 1
+        self.calls.append([path, m, None if inp is None else inp.detach().clone(),
+                           None if out is None else out.detach().clone()])
+
     def _before(self, path, m):
         def hook(module, args):
-            self.counts[path] = self.counts.get(path, 0) + 1
             first = args[0] if args and torch.is_tensor(args[0]) else None
-            self.calls.append([path, m, None if first is None else first.detach().clone(), None])
+            self._call(path, m, first)
             if isinstance(m, nn.MultiheadAttention):  # self-attention: the same tensor as query, key and value
                 self.self_attention[path] = len(args) >= 3 and all(
                     torch.is_tensor(a) and _same(a, first) for a in args[1:3])
@@ -155,14 +160,11 @@ class _Trace:
             out = _first_tensor(output, like=inp)
             if len(children) == 1 and isinstance(children[0][1], (nn.Conv2d, nn.Linear)):
                 name, layer = children[0]
-                path_inside = path + "." + name
-                self.counts[path_inside] = self.counts.get(path_inside, 0) + 1
                 bias = layer.bias.detach().clone() if layer.bias is not None else None
-                self.weights[path_inside] = (layer.weight.detach().clone(), bias)
-                self.calls.append([path_inside, layer, inp, None if out is None else out.detach().clone()])
+                self.weights[path + "." + name] = (layer.weight.detach().clone(), bias)
+                self._call(path + "." + name, layer, inp, out)
             else:
-                self.counts[path] = self.counts.get(path, 0) + 1
-                self.calls.append([path, m, inp, None if out is None else out.detach().clone()])
+                self._call(path, m, inp, out)
         return hook
 
     def _weights(self, path):

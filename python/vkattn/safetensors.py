@@ -1,4 +1,5 @@
-"""The safetensors writer: every file the package, the samples and the tests write goes through it."""
+"""The safetensors writer: every file the package, the samples and the tests write goes through it;
+and the package's one way to write a file whole or not at all."""
 import json
 import os
 import struct
@@ -19,6 +20,19 @@ def _as_float32(name, value):
     return np.ascontiguousarray(value, dtype="<f4")
 
 
+def write_atomically(path, write):
+    """Calls write(f) on a temporary file beside path, then renames it over path; on any failure the
+    temporary file is removed and path is left as it was."""
+    partial = "%s.%d.partial" % (path, os.getpid())
+    try:
+        with open(partial, "wb") as f:
+            write(f)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
 def write_safetensors(path, tensors, metadata=None):
     """Writes tensors (name -> array, tensor or (shape, values)) as F32, with metadata (str -> str),
     whole or not at all: a temporary file beside path, then renamed over it."""
@@ -33,13 +47,9 @@ def write_safetensors(path, tensors, metadata=None):
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
-    partial = "%s.%d.partial" % (path, os.getpid())
-    try:
-        with open(partial, "wb") as f:
-            f.write(struct.pack("<Q", len(text)) + text)
-            for blob in blobs:
-                f.write(blob)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+
+    def write(f):
+        f.write(struct.pack("<Q", len(text)) + text)
+        for blob in blobs:
+            f.write(blob)
+    write_atomically(path, write)

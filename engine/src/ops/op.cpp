@@ -66,6 +66,15 @@ void require_additive_weights(const Shape& u, int64_t cq, const std::string& op)
               to_string(u) + ".");
 }
 
+HostTensor stack_rows(const std::vector<const HostTensor*>& parts, int64_t columns) {
+  HostTensor out{columns ? Shape{0, columns} : Shape{0}, {}};
+  for (const HostTensor* p : parts) {
+    out.data.insert(out.data.end(), p->data.begin(), p->data.end());
+    out.shape[0] += p->shape[0];
+  }
+  return out;
+}
+
 int64_t spatial_size(const Shape& shape) {
   int64_t n = 1;
   for (size_t i = 2; i < shape.size(); ++i) n *= shape[i];

@@ -74,6 +74,9 @@ inline void require(bool ok, const std::string& sentence) {
 inline uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 inline uint32_t bits(float v) { return std::bit_cast<uint32_t>(v); }
 inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+// Weights the blocks build on the host: (rows, columns) matrices stacked, or vectors when
+// columns is 0.
+HostTensor stack_rows(const std::vector<const HostTensor*>& parts, int64_t columns);
 // Product of the dimensions after batch and channel: H*W for NCHW, N for (B, C, N).
 int64_t spatial_size(const Shape& shape);
 // The additive similarity's weights u (attention and attention_map): Cq values, as (Cq) or

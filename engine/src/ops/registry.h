@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ops/op.h"
 #include "vkattn/network.h"
 
 namespace vkattn {
@@ -46,6 +47,19 @@ inline LayerType plain_layer(TensorId (*op)(Graph&, TensorId)) {
   return {{}, false, [op](const LayerSpec&) -> AddLayer {
             return [op](Graph& g, TensorId x, NetworkTensors&) { return op(g, x); };
           }};
+}
+
+// The graph part of an attention layer: checks the (B, C, H, W) input, adds the block with
+// add(graph, x, name + ".", maps wanted) -> {y, optional map}, and records the map under the
+// layer's name when the network asks for maps.
+template <class AddBlock>
+AddLayer attention_layer(const std::string& type, const std::string& name, AddBlock add) {
+  return [=](Graph& g, TensorId x, NetworkTensors& out) {
+    require(g.shape(x).size() == 4, type + " needs a (B, C, H, W) input, but it gets " + to_string(g.shape(x)) + ".");
+    const auto block = add(g, x, name + ".", out.attention_maps);
+    if (block.attention) out.attention.emplace_back(name, *block.attention);
+    return block.y;
+  };
 }
 
 class Registry {

@@ -25,13 +25,6 @@ HostTensor columns(const HostTensor& t, int64_t first, int64_t count) {
   return out;
 }
 
-HostTensor stack(const HostTensor& a, const HostTensor& b) {
-  HostTensor out = a;
-  out.shape[0] += b.shape[0];
-  out.data.insert(out.data.end(), b.data.begin(), b.data.end());
-  return out;
-}
-
 }  // namespace
 
 MultiheadAttentionWeights MultiheadAttentionWeights::from_safetensors(const SafeTensors& f, const std::string& prefix,
@@ -80,10 +73,10 @@ MultiheadAttentionTensors add_multihead_attention(Graph& g, TensorId x, const Mu
   for (int64_t t = 0; t < h; ++t) {
     const std::string head = prefix + "head" + std::to_string(t) + ".";
     // This head's keys then values, position-major, as the fused attention reads them.
-    const HostTensor kv_weight = stack(rows(w.in_proj_weight, C + t * d, d), rows(w.in_proj_weight, 2 * C + t * d, d));
-    const HostTensor kv_bias = stack(rows(w.in_proj_bias, C + t * d, d), rows(w.in_proj_bias, 2 * C + t * d, d));
-    const TensorId kv = ops::projection(g, x, g.weight(head + "kv.weight", kv_weight),
-                                        g.weight(head + "kv.bias", kv_bias), true);
+    const HostTensor k = rows(w.in_proj_weight, C + t * d, d), v = rows(w.in_proj_weight, 2 * C + t * d, d);
+    const HostTensor kb = rows(w.in_proj_bias, C + t * d, d), vb = rows(w.in_proj_bias, 2 * C + t * d, d);
+    const TensorId kv = ops::projection(g, x, g.weight(head + "kv.weight", stack_rows({&k, &v}, C)),
+                                        g.weight(head + "kv.bias", stack_rows({&kb, &vb}, 0)), true);
     const auto attention = ops::attention(g, {q, t * d, d}, kv, scale);
     // out_proj on the concatenated heads is the sum of its column blocks applied to each head.
     const HostTensor bias = t == 0 ? w.out_proj_bias : HostTensor{{C}, std::vector<float>(C, 0.f)};
@@ -117,14 +110,10 @@ void register_multihead_attention(Registry& r) {
   r.add("multihead_attention", LayerType{{"heads", "residual"}, true, [](const LayerSpec& spec) -> AddLayer {
           const MultiheadAttentionWeights w = MultiheadAttentionWeights::from_safetensors(
               spec.file(), spec.name() + ".", spec.integer("heads", 1), spec.flag("residual", false));
-          const std::string name = spec.name();
-          return [=](Graph& g, TensorId x, NetworkTensors& out) {
-            require(g.shape(x).size() == 4,
-                    "multihead_attention needs a (B, C, H, W) input, but it gets " + to_string(g.shape(x)) + ".");
-            const auto layer = add_multihead_attention(g, x, w, name + ".", out.attention_maps);
-            if (layer.attention) out.attention.emplace_back(name, *layer.attention);
-            return layer.y;
-          };
+          return attention_layer("multihead_attention", spec.name(),
+                                 [w](Graph& g, TensorId x, const std::string& prefix, bool maps) {
+                                   return add_multihead_attention(g, x, w, prefix, maps);
+                                 });
         }});
 }
 

@@ -21,16 +21,6 @@ void require_shape(const SafeTensors& f, const std::string& name, const HostTens
                                to_string(t.shape) + ".");
 }
 
-// Concatenates (rows, columns) matrices, or vectors when columns is 0.
-HostTensor stack_rows(const std::vector<const HostTensor*>& parts, int64_t columns) {
-  HostTensor out{columns ? Shape{0, columns} : Shape{0}, {}};
-  for (const HostTensor* p : parts) {
-    out.data.insert(out.data.end(), p->data.begin(), p->data.end());
-    out.shape[0] += p->shape[0];
-  }
-  return out;
-}
-
 // A number written as text in metadata: the whole string, finite.
 float parse_scale(const std::string& text, const std::string& where) {
   size_t used = 0;
@@ -166,14 +156,10 @@ void register_self_attention(Registry& r) {
               w.additive_weight = read_additive_weight(spec.file(), spec.name() + ".", w.query_channels);
           }
           w.scale = spec.number("scale", w.scale);
-          const std::string name = spec.name();
-          return [=](Graph& g, TensorId x, NetworkTensors& out) {
-            require(g.shape(x).size() == 4,
-                    "self_attention needs a (B, C, H, W) input, but it gets " + to_string(g.shape(x)) + ".");
-            const auto block = add_self_attention(g, x, w, name + ".", out.attention_maps);
-            if (block.attention) out.attention.emplace_back(name, *block.attention);
-            return block.y;
-          };
+          return attention_layer("self_attention", spec.name(),
+                                 [w](Graph& g, TensorId x, const std::string& prefix, bool maps) {
+                                   return add_self_attention(g, x, w, prefix, maps);
+                                 });
         }});
 }
 
