@@ -15,7 +15,7 @@ using json = nlohmann::json;
 constexpr const char* kNetworkKey = "vkattn.network";
 
 // Checks the keys every layer shares, then hands the layer to its op's parser.
-NetworkLayer parse_layer(const SafeTensors& f, const json& j) {
+NetworkLayer parse_layer(const SafeTensors& f, const json& j, std::set<std::string>& maps_needed) {
   require(j.is_object() && j.contains("type") && j["type"].is_string(),
           "it must be an object with a \"type\", but it is " + json_excerpt(j) + ".");
   NetworkLayer layer;
@@ -33,7 +33,7 @@ NetworkLayer parse_layer(const SafeTensors& f, const json& j) {
     for (const std::string& option : type->options) known |= key == option;
     require(known, "it has a key '" + key + "' that a " + layer.type + " layer does not take.");
   }
-  layer.add = type->parse(LayerSpec(j, f));
+  layer.add = type->parse(LayerSpec(j, f, maps_needed));
   return layer;
 }
 
@@ -92,7 +92,7 @@ Network Network::from_safetensors(const SafeTensors& f) {
       peek.name = layers[i].value("name", json("")).is_string() ? layers[i].value("name", "") : "";
     }
     const std::string where = layers[i].is_object() ? peek.describe(i + 1) : "layer " + std::to_string(i + 1);
-    net.layers_.push_back(in_layer(f.source, where, [&] { return parse_layer(f, layers[i]); }));
+    net.layers_.push_back(in_layer(f.source, where, [&] { return parse_layer(f, layers[i], net.maps_needed_); }));
   }
   if (auto it = f.metadata.find("vkattn.labels"); it != f.metadata.end()) {
     json labels;
@@ -124,7 +124,10 @@ NetworkTensors Network::build(Graph& g, TensorId x, bool attention_maps) const {
   require(shape.size() == 4 && Shape(shape.begin() + 1, shape.end()) == input_,
           "'" + source_ + "' takes input (B, " + std::to_string(input_[0]) + ", " + std::to_string(input_[1]) + ", " +
               std::to_string(input_[2]) + "), but the input is " + to_string(shape) + ".");
-  NetworkTensors out{x, {}, attention_maps};
+  NetworkTensors out;
+  out.output = out.input = x;
+  out.attention_maps = attention_maps;
+  out.maps_needed = maps_needed_;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const size_t nodes_before = g.nodes().size();
     out.output = in_layer(source_, layers_[i].describe(i + 1), [&] { return layers_[i].add(g, out.output, out); });

@@ -13,6 +13,8 @@
 // The optional key "vkattn.labels" holds the class names.
 #pragma once
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +28,19 @@ struct NetworkTensors {
   TensorId output;                                          // the last layer's result
   std::vector<std::pair<std::string, TensorId>> attention;  // each attention layer's (B, N, N) map
   bool attention_maps = false;                              // whether the maps were asked for
+  TensorId input = 0;                                       // the network's input
+  // Each attention_crop layer's boxes (B, 4): top, left, bottom, right in input pixels, ends
+  // exclusive; under the crop layer's name, else its attention layer's.
+  std::vector<std::pair<std::string, TensorId>> boxes;
+
+  // For the layers' use while the graph is built: the attention layers whose map a later layer
+  // reads, and those maps with the (h, w) grid of the layer's input, by layer name.
+  struct LayerMap {
+    TensorId map;
+    Size2 grid;
+  };
+  std::set<std::string> maps_needed;
+  std::map<std::string, LayerMap> layer_maps;
 };
 
 // Adds one layer's nodes to a graph reading x and returns the layer's result.
@@ -58,6 +73,7 @@ class Network {
   Shape input_;
   std::vector<std::string> labels_;
   std::vector<NetworkLayer> layers_;
+  std::set<std::string> maps_needed_;  // attention layers a later layer reads the map of
 };
 
 }  // namespace vkattn

@@ -57,6 +57,19 @@ TensorId l2_normalize(Graph& g, TensorId x, NormalizeAlong along, int64_t first,
 // y = gamma * o + x, gamma a one-element weight.
 TensorId residual(Graph& g, TensorId o, TensorId x, TensorId gamma);
 
+// --- hard attention (AG-CNN's crop) ---
+// Mean over dim 1: (B, R, L) -> (B, L). From an attention map (B, N, N), the attention each
+// position receives.
+TensorId column_mean(Graph& g, TensorId x);
+// From heatmaps (B, h * w) over an h x w grid that covers an image of image.h x image.w pixels:
+// per item the smallest box of cells whose value is >= threshold * the item's maximum, as pixel
+// bounds (B, 4) = top, left, bottom, right (ends exclusive): rows floor(r0 H / h) to
+// ceil((r1 + 1) H / h), columns alike. threshold in [0, 1].
+TensorId attention_box(Graph& g, TensorId heatmap, Size2 grid, Size2 image, float threshold);
+// Each item's box (B, 4) of image (B, C, H, W), resized to (B, C, size.h, size.w) as
+// F.interpolate(crop, size, mode="bilinear", align_corners=False). Boxes are clamped to the image.
+TensorId crop_resize(Graph& g, TensorId image, TensorId boxes, Size2 size);
+
 // --- the layers around it (PyTorch semantics) ---
 // Cross-correlation with zero padding, as torch.nn.Conv2d with groups = dilation = 1:
 // (B, C, H, W) x weight (M, C, KH, KW) + bias (M) -> (B, M, OH, OW),

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,8 @@ namespace vkattn {
 // weights. Every accessor checks what it reads and throws a vkattn::Error saying what is wrong.
 class LayerSpec {
  public:
-  LayerSpec(const nlohmann::json& layer, const SafeTensors& file) : layer_(layer), file_(file) {}
+  LayerSpec(const nlohmann::json& layer, const SafeTensors& file, std::set<std::string>& maps_needed)
+      : layer_(layer), file_(file), maps_needed_(maps_needed) {}
   const std::string name() const { return layer_.value("name", std::string()); }
   const SafeTensors& file() const { return file_; }
   bool has(const char* key) const { return layer_.contains(key); }
@@ -30,10 +32,13 @@ class LayerSpec {
   bool flag(const char* key, bool fallback) const;      // true or false
   std::string text(const char* key, const std::string& fallback) const;  // a string
   const HostTensor& tensor(const std::string& suffix) const;  // "<name>.<suffix>"
+  // This layer reads the map of the attention layer of that name, which must then make it.
+  void need_map(const std::string& layer) const { maps_needed_.insert(layer); }
 
  private:
   const nlohmann::json& layer_;
   const SafeTensors& file_;
+  std::set<std::string>& maps_needed_;
 };
 
 struct LayerType {
@@ -51,13 +56,17 @@ inline LayerType plain_layer(TensorId (*op)(Graph&, TensorId)) {
 
 // The graph part of an attention layer: checks the (B, C, H, W) input, adds the block with
 // add(graph, x, name + ".", maps wanted) -> {y, optional map}, and records the map under the
-// layer's name when the network asks for maps.
+// layer's name when the network asks for maps, and for later layers when one reads it.
 template <class AddBlock>
 AddLayer attention_layer(const std::string& type, const std::string& name, AddBlock add) {
   return [=](Graph& g, TensorId x, NetworkTensors& out) {
-    require(g.shape(x).size() == 4, type + " needs a (B, C, H, W) input, but it gets " + to_string(g.shape(x)) + ".");
-    const auto block = add(g, x, name + ".", out.attention_maps);
-    if (block.attention) out.attention.emplace_back(name, *block.attention);
+    const Shape& shape = g.shape(x);
+    require(shape.size() == 4, type + " needs a (B, C, H, W) input, but it gets " + to_string(shape) + ".");
+    const Size2 grid{shape[2], shape[3]};
+    const bool needed = out.maps_needed.count(name) > 0;
+    const auto block = add(g, x, name + ".", out.attention_maps || needed);
+    if (block.attention && out.attention_maps) out.attention.emplace_back(name, *block.attention);
+    if (block.attention && needed) out.layer_maps[name] = {*block.attention, grid};
     return block.y;
   };
 }

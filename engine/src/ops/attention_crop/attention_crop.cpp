@@ -1,0 +1,46 @@
+// Hard attention as a layer (AG-CNN's glimpse): the attention each position of an earlier
+// attention layer receives picks a box of the network's input, which is cut out and resized; the
+// layers after it run on that crop. Three kernels: column_mean, attention_box, crop_resize.
+#include "ops/op.h"
+#include "ops/registry.h"
+
+namespace vkattn {
+
+// {"type": "attention_crop", "attention": A, "threshold": t, "size": [Ho, Wo]}: A names an
+// earlier self_attention or multihead_attention layer, whose input grid (h, w) the heatmap of
+// its map's column means covers; t in [0, 1]; the crop of the network's input (B, C, H, W) is
+// (B, C, Ho, Wo). The boxes are in NetworkTensors::boxes under the layer's name, else A.
+void register_attention_crop(Registry& r) {
+  r.add("attention_crop", LayerType{{"attention", "threshold", "size"}, false, [](const LayerSpec& spec) -> AddLayer {
+          require(spec.has("attention") && !spec.text("attention", "").empty(),
+                  "an attention_crop layer needs \"attention\": the name of an earlier attention layer.");
+          require(spec.has("threshold"), "an attention_crop layer needs a \"threshold\" in [0, 1].");
+          require(spec.has("size"), "an attention_crop layer needs a \"size\": [height, width] of the crop.");
+          const std::string attention = spec.text("attention", "");
+          const float threshold = spec.number("threshold", 0.f);
+          const Size2 size = spec.size2("size", {});
+          require(threshold >= 0.f && threshold <= 1.f,
+                  "its \"threshold\" must lie in [0, 1], but it is " + std::to_string(threshold) + ".");
+          require(size.h >= 1 && size.w >= 1, "its \"size\" must be at least 1x1, but it is " + std::to_string(size.h) +
+                                                  "x" + std::to_string(size.w) + ".");
+          spec.need_map(attention);
+          const std::string name = spec.name().empty() ? attention : spec.name();
+          return [=](Graph& g, TensorId, NetworkTensors& out) {
+            const auto map = out.layer_maps.find(attention);
+            require(map != out.layer_maps.end(), "its \"attention\" '" + attention +
+                                                     "' is not an earlier attention layer (self_attention or "
+                                                     "multihead_attention).");
+            const Shape& image = g.shape(out.input);
+            const TensorId received = ops::column_mean(g, map->second.map);
+            const TensorId boxes = ops::attention_box(g, received, map->second.grid, {image[2], image[3]}, threshold);
+            const TensorId crop = ops::crop_resize(g, out.input, boxes, size);
+            g.name_node(received, name + ".received");
+            g.name_node(boxes, name + ".box");
+            g.name_node(crop, name + ".crop");
+            out.boxes.emplace_back(name, boxes);
+            return crop;
+          };
+        }});
+}
+
+}  // namespace vkattn
