@@ -337,6 +337,48 @@ class NotSagan(Self_Attn):
         return self.gamma * torch.bmm(self.value_conv(x).view(b, -1, h * w), a.permute(0, 2, 1)).view(b, c, h, w) + x
 
 
+class MultiheadGlimpse(nn.Module):
+    """Hard attention from nn.MultiheadAttention's averaged weights; `mode` breaks one rule of
+    AttentionCrop's call for the refusals: "features" crops a feature map instead of the input,
+    "made" passes a map no attention layer returned, "transposed" the grid the other way round,
+    "keywords" its arguments by name."""
+
+    def __init__(self, mode="", threshold=0.5):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.mha = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.crop = vkattn.nn.AttentionCrop(threshold, (9, 11))
+        self.fc = nn.Linear(3 * 9 * 11, 4)
+        self.mode = mode
+
+    def forward(self, x):
+        h = F.relu(self.conv(x))
+        t = h.flatten(2).transpose(1, 2)
+        _, weights = self.mha(t, t, t)
+        grid = h.shape[2:]
+        if self.mode == "features":
+            return self.fc(self.crop(h[:, :3], weights, grid).flatten(1))
+        if self.mode == "made":
+            weights = torch.softmax(torch.bmm(t, t.transpose(1, 2)), -1)
+        if self.mode == "transposed":
+            grid = grid[::-1]
+        if self.mode == "keywords":
+            return self.fc(self.crop(x, attention=weights, grid=grid).flatten(1))
+        return self.fc(self.crop(x, weights, grid).flatten(1))
+
+
+def glimpse(name):
+    torch.manual_seed(5)
+    net = MultiheadGlimpse().eval()
+    x = torch.randn(3, 3, 14, 10)
+    layers = [layer["type"] for layer in vkattn.export(net, os.path.join(tmp, "g.safetensors"), (3, 14, 10))["layers"]]
+    y = vkattn.Model(os.path.join(tmp, "g.safetensors")).run(x.numpy())
+    with torch.no_grad():
+        want = net(x)
+    check(name, layers == ["conv2d", "relu", "multihead_attention", "attention_crop", "flatten", "linear"]
+          and relative(y, want) < BOUND, "%s, relative %.2g" % (layers, relative(y, want)))
+
+
 tmp = tempfile.mkdtemp()
 wn = nn.utils.weight_norm
 psn = nn.utils.parametrizations.spectral_norm
@@ -362,6 +404,13 @@ parity("a lone Self_Attn block", Self_Attn(16, "relu"), (16, 5, 7), batch=3)
 parity("Dropout and Identity vanish, LeakyReLU default slope",
        nn.Sequential(nn.Conv2d(2, 4, 1), nn.Dropout(0.5), nn.Identity(), nn.LeakyReLU(), nn.Dropout2d()), (2, 4, 4))
 
+glimpse("hard attention (vkattn.nn.AttentionCrop) on nn.MultiheadAttention's averaged weights")
+refused("AttentionCrop on a feature map", MultiheadGlimpse("features"), (3, 14, 10), "must crop the model's input")
+refused("AttentionCrop on a map no attention layer returned", MultiheadGlimpse("made"), (3, 14, 10),
+        "not one that an attention layer before it returned")
+refused("AttentionCrop with the grid transposed", MultiheadGlimpse("transposed"), (3, 14, 10),
+        "is not the 7x5 grid of mha's input")
+refused("AttentionCrop called with keywords", MultiheadGlimpse("keywords"), (3, 14, 10), "by position")
 multihead("MultiheadAttention, 4 heads, batch_first, residual, head-averaged map", 4, True, True)
 multihead("MultiheadAttention, 3 heads, (N, B, C) tokens, no residual", 3, False, False)
 multihead("MultiheadAttention, 12 heads of one channel, N = 1", 12, True, True, shape=(3, 1, 1))

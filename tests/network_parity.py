@@ -86,6 +86,39 @@ class PositionsMultihead(nn.Module):
         return self.attend(x)[0] + x
 
 
+class MapAttention(SimilarityAttention):
+    """The block returning (output, map), as SAGAN's does, so a glimpse can read the map."""
+
+    def forward(self, x):
+        attention = torch.softmax(self.scores(x), dim=-1)
+        v = self.value_conv(x).flatten(2).transpose(1, 2)
+        return self.gamma * torch.bmm(attention, v).transpose(1, 2).reshape(x.shape) + x, attention
+
+
+class Glimpse(nn.Module):
+    """Hard attention: features and an attention layer choose a box of the input, and a small
+    network classifies the crop (vkattn.nn.AttentionCrop)."""
+
+    def __init__(self, channels, similarity, threshold, size, classes):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 6, 3, stride=2, padding=1)
+        self.act = nn.ReLU()
+        self.attn = MapAttention(6, similarity, scale=3.0)
+        self.crop = vkattn.nn.AttentionCrop(threshold, size)
+        self.conv2 = nn.Conv2d(channels, 5, 3, padding=1)
+        self.head = nn.Sequential(nn.ReLU(), nn.Flatten(), nn.Linear(5 * size[0] * size[1], classes))
+
+    def features(self, x):
+        return self.act(self.conv(x))
+
+    def attention_map(self, x):
+        return self.attn(self.features(x))[1]
+
+    def forward(self, x):
+        h, attention = self.attn(self.features(x))
+        return self.head(self.conv2(self.crop(x, attention, h.shape[2:])))
+
+
 def randomise(model):
     """Random weights, BN statistics and gamma, so no layer is an identity."""
     with torch.no_grad():
@@ -141,6 +174,9 @@ def networks():
         ("conv", nn.Conv2d(3, 12, 3, padding=1)), ("act", nn.ReLU()), ("mha", PositionsMultihead(12, 4)),
         ("se", SqueezeExcitation(12, 5)), ("gap", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()),
         ("fc", nn.Linear(12, 5)), ("out", nn.LogSoftmax(dim=1))]))
+    # Hard attention: the crop chosen by a scaled-dot map, enlarged and shrunk, odd sizes.
+    yield "glimpse-scaled-dot-crop", (2, 23, 17), Glimpse(2, "scaled_dot", 0.5, (15, 13), 4)
+    yield "glimpse-cosine-crop-down", (3, 28, 28), Glimpse(3, "cosine", 0.8, (7, 9), 3)
     yield "scaled-dot-given-scale", (17, 6, 6), nn.Sequential(OrderedDict([
         ("sdp", SimilarityAttention(17, "scaled_dot", scale=0.7)), ("gap", nn.AdaptiveAvgPool2d(1)),
         ("flat", nn.Flatten()), ("fc", nn.Linear(17, 2))]))
@@ -148,6 +184,8 @@ def networks():
 
 def attention_map(model, x):
     """The first SelfAttention layer's (B, N, N) map, recomputed from its input."""
+    if hasattr(model, "attention_map"):
+        return model.attention_map(x)
     for m in model.children():
         if isinstance(m, PositionsMultihead):
             return m.attend(x)[1]

@@ -6,6 +6,7 @@
     y = model.run(x)                                     # x: (B, C, H, W), any float dtype
     y, maps = model.run(x, attention=True)               # maps: each attention layer's (B, N, N)
     vkattn.devices(), model.device                       # the Vulkan devices, as dicts
+    vkattn.nn.AttentionCrop(threshold, size)             # hard attention, for a glimpse network
 
 Errors from the engine are vkattn.Error, with the engine's sentence; export's are ValueError.
 The engine (Model, devices, version, Error) loads on first use and torch only with export, so
@@ -29,6 +30,9 @@ def __getattr__(name):
     if name in _ENGINE:
         from . import _vkattn
         return getattr(_vkattn, name)
+    if name == "nn":  # vkattn.nn: PyTorch modules for vkattn's own layers (imports torch)
+        import importlib
+        return importlib.import_module(".nn", __name__)
     if name == "__version__":
         from . import _vkattn
         return _vkattn.version()

@@ -26,7 +26,10 @@ layer each time. Layers:
 - nn.MultiheadAttention as self-attention over a feature map's positions: its input is the
   previous output as tokens (x.flatten(2).transpose(1, 2) with batch_first, else
   x.flatten(2).permute(2, 0, 1)), the same tensor as query, key and value; its output is taken
-  back to (B, C, H, W), and an input added back to it is the layer's residual.
+  back to (B, C, H, W), and an input added back to it is the layer's residual;
+- vkattn.nn.AttentionCrop (hard attention) called as crop(x, attention, grid) with the model's
+  input x and a map that an attention block above returned (for nn.MultiheadAttention, its
+  averaged weights): the layers after it run on the crop.
 
 Any other module the forward calls is looked into; one with weights of its own, or a leaf that is
 none of the above, is an error: "l3.0: GroupNorm is not supported".
@@ -39,6 +42,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .nn import AttentionCrop
 from .safetensors import write_safetensors
 
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
@@ -46,7 +50,7 @@ _SOFTMAXES = {nn.Softmax: "softmax", nn.LogSoftmax: "log_softmax"}
 _NOTHING = (nn.Dropout, nn.Dropout2d, nn.Dropout1d, nn.AlphaDropout, nn.Identity)
 # Layers that take any rank; the rest take (B, C, H, W).
 _ANY_RANK = (nn.Linear, nn.BatchNorm1d, nn.LeakyReLU) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING
-_LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.BatchNorm1d, nn.Linear, nn.LeakyReLU, nn.MaxPool2d, nn.AvgPool2d,
+_LEAVES = (AttentionCrop, nn.Conv2d, nn.BatchNorm2d, nn.BatchNorm1d, nn.Linear, nn.LeakyReLU, nn.MaxPool2d, nn.AvgPool2d,
            nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten) + tuple(_ACTIVATIONS) + tuple(_SOFTMAXES) + _NOTHING
 
 
@@ -99,10 +103,12 @@ def _first_tensor(value, like=None):
 
 
 class _Trace:
-    """Calls in forward order: (path, module, input, output), inputs and outputs as copies taken at the time."""
+    """Calls in forward order: (path, module, input, output), inputs and outputs as copies taken at the time;
+    by call index, the other tensors an attention block returned (its map) and an AttentionCrop's arguments."""
 
     def __init__(self, model, units, containers, x):
         self.calls, self.weights, self.counts, self.open, self.self_attention = [], {}, {}, [], {}
+        self.returned, self.crop_args = {}, {}
         handles = []
         for path, m in units:
             handles.append(m.register_forward_pre_hook(self._before(path, m)))
@@ -130,6 +136,8 @@ class _Trace:
         def hook(module, args):
             first = args[0] if args and torch.is_tensor(args[0]) else None
             self._call(path, m, first)
+            if isinstance(m, AttentionCrop) and len(args) == 3 and torch.is_tensor(args[1]):
+                self.crop_args[len(self.calls) - 1] = (args[1].detach().clone(), tuple(int(v) for v in args[2]))
             if isinstance(m, nn.MultiheadAttention):  # self-attention: the same tensor as query, key and value
                 self.self_attention[path] = len(args) >= 3 and all(
                     torch.is_tensor(a) and _same(a, first) for a in args[1:3])
@@ -137,10 +145,13 @@ class _Trace:
 
     def _after(self, path):
         def hook(module, args, output):
-            call = next(c for c in reversed(self.calls) if c[0] == path)
+            index = max(i for i, c in enumerate(self.calls) if c[0] == path)
+            call = self.calls[index]
             inp = call[2]
             out = _first_tensor(output, like=inp)
             call[3] = None if out is None else out.detach().clone()
+            items = output.values() if isinstance(output, dict) else output if isinstance(output, (tuple, list)) else []
+            self.returned[index] = [t.detach().clone() for t in items if torch.is_tensor(t) and t is not out]
         return hook
 
     def _enter(self, m):
@@ -447,6 +458,21 @@ def _follow(previous, target, pending):
     return steps
 
 
+def _crop(path, m, image, args, attention_calls, x):
+    """An AttentionCrop's layer: it must cut from the model input and read a map that an earlier
+    attention layer returned, on that layer's grid."""
+    if not _same(image, x):
+        raise ValueError("%s: AttentionCrop must crop the model's input (vkattn's attention_crop cuts from the "
+                         "network input)" % path)
+    attention, grid = args
+    source = next(((p, g) for p, g, maps in reversed(attention_calls) if any(_same(a, attention) for a in maps)), None)
+    if source is None:
+        raise ValueError("%s: its attention map is not one that an attention layer before it returned" % path)
+    if tuple(source[1]) != grid:
+        raise ValueError("%s: its grid %s is not the %dx%d grid of %s's input" % (path, grid, *source[1], source[0]))
+    return {"type": "attention_crop", "attention": source[0], "threshold": m.threshold, "size": list(m.size)}
+
+
 def _describe(path):
     return path or "the module"
 
@@ -486,9 +512,18 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True):
 
     builder, previous, previous_path = _Builder(trace), x, None
     pending = None  # (multihead layer, its input): whether the input is added back shows in what follows
-    for unit_path, m, inp, out in trace.calls:  # a layer called twice (a shared ReLU) is two layers
+    attention_calls = []  # (path, grid, what it returned besides its output)
+    for index, (unit_path, m, inp, out) in enumerate(trace.calls):  # a layer called twice is two layers
+        if isinstance(m, AttentionCrop):
+            if index not in trace.crop_args:
+                raise ValueError("%s: AttentionCrop must be called as crop(x, attention, grid), by position" % unit_path)
+            builder.extend([_crop(unit_path, m, inp, trace.crop_args[index], attention_calls, x)])
+            pending, previous, previous_path = None, out, unit_path
+            continue
         if isinstance(m, nn.MultiheadAttention):
             inp, out = _from_tokens(unit_path, m, inp, out, previous, previous_path)
+        if (_is_attention(m) or isinstance(m, nn.MultiheadAttention)) and inp is not None:
+            attention_calls.append((unit_path, tuple(inp.shape[2:]), trace.returned.get(index, [])))
         if inp is not None and previous is not None and not _same(inp, previous):
             steps = _follow(previous, inp, pending)
             if steps is None:

@@ -30,7 +30,7 @@ void register_attention_crop(Registry& r) {
             require(map != out.layer_maps.end(), "its \"attention\" '" + attention +
                                                      "' is not an earlier attention layer (self_attention or "
                                                      "multihead_attention).");
-            const Shape& image = g.shape(out.input);
+            const Shape image = g.shape(out.input);  // a copy: adding nodes moves the shapes
             const TensorId received = ops::column_mean(g, map->second.map);
             const TensorId boxes = ops::attention_box(g, received, map->second.grid, {image[2], image[3]}, threshold);
             const TensorId crop = ops::crop_resize(g, out.input, boxes, size);
