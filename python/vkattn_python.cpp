@@ -39,7 +39,7 @@ class Model {
 
   py::dict device() const { return describe(context_.device()); }
 
-  py::object run(const py::array& input, bool attention) {
+  py::object run(const py::array& input, bool attention, bool boxes) {
     // Any real dtype and layout; converted (copied) only when it is not C-ordered float32 already.
     const auto x = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(input);
     if (!x) throw vkattn::Error("The input must be an array of numbers.");
@@ -56,16 +56,22 @@ class Model {
       c.executor->run();
     }
     py::array_t<float> y = read(c, "y");
-    if (!attention) return y;
-    py::list maps;
+    if (!attention && !boxes) return y;
+    py::list result, maps, crops;
+    result.append(y);
     for (const std::string& name : c.maps) maps.append(read(c, name));
-    return py::make_tuple(y, maps);
+    if (attention) result.append(maps);
+    // Box bounds are whole pixel numbers, exact in float32.
+    for (const std::string& name : c.boxes) crops.append(read(c, name).attr("astype")("int64"));
+    if (boxes) result.append(crops);
+    return py::tuple(result);
   }
 
  private:
   struct Compiled {
     vkattn::Graph graph;
-    std::vector<std::string> maps;  // output names of the attention maps, in layer order
+    std::vector<std::string> maps;   // output names of the attention maps, in layer order
+    std::vector<std::string> boxes;  // and of the attention_crop layers' boxes
     std::unique_ptr<vkattn::Executor> executor;
   };
 
@@ -94,6 +100,7 @@ class Model {
         c.maps.push_back("attention" + std::to_string(i));
         c.graph.output(c.maps.back(), out.attention[i].second);
       }
+      for (size_t i = 0; i < out.boxes.size(); ++i) c.graph.output(c.boxes.emplace_back("boxes" + std::to_string(i)), out.boxes[i].second);
     } else {
       const auto out = vkattn::add_self_attention(c.graph, x, *block_, "", attention);
       c.graph.output("y", out.y);
@@ -136,7 +143,8 @@ PYBIND11_MODULE(_vkattn, m) {
            py::arg("device") = py::none(),
            "Loads a safetensors model; device: an index or part of a name (default: the best device).")
       .def_property_readonly("device", &Model::device, "The Vulkan device the model runs on, as a dict.")
-      .def("run", &Model::run, py::arg("x"), py::arg("attention") = false,
+      .def("run", &Model::run, py::arg("x"), py::arg("attention") = false, py::arg("boxes") = false,
            "Runs the model on x (B, C, H, W), any real dtype. Returns y as float32; with attention=True, "
-           "(y, [maps]): each attention layer's (B, N, N) map.");
+           "(y, [maps]): each attention layer's (B, N, N) map; with boxes=True, (y, [boxes]) or (y, [maps], [boxes]): "
+           "each attention_crop layer's (B, 4) int64 box, top, left, bottom, right in input pixels (ends exclusive).");
 }

@@ -369,14 +369,21 @@ class MultiheadGlimpse(nn.Module):
 
 def glimpse(name):
     torch.manual_seed(5)
-    net = MultiheadGlimpse().eval()
+    net = MultiheadGlimpse(threshold=0.9).eval()
+    with torch.no_grad():
+        net.mha.in_proj_weight.mul_(4)  # sharper attention, so the boxes differ from the whole picture
     x = torch.randn(3, 3, 14, 10)
     layers = [layer["type"] for layer in vkattn.export(net, os.path.join(tmp, "g.safetensors"), (3, 14, 10))["layers"]]
-    y = vkattn.Model(os.path.join(tmp, "g.safetensors")).run(x.numpy())
+    y, maps, boxes = vkattn.Model(os.path.join(tmp, "g.safetensors")).run(x.numpy(), attention=True, boxes=True)
     with torch.no_grad():
         want = net(x)
+        h = F.relu(net.conv(x))
+        t = h.flatten(2).transpose(1, 2)
+        want_boxes = vkattn.nn.attention_boxes(net.mha(t, t, t)[1], h.shape[2:], x.shape[2:], 0.9).numpy()
     check(name, layers == ["conv2d", "relu", "multihead_attention", "attention_crop", "flatten", "linear"]
           and relative(y, want) < BOUND, "%s, relative %.2g" % (layers, relative(y, want)))
+    check(name + ": the boxes", len(maps) == 1 and len(boxes) == 1 and boxes[0].dtype == np.int64
+          and np.array_equal(boxes[0], want_boxes) and (want_boxes != [0, 0, 14, 10]).any(), "%s against %s" % (boxes[0].tolist(), want_boxes.tolist()))
 
 
 tmp = tempfile.mkdtemp()

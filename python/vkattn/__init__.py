@@ -5,6 +5,7 @@
     model = vkattn.Model("model.safetensors")          # a network file or a lone block
     y = model.run(x)                                     # x: (B, C, H, W), any float dtype
     y, maps = model.run(x, attention=True)               # maps: each attention layer's (B, N, N)
+    y, boxes = model.run(x, boxes=True)                  # boxes: each attention_crop's (B, 4) pixels
     vkattn.devices(), model.device                       # the Vulkan devices, as dicts
     vkattn.nn.AttentionCrop(threshold, size)             # hard attention, for a glimpse network
 
