@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install what is missing, build, and run the sample classifier
 # (a self-attention CNN trained on Fashion-MNIST) on the bundled pictures. It prints the top-3
-# classes of each and writes the attention heatmaps.
+# classes of each and writes the attention heatmaps and the crops hard attention picks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 out="${TMPDIR:-/tmp}/vkattn-demo"
-build/samples/classify/classify samples/classify/images/* --out "$out"
+build/samples/classify/classify samples/classify/images/* --crop --out "$out"

@@ -94,6 +94,14 @@ with tempfile.TemporaryDirectory() as d:
         failures += 1
         print("FAIL good picture: no heatmap written")
 
+    check("--crop (control)", classify, [p("picture.png"), "--model", good, "--out", p("crop"), "--crop",
+                                         "--threshold", "0.7"], "crop: ", want_ok=True)
+    for made in ("crop/picture_attention.png", "crop/picture_crop.png"):
+        if not os.path.exists(p(made)):
+            failures += 1
+            print("FAIL --crop: no %s written" % made)
+    check("--crop with --eval", classify, ["--eval", "--crop", "--model", good], "--crop is for pictures")
+    check("--threshold past 1", classify, [p("picture.png"), "--model", good, "--crop", "--threshold", "1.5"], "--threshold")
     check("no image", classify, ["--model", good], "Give one or more")
     check("unreadable image", classify, [p("missing.png"), "--model", good], "Cannot read image")
     open(p("corrupt.png"), "wb").write(data[:40])

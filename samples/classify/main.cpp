@@ -1,7 +1,7 @@
 // classify: the sample classifier. A self-attention CNN trained on Fashion-MNIST (train.py),
 // run end to end on vkattn.
 //
-//   classify IMAGE... [--model M] [--out DIR] [--device D]
+//   classify IMAGE... [--model M] [--out DIR] [--device D] [--crop [--threshold T]]
 //   classify --eval [--model M] [--data DIR] [--batch N] [--min-accuracy A] [--min-agreement G]
 #include <algorithm>
 #include <chrono>
@@ -27,7 +27,10 @@ namespace {
 
 const char* kFooter = R"(Pictures: PNG, JPEG, BMP, TGA, GIF, PSD, HDR, PIC or PNM; any size, colour or grey. For each, the
 top-3 classes are printed and DIR/<name>_attention.png is written: the model's 28x28 input,
-upscaled, beside it with the self-attention heatmap laid over it.
+upscaled, beside it with the self-attention heatmap laid over it. --crop adds hard attention: the
+smallest box of heatmap cells that receive at least T (--threshold, default 0.5) of the most
+attention is drawn on the heatmap, and that box of the input, resized to the input's size
+(bilinear, on the device), is written as DIR/<name>_crop.png.
 --eval runs the 10,000 test images in batches and prints the accuracy, the agreement with
 PyTorch's predictions (<model>.predictions.npy, written by train.py) and images per second; it
 exits with 4 if the accuracy or agreement is below the given minimum.
@@ -40,7 +43,8 @@ struct Options {
   std::string out = ".", data = "/usr/share/datasets/fashion-mnist", device;
   int batch = 250;
   size_t limit = 0;  // --eval on the first `limit` test images only (0: all)
-  bool eval = false;
+  bool eval = false, crop = false;
+  double threshold = 0.5;
   double min_accuracy = 0, min_agreement = 0;
 };
 
@@ -53,6 +57,9 @@ int parse(int argc, char** argv, Options& o) {
   app.add_option("--model", o.model, "The network (default: train.py's, " + o.model + ")");
   app.add_option("--out", o.out, "Folder for the heatmap pictures (default: the current one)");
   app.add_option("--device", o.device, "A device index or part of its name");
+  app.add_flag("--crop", o.crop, "Also draw the attention box and write the crop it picks");
+  app.add_option("--threshold", o.threshold, "--crop: share of the most attention a cell needs (default 0.5)")
+      ->check(real_number(0, 1));
   app.add_flag("--eval", o.eval, "Run the test set instead of pictures");
   app.add_option("--data", o.data, "--eval: the IDX files' folder (default " + o.data + ")");
   app.add_option("--batch", o.batch, "--eval: images per batch (default 250)")->check(whole_number(1, 65536));
@@ -61,6 +68,10 @@ int parse(int argc, char** argv, Options& o) {
   app.add_option("--min-agreement", o.min_agreement, "--eval: exit 4 below this agreement with PyTorch")
       ->check(real_number(0, 1));
   if (const int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
+  if (o.eval && o.crop) {
+    std::fprintf(stderr, "classify: --crop is for pictures, not --eval; run 'classify --help'.\n");
+    return 2;
+  }
   if (o.eval == !o.images.empty()) {
     std::fprintf(stderr, "classify: %s; run 'classify --help'.\n",
                  o.eval ? "--eval takes no image files" : "Give one or more image files, or --eval");
@@ -69,15 +80,25 @@ int parse(int argc, char** argv, Options& o) {
   return -1;
 }
 
-// The network, compiled for batches of a fixed size.
+// The network, compiled for batches of a fixed size; with a crop threshold also hard attention
+// from the first attention layer's map: each item's box and that box of the input at input size.
 class Classifier {
  public:
-  Classifier(vkattn::Context& ctx, const vkattn::Network& net, int64_t batch) {
-    const vkattn::Shape& item = net.input_shape();
-    const auto out = net.build(graph_, graph_.input("x", {batch, item[0], item[1], item[2]}), true);
+  Classifier(vkattn::Context& ctx, const vkattn::Network& net, int64_t batch, std::optional<float> crop = std::nullopt) {
+    const vkattn::Shape item = net.input_shape();
+    const vkattn::TensorId x = graph_.input("x", {batch, item[0], item[1], item[2]});
+    const auto out = net.build(graph_, x, true);
     graph_.output("logits", out.output);
     if (out.attention.empty()) throw vkattn::Error("The model has no self-attention layer to draw a heatmap from.");
-    graph_.output("attention", out.attention.front().second);
+    const vkattn::TensorId map = out.attention.front().second;
+    graph_.output("attention", map);
+    if (crop) {
+      const int64_t side = grid_side(graph_.shape(map)[1]);
+      const auto boxes = vkattn::ops::attention_box(graph_, vkattn::ops::column_mean(graph_, map), {side, side},
+                                                    {item[1], item[2]}, *crop);
+      graph_.output("boxes", boxes);
+      graph_.output("crop", vkattn::ops::crop_resize(graph_, x, boxes, {item[1], item[2]}));
+    }
     exec_.emplace(ctx, graph_);
   }
   // Runs one batch of item-sized images.
@@ -87,16 +108,53 @@ class Classifier {
   }
   vkattn::HostTensor logits() const { return exec_->output("logits"); }
   vkattn::HostTensor attention() const { return exec_->output("attention"); }
+  vkattn::HostTensor output(const std::string& name) const { return exec_->output(name); }
+
+  // The side of the square grid of N attention positions.
+  static int64_t grid_side(int64_t N) {
+    const auto side = int64_t(std::lround(std::sqrt(double(N))));
+    if (side * side != N)
+      throw vkattn::Error("classify draws square attention grids, but the map has " + std::to_string(N) + " positions.");
+    return side;
+  }
 
  private:
   vkattn::Graph graph_;
   std::optional<vkattn::Executor> exec_;
 };
 
-// The input as 10x10-pixel blocks, beside the same with the heatmap laid over it.
+constexpr int kScale = 10;  // picture pixels per input pixel
+
+// A two-pixel cyan outline of the input-pixel box [top, bottom) x [left, right) on an RGB
+// picture of `width` pixels a row, starting at column x0, in picture pixels.
+void draw_box(std::vector<unsigned char>& rgb, int width, int x0, const float* box) {
+  const int top = int(box[0]) * kScale, left = x0 + int(box[1]) * kScale;
+  const int bottom = int(box[2]) * kScale - 1, right = x0 + int(box[3]) * kScale - 1;
+  const auto paint = [&](int y, int x) {
+    const unsigned char cyan[3] = {0, 255, 255};
+    std::copy_n(cyan, 3, &rgb[(size_t(y) * width + x) * 3]);
+  };
+  for (int t = 0; t < 2; ++t) {
+    for (int x = left; x <= right; ++x) paint(top + t, x), paint(bottom - t, x);
+    for (int y = top; y <= bottom; ++y) paint(y, left + t), paint(y, right - t);
+  }
+}
+
+// A grey size x size picture as 10x10-pixel blocks.
+void write_grey(const std::string& path, const float* pixels, int size) {
+  const int side = size * kScale;
+  std::vector<unsigned char> rgb(size_t(side) * side * 3);
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x)
+      std::fill_n(&rgb[(size_t(y) * side + x) * 3], 3,
+                  static_cast<unsigned char>(std::lround(255 * std::clamp(pixels[size_t(y / kScale) * size + x / kScale], 0.f, 1.f))));
+  write_png(path, rgb, side, side);
+}
+
+// The input as 10x10-pixel blocks, beside the same with the heatmap laid over it (and the
+// attention box drawn on the heatmap when there is one).
 void write_side_by_side(const std::string& path, const std::vector<float>& input, int size, const std::vector<float>& heat,
-                        int map_side) {
-  constexpr int kScale = 10;
+                        int map_side, const float* box) {
   const int side = size * kScale;
   std::vector<float> picture(size_t(side) * side * 3);
   for (int y = 0; y < side; ++y)
@@ -111,6 +169,7 @@ void write_side_by_side(const std::string& path, const std::vector<float>& input
             static_cast<unsigned char>(std::lround(255 * picture[(size_t(y) * side + x) * 3 + k]));
         both[(size_t(y) * 2 * side + side + x) * 3 + k] = overlay[(size_t(y) * side + x) * 3 + k];
       }
+  if (box) draw_box(both, 2 * side, side, box);
   write_png(path, both, 2 * side, side);
 }
 
@@ -129,9 +188,10 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
     inputs.push_back(prepare_image(path, size));
     batch.insert(batch.end(), inputs.back().pixels.begin(), inputs.back().pixels.end());
   }
-  Classifier model(ctx, net, int64_t(o.images.size()));
+  Classifier model(ctx, net, int64_t(o.images.size()), o.crop ? std::optional<float>(float(o.threshold)) : std::nullopt);
   model.run(batch);
   const auto logits = model.logits(), attention = model.attention();
+  const auto boxes = o.crop ? model.output("boxes") : vkattn::HostTensor{}, crops = o.crop ? model.output("crop") : vkattn::HostTensor{};
   const size_t classes = logits.shape[1], N = attention.shape[1];
   const int side = int(std::lround(std::sqrt(double(N))));
   make_output_folder(o.out);
@@ -144,10 +204,18 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
     const std::vector<float> heat = mean_attention_received(&attention.data[b * N * N], N);
     const std::string stem = std::filesystem::path(o.images[b]).stem().string();
     const std::string out = (std::filesystem::path(o.out) / (stem + "_attention.png")).string();
-    write_side_by_side(out, inputs[b].pixels, size, heat, side);
+    const float* box = o.crop ? &boxes.data[b * 4] : nullptr;
+    write_side_by_side(out, inputs[b].pixels, size, heat, side, box);
     std::printf("  heatmap: %s (left: the %dx%d input; right: mean attention each of the %dx%d positions\n"
                 "           receives over all %zu query positions, dark = little, yellow = most)\n",
                 out.c_str(), size, size, side, side, N);
+    if (box) {
+      const std::string crop = (std::filesystem::path(o.out) / (stem + "_crop.png")).string();
+      write_grey(crop, &crops.data[b * size * size], size);
+      std::printf("  crop:    %s (rows %d-%d, columns %d-%d of the input: the cells receiving at least %g of\n"
+                  "           the most attention, boxed in cyan on the heatmap; resized to %dx%d)\n",
+                  crop.c_str(), int(box[0]), int(box[2]) - 1, int(box[1]), int(box[3]) - 1, o.threshold, size, size);
+    }
   }
   return 0;
 }
