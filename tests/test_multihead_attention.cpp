@@ -5,14 +5,16 @@
 #include "vkattn/multihead_attention.h"
 
 TEST_CASE("multihead_attention matches the reference") {
-  struct Case { int64_t B, C, heads, H, W; bool residual, map; };
+  struct Case { int64_t B, C, heads, H, W; bool residual, map, head_maps = false; };
   std::vector<vkattn::conformance::Spec> specs;
   for (const Case& c : {Case{1, 1, 1, 1, 1, false, true}, Case{3, 6, 2, 1, 1, true, true}, Case{2, 12, 4, 5, 7, false, false},
                         Case{2, 9, 9, 7, 5, true, true}, Case{1, 16, 1, 9, 11, true, false},
-                        Case{2, 40, 5, 17, 19, false, true}, Case{1, 64, 8, 32, 32, true, false}}) {
+                        Case{2, 40, 5, 17, 19, false, true}, Case{1, 64, 8, 32, 32, true, false},
+                        Case{3, 10, 5, 3, 7, true, false, true}, Case{2, 8, 2, 9, 9, false, true, true}}) {
     vkattn::conformance::Spec s = {{"B", c.B}, {"C", c.C}, {"heads", c.heads}, {"H", c.H}, {"W", c.W}};
     if (c.residual) s["residual"] = true;
     if (c.map) s["map"] = true;
+    if (c.head_maps) s["head_maps"] = true;
     specs.push_back(s);
   }
   test::check_op("multihead_attention", specs);

@@ -4,7 +4,8 @@
 //   head t, channels [t d, (t + 1) d), d = C / h:
 //     A_t[b, i, :] = softmax_j(q_t,i . k_t,j / sqrt(d)),   O_t = V_t A_t^T
 //   y = W_out [O_0; ...; O_h-1] + b_out  (+ x with residual)
-// The map is the heads' mean of A_t (B, N, N), what PyTorch returns by default.
+// The map is the heads' mean of A_t (B, N, N), what PyTorch returns by default; each head's
+// A_t stacked, (B, h, N, N), is PyTorch's average_attn_weights=False.
 #pragma once
 #include <optional>
 #include <string>
@@ -30,12 +31,14 @@ struct MultiheadAttentionWeights {
 struct MultiheadAttentionTensors {
   TensorId y;                         // (B, C, H, W)
   std::optional<TensorId> attention;  // (B, N, N), the heads' mean, when asked for
+  std::optional<TensorId> head_attention;  // (B, h, N, N), each head's map, when asked for
 };
 
 // Adds the layer to a graph, reading x (B, C, H, W); its weights are named name_prefix + ...
-// Each head runs fused (no (N, N) scores stored); the map, when asked for, is written per head
-// in blocks of rows and averaged.
+// Each head runs fused (no (N, N) scores stored); the maps, when asked for, are written per head
+// in blocks of rows, then averaged (attention_map) or stacked (head_maps).
 MultiheadAttentionTensors add_multihead_attention(Graph& graph, TensorId x, const MultiheadAttentionWeights& weights,
-                                                  const std::string& name_prefix = "", bool attention_map = false);
+                                                  const std::string& name_prefix = "", bool attention_map = false,
+                                                  bool head_maps = false);
 
 }  // namespace vkattn

@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <cstdint>
+#include <vector>
 
 #include "vkattn/graph.h"
 
@@ -56,6 +57,8 @@ enum class NormalizeAlong { channels, rows };
 TensorId l2_normalize(Graph& g, TensorId x, NormalizeAlong along, int64_t first, int64_t count);
 // y = gamma * o + x, gamma a one-element weight.
 TensorId residual(Graph& g, TensorId o, TensorId x, TensorId gamma);
+// k tensors of one shape (B, ...) -> (B, k, ...), as torch.stack(tensors, dim=1).
+TensorId stack(Graph& g, const std::vector<TensorId>& tensors);
 
 // --- hard attention (AG-CNN's crop) ---
 // Mean over dim 1: (B, R, L) -> (B, L). From an attention map (B, N, N), the attention each

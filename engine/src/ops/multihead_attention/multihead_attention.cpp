@@ -55,7 +55,7 @@ MultiheadAttentionWeights MultiheadAttentionWeights::from_safetensors(const Safe
 }
 
 MultiheadAttentionTensors add_multihead_attention(Graph& g, TensorId x, const MultiheadAttentionWeights& w,
-                                                  const std::string& prefix, bool attention_map) {
+                                                  const std::string& prefix, bool attention_map, bool head_maps) {
   const int64_t C = w.channels, h = w.heads;
   require(C >= 1 && h >= 1 && C % h == 0, "multihead_attention: " + std::to_string(h) + " heads do not divide " +
                                               std::to_string(C) + " channels.");
@@ -70,6 +70,7 @@ MultiheadAttentionTensors add_multihead_attention(Graph& g, TensorId x, const Mu
                                      g.weight(prefix + "query.bias", rows(w.in_proj_bias, 0, C)));
   g.name_node(q, prefix + "query");
   std::optional<TensorId> y, map;
+  std::vector<TensorId> maps;  // each head's, for head_maps
   for (int64_t t = 0; t < h; ++t) {
     const std::string head = prefix + "head" + std::to_string(t) + ".";
     // This head's keys then values, position-major, as the fused attention reads them.
@@ -86,10 +87,11 @@ MultiheadAttentionTensors add_multihead_attention(Graph& g, TensorId x, const Mu
     g.name_node(attention.out, head + "fused");
     g.name_node(part, head + "out_proj");
     y = y ? ops::residual(g, part, *y, one) : part;
-    if (attention_map) {
+    if (attention_map || head_maps) {
       const TensorId a = ops::attention_map(g, {q, t * d, d}, kv, attention.stats, scale);
       g.name_node(a, head + "map");
-      map = map ? ops::residual(g, a, *map, one) : a;
+      if (attention_map) map = map ? ops::residual(g, a, *map, one) : a;
+      maps.push_back(a);
     }
   }
   if (w.residual) y = ops::residual(g, *y, x, one);
@@ -99,7 +101,12 @@ MultiheadAttentionTensors add_multihead_attention(Graph& g, TensorId x, const Mu
     map = ops::residual(g, *map, *map, g.weight(prefix + "mean", HostTensor{{1}, {1.f / float(h) - 1.f}}));
     g.name_node(*map, prefix + "map");
   }
-  return {*y, map};
+  std::optional<TensorId> stacked;
+  if (head_maps) {
+    stacked = ops::stack(g, maps);
+    g.name_node(*stacked, prefix + "head_maps");
+  }
+  return {*y, map, stacked};
 }
 
 // {"type": "multihead_attention", "name": P, "heads": h, "residual": r}: nn.MultiheadAttention(C, h)

@@ -1,5 +1,6 @@
 // multihead_attention against float64, written out from nn.MultiheadAttention's definition:
-// heads from 1 to C, N = 1, odd sizes, with and without the residual and the map.
+// heads from 1 to C, N = 1, odd sizes, with and without the residual, the mean map and each head's.
+#include <algorithm>
 #include <cmath>
 
 #include "ops/softmax/softmax_check.h"
@@ -9,7 +10,7 @@
 namespace vkattn::conformance {
 namespace {
 
-Outputs reference_outputs(const HostTensor& x, const MultiheadAttentionWeights& w, bool map) {
+Outputs reference_outputs(const HostTensor& x, const MultiheadAttentionWeights& w, bool map, bool head_maps) {
   const int64_t B = x.shape[0], C = w.channels, N = x.shape[2] * x.shape[3], h = w.heads, d = C / h;
   // [Q; K; V] (B, 3C, N) = W_in x + b_in
   std::vector<double> qkv(B * 3 * C * N);
@@ -21,7 +22,7 @@ Outputs reference_outputs(const HostTensor& x, const MultiheadAttentionWeights& 
         qkv[(b * 3 * C + m) * N + n] = acc;
       }
   auto at = [&](int64_t b, int64_t channel, int64_t n) { return qkv[(b * 3 * C + channel) * N + n]; };
-  std::vector<double> heads_out(B * C * N, 0.0), mean_map(B * N * N, 0.0);
+  std::vector<double> heads_out(B * C * N, 0.0), mean_map(B * N * N, 0.0), stacked(B * h * N * N);
   for (int64_t t = 0; t < h; ++t) {
     std::vector<double> s(B * N * N);
     for (int64_t b = 0; b < B; ++b)
@@ -40,6 +41,8 @@ Outputs reference_outputs(const HostTensor& x, const MultiheadAttentionWeights& 
           heads_out[(b * C + c) * N + i] = acc;
         }
     for (size_t k = 0; k < a.size(); ++k) mean_map[k] += a[k] / double(h);
+    for (int64_t b = 0; b < B; ++b)
+      std::copy_n(a.begin() + b * N * N, N * N, stacked.begin() + (b * h + t) * N * N);
   }
   std::vector<double> y(B * C * N);
   for (int64_t b = 0; b < B; ++b)
@@ -51,13 +54,14 @@ Outputs reference_outputs(const HostTensor& x, const MultiheadAttentionWeights& 
       }
   Outputs out{{"y", std::move(y)}};
   if (map) out.emplace_back("attention", std::move(mean_map));
+  if (head_maps) out.emplace_back("head_attention", std::move(stacked));
   return out;
 }
 
-// {"B", "C", "heads", "H", "W"}, optional "residual" and "map" (both false by default).
+// {"B", "C", "heads", "H", "W"}, optional "residual", "map" and "head_maps" (false by default).
 Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t B = integer(s, "B"), C = integer(s, "C");
-  const bool map = s.value("map", false);
+  const bool map = s.value("map", false), head_maps = s.value("head_maps", false);
   MultiheadAttentionWeights w;
   w.channels = C;
   w.heads = integer(s, "heads");
@@ -69,24 +73,28 @@ Prepared prepare(const Spec& s, Rng& rng) {
   w.out_proj_bias = random(rng, {C});
   Prepared p;
   auto x = random(rng, {B, C, integer(s, "H"), integer(s, "W")});
-  const auto layer = add_multihead_attention(p.graph, p.graph.input("x", x.shape), w, "", map);
+  const auto layer = add_multihead_attention(p.graph, p.graph.input("x", x.shape), w, "", map, head_maps);
   p.graph.output("y", layer.y);
   if (map) p.graph.output("attention", *layer.attention);
-  p.reference = [=] { return reference_outputs(x, w, map); };
+  if (head_maps) p.graph.output("head_attention", *layer.head_attention);
+  p.reference = [=] { return reference_outputs(x, w, map, head_maps); };
   p.inputs = {{"x", std::move(x)}};
   return p;
 }
 
-Spec layer(int64_t B, int64_t C, int64_t heads, int64_t H, int64_t W, bool residual = false, bool map = false) {
+Spec layer(int64_t B, int64_t C, int64_t heads, int64_t H, int64_t W, bool residual = false, bool map = false,
+           bool head_maps = false) {
   Spec s = {{"B", B}, {"C", C}, {"heads", heads}, {"H", H}, {"W", W}};
   if (residual) s["residual"] = true;
   if (map) s["map"] = true;
+  if (head_maps) s["head_maps"] = true;
   return s;
 }
 
 std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs = {layer(1, 1, 1, 1, 1),        layer(2, 6, 3, 1, 1, true, true), layer(3, 12, 4, 5, 7),
-                             layer(2, 9, 3, 7, 5, true, true), layer(1, 8, 8, 6, 6, false, true)};
+                             layer(2, 9, 3, 7, 5, true, true), layer(1, 8, 8, 6, 6, false, true),
+                             layer(2, 12, 3, 5, 3, false, false, true), layer(1, 6, 2, 4, 4, true, true, true)};
   if (!o.quick)
     specs.insert(specs.end(), {layer(2, 64, 8, 16, 16, true), layer(1, 32, 4, 40, 41, false, true),
                                layer(1, 30, 5, 64, 64, true)});
