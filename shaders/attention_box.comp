@@ -25,7 +25,7 @@ void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;  // whole workgroup leaves together
   const uint t = gl_LocalInvocationID.x, cells = p.grid_h * p.grid_w, start = p.base0 + gid * cells;
-  float m = 0.0;  // attention is never negative
+  float m = uintBitsToFloat(0xff800000u);  // -infinity
   for (uint j = t; j < cells; j += kLanes) m = max(m, r[start + j]);
   peak[t] = m;
   barrier();

@@ -8,7 +8,8 @@ TEST_CASE("hard attention's kernels match the reference") {
   test::check_op("column_mean", {{{"B", 1}, {"R", 1}, {"L", 1}}, {{"B", 5}, {"R", 33}, {"L", 65}}, {{"B", 2}, {"R", 3}, {"L", 300}}});
   test::check_op("attention_box", {{{"B", 1}, {"h", 1}, {"w", 1}, {"H", 1}, {"W", 1}, {"threshold", 0.0}},
                                    {{"B", 5}, {"h", 9}, {"w", 4}, {"H", 27}, {"W", 10}, {"threshold", 0.6}},
-                                   {{"B", 2}, {"h", 31}, {"w", 17}, {"H", 31}, {"W", 17}, {"threshold", 0.95}}});
+                                   {{"B", 2}, {"h", 31}, {"w", 17}, {"H", 31}, {"W", 17}, {"threshold", 0.95}},
+                                   {{"B", 4}, {"h", 5}, {"w", 5}, {"H", 9}, {"W", 9}, {"threshold", 0.3}, {"signed", true}}});
   test::check_op("crop_resize", {{{"B", 1}, {"C", 1}, {"H", 1}, {"W", 1}, {"Ho", 3}, {"Wo", 2}},
                                  {{"B", 4}, {"C", 3}, {"H", 19}, {"W", 11}, {"Ho", 7}, {"Wo", 23}},
                                  {{"B", 2}, {"C", 1}, {"H", 8}, {"W", 8}, {"Ho", 8}, {"Wo", 8}, {"outside", true}}});

@@ -30,6 +30,7 @@ std::vector<double> boxes_of(const std::vector<double>& r, int64_t B, Size2 grid
         r0 = std::min(r0, j / grid.w), r1 = std::max(r1, j / grid.w);
         c0 = std::min(c0, j % grid.w), c1 = std::max(c1, j % grid.w);
       }
+    if (r0 > r1) r0 = 0, r1 = grid.h - 1, c0 = 0, c1 = grid.w - 1;  // no cell passed (NaN): the whole image
     out.insert(out.end(), {double(r0 * image.h / grid.h), double(c0 * image.w / grid.w),
                            double(((r1 + 1) * image.h + grid.h - 1) / grid.h),
                            double(((c1 + 1) * image.w + grid.w - 1) / grid.w)});
@@ -78,13 +79,13 @@ Prepared prepare_column_mean(const Spec& s, Rng& rng) {
   return p;
 }
 
-// {"B", "h", "w", "H", "W", "threshold"}
+// {"B", "h", "w", "H", "W", "threshold"}, and "signed": heatmap values below zero too.
 Prepared prepare_attention_box(const Spec& s, Rng& rng) {
   const int64_t B = integer(s, "B");
   const Size2 grid{integer(s, "h"), integer(s, "w")}, image{integer(s, "H"), integer(s, "W")};
   const double threshold = s.at("threshold").get<double>();
   Prepared p;
-  auto r = random(rng, {B, grid.h * grid.w}, 0.f, 1.f);
+  auto r = random(rng, {B, grid.h * grid.w}, s.value("signed", false) ? -1.f : 0.f, 1.f);
   p.graph.output("box", ops::attention_box(p.graph, p.graph.input("r", r.shape), grid, image, float(threshold)));
   p.reference = [=] { return Outputs{{"box", boxes_of(widen(r.data), B, grid, image, float(threshold))}}; };
   p.inputs = {{"r", std::move(r)}};
@@ -156,9 +157,16 @@ Spec box(int64_t B, int64_t h, int64_t w, int64_t H, int64_t W, double threshold
   return {{"B", B}, {"h", h}, {"w", w}, {"H", H}, {"W", W}, {"threshold", threshold}};
 }
 
+Spec signed_box(int64_t B, int64_t h, int64_t w, int64_t H, int64_t W, double threshold) {
+  Spec s = box(B, h, w, H, W, threshold);
+  s["signed"] = true;
+  return s;
+}
+
 std::vector<Spec> attention_box_matrix(const MatrixOptions&) {
   return {box(1, 1, 1, 1, 1, 0.5), box(4, 14, 14, 28, 28, 0.5), box(3, 5, 9, 17, 23, 0.8), box(2, 7, 3, 7, 3, 1.0),
-          box(2, 16, 16, 64, 64, 0.0), box(2, 20, 30, 7, 11, 0.3), box(1, 11, 13, 200, 100, 0.9)};
+          box(2, 16, 16, 64, 64, 0.0), box(2, 20, 30, 7, 11, 0.3), box(1, 11, 13, 200, 100, 0.9),
+          signed_box(3, 6, 6, 12, 12, 0.5)};
 }
 
 Spec crop(int64_t B, int64_t C, int64_t H, int64_t W, int64_t Ho, int64_t Wo, bool outside = false) {
