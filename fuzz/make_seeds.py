@@ -68,6 +68,11 @@ networks = {
         {"type": "self_attention", "name": "attn", "similarity": "scaled_dot"},
         {"type": "avg_pool2d", "kernel": 2, "stride": 2, "padding": 0},
         {"type": "flatten"}, {"type": "linear", "name": "fc"}]},
+    "glimpse.json": {"format": 1, "input": [1, 8, 8], "layers": [
+        {"type": "conv2d", "name": "conv", "padding": 1}, {"type": "relu"},
+        {"type": "self_attention", "name": "attn", "similarity": "scaled_dot"},
+        {"type": "attention_crop", "attention": "attn", "threshold": 0.5, "size": [6, 6], "name": "glimpse"},
+        {"type": "flatten"}]},
 }
 for name, net in networks.items():
     put("network", name, json.dumps(net))

@@ -47,9 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const vkattn::Network net = vkattn::Network::from_safetensors(file);
     vkattn::Shape batch = net.input_shape();
     batch.insert(batch.begin(), 3);
-    vkattn::Graph graph;
-    const vkattn::NetworkTensors out = net.build(graph, graph.input("x", batch), true);
-    fuzz::expect(graph.shape(out.output).at(0) == 3, "a network's output lost the batch dimension");
+    for (const bool maps : {true, false}) {  // without maps, only the layers a crop reads make theirs
+      vkattn::Graph graph;
+      const vkattn::NetworkTensors out = net.build(graph, graph.input("x", batch), maps);
+      fuzz::expect(graph.shape(out.output).at(0) == 3, "a network's output lost the batch dimension");
+      for (const auto& [name, boxes] : out.boxes)
+        fuzz::expect(graph.shape(boxes) == vkattn::Shape{3, 4}, "an attention_crop's boxes are not (B, 4)");
+    }
   } catch (const vkattn::Error&) {
   }
   return 0;
