@@ -28,7 +28,7 @@ namespace {
 const char* kFooter = R"(Pictures: PNG, JPEG, BMP, TGA, GIF, PSD, HDR, PIC or PNM; any size, colour or grey. For each, the
 top-3 classes are printed and DIR/<name>_attention.png is written: the model's 28x28 input,
 upscaled, beside it with the self-attention heatmap laid over it. --crop adds hard attention: the
-smallest box of heatmap cells that receive at least T (--threshold, default 0.5) of the most
+smallest box of heatmap cells that receive at least T (--threshold, default 0.2) of the most
 attention is drawn on the heatmap, and that box of the input, resized to the input's size
 (bilinear, on the device), is written as DIR/<name>_crop.png.
 --eval runs the 10,000 test images in batches and prints the accuracy, the agreement with
@@ -44,7 +44,7 @@ struct Options {
   int batch = 250;
   size_t limit = 0;  // --eval on the first `limit` test images only (0: all)
   bool eval = false, crop = false;
-  double threshold = 0.5;
+  double threshold = 0.2;
   double min_accuracy = 0, min_agreement = 0;
 };
 
@@ -58,7 +58,7 @@ int parse(int argc, char** argv, Options& o) {
   app.add_option("--out", o.out, "Folder for the heatmap pictures (default: the current one)");
   app.add_option("--device", o.device, "A device index or part of its name");
   app.add_flag("--crop", o.crop, "Also draw the attention box and write the crop it picks");
-  app.add_option("--threshold", o.threshold, "--crop: share of the most attention a cell needs (default 0.5)")
+  app.add_option("--threshold", o.threshold, "--crop: share of the most attention a cell needs (default 0.2)")
       ->check(real_number(0, 1));
   app.add_flag("--eval", o.eval, "Run the test set instead of pictures");
   app.add_option("--data", o.data, "--eval: the IDX files' folder (default " + o.data + ")");
