@@ -1,4 +1,5 @@
-// global_avg_pool2d against float64 on planes smaller and larger than a workgroup.
+// global_avg_pool2d against float64 on planes smaller and larger than a workgroup, and on both
+// sides of the size where one thread per plane gives way to a workgroup per plane.
 #include "vkattn/op_check.h"
 #include "vkattn/ops.h"
 
@@ -27,8 +28,10 @@ Prepared prepare(const Spec& s, Rng& rng) {
 }
 
 std::vector<Spec> matrix(const MatrixOptions&) {
-  return {{{"B", 1}, {"C", 1}, {"H", 1}, {"W", 1}}, {{"B", 8}, {"C", 3}, {"H", 7}, {"W", 13}},
-          {{"B", 1}, {"C", 5}, {"H", 128}, {"W", 128}}};
+  // Planes of up to 1024 are summed a thread each, larger ones a workgroup each: both sides of 1024.
+  return {{{"B", 1}, {"C", 1}, {"H", 1}, {"W", 1}},     {{"B", 8}, {"C", 3}, {"H", 7}, {"W", 13}},
+          {{"B", 3}, {"C", 130}, {"H", 7}, {"W", 7}},   {{"B", 2}, {"C", 3}, {"H", 32}, {"W", 32}},
+          {{"B", 2}, {"C", 3}, {"H", 32}, {"W", 33}},   {{"B", 1}, {"C", 5}, {"H", 128}, {"W", 128}}};
 }
 
 }  // namespace
