@@ -2,7 +2,6 @@
 """Whole networks through the layer list: export random PyTorch networks with every supported
 layer type (vkattn.export), run them with `vkattn run`, and compare the output and
 the attention map with PyTorch in float64. Skips (exit 77) where python3-torch is absent."""
-import math
 import os
 import subprocess
 import sys
@@ -26,33 +25,24 @@ BOUND = 2e-5  # relative error of float32 against float64
 
 
 class SimilarityAttention(SelfAttention):
-    """The SAGAN block with another similarity: scaled_dot (scale 1/sqrt(Cq) unless given) or
-    cosine (F.normalize of queries and keys). The exporter reads `similarity` and `scale`."""
+    """The sample's block (dot, scaled_dot, cosine) with a given scale, and the additive
+    (Bahdanau) similarity: u . tanh(q + k), u an nn.Linear(Cq, 1, bias=False) called `additive`.
+    The exporter reads `similarity`, `scale` and `additive`."""
 
-    def __init__(self, channels, similarity, scale=None):
-        super().__init__(channels)
-        self.similarity = similarity
+    def __init__(self, channels, similarity, scale=None, return_map=False):
+        super().__init__(channels, similarity, return_map)
         if scale is not None:
             self.scale = scale
-        if similarity == "additive":  # Bahdanau: u . tanh(q + k)
+        if similarity == "additive":
             self.additive = nn.Linear(self.query_conv.out_channels, 1, bias=False)
 
     def scores(self, x):
+        if self.similarity != "additive":
+            return super().scores(x)
         q = self.query_conv(x).flatten(2).transpose(1, 2)  # (B, N, Cq)
-        k = self.key_conv(x).flatten(2)                    # (B, Cq, N)
-        if self.similarity == "cosine":
-            q, k = nn.functional.normalize(q, dim=2), nn.functional.normalize(k, dim=1)
-        default = 1 / math.sqrt(q.shape[2]) if self.similarity == "scaled_dot" else 1.0
-        if self.similarity == "additive":  # (B, N, 1, Cq) + (B, 1, N, Cq) -> (B, N, N)
-            pairs = torch.tanh(q[:, :, None, :] + k.transpose(1, 2)[:, None, :, :])
-            return getattr(self, "scale", default) * self.additive(pairs).squeeze(-1)
-        return getattr(self, "scale", default) * torch.bmm(q, k)
-
-    def forward(self, x):
-        b, c, h, w = x.shape
-        attention = torch.softmax(self.scores(x), dim=-1)
-        v = self.value_conv(x).flatten(2).transpose(1, 2)
-        return self.gamma * torch.bmm(attention, v).transpose(1, 2).reshape(b, c, h, w) + x
+        k = self.key_conv(x).flatten(2).transpose(1, 2)    # (B, N, Cq)
+        pairs = torch.tanh(q[:, :, None, :] + k[:, None, :, :])  # (B, N, N, Cq)
+        return getattr(self, "scale", 1.0) * self.additive(pairs).squeeze(-1)
 
 
 class SqueezeExcitation(nn.Module):
@@ -86,15 +76,6 @@ class PositionsMultihead(nn.Module):
         return self.attend(x)[0] + x
 
 
-class MapAttention(SimilarityAttention):
-    """The block returning (output, map), as SAGAN's does, so a glimpse can read the map."""
-
-    def forward(self, x):
-        attention = torch.softmax(self.scores(x), dim=-1)
-        v = self.value_conv(x).flatten(2).transpose(1, 2)
-        return self.gamma * torch.bmm(attention, v).transpose(1, 2).reshape(x.shape) + x, attention
-
-
 class Glimpse(nn.Module):
     """Hard attention: features and an attention layer choose a box of the input, and a small
     network classifies the crop (vkattn.nn.AttentionCrop)."""
@@ -103,7 +84,7 @@ class Glimpse(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(channels, 6, 3, stride=2, padding=1)
         self.act = nn.ReLU()
-        self.attn = MapAttention(6, similarity, scale=3.0)
+        self.attn = SimilarityAttention(6, similarity, scale=3.0, return_map=True)
         self.crop = vkattn.nn.AttentionCrop(threshold, size)
         self.conv2 = nn.Conv2d(channels, 5, 3, padding=1)
         self.head = nn.Sequential(nn.ReLU(), nn.Flatten(), nn.Linear(5 * size[0] * size[1], classes))
@@ -189,13 +170,8 @@ def attention_map(model, x):
     for m in model.children():
         if isinstance(m, PositionsMultihead):
             return m.attend(x)[1]
-        if isinstance(m, SimilarityAttention):
-            return torch.softmax(m.scores(x), dim=-1)
         if isinstance(m, SelfAttention):
-            b, c, h, w = x.shape
-            q = m.query_conv(x).flatten(2).transpose(1, 2)
-            k = m.key_conv(x).flatten(2)
-            return torch.softmax(torch.bmm(q, k), dim=-1)
+            return torch.softmax(m.scores(x), dim=-1)
         x = m(x)
     raise AssertionError("no attention layer")
 

@@ -52,7 +52,8 @@ def read_idx(name):
 
 class SelfAttention(nn.Module):
     """The SAGAN block: y = gamma * (V softmax(S)^T) + x, with Q, K of C/8 channels and the scores
-    S[i, j] = q_i . k_j (dot), that over sqrt(C/8) (scaled_dot), or of unit vectors (cosine).
+    S[i, j] = q_i . k_j (dot), that over sqrt(C/8) (scaled_dot), or of unit vectors (cosine); an
+    attribute `scale`, when set, replaces the default factor (vkattn.export writes it too).
     With return_map the forward gives (y, the (B, N, N) map), as SAGAN's own block does."""
 
     def __init__(self, channels, similarity="dot", return_map=False):
@@ -64,14 +65,19 @@ class SelfAttention(nn.Module):
         self.similarity = similarity  # vkattn.export writes it into the layer
         self.return_map = return_map
 
-    def forward(self, x):
-        b, c, h, w = x.shape
+    def scores(self, x):
+        """S (B, N, N), before the softmax."""
         q = self.query_conv(x).flatten(2).transpose(1, 2)            # (B, N, Cq)
         k = self.key_conv(x).flatten(2)                              # (B, Cq, N)
         if self.similarity == "cosine":
             q, k = F.normalize(q, dim=2), F.normalize(k, dim=1)
-        scale = 1 / math.sqrt(q.shape[2]) if self.similarity == "scaled_dot" else 1.0
-        attention = torch.softmax(scale * torch.bmm(q, k), dim=-1)   # (B, N, N), rows sum to 1
+        scale = getattr(self, "scale", 1 / math.sqrt(q.shape[2]) if self.similarity == "scaled_dot" else 1.0)
+        s = torch.bmm(q, k)
+        return s if scale == 1.0 else scale * s  # no extra pass over (N, N) for plain dot products
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        attention = torch.softmax(self.scores(x), dim=-1)            # (B, N, N), rows sum to 1
         v = self.value_conv(x).flatten(2).transpose(1, 2)            # (B, N, C)
         # out[c, i] = sum_j V[c, j] A[i, j]; A (V^T) is the same product, and faster here.
         y = self.gamma * torch.bmm(attention, v).transpose(1, 2).reshape(b, c, h, w) + x
