@@ -94,7 +94,7 @@ TEST_CASE("an attention_crop layer gives the crop and its boxes, and names itsel
         std::string::npos);
   CHECK(load_error(R"({"type": "attention_crop", "attention": "attn", "threshold": 0.5})").find("needs a \"size\"") !=
         std::string::npos);
-  for (const std::string& bad :
+  for (const std::string bad :
        {R"({"type": "attention_crop", "attention": "nothing", "threshold": 0.5, "size": 4})",
         R"({"type": "attention_crop", "attention": "conv", "threshold": 0.5, "size": 4})"}) {
     const std::string e = load_error(bad);

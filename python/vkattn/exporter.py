@@ -145,7 +145,7 @@ class _Trace:
 
     def _after(self, path):
         def hook(module, args, output):
-            index = max(i for i, c in enumerate(self.calls) if c[0] == path)
+            index = next(i for i in reversed(range(len(self.calls))) if self.calls[i][0] == path)
             call = self.calls[index]
             inp = call[2]
             out = _first_tensor(output, like=inp)

@@ -94,10 +94,9 @@ class Classifier {
     graph_.output("attention", map);
     if (crop) {
       const int64_t side = grid_side(graph_.shape(map)[1]);
-      const auto boxes = vkattn::ops::attention_box(graph_, vkattn::ops::column_mean(graph_, map), {side, side},
-                                                    {item[1], item[2]}, *crop);
-      graph_.output("boxes", boxes);
-      graph_.output("crop", vkattn::ops::crop_resize(graph_, x, boxes, {item[1], item[2]}));
+      const auto glimpse = vkattn::ops::attention_crop(graph_, map, {side, side}, x, *crop, {item[1], item[2]});
+      graph_.output("boxes", glimpse.boxes);
+      graph_.output("crop", glimpse.crop);
     }
     exec_.emplace(ctx, graph_);
   }
@@ -140,15 +139,21 @@ void draw_box(std::vector<unsigned char>& rgb, int width, int x0, const float* b
   }
 }
 
-// A grey size x size picture as 10x10-pixel blocks.
-void write_grey(const std::string& path, const float* pixels, int size) {
+// A grey size x size picture as RGB values, each pixel a 10x10 block.
+std::vector<float> blocks(const float* grey, int size) {
   const int side = size * kScale;
-  std::vector<unsigned char> rgb(size_t(side) * side * 3);
+  std::vector<float> rgb(size_t(side) * side * 3);
   for (int y = 0; y < side; ++y)
-    for (int x = 0; x < side; ++x)
-      std::fill_n(&rgb[(size_t(y) * side + x) * 3], 3,
-                  static_cast<unsigned char>(std::lround(255 * std::clamp(pixels[size_t(y / kScale) * size + x / kScale], 0.f, 1.f))));
-  write_png(path, rgb, side, side);
+    for (int x = 0; x < side; ++x) std::fill_n(&rgb[(size_t(y) * side + x) * 3], 3, grey[size_t(y / kScale) * size + x / kScale]);
+  return rgb;
+}
+
+// Values in [0, 1] as bytes.
+std::vector<unsigned char> bytes(const std::vector<float>& values) {
+  std::vector<unsigned char> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    out[i] = static_cast<unsigned char>(std::lround(255 * std::clamp(values[i], 0.f, 1.f)));
+  return out;
 }
 
 // The input as 10x10-pixel blocks, beside the same with the heatmap laid over it (and the
@@ -156,19 +161,12 @@ void write_grey(const std::string& path, const float* pixels, int size) {
 void write_side_by_side(const std::string& path, const std::vector<float>& input, int size, const std::vector<float>& heat,
                         int map_side, const float* box) {
   const int side = size * kScale;
-  std::vector<float> picture(size_t(side) * side * 3);
+  const std::vector<float> picture = blocks(input.data(), size);
+  const auto left = bytes(picture), right = overlay_heatmap(picture, side, side, heat, map_side, map_side);
+  std::vector<unsigned char> both;
   for (int y = 0; y < side; ++y)
-    for (int x = 0; x < side; ++x)
-      for (int k = 0; k < 3; ++k) picture[(size_t(y) * side + x) * 3 + k] = input[size_t(y / kScale) * size + x / kScale];
-  const auto overlay = overlay_heatmap(picture, side, side, heat, map_side, map_side);
-  std::vector<unsigned char> both(size_t(side) * 2 * side * 3);
-  for (int y = 0; y < side; ++y)
-    for (int x = 0; x < side; ++x)
-      for (int k = 0; k < 3; ++k) {
-        both[(size_t(y) * 2 * side + x) * 3 + k] =
-            static_cast<unsigned char>(std::lround(255 * picture[(size_t(y) * side + x) * 3 + k]));
-        both[(size_t(y) * 2 * side + side + x) * 3 + k] = overlay[(size_t(y) * side + x) * 3 + k];
-      }
+    for (const auto* half : {&left, &right})
+      both.insert(both.end(), half->begin() + size_t(y) * side * 3, half->begin() + size_t(y + 1) * side * 3);
   if (box) draw_box(both, 2 * side, side, box);
   write_png(path, both, 2 * side, side);
 }
@@ -193,7 +191,7 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
   const auto logits = model.logits(), attention = model.attention();
   const auto boxes = o.crop ? model.output("boxes") : vkattn::HostTensor{}, crops = o.crop ? model.output("crop") : vkattn::HostTensor{};
   const size_t classes = logits.shape[1], N = attention.shape[1];
-  const int side = int(std::lround(std::sqrt(double(N))));
+  const int side = int(Classifier::grid_side(int64_t(N)));
   make_output_folder(o.out);
   for (size_t b = 0; b < o.images.size(); ++b) {
     const Ranked ranked = rank_classes(&logits.data[b * classes], classes);
@@ -211,7 +209,7 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
                 out.c_str(), size, size, side, side, N);
     if (box) {
       const std::string crop = (std::filesystem::path(o.out) / (stem + "_crop.png")).string();
-      write_grey(crop, &crops.data[b * size * size], size);
+      write_png(crop, bytes(blocks(&crops.data[b * size * size], size)), size * kScale, size * kScale);
       std::printf("  crop:    %s (rows %d-%d, columns %d-%d of the input: the cells receiving at least %g of\n"
                   "           the most attention, boxed in cyan on the heatmap; resized to %dx%d)\n",
                   crop.c_str(), int(box[0]), int(box[2]) - 1, int(box[1]), int(box[3]) - 1, o.threshold, size, size);

@@ -72,6 +72,12 @@ TensorId attention_box(Graph& g, TensorId heatmap, Size2 grid, Size2 image, floa
 // Each item's box (B, 4) of image (B, C, H, W), resized to (B, C, size.h, size.w) as
 // F.interpolate(crop, size, mode="bilinear", align_corners=False). Boxes are clamped to the image.
 TensorId crop_resize(Graph& g, TensorId image, TensorId boxes, Size2 size);
+// The three together, as the attention_crop layer runs them: from an attention map (B, N, N)
+// over an h x w grid (N = h w), each item's box of image (B, C, H, W) and that box resized.
+struct AttentionCrop {
+  TensorId received, boxes, crop;  // (B, N), (B, 4), (B, C, size.h, size.w)
+};
+AttentionCrop attention_crop(Graph& g, TensorId map, Size2 grid, TensorId image, float threshold, Size2 size);
 
 // --- the layers around it (PyTorch semantics) ---
 // Cross-correlation with zero padding, as torch.nn.Conv2d with groups = dilation = 1:

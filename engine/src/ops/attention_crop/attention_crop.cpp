@@ -6,6 +6,14 @@
 
 namespace vkattn {
 
+ops::AttentionCrop ops::attention_crop(Graph& g, TensorId map, Size2 grid, TensorId image, float threshold, Size2 size) {
+  const Shape shape = g.shape(image);  // a copy: adding nodes moves the shapes
+  require(shape.size() == 4, "attention_crop: the image must be (B, C, H, W), but it is " + to_string(shape) + ".");
+  const TensorId received = column_mean(g, map);
+  const TensorId boxes = attention_box(g, received, grid, {shape[2], shape[3]}, threshold);
+  return {received, boxes, crop_resize(g, image, boxes, size)};
+}
+
 // {"type": "attention_crop", "attention": A, "threshold": t, "size": [Ho, Wo]}: A names an
 // earlier self_attention or multihead_attention layer, whose input grid (h, w) the heatmap of
 // its map's column means covers; t in [0, 1]; the crop of the network's input (B, C, H, W) is
@@ -30,15 +38,12 @@ void register_attention_crop(Registry& r) {
             require(map != out.layer_maps.end(), "its \"attention\" '" + attention +
                                                      "' is not an earlier attention layer (self_attention or "
                                                      "multihead_attention).");
-            const Shape image = g.shape(out.input);  // a copy: adding nodes moves the shapes
-            const TensorId received = ops::column_mean(g, map->second.map);
-            const TensorId boxes = ops::attention_box(g, received, map->second.grid, {image[2], image[3]}, threshold);
-            const TensorId crop = ops::crop_resize(g, out.input, boxes, size);
-            g.name_node(received, name + ".received");
-            g.name_node(boxes, name + ".box");
-            g.name_node(crop, name + ".crop");
-            out.boxes.emplace_back(name, boxes);
-            return crop;
+            const auto crop = ops::attention_crop(g, map->second.map, map->second.grid, out.input, threshold, size);
+            g.name_node(crop.received, name + ".received");
+            g.name_node(crop.boxes, name + ".box");
+            g.name_node(crop.crop, name + ".crop");
+            out.boxes.emplace_back(name, crop.boxes);
+            return crop.crop;
           };
         }});
 }

@@ -136,9 +136,9 @@ Prepared prepare_attention_crop(const Spec& s, Rng& rng) {
     for (int64_t j = 0; j < N; ++j) a[j] = float(a[j] / sum);
   }
   Graph& g = p.graph;
-  const TensorId boxes = ops::attention_box(g, ops::column_mean(g, g.input("map", map.shape)), grid, image, float(threshold));
-  g.output("boxes", boxes);
-  g.output("crop", ops::crop_resize(g, g.input("x", x.shape), boxes, size));
+  const auto crop = ops::attention_crop(g, g.input("map", map.shape), grid, g.input("x", x.shape), float(threshold), size);
+  g.output("boxes", crop.boxes);
+  g.output("crop", crop.crop);
   p.reference = [=] {
     const std::vector<double> box = boxes_of(column_means(widen(map.data), B, N, N), B, grid, image, float(threshold));
     return Outputs{{"boxes", box}, {"crop", crops_of(x, box, size)}};
