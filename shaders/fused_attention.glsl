@@ -1,25 +1,30 @@
 // The body of fused_attention.comp and fused_attention_additive.comp.
-// Fused self-attention over one block of keys, never storing the N x N map (the CPU-driver
-// profile). One query per invocation, CG value channels per invocation (the channel groups split
-// the output so that what a lane holds stays in registers; each group recomputes the cheap q.k).
-// Online softmax: the running row max and sum live in `stats` and the unnormalised output in `o`
-// between key blocks; the last block divides by the sum. The block's keys and values come through
-// a uniform buffer: every lane reads the same key at the same time, which a driver can serve with
-// one scalar load (lavapipe 22.3 still gathers per lane, measured, but faster than from storage).
-// Bindings: 0 q: channels of a (B, *, N) tensor; 1 kv: rows j = [k_j (CQ) | v_j (Cv)] of the block
-// (uniform); 2 stats (B, groups, 2, N); 3 o (B, Cv, N).
+// Fused self-attention over one block of keys, never storing the N x N map. One query per
+// invocation, CG value channels per invocation (the channel groups split the output so that what
+// a lane holds stays in registers; each group recomputes the cheap q.k). Online softmax: the
+// running row max and sum live in `stats` and the unnormalised output in `o` between key blocks;
+// the last block divides by the sum.
+// Keys and values are read as RGBA32F texels: every lane reads the same key at the same time, and
+// lavapipe serves a whole-texel fetch with vector loads and a transpose, where a float from a
+// storage or uniform buffer is a per-lane gather (4x fewer load instructions, measured 2x faster).
+// Keys are taken KC at a time: one rescale of the running output per step, not per key.
+// Bindings: 0 q: channels of a (B, *, N) tensor; 1 kv: rows j = [k_j | v_j], each part padded to
+// whole texels (ops::key_value_row); 2 stats (B, groups, 2, N); 3 o (B, Cv, N).
 
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 #include "exp.glsl"
 #include "tanh.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(constant_id = 0) const uint CQ = 1;        // query and key channels
-layout(constant_id = 1) const uint CG = 32;       // value channels per invocation
-layout(constant_id = 2) const uint KV_VEC4S = 1;  // the bound uniform range, in vec4s
+layout(constant_id = 0) const uint CQ = 1;   // query and key channels
+layout(constant_id = 1) const uint CG = 32;  // value channels per invocation, a multiple of 4
+const uint KT = (CQ + 3) / 4;                // key texels per row
+const uint GT = CG / 4;                      // value texels per invocation
+const uint KC = 4;                           // keys per step
 
 layout(std430, binding = 0) readonly buffer QBuffer { float q[]; };
-layout(std140, binding = 1) uniform KVBlock { vec4 kv[KV_VEC4S]; };
+layout(binding = 1) uniform samplerBuffer kv;
 layout(std430, binding = 2) buffer StatsBuffer { float stats[]; };
 layout(std430, binding = 3) buffer OBuffer { float o[]; };
 #ifdef ADDITIVE
@@ -39,7 +44,27 @@ layout(push_constant) uniform Push {
   float scale;
 } p;
 
-float kv_at(uint e) { return kv[e >> 2][e & 3]; }
+// dot: qi holds scale * q (zero past CQ); additive: qi holds q and ui scale * u (zero past CQ).
+vec4 qi[KT];
+#ifdef ADDITIVE
+vec4 ui[KT];
+#endif
+
+// The score of the key whose row starts at texel t.
+float score(int t) {
+  float s = 0.0;
+  [[unroll]] for (uint c = 0; c < KT; ++c) {
+    const vec4 k = texelFetch(kv, t + int(c));
+#ifdef ADDITIVE
+    const vec4 h = vec4(tanh_stable(qi[c].x + k.x), tanh_stable(qi[c].y + k.y), tanh_stable(qi[c].z + k.z),
+                        tanh_stable(qi[c].w + k.w));
+    s += dot(ui[c], h);
+#else
+    s += dot(qi[c], k);
+#endif
+  }
+  return s;
+}
 
 void main() {
   const uint gid = linear_group_id();
@@ -48,64 +73,68 @@ void main() {
   const uint group = r / p.query_groups;
   const uint i = (r % p.query_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
   if (i >= p.N) return;  // no barriers in this kernel, so lanes may leave early
-  const uint c0 = group * CG, count = min(CG, p.cv - c0), last = count - 1;
+  const uint c0 = group * CG, count = min(CG, p.cv - c0);
 
-  // dot: qi holds scale * q; additive: qi holds q and ui scale * u.
-  float qi[CQ];
+  [[unroll]] for (uint c = 0; c < KT; ++c)
+    [[unroll]] for (uint e = 0; e < 4; ++e) {
+      const uint ch = 4 * c + e;
+      const float x = ch < CQ ? q[p.base0 + batch * p.q_batch_stride + ch * p.N + i] : 0.0;
 #ifdef ADDITIVE
-  float ui[CQ];
-  for (uint c = 0; c < CQ; ++c) {
-    qi[c] = q[p.base0 + batch * p.q_batch_stride + c * p.N + i];
-    ui[c] = p.scale * u[p.base4 + c];
-  }
+      qi[c][e] = x;
+      ui[c][e] = ch < CQ ? p.scale * u[p.base4 + ch] : 0.0;
 #else
-  for (uint c = 0; c < CQ; ++c) qi[c] = p.scale * q[p.base0 + batch * p.q_batch_stride + c * p.N + i];
+      qi[c][e] = p.scale * x;
 #endif
+    }
 
   const uint s0 = p.base2 + ((batch * (p.groups_per_batch / p.query_groups) + group) * 2) * p.N + i;
   const uint o0 = p.base3 + (batch * p.cv + c0) * p.N + i;
-  float m = -3.402823e38, l = 0.0;  // finite: exp_fast(m - s) is exactly 0 for the first key
-  float acc[CG];
-  for (uint c = 0; c < CG; ++c) acc[c] = 0.0;
+  float m = -3.402823e38, l = 0.0;  // finite: the first step's rescale factor is 0, not NaN
+  vec4 acc[GT];
+  [[unroll]] for (uint c = 0; c < GT; ++c) acc[c] = vec4(0.0);
   if (p.first_block == 0) {
     m = stats[s0];
     l = stats[s0 + p.N];
-    for (uint c = 0; c < CG; ++c)
-      if (c < count) acc[c] = o[o0 + c * p.N];
+    [[unroll]] for (uint c = 0; c < CG; ++c)
+      if (c < count) acc[c / 4][c % 4] = o[o0 + c * p.N];
   }
 
-  const uint row = CQ + p.cv;
-  uint e = p.base1 + batch * p.kv_batch_stride;
-  for (uint j = 0; j < p.keys; ++j, e += row) {
-    float s = 0.0;
-#ifdef ADDITIVE
-    for (uint c = 0; c < CQ; ++c) s = fma(ui[c], tanh_stable(qi[c] + kv_at(e + c)), s);
-#else
-    for (uint c = 0; c < CQ; ++c) s = fma(qi[c], kv_at(e + c), s);
-#endif
-    if (s > m) {  // a new row max: rescale what was summed so far
-      const float alpha = exp_fast(m - s);
-      l *= alpha;
-      for (uint c = 0; c < CG; ++c) acc[c] *= alpha;
-      m = s;
+  // Texels: a row is KT key texels then the value texels; this group reads GT of them from
+  // texel `v`, the last ones clamped to the row's last value texel (a partial last group reads
+  // it again for channels it never writes back; no per-channel branch, which lavapipe would run).
+  const int row = int(KT + (p.cv + 3) / 4), v = int(KT + c0 / 4);
+  const int last = int(KT + (p.cv + 3) / 4 - 1);
+  int t = int((p.base1 + batch * p.kv_batch_stride) / 4);
+  uint j = 0;
+  for (; j + KC <= p.keys; j += KC, t += int(KC) * row) {
+    float s[KC];
+    [[unroll]] for (uint k = 0; k < KC; ++k) s[k] = score(t + int(k) * row);
+    const float top = max(m, max(max(s[0], s[1]), max(s[2], s[3])));
+    const float alpha = exp_fast(m - top);  // 1 when the max did not move
+    m = top;
+    l *= alpha;
+    [[unroll]] for (uint c = 0; c < GT; ++c) acc[c] *= alpha;
+    [[unroll]] for (uint k = 0; k < KC; ++k) {
+      const float w = exp_fast(s[k] - m);
+      l += w;
+      const int key = t + int(k) * row;
+      [[unroll]] for (uint c = 0; c < GT; ++c) acc[c] = fma(vec4(w), texelFetch(kv, key + min(v + int(c), last)), acc[c]);
     }
+  }
+  for (; j < p.keys; ++j, t += row) {  // the last few keys, one at a time
+    const float s = score(t);
+    const float top = max(m, s), alpha = exp_fast(m - top);
+    m = top;
+    l *= alpha;
     const float w = exp_fast(s - m);
     l += w;
-    // A partial last group reads its last channel again for the lanes past it (never written
-    // back): lavapipe runs both sides of a branch that lanes may take, so no per-channel test.
-    const uint v = e + CQ + c0;
-    for (uint c = 0; c < CG; ++c) acc[c] = fma(w, kv_at(v + min(c, last)), acc[c]);
+    [[unroll]] for (uint c = 0; c < GT; ++c) acc[c] = fma(vec4(w), texelFetch(kv, t + min(v + int(c), last)), acc[c] * alpha);
   }
 
   // The running max and sum stay behind after the last block too: the map kernel reads them.
   stats[s0] = m;
   stats[s0 + p.N] = l;
-  if (p.last_block != 0) {
-    const float inv = 1.0 / l;
-    for (uint c = 0; c < CG; ++c)
-      if (c < count) o[o0 + c * p.N] = acc[c] * inv;
-  } else {
-    for (uint c = 0; c < CG; ++c)
-      if (c < count) o[o0 + c * p.N] = acc[c];
-  }
+  const float norm = p.last_block != 0 ? 1.0 / l : 1.0;
+  [[unroll]] for (uint c = 0; c < CG; ++c)
+    if (c < count) o[o0 + c * p.N] = acc[c / 4][c % 4] * norm;
 }

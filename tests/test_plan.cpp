@@ -16,6 +16,8 @@ vkattn::DeviceInfo small_device(const std::string& profile = "gpu") {
   d.min_storage_buffer_offset_alignment = 64;
   d.max_uniform_buffer_range = 16384;
   d.min_uniform_buffer_offset_alignment = 256;
+  d.max_texel_buffer_elements = 1024;  // 16 KiB of RGBA32F texels
+  d.min_texel_buffer_offset_alignment = 256;
   d.max_workgroup_count[0] = d.max_workgroup_count[1] = d.max_workgroup_count[2] = 65535;
   d.max_workgroup_invocations = 1024;
   d.max_memory_allocation_size = d.max_buffer_size = uint64_t{1} << 32;
@@ -102,7 +104,7 @@ TEST_CASE("plan: what one batch item cannot fit is refused naming the limit") {
   CHECK_THROWS_WITH_AS(vkattn::make_plan(empty, small_device()), doctest::Contains("no outputs"), vkattn::Error);
 }
 
-TEST_CASE("plan: the fused block walks the keys in blocks that fit the uniform range") {
+TEST_CASE("plan: the fused block walks the keys in blocks that fit one texel-buffer binding") {
   const int64_t C = 16, Cq = 2, N = 40 * 40;
   vkattn::Graph g;
   g.output("y", vkattn::add_self_attention(g, g.input("x", {2, C, 40, 40}), test::random_weights(C, Cq)).y);
@@ -111,11 +113,24 @@ TEST_CASE("plan: the fused block walks the keys in blocks that fit the uniform r
     const auto plan = vkattn::make_plan(g, small_device(profile));
     uint64_t key_blocks = 0;
     for (const auto& s : plan.steps) key_blocks += s.name == "attention";
-    // Each key row holds Cq + C floats; the range, less one alignment's slack, bounds the keys per block.
-    const uint64_t keys_per_block = (16384 - 256) / ((Cq + C) * 4);
+    // Each key row holds 4 + 16 floats (keys padded to a whole texel); the range, less one
+    // alignment's slack, bounds the keys per block.
+    const uint64_t keys_per_block = (16384 - 256) / (vkattn::ops::key_value_row(Cq, C) * 4);
+    CHECK(vkattn::ops::key_value_row(Cq, C) == 20);
     CHECK(key_blocks == (N + keys_per_block - 1) / keys_per_block);
     CHECK(plan.memory.intermediate_bytes < uint64_t(N) * N * sizeof(float));
   }
+}
+
+TEST_CASE("plan: the fused block takes at most 2048 keys a dispatch, in equal blocks") {
+  vkattn::Graph g;
+  g.output("y", vkattn::add_self_attention(g, g.input("x", {1, 8, 65, 65}), test::random_weights(8, 1)).y);
+  auto device = small_device("cpu");
+  device.max_texel_buffer_elements = uint64_t{1} << 27;
+  std::vector<uint64_t> keys;
+  for (const auto& s : vkattn::make_plan(g, device).steps)
+    if (s.name == "attention") keys.push_back(s.dispatch.push.at(4));  // the block's keys
+  CHECK(keys == std::vector<uint64_t>{1409, 1409, 1407});  // 4225 keys
 }
 
 TEST_CASE("plan: the profile picks the projection kernel") {

@@ -58,6 +58,7 @@ Buffer::Buffer(Context::Impl& ctx, uint64_t bytes, MemoryUse use, const std::str
     buffer_ = vk::raii::Buffer(ctx.device, vk::BufferCreateInfo({}, size_,
                                                                 vk::BufferUsageFlagBits::eStorageBuffer |
                                                                     vk::BufferUsageFlagBits::eUniformBuffer |
+                                                                    vk::BufferUsageFlagBits::eUniformTexelBuffer |
                                                                     vk::BufferUsageFlagBits::eTransferDst |
                                                                     vk::BufferUsageFlagBits::eTransferSrc));
     const auto needs = buffer_.getMemoryRequirements();

@@ -77,6 +77,8 @@ DeviceInfo describe(const vk::raii::PhysicalDevice& physical, uint32_t index, ui
   info.min_storage_buffer_offset_alignment = static_cast<uint32_t>(l.minStorageBufferOffsetAlignment);
   info.max_uniform_buffer_range = l.maxUniformBufferRange;
   info.min_uniform_buffer_offset_alignment = static_cast<uint32_t>(l.minUniformBufferOffsetAlignment);
+  info.max_texel_buffer_elements = l.maxTexelBufferElements;
+  info.min_texel_buffer_offset_alignment = static_cast<uint32_t>(l.minTexelBufferOffsetAlignment);
   info.timestamp_period_ns = l.timestampPeriod;
   const auto families = physical.getQueueFamilyProperties();
   info.timestamps = family < families.size() && families[family].timestampValidBits > 0;

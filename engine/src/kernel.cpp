@@ -26,6 +26,7 @@ Kernel::Kernel(const vk::raii::Device& device, const DeviceInfo& info, const vk:
   bindings = shader.bindings;
   sampled_image_mask = shader.sampled_image_mask;
   uniform_buffer_mask = shader.uniform_buffer_mask;
+  texel_buffer_mask = shader.texel_buffer_mask;
   push_bytes = host_push_bytes;
 
   vulkan_call("building the pipeline for kernel '" + name + "'", [&] {
@@ -54,6 +55,7 @@ Kernel::Kernel(const vk::raii::Device& device, const DeviceInfo& info, const vk:
 vk::DescriptorType Kernel::type(uint32_t binding) const {
   if ((sampled_image_mask >> binding) & 1) return vk::DescriptorType::eCombinedImageSampler;
   if ((uniform_buffer_mask >> binding) & 1) return vk::DescriptorType::eUniformBuffer;
+  if ((texel_buffer_mask >> binding) & 1) return vk::DescriptorType::eUniformTexelBuffer;
   return vk::DescriptorType::eStorageBuffer;
 }
 

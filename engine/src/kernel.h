@@ -1,6 +1,6 @@
 // One compute pipeline (specialization constants 0, 1, ... set to `specialization`, the rest
 // at their defaults): a shader's module, descriptor-set layout (storage buffers, and combined
-// image samplers where the shader declares them), push
+// image samplers and uniform and uniform texel buffers where the shader declares them), push
 // constant range and pipeline, built once from embedded SPIR-V.
 #pragma once
 #include <span>
@@ -23,6 +23,7 @@ class Kernel {
   uint32_t bindings = 0;
   uint32_t sampled_image_mask = 0;   // bit b: binding b is a combined image sampler
   uint32_t uniform_buffer_mask = 0;  // bit b: binding b is a uniform buffer
+  uint32_t texel_buffer_mask = 0;    // bit b: binding b is a uniform texel buffer
   vk::DescriptorType type(uint32_t binding) const;
   uint32_t push_bytes = 0;
   vk::raii::DescriptorSetLayout set_layout{nullptr};

@@ -17,8 +17,13 @@ void check_interface(const Dispatch& d, bool image) {
   const uint32_t first = image ? 1 : 0;
   bool match = shader.bindings == d.operands.size() + first && shader.sampled_image_mask == (image ? 1u : 0u) &&
                shader.push_constant_bytes == sizeof(PushHeader) + 4 * d.push.size();
-  for (size_t b = 0; b < d.operands.size() && match; ++b)
-    match = d.operands[b].uniform == bool((shader.uniform_buffer_mask >> (b + first)) & 1);
+  for (size_t b = 0; b < d.operands.size() && match; ++b) {
+    const uint32_t bit = 1u << (b + first);
+    const BindAs declared = (shader.uniform_buffer_mask & bit) ? BindAs::Uniform
+                            : (shader.texel_buffer_mask & bit) ? BindAs::Texel
+                                                               : BindAs::Storage;
+    match = d.operands[b].as == declared;
+  }
   if (!match)
     throw Error("Internal error: kernel '" + d.kernel + "' declares other bindings or push constants than its op " +
                 "binds (" + std::to_string(d.operands.size()) + " buffers) and pushes.");
@@ -29,15 +34,13 @@ uint64_t items_per_chunk(const Graph& graph, const Dispatch& d, const DeviceInfo
   uint64_t per_chunk = d.batches;
   for (const Operand& o : d.operands) {
     const auto& t = graph.tensors()[o.tensor];
-    const uint64_t range = o.uniform ? info.max_uniform_buffer_range : info.max_storage_buffer_range;
-    const uint64_t align = std::max<uint64_t>(
-        o.uniform ? info.min_uniform_buffer_offset_alignment : info.min_storage_buffer_offset_alignment, 4);
+    const auto [range, align] = bind_limits(o.as, info);
     const uint64_t window = o.extent ? o.extent : o.batch_stride;  // 0: the whole tensor at once
     const uint64_t need = (window ? window : element_count(t.shape)) * sizeof(float);
     if (need + (window ? align : 0) > range)
       throw DeviceLimitError("The " + op + " step needs " + mib(need) + " of tensor '" + t.name + "' " +
                              (o.batch_stride ? "for one batch item" : "at once") + ", more than this device's " +
-                             (o.uniform ? "maxUniformBufferRange" : "maxStorageBufferRange") + " (" + mib(range) +
+                             limit_name(o.as) + " (" + mib(range) +
                              "); use a smaller input.");
     if (o.batch_stride) per_chunk = std::min(per_chunk, 1 + (range - align - need) / (o.batch_stride * sizeof(float)));
   }

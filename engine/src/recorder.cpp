@@ -33,8 +33,7 @@ Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Bindi
     const Operand& op = d.operands[i];
     const Binding& where = binding_of[op.tensor];
     const uint64_t bytes = element_count(graph.shape(op.tensor)) * sizeof(float);
-    const uint64_t align = std::max<uint64_t>(op.uniform ? info.min_uniform_buffer_offset_alignment
-                                                         : info.min_storage_buffer_offset_alignment, 4);
+    const uint64_t align = bind_limits(op.as, info).align;
     // The bound range: from the first item's start (aligned down) to the last item's window end.
     const uint64_t start = where.offset + (op.offset + first * op.batch_stride) * sizeof(float);
     const uint64_t window = op.extent ? op.extent : op.batch_stride;
@@ -42,6 +41,10 @@ Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Bindi
         where.offset +
         (window ? std::min(bytes, (op.offset + (first + count - 1) * op.batch_stride + window) * sizeof(float)) : bytes);
     const uint64_t aligned = start - start % align;
+    if (op.as == BindAs::Texel && (start - aligned) % 16 != 0)
+      throw Error("Kernel '" + d.kernel + "' reads tensor '" + graph.tensors()[op.tensor].name +
+                  "' as 16-byte texels, but its data starts at byte " + std::to_string(start) +
+                  ", not a multiple of 16 (an application buffer's offset must then be one).");
     header.base[i] = static_cast<uint32_t>((start - aligned) / sizeof(float));
     chunk.bindings.emplace_back(where.buffer, aligned, end - aligned);
   }
@@ -66,7 +69,8 @@ void Recorder::write_descriptors() {
   for (const auto& s : steps_)
     for (const auto& c : s.chunks) ++sets, buffers += static_cast<uint32_t>(c.bindings.size()), images += c.image ? 1 : 0;
   std::vector<vk::DescriptorPoolSize> sizes = {{vk::DescriptorType::eStorageBuffer, buffers},
-                                               {vk::DescriptorType::eUniformBuffer, buffers}};
+                                               {vk::DescriptorType::eUniformBuffer, buffers},
+                                               {vk::DescriptorType::eUniformTexelBuffer, buffers}};
   if (images) sizes.emplace_back(vk::DescriptorType::eCombinedImageSampler, images);
   pool_ = vk::raii::DescriptorPool(ctx_.device, {vk::DescriptorPoolCreateFlagBits::eFreeDescriptorSet, sets, sizes});
   std::vector<vk::DescriptorSetLayout> layouts;
@@ -74,14 +78,27 @@ void Recorder::write_descriptors() {
     for (const auto& c : s.chunks) layouts.push_back(*c.kernel->set_layout);
   sets_ = ctx_.device.allocateDescriptorSets({*pool_, layouts});
   std::vector<vk::WriteDescriptorSet> writes;
+  std::vector<vk::BufferView> texel_views;  // the writes point into it: no reallocation
+  texel_views.reserve(buffers);
   size_t index = 0;
   for (const auto& s : steps_)
     for (const auto& c : s.chunks) {
       const vk::DescriptorSet set = *sets_[index++];
       if (c.image) writes.emplace_back(set, 0, 0, vk::DescriptorType::eCombinedImageSampler, *c.image);
       const uint32_t first = c.image ? 1 : 0;
-      for (uint32_t b = 0; b < c.bindings.size(); ++b)  // one write per binding: kinds differ
-        writes.emplace_back(set, first + b, 0, c.kernel->type(first + b), nullptr, c.bindings[b]);
+      for (uint32_t b = 0; b < c.bindings.size(); ++b) {  // one write per binding: kinds differ
+        const vk::DescriptorType type = c.kernel->type(first + b);
+        if (type == vk::DescriptorType::eUniformTexelBuffer) {
+          const vk::DescriptorBufferInfo& r = c.bindings[b];
+          // Whole texels only: a tensor's bytes past its last full texel are never read as one.
+          views_.emplace_back(ctx_.device, vk::BufferViewCreateInfo({}, r.buffer, vk::Format::eR32G32B32A32Sfloat,
+                                                                    r.offset, r.range - r.range % 16));
+          texel_views.push_back(*views_.back());
+          writes.emplace_back(set, first + b, 0, type, nullptr, nullptr, texel_views.back());
+        } else {
+          writes.emplace_back(set, first + b, 0, type, nullptr, c.bindings[b]);
+        }
+      }
     }
   ctx_.device.updateDescriptorSets(writes, {});
 }

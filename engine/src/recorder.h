@@ -48,6 +48,7 @@ class Recorder {
   std::vector<RecordedStep> steps_;
   vk::raii::DescriptorPool pool_{nullptr};
   std::vector<vk::raii::DescriptorSet> sets_;
+  std::vector<vk::raii::BufferView> views_;  // R32_SFLOAT views behind the texel-buffer bindings
 };
 
 }  // namespace vkattn

@@ -12,7 +12,7 @@ namespace {
 // The few SPIR-V opcodes and enums this reader needs (SPIR-V specification, section 3).
 enum : uint32_t {
   OpExecutionMode = 16, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28,
-  OpTypeSampledImage = 27, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpSpecConstant = 50, OpVariable = 59, OpDecorate = 71,
+  OpTypeImage = 25, OpTypeSampledImage = 27, DimBuffer = 5, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpSpecConstant = 50, OpVariable = 59, OpDecorate = 71,
   OpMemberDecorate = 72, ModeLocalSize = 17, DecorationSpecId = 1, DecorationArrayStride = 6, DecorationBinding = 33,
   DecorationDescriptorSet = 34, DecorationOffset = 35, StorageUniform = 2, StoragePushConstant = 9,
   kMagic = 0x07230203,
@@ -59,7 +59,8 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
   uint32_t push_pointer_type = 0;
   std::map<uint32_t, uint32_t> variable_type;  // variable id -> its pointer type
   std::map<uint32_t, uint32_t> variable_storage;  // variable id -> its storage class
-  std::vector<uint32_t> sampled_types;
+  std::vector<uint32_t> sampled_types, texel_types;  // sampled images; those of Dim Buffer (samplerBuffer)
+  std::vector<uint32_t> buffer_images;
   std::map<uint32_t, uint32_t> spec_id, spec_default;  // result id -> SpecId, default value
   for (size_t i = 5; i < spirv.size();) {
     const uint32_t count = spirv[i] >> 16, op = spirv[i] & 0xffff;
@@ -82,8 +83,10 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       mod.constants[w[2]] = w[3];
     } else if (op == OpSpecConstant && count >= 4) {
       spec_default[w[2]] = w[3];
+    } else if (op == OpTypeImage && count >= 4) {
+      if (w[3] == DimBuffer) buffer_images.push_back(w[1]);
     } else if (op == OpTypeSampledImage && count >= 3) {
-      sampled_types.push_back(w[1]);
+      (std::count(buffer_images.begin(), buffer_images.end(), w[2]) ? texel_types : sampled_types).push_back(w[1]);
     } else if (op == OpVariable && count >= 4) {
       if (w[3] == StoragePushConstant) push_pointer_type = w[1];
       variable_type[w[2]] = w[1];
@@ -95,9 +98,9 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
     if (set.count(id) && set[id] == 0) {
       out.bindings = std::max(out.bindings, b + 1);
       const auto v = variable_type.find(id);
-      if (v != variable_type.end() && pointee.count(v->second) &&
-          std::count(sampled_types.begin(), sampled_types.end(), pointee[v->second]))
-        out.sampled_image_mask |= 1u << b;
+      const uint32_t type = v != variable_type.end() && pointee.count(v->second) ? pointee[v->second] : 0;
+      if (std::count(sampled_types.begin(), sampled_types.end(), type)) out.sampled_image_mask |= 1u << b;
+      if (std::count(texel_types.begin(), texel_types.end(), type)) out.texel_buffer_mask |= 1u << b;
       if (variable_storage.count(id) && variable_storage[id] == StorageUniform) out.uniform_buffer_mask |= 1u << b;
     }
   for (const auto& [id, value] : spec_default)

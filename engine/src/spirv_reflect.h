@@ -10,6 +10,7 @@ struct ShaderInterface {
   uint32_t bindings = 0;             // descriptors in set 0: highest binding + 1
   uint32_t sampled_image_mask = 0;   // bit b set: binding b is a combined image sampler
   uint32_t uniform_buffer_mask = 0;  // bit b set: binding b is a uniform buffer (else a storage buffer)
+  uint32_t texel_buffer_mask = 0;    // bit b set: binding b is a uniform texel buffer (samplerBuffer)
   uint32_t push_constant_bytes = 0;  // size of the push-constant block (0 if none)
   uint32_t local_size[3] = {1, 1, 1};
   std::map<uint32_t, uint32_t> spec_constants;  // SpecId -> default value (32-bit scalars)

@@ -29,6 +29,8 @@ struct DeviceInfo {
   uint32_t min_storage_buffer_offset_alignment = 0;
   uint64_t max_uniform_buffer_range = 0;
   uint32_t min_uniform_buffer_offset_alignment = 0;
+  uint64_t max_texel_buffer_elements = 0;
+  uint32_t min_texel_buffer_offset_alignment = 0;
   uint64_t device_local_bytes = 0;  // size of the largest device-local heap
   // Which kernel variants run: "cpu" for CPU drivers (lavapipe, SwiftShader: one output per
   // lane, weights and keys through uniform buffers), "gpu" otherwise. VKATTN_PROFILE=cpu|gpu forces one.

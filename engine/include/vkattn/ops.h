@@ -35,16 +35,24 @@ TensorId softmax(Graph& g, TensorId x);
 TensorId log_softmax(Graph& g, TensorId x);
 // O[b, c, i] = sum_j V[b, c, j] A[b, i, j] -> (B, Cv, H, W) with V's spatial shape.
 TensorId attend(Graph& g, ChannelSlice value, TensorId attention);
+// Keys and values of every position, position-major, as the fused attention reads them: (B, N,
+// key_value_row(Cq, Cv)), each row the key (Cq), zeros to a multiple of 4, the value (Cv), zeros
+// to a multiple of 4 (kernels read rows as whole vec4 texels). A projection with positions_major
+// whose weights are so padded with zero rows makes it.
+constexpr int64_t padded4(int64_t n) { return (n + 3) / 4 * 4; }
+constexpr int64_t key_value_row(int64_t key_channels, int64_t value_channels) {
+  return padded4(key_channels) + padded4(value_channels);
+}
 // O[b, c, i] = sum_j softmax_j(scale * q_i . k_j) v[c, j] without storing the (N, N) map: one
-// pass over blocks of keys with a running max and sum. q is a (B, *, N) channel slice; kv is
-// (B, N, Cq + Cv), each position's key then value (projection with positions_major). Returns
+// pass over blocks of keys with a running max and sum. q is a (B, *, N) channel slice of Cq
+// channels; kv holds Cq key and value_channels value channels as key_value_row says. Returns
 // out (B, Cv, N) with q's spatial shape, and stats (B, groups, 2, N): each query's score max
 // and softmax sum, which attention_map reads.
 struct FusedAttention {
   TensorId out, stats;
 };
 // With additive weights u (Cq values) the score is scale * sum_c u_c tanh(q_c + k_c) instead.
-FusedAttention attention(Graph& g, ChannelSlice query, TensorId kv, float scale,
+FusedAttention attention(Graph& g, ChannelSlice query, TensorId kv, int64_t value_channels, float scale,
                          std::optional<TensorId> additive = std::nullopt);
 // The map A[b, i, j] = softmax_j(scale * q_i . k_j) -> (B, N, N), recomputed from the same q and
 // kv and attention's stats, written in blocks of rows: no binding limit, only device memory.

@@ -18,16 +18,30 @@ std::vector<TensorId> add(Graph& graph, std::shared_ptr<const Op> op, const std:
   return graph.add_node(std::move(op), name, inputs, std::move(out));
 }
 
-uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, bool uniform,
+BindLimits bind_limits(BindAs as, const DeviceInfo& device) {
+  switch (as) {
+    case BindAs::Uniform:
+      return {device.max_uniform_buffer_range, std::max<uint64_t>(device.min_uniform_buffer_offset_alignment, 4)};
+    case BindAs::Texel:  // RGBA32F texels of 16 bytes
+      return {device.max_texel_buffer_elements * 16, std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 16)};
+    case BindAs::Storage: break;
+  }
+  return {device.max_storage_buffer_range, std::max<uint64_t>(device.min_storage_buffer_offset_alignment, 4)};
+}
+
+std::string limit_name(BindAs as) {
+  return as == BindAs::Uniform ? "maxUniformBufferRange"
+         : as == BindAs::Texel ? "maxTexelBufferElements"
+                               : "maxStorageBufferRange";
+}
+
+uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, BindAs as,
                         const std::string& what) {
-  const uint64_t range = uniform ? device.max_uniform_buffer_range : device.max_storage_buffer_range;
-  const uint64_t slack = std::max<uint64_t>(
-      uniform ? device.min_uniform_buffer_offset_alignment : device.min_storage_buffer_offset_alignment, 4);
+  const auto [range, slack] = bind_limits(as, device);
   const uint64_t fit = range > slack ? (range - slack) / (4 * row_floats) : 0;
   if (fit == 0)
     throw DeviceLimitError(what + " (" + std::to_string(row_floats) + " floats) does not fit this device's " +
-                           (uniform ? "maxUniformBufferRange" : "maxStorageBufferRange") + " (" + std::to_string(range) +
-                           " bytes).");
+                           limit_name(as) + " (" + std::to_string(range) + " bytes).");
   return ceil_div(rows, ceil_div(rows, fit));
 }
 
@@ -49,7 +63,7 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
   for (uint64_t m0 = 0; m0 < M; m0 += rows) {
     const uint64_t count = std::min(rows, M - m0);
     Dispatch d{"projection_pointwise", projection_pointwise_spv,
-               {{n.in[0], 0, l.x_batch_stride}, {n.in[1], m0 * C, 0, count * C, true}, {n.in[2]}, {n.out[0], 0, M * N}},
+               {{n.in[0], 0, l.x_batch_stride}, {n.in[1], m0 * C, 0, count * C, BindAs::Uniform}, {n.in[2]}, {n.out[0], 0, M * N}},
                {u32(C), u32(N), u32(M), u32(m0), u32(position_groups), l.positions_major, u32(l.x_batch_stride),
                 u32(l.channel_stride), u32(l.position_stride)}};
     d.batches = l.batches;
@@ -66,11 +80,14 @@ void require_additive_weights(const Shape& u, int64_t cq, const std::string& op)
               to_string(u) + ".");
 }
 
-HostTensor stack_rows(const std::vector<const HostTensor*>& parts, int64_t columns) {
+HostTensor key_value_rows(const HostTensor& key, const HostTensor& value, int64_t columns) {
+  const int64_t width = std::max<int64_t>(columns, 1);
   HostTensor out{columns ? Shape{0, columns} : Shape{0}, {}};
-  for (const HostTensor* p : parts) {
-    out.data.insert(out.data.end(), p->data.begin(), p->data.end());
-    out.shape[0] += p->shape[0];
+  for (const HostTensor* part : {&key, &value}) {
+    const int64_t rows = ops::padded4(part->shape[0]);
+    out.data.insert(out.data.end(), part->data.begin(), part->data.end());
+    out.data.resize(out.data.size() + (rows - part->shape[0]) * width, 0.f);
+    out.shape[0] += rows;
   }
   return out;
 }

@@ -15,6 +15,19 @@
 
 namespace vkattn {
 
+// How a kernel reads a bound tensor. A uniform texel buffer (GLSL samplerBuffer, bound as an
+// RGBA32F view: the window must start at and span whole 16-byte texels) is the cheapest read on
+// CPU drivers: lavapipe fetches a texel for all lanes with vector loads and a transpose, where
+// a float from a storage or uniform buffer is a per-lane gather.
+enum class BindAs { Storage, Uniform, Texel };
+
+// The most bytes one binding of that kind may cover, and the alignment of its start.
+struct BindLimits {
+  uint64_t range, align;
+};
+BindLimits bind_limits(BindAs as, const DeviceInfo& device);
+std::string limit_name(BindAs as);  // the device limit behind bind_limits' range
+
 // One bound tensor. Offsets and strides are in elements; batch_stride 0 means every batch item
 // reads the same data (weights). extent, when set, is how much of each batch item the kernel
 // reads from offset on (else the whole stride): the bound range is then only that window.
@@ -23,7 +36,7 @@ struct Operand {
   uint64_t offset = 0;
   uint64_t batch_stride = 0;
   uint64_t extent = 0;
-  bool uniform = false;  // bound as a uniform buffer (the kernel declares it so)
+  BindAs as = BindAs::Storage;  // how the kernel declares it
 };
 
 // A dispatch before batching: the executor splits it into chunks of batch items so that every
@@ -76,7 +89,9 @@ inline uint32_t bits(float v) { return std::bit_cast<uint32_t>(v); }
 inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 // Weights the blocks build on the host: (rows, columns) matrices stacked, or vectors when
 // columns is 0.
-HostTensor stack_rows(const std::vector<const HostTensor*>& parts, int64_t columns);
+// The weights (or, with columns 0, the bias) of a projection whose rows are laid out as
+// ops::key_value_row says: the key rows, zero rows to a multiple of 4, the value rows, zero rows.
+HostTensor key_value_rows(const HostTensor& key, const HostTensor& value, int64_t columns);
 // Product of the dimensions after batch and channel: H*W for NCHW, N for (B, C, N).
 int64_t spatial_size(const Shape& shape);
 // The additive similarity's weights u (attention and attention_map): Cq values, as (Cq) or
@@ -87,9 +102,9 @@ void require_activation(const Shape& shape, const std::string& op, const std::st
 
 // For ops that walk their data in blocks, one dispatch each: the rows per block when `rows` rows
 // of `row_floats` floats are split into equal blocks that each fit one binding of the device
-// (uniform or storage), less an offset's alignment slack. Throws DeviceLimitError, naming `what`,
+// (of kind `as`), less an offset's alignment slack. Throws DeviceLimitError, naming `what`,
 // when not even one row fits.
-uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, bool uniform, const std::string& what);
+uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, BindAs as, const std::string& what);
 
 // The cpu profile's per-position kernels (projection_pointwise, conv2d_direct) read weight rows
 // of `row_floats` through a uniform buffer: each invocation computes up to `per_invocation` rows

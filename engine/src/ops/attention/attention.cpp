@@ -1,6 +1,7 @@
 // Attention without the map: softmax(score) v in one pass over blocks of keys, with an online
 // softmax (shaders/fused_attention.glsl). Memory O(N C): the (N, N) scores are never stored. The
-// score is scale q.k, or with additive weights u, scale sum_c u_c tanh(q_c + k_c).
+// score is scale q.k, or with additive weights u, scale sum_c u_c tanh(q_c + k_c). Keys and
+// values are read as vec4 texels: rows laid out as ops::key_value_row says.
 #include "fused_attention.spv.h"
 #include "fused_attention_additive.spv.h"
 #include "ops/op.h"
@@ -19,8 +20,10 @@ Shader shader() {
   return {s.local_size[0], s.spec_constant(1)};
 }
 
+constexpr uint64_t kMaxKeys = 2048;
+
 struct Attention final : Op {
-  Attention(ChannelSlice q, float scale, bool additive) : q_(q), scale_(scale), additive_(additive) {}
+  Attention(ChannelSlice q, int64_t cv, float scale, bool additive) : q_(q), cv_(cv), scale_(scale), additive_(additive) {}
   std::string name() const override { return "attention"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {
@@ -29,12 +32,14 @@ struct Attention final : Op {
             "attention: the query channels lie outside their tensor " + to_string(in[0]) + ".");
     const int64_t B = in[0][0], N = spatial_size(in[0]);
     const Shape& kv = in[1];
-    require(kv.size() == 3 && kv[0] == B && kv[1] == N && kv[2] > q_.count,
-            "attention: keys and values must be (" + std::to_string(B) + ", " + std::to_string(N) + ", " +
-                std::to_string(q_.count) + " + Cv) for queries " + to_string(in[0]) + ", but they are " +
-                to_string(kv) + ".");
+    require(cv_ >= 1, "attention: it needs at least one value channel.");
+    const int64_t row = ops::key_value_row(q_.count, cv_);
+    require(kv.size() == 3 && kv[0] == B && kv[1] == N && kv[2] == row,
+            "attention: keys and values for " + std::to_string(q_.count) + " key and " + std::to_string(cv_) +
+                " value channels must be (" + std::to_string(B) + ", " + std::to_string(N) + ", " + std::to_string(row) +
+                ") for queries " + to_string(in[0]) + ", but they are " + to_string(kv) + ".");
     if (additive_) require_additive_weights(in[2], q_.count, name());
-    const int64_t cv = kv[2] - q_.count;
+    const int64_t cv = cv_;
     Shape out = in[0];
     out[1] = cv;
     const int64_t groups = static_cast<int64_t>(ceil_div(cv, shader().channels_per_invocation));
@@ -48,11 +53,12 @@ struct Attention final : Op {
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
     const Shader sh = shader();
     const uint64_t B = n.in_shape[0][0], N = spatial_size(n.in_shape[0]), cq = q_.count;
-    const uint64_t cv = n.in_shape[1][2] - cq, row = cq + cv, groups = n.out_shape[1][1];
+    const uint64_t cv = n.out_shape[0][1], row = n.in_shape[1][2], groups = n.out_shape[1][1];
     const uint64_t q_stride = n.in_shape[0][1] * N, query_groups = ceil_div(N, sh.queries_per_group);
-    // Keys per block: as many rows as the uniform range holds.
-    const uint64_t range = device.max_uniform_buffer_range;
-    const uint64_t per_block = rows_per_block(N, row, device, true, "attention: one key and value");
+    // Keys per block: as many rows as one texel-buffer binding holds, and at most kMaxKeys so
+    // that one dispatch's run time stays bounded (GPU watchdogs) whatever N is.
+    const uint64_t fit = rows_per_block(N, row, device, BindAs::Texel, "attention: one key and value");
+    const uint64_t per_block = ceil_div(N, ceil_div(N, std::min(fit, kMaxKeys)));
     const std::string kernel = additive_ ? "attention_additive" : name();
     const std::span<const uint32_t> spirv =
         additive_ ? std::span<const uint32_t>(fused_attention_additive_spv) : fused_attention_spv;
@@ -61,7 +67,7 @@ struct Attention final : Op {
       const uint64_t keys = std::min(per_block, N - j0);
       Dispatch d{kernel, spirv,
                  {{n.in[0], q_.first * N, q_stride},
-                  {n.in[1], j0 * row, N * row, keys * row, true},
+                  {n.in[1], j0 * row, N * row, keys * row, BindAs::Texel},
                   {n.out[1], 0, groups * 2 * N},
                   {n.out[0], 0, cv * N}},
                  {u32(N), u32(cv), u32(q_stride), u32(N * row), u32(keys), u32(query_groups), j0 == 0,
@@ -69,7 +75,7 @@ struct Attention final : Op {
       if (additive_) d.operands.push_back({n.in[2]});
       d.batches = B;
       d.groups_per_batch = query_groups * groups;
-      d.specialization = {u32(cq), u32(sh.channels_per_invocation), u32(range / 16)};
+      d.specialization = {u32(cq)};
       out.push_back(std::move(d));
     }
     return out;
@@ -82,17 +88,18 @@ struct Attention final : Op {
 
  private:
   ChannelSlice q_;
+  int64_t cv_;
   float scale_;
   bool additive_;
 };
 
 }  // namespace
 
-ops::FusedAttention ops::attention(Graph& g, ChannelSlice query, TensorId kv, float scale,
+ops::FusedAttention ops::attention(Graph& g, ChannelSlice query, TensorId kv, int64_t value_channels, float scale,
                                    std::optional<TensorId> additive) {
   std::vector<TensorId> in = {query.tensor, kv};
   if (additive) in.push_back(*additive);
-  const auto out = add(g, std::make_shared<Attention>(query, scale, additive.has_value()), in);
+  const auto out = add(g, std::make_shared<Attention>(query, value_channels, scale, additive.has_value()), in);
   return {out[0], out[1]};
 }
 

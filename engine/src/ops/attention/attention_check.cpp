@@ -11,22 +11,23 @@
 namespace vkattn::conformance {
 namespace {
 
-// {"B", "Cq", "Cv", "N"}: q (B, Cq, N), kv (B, N, Cq + Cv), scale 1/sqrt(Cq) unless given.
+// {"B", "Cq", "Cv", "N"}: q (B, Cq, N), kv (B, N, key_value_row(Cq, Cv)) with random values in
+// the padding too (the kernel must not depend on it), scale 1/sqrt(Cq) unless given.
 Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t B = integer(s, "B"), Cq = integer(s, "Cq"), Cv = integer(s, "Cv"), N = integer(s, "N");
   const float scale = s.value("scale", 1.f / std::sqrt(float(Cq)));
   Prepared p;
-  auto q = random(rng, {B, Cq, N}, -2.f, 2.f), kv = random(rng, {B, N, Cq + Cv}, -2.f, 2.f);
+  const int64_t row = ops::key_value_row(Cq, Cv), v0 = ops::padded4(Cq);
+  auto q = random(rng, {B, Cq, N}, -2.f, 2.f), kv = random(rng, {B, N, row}, -2.f, 2.f);
   Graph& g = p.graph;
-  g.output("y", ops::attention(g, {g.input("q", q.shape), 0, Cq}, g.input("kv", kv.shape), scale).out);
+  g.output("y", ops::attention(g, {g.input("q", q.shape), 0, Cq}, g.input("kv", kv.shape), Cv, scale).out);
   p.reference = [=] {
     std::vector<double> k(B * Cq * N), v(B * Cv * N);  // (B, C, N) as the references take them
     for (int64_t b = 0; b < B; ++b)
       for (int64_t j = 0; j < N; ++j)
         for (int64_t c = 0; c < Cq + Cv; ++c) {
-          const double value = kv.data[(b * N + j) * (Cq + Cv) + c];
-          if (c < Cq) k[(b * Cq + c) * N + j] = value;
-          else v[(b * Cv + c - Cq) * N + j] = value;
+          if (c < Cq) k[(b * Cq + c) * N + j] = kv.data[(b * N + j) * row + c];
+          else v[(b * Cv + c - Cq) * N + j] = kv.data[(b * N + j) * row + v0 + c - Cq];
         }
     const auto a = reference::softmax(reference::scores(widen(q.data), k, B, Cq, N, scale), B * N, N);
     return Outputs{{"y", reference::attend(v, a, B, Cv, N)}};

@@ -38,7 +38,7 @@ struct AttentionMap final : Op {
     const uint64_t B = n.in_shape[0][0], N = spatial_size(n.in_shape[0]), row = n.in_shape[1][2];
     const uint64_t q_stride = n.in_shape[0][1] * N, stats_stride = n.in_shape[2][1] * 2 * N;
     const uint64_t rows_per_group = shader.spec_constant(1), column_groups = ceil_div(N, shader.local_size[0]);
-    const uint64_t per_block = rows_per_block(N, N, device, false, "attention_map: one row of the map");
+    const uint64_t per_block = rows_per_block(N, N, device, BindAs::Storage, "attention_map: one row of the map");
     const std::string kernel = additive_ ? "attention_map_additive" : name();
     const std::span<const uint32_t> spirv =
         additive_ ? std::span<const uint32_t>(attention_map_additive_spv) : attention_map_spv;

@@ -23,7 +23,7 @@ struct ColumnMean final : Op {
 
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
     const uint64_t B = n.in_shape[0][0], R = n.in_shape[0][1], L = n.in_shape[0][2];
-    const uint64_t per_block = rows_per_block(R, L, device, false, "column_mean: one row");
+    const uint64_t per_block = rows_per_block(R, L, device, BindAs::Storage, "column_mean: one row");
     std::vector<Dispatch> out;
     for (uint64_t i0 = 0; i0 < R; i0 += per_block) {
       const uint64_t rows = std::min(per_block, R - i0);

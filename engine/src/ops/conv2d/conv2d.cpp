@@ -50,7 +50,7 @@ struct Conv2d final : Op {
     for (uint64_t m0 = 0; m0 < M; m0 += rows) {
       const uint64_t count = std::min(rows, M - m0);
       Dispatch d{"conv2d_direct", conv2d_direct_spv,
-                 {{n.in[0], 0, uint64_t(x[1] * x[2] * x[3])}, {n.in[1], m0 * K, 0, count * K, true}, {n.in[2]},
+                 {{n.in[0], 0, uint64_t(x[1] * x[2] * x[3])}, {n.in[1], m0 * K, 0, count * K, BindAs::Uniform}, {n.in[2]},
                   {n.out[0], 0, M * positions}},
                  {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w),
                   u32(padding_.h), u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(m0), u32(position_groups)}};

@@ -76,9 +76,9 @@ MultiheadAttentionTensors add_multihead_attention(Graph& g, TensorId x, const Mu
     // This head's keys then values, position-major, as the fused attention reads them.
     const HostTensor k = rows(w.in_proj_weight, C + t * d, d), v = rows(w.in_proj_weight, 2 * C + t * d, d);
     const HostTensor kb = rows(w.in_proj_bias, C + t * d, d), vb = rows(w.in_proj_bias, 2 * C + t * d, d);
-    const TensorId kv = ops::projection(g, x, g.weight(head + "kv.weight", stack_rows({&k, &v}, C)),
-                                        g.weight(head + "kv.bias", stack_rows({&kb, &vb}, 0)), true);
-    const auto attention = ops::attention(g, {q, t * d, d}, kv, scale);
+    const TensorId kv = ops::projection(g, x, g.weight(head + "kv.weight", key_value_rows(k, v, C)),
+                                        g.weight(head + "kv.bias", key_value_rows(kb, vb, 0)), true);
+    const auto attention = ops::attention(g, {q, t * d, d}, kv, d, scale);
     // out_proj on the concatenated heads is the sum of its column blocks applied to each head.
     const HostTensor bias = t == 0 ? w.out_proj_bias : HostTensor{{C}, std::vector<float>(C, 0.f)};
     const TensorId part = ops::projection(g, attention.out, g.weight(head + "out.weight", columns(w.out_proj_weight, t * d, d)),

@@ -117,8 +117,8 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
   // Queries channel-major; keys and values position-major for the fused attention's key blocks.
   const TensorId q = ops::projection(g, x, g.weight(prefix + "query_conv.weight", w.query_weight),
                                      g.weight(prefix + "query_conv.bias", w.query_bias));
-  const TensorId kv = ops::projection(g, x, g.weight(prefix + "kv.weight", stack_rows({&w.key_weight, &w.value_weight}, C)),
-                                      g.weight(prefix + "kv.bias", stack_rows({&w.key_bias, &w.value_bias}, 0)), true);
+  const TensorId kv = ops::projection(g, x, g.weight(prefix + "kv.weight", key_value_rows(w.key_weight, w.value_weight, C)),
+                                      g.weight(prefix + "kv.bias", key_value_rows(w.key_bias, w.value_bias, 0)), true);
   // Cosine similarity is the dot product of unit vectors: normalise q and the keys of kv first.
   const bool cosine = w.similarity == Similarity::cosine;
   const TensorId qn = cosine ? ops::l2_normalize(g, q, ops::NormalizeAlong::channels, 0, Cq) : q;
@@ -129,7 +129,7 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
   }
   std::optional<TensorId> additive;  // its shape is checked by the attention op
   if (w.similarity == Similarity::additive) additive = g.weight(prefix + "additive.weight", w.additive_weight);
-  const auto attention = ops::attention(g, {qn, 0, Cq}, kvn, w.scale, additive);
+  const auto attention = ops::attention(g, {qn, 0, Cq}, kvn, C, w.scale, additive);
   const TensorId y = ops::residual(g, attention.out, x, gamma);
   g.name_node(q, prefix + "query");
   g.name_node(kv, prefix + "key_value");

@@ -28,7 +28,7 @@ struct Stack final : Op {
 
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
     const uint64_t B = n.in_shape[0][0], E = element_count(n.in_shape[0]) / B, k = n.in.size();
-    const uint64_t per_block = rows_per_block(E, 1, device, false, "stack: one element");
+    const uint64_t per_block = rows_per_block(E, 1, device, BindAs::Storage, "stack: one element");
     std::vector<Dispatch> out;
     for (uint64_t t = 0; t < k; ++t)
       for (uint64_t e0 = 0; e0 < E; e0 += per_block) {
