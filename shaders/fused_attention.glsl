@@ -18,10 +18,10 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint CQ = 1;   // query and key channels
-layout(constant_id = 1) const uint CG = 32;  // value channels per invocation, a multiple of 4
+layout(constant_id = 1) const uint CG = 64;  // value channels per invocation, a multiple of 4
 const uint KT = (CQ + 3) / 4;                // key texels per row
 const uint GT = CG / 4;                      // value texels per invocation
-const uint KC = 4;                           // keys per step
+const uint KC = 8;                           // keys per step
 
 layout(std430, binding = 0) readonly buffer QBuffer { float q[]; };
 layout(binding = 1) uniform samplerBuffer kv;
@@ -109,7 +109,8 @@ void main() {
   for (; j + KC <= p.keys; j += KC, t += int(KC) * row) {
     float s[KC];
     [[unroll]] for (uint k = 0; k < KC; ++k) s[k] = score(t + int(k) * row);
-    const float top = max(m, max(max(s[0], s[1]), max(s[2], s[3])));
+    float top = m;
+    [[unroll]] for (uint k = 0; k < KC; ++k) top = max(top, s[k]);
     const float alpha = exp_fast(m - top);  // 1 when the max did not move
     m = top;
     l *= alpha;
