@@ -19,10 +19,10 @@ void check_interface(const Dispatch& d, bool image) {
                shader.push_constant_bytes == sizeof(PushHeader) + 4 * d.push.size();
   for (size_t b = 0; b < d.operands.size() && match; ++b) {
     const uint32_t bit = 1u << (b + first);
-    const BindAs declared = (shader.uniform_buffer_mask & bit) ? BindAs::Uniform
-                            : (shader.texel_buffer_mask & bit) ? BindAs::Texel
-                                                               : BindAs::Storage;
-    match = d.operands[b].as == declared;
+    const BindAs as = d.operands[b].as;
+    match = (shader.uniform_buffer_mask & bit) ? as == BindAs::Uniform
+            : (shader.texel_buffer_mask & bit) ? is_texels(as)
+                                               : as == BindAs::Storage;
   }
   if (!match)
     throw Error("Internal error: kernel '" + d.kernel + "' declares other bindings or push constants than its op " +

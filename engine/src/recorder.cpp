@@ -25,7 +25,7 @@ Recorder::Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, con
 Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Binding>& binding_of, const Dispatch& d,
                                      const Kernel& kernel, uint64_t first, uint64_t count) const {
   const auto& info = ctx_.info;
-  Chunk chunk{&kernel, std::nullopt, {}, {}, {}};
+  Chunk chunk{&kernel, std::nullopt, {}, {}, {}, {}};
   PushHeader header{};
   if (d.operands.size() > PushHeader::kMaxOperands)
     throw Error("Internal error: kernel '" + d.kernel + "' binds more tensors than the push header describes.");
@@ -41,12 +41,13 @@ Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Bindi
         where.offset +
         (window ? std::min(bytes, (op.offset + (first + count - 1) * op.batch_stride + window) * sizeof(float)) : bytes);
     const uint64_t aligned = start - start % align;
-    if (op.as == BindAs::Texel && (start - aligned) % 16 != 0)
+    if (op.as == BindAs::Vec4Texels && (start - aligned) % 16 != 0)
       throw Error("Kernel '" + d.kernel + "' reads tensor '" + graph.tensors()[op.tensor].name +
                   "' as 16-byte texels, but its data starts at byte " + std::to_string(start) +
                   ", not a multiple of 16 (an application buffer's offset must then be one).");
     header.base[i] = static_cast<uint32_t>((start - aligned) / sizeof(float));
     chunk.bindings.emplace_back(where.buffer, aligned, end - aligned);
+    chunk.kinds.push_back(op.as);
   }
   const uint64_t groups = count * d.groups_per_batch;
   header.batches = static_cast<uint32_t>(count);
@@ -90,9 +91,12 @@ void Recorder::write_descriptors() {
         const vk::DescriptorType type = c.kernel->type(first + b);
         if (type == vk::DescriptorType::eUniformTexelBuffer) {
           const vk::DescriptorBufferInfo& r = c.bindings[b];
+          const bool vec4 = c.kinds[b] == BindAs::Vec4Texels;
           // Whole texels only: a tensor's bytes past its last full texel are never read as one.
-          views_.emplace_back(ctx_.device, vk::BufferViewCreateInfo({}, r.buffer, vk::Format::eR32G32B32A32Sfloat,
-                                                                    r.offset, r.range - r.range % 16));
+          const uint64_t texel = vec4 ? 16 : 4;
+          views_.emplace_back(ctx_.device,
+                              vk::BufferViewCreateInfo({}, r.buffer, vec4 ? vk::Format::eR32G32B32A32Sfloat : vk::Format::eR32Sfloat,
+                                                       r.offset, r.range - r.range % texel));
           texel_views.push_back(*views_.back());
           writes.emplace_back(set, first + b, 0, type, nullptr, nullptr, texel_views.back());
         } else {

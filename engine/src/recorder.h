@@ -33,6 +33,7 @@ class Recorder {
     const Kernel* kernel;
     std::optional<vk::DescriptorImageInfo> image;  // binding 0 when set; buffers follow it
     std::vector<vk::DescriptorBufferInfo> bindings;
+    std::vector<BindAs> kinds;  // how each binding is read
     std::vector<uint32_t> push;  // header followed by the op's fields
     uint32_t grid[3];
   };

@@ -22,16 +22,23 @@ BindLimits bind_limits(BindAs as, const DeviceInfo& device) {
   switch (as) {
     case BindAs::Uniform:
       return {device.max_uniform_buffer_range, std::max<uint64_t>(device.min_uniform_buffer_offset_alignment, 4)};
-    case BindAs::Texel:  // RGBA32F texels of 16 bytes
+    case BindAs::FloatTexels:
+      return {device.max_texel_buffer_elements * 4, std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 4)};
+    case BindAs::Vec4Texels:  // texels of 16 bytes
       return {device.max_texel_buffer_elements * 16, std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 16)};
     case BindAs::Storage: break;
   }
   return {device.max_storage_buffer_range, std::max<uint64_t>(device.min_storage_buffer_offset_alignment, 4)};
 }
 
+bool fits(uint64_t floats, BindAs as, const DeviceInfo& device) {
+  const auto [range, align] = bind_limits(as, device);
+  return floats * 4 + align <= range;
+}
+
 std::string limit_name(BindAs as) {
   return as == BindAs::Uniform ? "maxUniformBufferRange"
-         : as == BindAs::Texel ? "maxTexelBufferElements"
+         : is_texels(as)          ? "maxTexelBufferElements"
                                : "maxStorageBufferRange";
 }
 
@@ -78,6 +85,17 @@ void require_additive_weights(const Shape& u, int64_t cq, const std::string& op)
   require(element_count(u) == cq && (u.size() == 1 || (u.size() == 2 && u[0] == 1)),
           op + ": the additive weights must be (1, " + std::to_string(cq) + "), one per query channel, but they are " +
               to_string(u) + ".");
+}
+
+std::optional<TensorId> output_major_weight(Graph& g, TensorId weight) {
+  const Graph::Tensor& t = g.tensors().at(weight);
+  if (t.kind != Graph::Kind::Weight || !t.value || t.shape.empty() || t.shape[0] < 1) return std::nullopt;
+  const int64_t M = t.shape[0], K = element_count(t.shape) / M, M4 = ops::padded4(M);
+  HostTensor packed{{K, M4}, std::vector<float>(K * M4, 0.f)};
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k) packed.data[k * M4 + m] = t.value->data[m * K + k];
+  const std::string name = t.name + ".output_major";
+  return g.weight(name, std::move(packed));
 }
 
 HostTensor key_value_rows(const HostTensor& key, const HostTensor& value, int64_t columns) {

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,11 +16,13 @@
 
 namespace vkattn {
 
-// How a kernel reads a bound tensor. A uniform texel buffer (GLSL samplerBuffer, bound as an
-// RGBA32F view: the window must start at and span whole 16-byte texels) is the cheapest read on
-// CPU drivers: lavapipe fetches a texel for all lanes with vector loads and a transpose, where
-// a float from a storage or uniform buffer is a per-lane gather.
-enum class BindAs { Storage, Uniform, Texel };
+// How a kernel reads a bound tensor. Uniform texel buffers (GLSL samplerBuffer) are the cheapest
+// reads on CPU drivers: lavapipe fetches a float texel for all lanes with one vector gather, and
+// a vec4 texel with vector loads and a transpose, where a float from a storage or uniform buffer
+// is a per-lane loop or gather. FloatTexels binds an R32_SFLOAT view, Vec4Texels an RGBA32F one
+// (the window must then start at a multiple of 16 bytes).
+enum class BindAs { Storage, Uniform, FloatTexels, Vec4Texels };
+constexpr bool is_texels(BindAs as) { return as == BindAs::FloatTexels || as == BindAs::Vec4Texels; }
 
 // The most bytes one binding of that kind may cover, and the alignment of its start.
 struct BindLimits {
@@ -27,6 +30,8 @@ struct BindLimits {
 };
 BindLimits bind_limits(BindAs as, const DeviceInfo& device);
 std::string limit_name(BindAs as);  // the device limit behind bind_limits' range
+// Whether `floats` floats fit one binding of that kind, less an offset's alignment slack.
+bool fits(uint64_t floats, BindAs as, const DeviceInfo& device);
 
 // One bound tensor. Offsets and strides are in elements; batch_stride 0 means every batch item
 // reads the same data (weights). extent, when set, is how much of each batch item the kernel
@@ -105,6 +110,11 @@ void require_activation(const Shape& shape, const std::string& op, const std::st
 // (of kind `as`), less an offset's alignment slack. Throws DeviceLimitError, naming `what`,
 // when not even one row fits.
 uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, BindAs as, const std::string& what);
+
+// For the cpu profile's per-position kernels: a constant weight (M, K...) as a new weight (K,
+// padded4(M)), k-major with zeros past M, so that one vec4 texel holds 4 output channels' weights
+// for one k. nullopt for a weight that is not a constant (those kernels are then not used).
+std::optional<TensorId> output_major_weight(Graph& g, TensorId weight);
 
 // The cpu profile's per-position kernels (projection_pointwise, conv2d_direct) read weight rows
 // of `row_floats` through a uniform buffer: each invocation computes up to `per_invocation` rows

@@ -57,7 +57,7 @@ struct Attention final : Op {
     const uint64_t q_stride = n.in_shape[0][1] * N, query_groups = ceil_div(N, sh.queries_per_group);
     // Keys per block: as many rows as one texel-buffer binding holds, and at most kMaxKeys so
     // that one dispatch's run time stays bounded (GPU watchdogs) whatever N is.
-    const uint64_t fit = rows_per_block(N, row, device, BindAs::Texel, "attention: one key and value");
+    const uint64_t fit = rows_per_block(N, row, device, BindAs::Vec4Texels, "attention: one key and value");
     const uint64_t per_block = ceil_div(N, ceil_div(N, std::min(fit, kMaxKeys)));
     const std::string kernel = additive_ ? "attention_additive" : name();
     const std::span<const uint32_t> spirv =
@@ -67,7 +67,7 @@ struct Attention final : Op {
       const uint64_t keys = std::min(per_block, N - j0);
       Dispatch d{kernel, spirv,
                  {{n.in[0], q_.first * N, q_stride},
-                  {n.in[1], j0 * row, N * row, keys * row, BindAs::Texel},
+                  {n.in[1], j0 * row, N * row, keys * row, BindAs::Vec4Texels},
                   {n.out[1], 0, groups * 2 * N},
                   {n.out[0], 0, cv * N}},
                  {u32(N), u32(cv), u32(q_stride), u32(N * row), u32(keys), u32(query_groups), j0 == 0,

@@ -1,5 +1,6 @@
 // k x k convolution with stride, zero padding and bias: as implicit GEMM (shaders/conv2d.comp), or
-// on the cpu profile as a direct convolution with the weights in uniform buffers (conv2d_direct.comp).
+// on the cpu profile as a direct convolution reading k-major weights as vec4 texels
+// (conv2d_direct.comp; the builder adds that copy of a constant weight as a fourth input).
 #include "conv2d.spv.h"
 #include "conv2d_direct.spv.h"
 #include "ops/op.h"
@@ -22,6 +23,9 @@ struct Conv2d final : Op {
                               " input channels but the input " + to_string(x) + " has " + std::to_string(x[1]) + ".");
     require(in[2].size() == 1 && in[2][0] == w[0],
             "conv2d: the bias must be (" + std::to_string(w[0]) + ",), but it is " + to_string(in[2]) + ".");
+    if (in.size() > 3)
+      require(in[3] == Shape{w[1] * w[2] * w[3], ops::padded4(w[0])}, "Internal error: conv2d's k-major weight has shape " +
+                                                                          to_string(in[3]) + ".");
     return {{x[0], w[0], window_count(x[2], w[2], stride_.h, padding_.h, name(), "height"),
              window_count(x[3], w[3], stride_.w, padding_.w, name(), "width")}};
   }
@@ -41,25 +45,20 @@ struct Conv2d final : Op {
 
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
     const Shape &x = n.in_shape[0], &w = n.in_shape[1], &y = n.out_shape[0];
-    const uint64_t M = w[0], K = w[1] * w[2] * w[3], positions = y[2] * y[3];
+    const uint64_t M = w[0], K = w[1] * w[2] * w[3], positions = y[2] * y[3], item = x[1] * x[2] * x[3];
+    if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
+        !fits(item, BindAs::FloatTexels, device))
+      return {dispatch(n)};
     const ShaderInterface shader = reflect(conv2d_direct_spv);
-    const auto [rows, per_group] = uniform_weight_rows(K, shader.spec_constant(0), device);
-    if (rows == 0) return {dispatch(n)};
     const uint64_t position_groups = ceil_div(positions, shader.local_size[0]);
-    std::vector<Dispatch> out;
-    for (uint64_t m0 = 0; m0 < M; m0 += rows) {
-      const uint64_t count = std::min(rows, M - m0);
-      Dispatch d{"conv2d_direct", conv2d_direct_spv,
-                 {{n.in[0], 0, uint64_t(x[1] * x[2] * x[3])}, {n.in[1], m0 * K, 0, count * K, BindAs::Uniform}, {n.in[2]},
-                  {n.out[0], 0, M * positions}},
-                 {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w),
-                  u32(padding_.h), u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(m0), u32(position_groups)}};
-      d.batches = x[0];
-      d.groups_per_batch = ceil_div(count, per_group) * position_groups;
-      d.specialization = {u32(per_group), u32(device.max_uniform_buffer_range / 16)};
-      out.push_back(std::move(d));
-    }
-    return out;
+    Dispatch d{"conv2d_direct", conv2d_direct_spv,
+               {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2]},
+                {n.out[0], 0, M * positions}},
+               {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
+                u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(position_groups)}};
+    d.batches = x[0];
+    d.groups_per_batch = ceil_div(M, shader.spec_constant(0)) * position_groups;
+    return {d};
   }
 
   double flops(const NodeShapes& n) const override {
@@ -74,7 +73,9 @@ struct Conv2d final : Op {
 }  // namespace
 
 TensorId ops::conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride, Size2 padding) {
-  return add(g, std::make_shared<Conv2d>(stride, padding), {x, weight, bias})[0];
+  std::vector<TensorId> in = {x, weight, bias};
+  if (const auto packed = output_major_weight(g, weight)) in.push_back(*packed);
+  return add(g, std::make_shared<Conv2d>(stride, padding), in)[0];
 }
 
 // {"type": "conv2d", "name": P, "stride": [h, w], "padding": [h, w]} (defaults 1 and 0; one number
