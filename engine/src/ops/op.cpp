@@ -52,33 +52,23 @@ uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& de
   return ceil_div(rows, ceil_div(rows, fit));
 }
 
-UniformRows uniform_weight_rows(uint64_t row_floats, uint64_t per_invocation, const DeviceInfo& device) {
-  const uint64_t range = device.max_uniform_buffer_range, slack = device.min_uniform_buffer_offset_alignment;
-  const uint64_t fit = range > slack ? (range - slack) / (4 * row_floats) : 0;
-  const uint64_t mg = std::min(per_invocation, fit);
-  if (device.profile != "cpu" || mg == 0) return {};
-  return {fit / mg * mg, mg};
-}
-
 std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseLayout& l, const DeviceInfo& device) {
   const ShaderInterface shader = reflect(projection_pointwise_spv);
   const uint64_t C = l.channels, N = l.positions, M = l.outputs;
-  const auto [rows, per_group] = uniform_weight_rows(C, shader.spec_constant(0), device);
-  if (rows == 0) return {};
+  if (device.profile != "cpu" || n.in.size() < 4 || !fits(C * ops::padded4(M), BindAs::Vec4Texels, device) ||
+      !fits(l.x_batch_stride, BindAs::FloatTexels, device))
+    return {};
   const uint64_t position_groups = ceil_div(N, shader.local_size[0]);
-  std::vector<Dispatch> out;
-  for (uint64_t m0 = 0; m0 < M; m0 += rows) {
-    const uint64_t count = std::min(rows, M - m0);
-    Dispatch d{"projection_pointwise", projection_pointwise_spv,
-               {{n.in[0], 0, l.x_batch_stride}, {n.in[1], m0 * C, 0, count * C, BindAs::Uniform}, {n.in[2]}, {n.out[0], 0, M * N}},
-               {u32(C), u32(N), u32(M), u32(m0), u32(position_groups), l.positions_major, u32(l.x_batch_stride),
-                u32(l.channel_stride), u32(l.position_stride)}};
-    d.batches = l.batches;
-    d.groups_per_batch = ceil_div(count, per_group) * position_groups;
-    d.specialization = {u32(per_group), u32(device.max_uniform_buffer_range / 16)};
-    out.push_back(std::move(d));
-  }
-  return out;
+  Dispatch d{"projection_pointwise", projection_pointwise_spv,
+             {{n.in[0], 0, l.x_batch_stride, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2]},
+              {n.out[0], 0, M * N}},
+             {u32(C), u32(N), u32(M), u32(position_groups), l.positions_major, u32(l.x_batch_stride),
+              u32(l.channel_stride), u32(l.position_stride)}};
+  const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
+  d.batches = l.batches;
+  d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
+  d.specialization = {u32(per_lane)};
+  return {d};
 }
 
 void require_additive_weights(const Shape& u, int64_t cq, const std::string& op) {
@@ -96,6 +86,10 @@ std::optional<TensorId> output_major_weight(Graph& g, TensorId weight) {
     for (int64_t k = 0; k < K; ++k) packed.data[k * M4 + m] = t.value->data[m * K + k];
   const std::string name = t.name + ".output_major";
   return g.weight(name, std::move(packed));
+}
+
+uint64_t channels_per_lane(uint64_t M, uint64_t most) {
+  return std::min<uint64_t>(most, ops::padded4(int64_t(ceil_div(M, ceil_div(M, most)))));
 }
 
 HostTensor key_value_rows(const HostTensor& key, const HostTensor& value, int64_t columns) {

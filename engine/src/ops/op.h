@@ -115,20 +115,16 @@ uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& de
 // padded4(M)), k-major with zeros past M, so that one vec4 texel holds 4 output channels' weights
 // for one k. nullopt for a weight that is not a constant (those kernels are then not used).
 std::optional<TensorId> output_major_weight(Graph& g, TensorId weight);
-
-// The cpu profile's per-position kernels (projection_pointwise, conv2d_direct) read weight rows
-// of `row_floats` through a uniform buffer: each invocation computes up to `per_invocation` rows
-// (the shader's MG), each dispatch binds `per_dispatch` rows (a multiple of it). Zero when this
-// device is not on the cpu profile or one row does not fit its uniform range: use the GEMM then.
-struct UniformRows {
-  uint64_t per_dispatch = 0, per_invocation = 0;
-};
-UniformRows uniform_weight_rows(uint64_t row_floats, uint64_t per_invocation, const DeviceInfo& device);
+// Output channels per invocation for M outputs when a lane holds at most `most` (a multiple of
+// 4): the fewest groups, as even as whole texels allow, so that no lane computes channels past M
+// for nothing (M = 72, most 32: three groups of 24, not 32, 32 and 8).
+uint64_t channels_per_lane(uint64_t M, uint64_t most);
 
 // The cpu profile's weights-times-vectors kernel (shaders/projection_pointwise.comp), for the
 // projection and linear layers: y[b, m, n] (or y[b, n, m] when positions_major) =
 // sum_c W[m, c] x[b * x_batch_stride + c * channel_stride + n * position_stride] + bias[m], with
-// operands x, W (M, C), bias, y in the node's order. Empty when the device should use the GEMM.
+// the node's inputs x, W (M, C), bias and output_major_weight's copy of W. Empty when the device
+// should use the GEMM (not the cpu profile, no copy, or a binding past the texel limit).
 struct PointwiseLayout {
   uint64_t channels, positions, outputs, batches, x_batch_stride, channel_stride, position_stride;
   bool positions_major;

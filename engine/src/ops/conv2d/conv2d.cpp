@@ -56,8 +56,10 @@ struct Conv2d final : Op {
                 {n.out[0], 0, M * positions}},
                {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
                 u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(position_groups)}};
+    const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
     d.batches = x[0];
-    d.groups_per_batch = ceil_div(M, shader.spec_constant(0)) * position_groups;
+    d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
+    d.specialization = {u32(per_lane)};
     return {d};
   }
 

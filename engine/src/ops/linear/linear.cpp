@@ -19,6 +19,9 @@ struct Linear final : Op {
                               " input features but the input " + to_string(x) + " has " + std::to_string(x[1]) + ".");
     require(in[2].size() == 1 && in[2][0] == w[0],
             "linear: the bias must be (" + std::to_string(w[0]) + ",), but it is " + to_string(in[2]) + ".");
+    if (in.size() > 3)
+      require(in[3] == Shape{w[1], ops::padded4(w[0])},
+              "Internal error: linear's feature-major weight has shape " + to_string(in[3]) + ".");
     return {{x[0], w[0]}};
   }
 
@@ -29,7 +32,8 @@ struct Linear final : Op {
                          {B, M, F, 0, 0, 0, 1.0f});
   }
 
-  // CPU profile: each batch row is a position of the pointwise kernel, the weights in uniform buffers.
+  // CPU profile: each batch row is a position of the pointwise kernel, which reads the
+  // feature-major copy of the weights (the builder's fourth input) as vec4 texels.
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
     const uint64_t B = n.in_shape[0][0], F = n.in_shape[0][1], M = n.in_shape[1][0];
     auto out = pointwise_dispatches(n, {F, B, M, 1, B * F, 1, F, true}, device);
@@ -45,7 +49,9 @@ struct Linear final : Op {
 }  // namespace
 
 TensorId ops::linear(Graph& g, TensorId x, TensorId weight, TensorId bias) {
-  return add(g, std::make_shared<Linear>(), {x, weight, bias})[0];
+  std::vector<TensorId> in = {x, weight, bias};
+  if (const auto packed = output_major_weight(g, weight)) in.push_back(*packed);
+  return add(g, std::make_shared<Linear>(), in)[0];
 }
 
 // {"type": "linear", "name": P}: weights P.weight (M, F) and P.bias (M), as torch.nn.Linear.

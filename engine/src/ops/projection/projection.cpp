@@ -22,6 +22,9 @@ struct Projection final : Op {
                                   std::to_string(in[0][1]) + ".");
     require(in[2].size() == 1 && in[2][0] == w[0],
             "projection: the bias must be (" + std::to_string(w[0]) + "), but it is " + to_string(in[2]) + ".");
+    if (in.size() > 3)
+      require(in[3] == Shape{w[1], ops::padded4(w[0])},
+              "Internal error: projection's channel-major weight has shape " + to_string(in[3]) + ".");
     if (positions_major_) return {{in[0][0], spatial_size(in[0]), w[0]}};
     Shape out = in[0];
     out[1] = w[0];
@@ -37,8 +40,8 @@ struct Projection final : Op {
                          {M, N, C, 0, C * N, M * N, 1.0f});
   }
 
-  // CPU profile: one position per lane with the weights in a uniform buffer, one dispatch per
-  // run of output channels whose weight rows fit the uniform range; the tiled GEMM elsewhere.
+  // CPU profile: one position per lane reading the channel-major copy of the weights (the
+  // builder's fourth input) as vec4 texels; the tiled GEMM elsewhere.
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
     const Shape& x = n.in_shape[0];
     const uint64_t C = x[1], N = spatial_size(x);
@@ -60,7 +63,9 @@ struct Projection final : Op {
 }  // namespace
 
 TensorId ops::projection(Graph& g, TensorId x, TensorId weight, TensorId bias, bool positions_major) {
-  return add(g, std::make_shared<Projection>(positions_major), {x, weight, bias})[0];
+  std::vector<TensorId> in = {x, weight, bias};
+  if (const auto packed = output_major_weight(g, weight)) in.push_back(*packed);
+  return add(g, std::make_shared<Projection>(positions_major), in)[0];
 }
 
 // Not a layer of its own: the self_attention layer builds it.
