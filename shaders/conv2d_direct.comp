@@ -1,8 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-// Direct convolution for CPU drivers (the cpu profile): one output position per invocation and
-// MG output channels each. The weights come k-major, 4 output channels to a vec4 texel, so every
+// Direct convolution for CPU drivers (the cpu profile): P output positions per invocation and
+// MG output channels each (each weight fetch feeds P positions). The weights come k-major, 4 output channels to a vec4 texel, so every
 // lane reads the same texel at the same time and one fetch feeds 4 channels (lavapipe serves a
 // whole-texel fetch with vector loads, where a float from a uniform or storage buffer is a
 // per-lane gather); the input through float texels (one vector gather for the lanes). The tiled
@@ -12,7 +12,8 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(constant_id = 0) const uint MG = 32;  // output channels per invocation, a multiple of 4
+layout(constant_id = 0) const uint MG = 16;  // output channels per invocation, a multiple of 4
+layout(constant_id = 1) const uint P = 4;    // output positions per invocation
 const uint GT = MG / 4;
 
 layout(binding = 0) uniform samplerBuffer x;
@@ -35,14 +36,20 @@ void main() {
   if (gid >= p.groups) return;
   const uint batch = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
   const uint group = r / p.position_groups;
-  const uint n = (r % p.position_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-  if (n >= p.OH * p.OW) return;  // no barriers here
+  const uint positions = p.OH * p.OW, n0 = ((r % p.position_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * P;
+  if (n0 >= positions) return;  // no barriers here
   const uint m0 = group * MG, count = min(MG, p.M - m0);
-  const int oy = int(n / p.OW) * int(p.stride_h) - int(p.pad_h);
-  const int ox = int(n % p.OW) * int(p.stride_w) - int(p.pad_w);
+  // P consecutive positions; those past the end repeat the last one and are not written.
+  int oy[P], ox[P];
+  [[unroll]] for (uint q = 0; q < P; ++q) {
+    const uint n = min(n0 + q, positions - 1);
+    oy[q] = int(n / p.OW) * int(p.stride_h) - int(p.pad_h);
+    ox[q] = int(n % p.OW) * int(p.stride_w) - int(p.pad_w);
+  }
 
-  vec4 acc[GT];
-  [[unroll]] for (uint g = 0; g < GT; ++g) acc[g] = vec4(0.0);
+  vec4 acc[P][GT];
+  [[unroll]] for (uint q = 0; q < P; ++q)
+    [[unroll]] for (uint g = 0; g < GT; ++g) acc[q][g] = vec4(0.0);
   // Texels: row k holds M4 of them; this group reads GT from `first`, the last ones clamped to
   // the row's last texel (a partial last group reads it again for channels it never writes).
   const int M4 = int(p.M + 3) / 4, first = int(p.base1 / 4 + m0 / 4), last = int(p.base1 / 4) + M4 - 1;
@@ -51,12 +58,20 @@ void main() {
   for (uint c = 0; c < p.C; ++c)
     for (uint ky = 0; ky < p.KH; ++ky)
       for (uint kx = 0; kx < p.KW; ++kx, ++k) {
-        const int iy = oy + int(ky), ix = ox + int(kx);
-        const bool inside = iy >= 0 && iy < int(p.H) && ix >= 0 && ix < int(p.W);
-        const float loaded = texelFetch(x, int(inside ? x0 + (c * p.H + uint(iy)) * p.W + uint(ix) : x0)).r;
-        const vec4 v = vec4(inside ? loaded : 0.0);
-        [[unroll]] for (uint g = 0; g < GT; ++g) acc[g] = fma(texelFetch(w, k * M4 + min(first + int(g), last)), v, acc[g]);
+        vec4 v[P];
+        [[unroll]] for (uint q = 0; q < P; ++q) {
+          const int iy = oy[q] + int(ky), ix = ox[q] + int(kx);
+          const bool inside = iy >= 0 && iy < int(p.H) && ix >= 0 && ix < int(p.W);
+          const float loaded = texelFetch(x, int(inside ? x0 + (c * p.H + uint(iy)) * p.W + uint(ix) : x0)).r;
+          v[q] = vec4(inside ? loaded : 0.0);
+        }
+        [[unroll]] for (uint g = 0; g < GT; ++g) {
+          const vec4 wt = texelFetch(w, k * M4 + min(first + int(g), last));
+          [[unroll]] for (uint q = 0; q < P; ++q) acc[q][g] = fma(wt, v[q], acc[q][g]);
+        }
       }
-  [[unroll]] for (uint m = 0; m < MG; ++m)
-    if (m < count) y[p.base3 + (batch * p.M + m0 + m) * p.OH * p.OW + n] = acc[m / 4][m % 4] + bias[p.base2 + m0 + m];
+  [[unroll]] for (uint q = 0; q < P; ++q)
+    [[unroll]] for (uint m = 0; m < MG; ++m)
+      if (m < count && n0 + q < positions)
+        y[p.base3 + (batch * p.M + m0 + m) * positions + n0 + q] = acc[q][m / 4][m % 4] + bias[p.base2 + m0 + m];
 }

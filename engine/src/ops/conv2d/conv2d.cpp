@@ -50,7 +50,7 @@ struct Conv2d final : Op {
         !fits(item, BindAs::FloatTexels, device))
       return {dispatch(n)};
     const ShaderInterface shader = reflect(conv2d_direct_spv);
-    const uint64_t position_groups = ceil_div(positions, shader.local_size[0]);
+    const uint64_t position_groups = ceil_div(positions, shader.local_size[0] * shader.spec_constant(1));
     Dispatch d{"conv2d_direct", conv2d_direct_spv,
                {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2]},
                 {n.out[0], 0, M * positions}},
@@ -59,7 +59,7 @@ struct Conv2d final : Op {
     const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
     d.batches = x[0];
     d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
-    d.specialization = {u32(per_lane)};
+    d.specialization = {u32(per_lane), shader.spec_constant(1)};
     return {d};
   }
 
