@@ -1,7 +1,8 @@
 // The body of fused_attention.comp and fused_attention_additive.comp.
-// Fused self-attention over one block of keys, never storing the N x N map. One query per
-// invocation, CG value channels per invocation (the channel groups split the output so that what
-// a lane holds stays in registers; each group recomputes the cheap q.k). Online softmax: the
+// Fused self-attention over one block of keys, never storing the N x N map. QB queries and CG
+// value channels per invocation: each fetched key and value feeds QB queries (register blocking;
+// the accumulators spill on lavapipe, which still costs less than fetching again), and the
+// channel groups split the output (each group recomputes the cheap q.k). Online softmax: the
 // running row max and sum live in `stats` and the unnormalised output in `o` between key blocks;
 // the last block divides by the sum.
 // Keys and values are read as RGBA32F texels: every lane reads the same key at the same time, and
@@ -18,10 +19,11 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint CQ = 1;   // query and key channels
-layout(constant_id = 1) const uint CG = 64;  // value channels per invocation, a multiple of 4
+layout(constant_id = 1) const uint CG = 32;  // value channels per invocation, a multiple of 4
 const uint KT = (CQ + 3) / 4;                // key texels per row
 const uint GT = CG / 4;                      // value texels per invocation
 const uint KC = 8;                           // keys per step
+layout(constant_id = 2) const uint QB = 8;   // queries per invocation
 
 layout(std430, binding = 0) readonly buffer QBuffer { float q[]; };
 layout(binding = 1) uniform samplerBuffer kv;
@@ -44,23 +46,25 @@ layout(push_constant) uniform Push {
   float scale;
 } p;
 
+float q_at(uint batch, uint c, uint i) { return q[p.base0 + batch * p.q_batch_stride + c * p.N + i]; }
+
 // dot: qi holds scale * q (zero past CQ); additive: qi holds q and ui scale * u (zero past CQ).
-vec4 qi[KT];
+vec4 qi[QB][KT];
 #ifdef ADDITIVE
 vec4 ui[KT];
 #endif
 
-// The score of the key whose row starts at texel t.
-float score(int t) {
+// The score of query q of this lane against the key whose row starts at texel t.
+float score(int t, uint q) {
   float s = 0.0;
   [[unroll]] for (uint c = 0; c < KT; ++c) {
     const vec4 k = texelFetch(kv, t + int(c));
 #ifdef ADDITIVE
-    const vec4 h = vec4(tanh_stable(qi[c].x + k.x), tanh_stable(qi[c].y + k.y), tanh_stable(qi[c].z + k.z),
-                        tanh_stable(qi[c].w + k.w));
+    const vec4 h = vec4(tanh_stable(qi[q][c].x + k.x), tanh_stable(qi[q][c].y + k.y), tanh_stable(qi[q][c].z + k.z),
+                        tanh_stable(qi[q][c].w + k.w));
     s += dot(ui[c], h);
 #else
-    s += dot(qi[c], k);
+    s += dot(qi[q][c], k);
 #endif
   }
   return s;
@@ -71,32 +75,40 @@ void main() {
   if (gid >= p.groups) return;
   const uint batch = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
   const uint group = r / p.query_groups;
-  const uint i = (r % p.query_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-  if (i >= p.N) return;  // no barriers in this kernel, so lanes may leave early
+  // QB consecutive queries; those past N repeat the last one and are not written.
+  const uint i0 = ((r % p.query_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * QB;
+  if (i0 >= p.N) return;  // no barriers in this kernel, so lanes may leave early
   const uint c0 = group * CG, count = min(CG, p.cv - c0);
 
-  [[unroll]] for (uint c = 0; c < KT; ++c)
-    [[unroll]] for (uint e = 0; e < 4; ++e) {
-      const uint ch = 4 * c + e;
-      const float x = ch < CQ ? q[p.base0 + batch * p.q_batch_stride + ch * p.N + i] : 0.0;
+  [[unroll]] for (uint q = 0; q < QB; ++q) {
+    const uint i = min(i0 + q, p.N - 1);
+    [[unroll]] for (uint c = 0; c < KT; ++c)
+      [[unroll]] for (uint e = 0; e < 4; ++e) {
+        const uint ch = 4 * c + e;
+        const float x = ch < CQ ? q_at(batch, ch, i) : 0.0;
 #ifdef ADDITIVE
-      qi[c][e] = x;
-      ui[c][e] = ch < CQ ? p.scale * u[p.base4 + ch] : 0.0;
+        qi[q][c][e] = x;
+        if (q == 0) ui[c][e] = ch < CQ ? p.scale * u[p.base4 + ch] : 0.0;
 #else
-      qi[c][e] = p.scale * x;
+        qi[q][c][e] = p.scale * x;
 #endif
-    }
+      }
+  }
 
-  const uint s0 = p.base2 + ((batch * (p.groups_per_batch / p.query_groups) + group) * 2) * p.N + i;
-  const uint o0 = p.base3 + (batch * p.cv + c0) * p.N + i;
-  float m = -3.402823e38, l = 0.0;  // finite: the first step's rescale factor is 0, not NaN
-  vec4 acc[GT];
-  [[unroll]] for (uint c = 0; c < GT; ++c) acc[c] = vec4(0.0);
-  if (p.first_block == 0) {
-    m = stats[s0];
-    l = stats[s0 + p.N];
-    [[unroll]] for (uint c = 0; c < CG; ++c)
-      if (c < count) acc[c / 4][c % 4] = o[o0 + c * p.N];
+  const uint s0 = p.base2 + ((batch * (p.groups_per_batch / p.query_groups) + group) * 2) * p.N + i0;
+  const uint o0 = p.base3 + (batch * p.cv + c0) * p.N + i0;
+  float m[QB], l[QB];
+  vec4 acc[QB][GT];
+  [[unroll]] for (uint q = 0; q < QB; ++q) {
+    m[q] = -3.402823e38;  // finite: the first step's rescale factor is 0, not NaN
+    l[q] = 0.0;
+    [[unroll]] for (uint c = 0; c < GT; ++c) acc[q][c] = vec4(0.0);
+    if (p.first_block == 0 && i0 + q < p.N) {
+      m[q] = stats[s0 + q];
+      l[q] = stats[s0 + q + p.N];
+      [[unroll]] for (uint c = 0; c < CG; ++c)
+        if (c < count) acc[q][c / 4][c % 4] = o[o0 + c * p.N + q];
+    }
   }
 
   // Texels: a row is KT key texels then the value texels; this group reads GT of them from
@@ -107,35 +119,49 @@ void main() {
   int t = int((p.base1 + batch * p.kv_batch_stride) / 4);
   uint j = 0;
   for (; j + KC <= p.keys; j += KC, t += int(KC) * row) {
-    float s[KC];
-    [[unroll]] for (uint k = 0; k < KC; ++k) s[k] = score(t + int(k) * row);
-    float top = m;
-    [[unroll]] for (uint k = 0; k < KC; ++k) top = max(top, s[k]);
-    const float alpha = exp_fast(m - top);  // 1 when the max did not move
-    m = top;
-    l *= alpha;
-    [[unroll]] for (uint c = 0; c < GT; ++c) acc[c] *= alpha;
+    float w[QB][KC];
+    [[unroll]] for (uint q = 0; q < QB; ++q) {
+      float top = m[q];
+      [[unroll]] for (uint k = 0; k < KC; ++k) {
+        w[q][k] = score(t + int(k) * row, q);
+        top = max(top, w[q][k]);
+      }
+      const float alpha = exp_fast(m[q] - top);  // 1 when the max did not move
+      m[q] = top;
+      l[q] *= alpha;
+      [[unroll]] for (uint c = 0; c < GT; ++c) acc[q][c] *= alpha;
+      [[unroll]] for (uint k = 0; k < KC; ++k) {
+        w[q][k] = exp_fast(w[q][k] - top);
+        l[q] += w[q][k];
+      }
+    }
     [[unroll]] for (uint k = 0; k < KC; ++k) {
-      const float w = exp_fast(s[k] - m);
-      l += w;
       const int key = t + int(k) * row;
-      [[unroll]] for (uint c = 0; c < GT; ++c) acc[c] = fma(vec4(w), texelFetch(kv, key + min(v + int(c), last)), acc[c]);
+      [[unroll]] for (uint c = 0; c < GT; ++c) {
+        const vec4 value = texelFetch(kv, key + min(v + int(c), last));
+        [[unroll]] for (uint q = 0; q < QB; ++q) acc[q][c] = fma(vec4(w[q][k]), value, acc[q][c]);
+      }
     }
   }
   for (; j < p.keys; ++j, t += row) {  // the last few keys, one at a time
-    const float s = score(t);
-    const float top = max(m, s), alpha = exp_fast(m - top);
-    m = top;
-    l *= alpha;
-    const float w = exp_fast(s - m);
-    l += w;
-    [[unroll]] for (uint c = 0; c < GT; ++c) acc[c] = fma(vec4(w), texelFetch(kv, t + min(v + int(c), last)), acc[c] * alpha);
+    [[unroll]] for (uint q = 0; q < QB; ++q) {
+      const float s = score(t, q);
+      const float top = max(m[q], s), alpha = exp_fast(m[q] - top);
+      m[q] = top;
+      const float w = exp_fast(s - top);
+      l[q] = fma(l[q], alpha, w);
+      [[unroll]] for (uint c = 0; c < GT; ++c)
+        acc[q][c] = fma(vec4(w), texelFetch(kv, t + min(v + int(c), last)), acc[q][c] * alpha);
+    }
   }
 
   // The running max and sum stay behind after the last block too: the map kernel reads them.
-  stats[s0] = m;
-  stats[s0 + p.N] = l;
-  const float norm = p.last_block != 0 ? 1.0 / l : 1.0;
-  [[unroll]] for (uint c = 0; c < CG; ++c)
-    if (c < count) o[o0 + c * p.N] = acc[c / 4][c % 4] * norm;
+  [[unroll]] for (uint q = 0; q < QB; ++q) {
+    if (i0 + q >= p.N) break;
+    stats[s0 + q] = m[q];
+    stats[s0 + q + p.N] = l[q];
+    const float norm = p.last_block != 0 ? 1.0 / l[q] : 1.0;
+    [[unroll]] for (uint c = 0; c < CG; ++c)
+      if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm;
+  }
 }

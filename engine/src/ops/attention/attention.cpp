@@ -11,13 +11,21 @@
 namespace vkattn {
 namespace {
 
-// What the shader fixes: its queries per workgroup and value channels per invocation.
+// What the shader fixes: its invocations per workgroup, value channels per invocation and the
+// most queries per invocation.
 struct Shader {
-  uint64_t queries_per_group, channels_per_invocation;
+  uint64_t lanes, channels_per_invocation, queries_per_invocation;
 };
 Shader shader() {
   const ShaderInterface s = reflect(fused_attention_spv);
-  return {s.local_size[0], s.spec_constant(1)};
+  return {s.local_size[0], s.spec_constant(1), s.spec_constant(2)};
+}
+
+// Queries per invocation: each fetched key and value serves that many queries, but below ~1000
+// queries the most (8) leaves too few invocations and workgroups (the classifier's N = 196 was
+// faster with 4).
+uint64_t queries_per_invocation(uint64_t N, const Shader& sh) {
+  return N >= 1024 ? sh.queries_per_invocation : std::min<uint64_t>(4, sh.queries_per_invocation);
 }
 
 constexpr uint64_t kMaxKeys = 2048;
@@ -54,7 +62,8 @@ struct Attention final : Op {
     const Shader sh = shader();
     const uint64_t B = n.in_shape[0][0], N = spatial_size(n.in_shape[0]), cq = q_.count;
     const uint64_t cv = n.out_shape[0][1], row = n.in_shape[1][2], groups = n.out_shape[1][1];
-    const uint64_t q_stride = n.in_shape[0][1] * N, query_groups = ceil_div(N, sh.queries_per_group);
+    const uint64_t per_lane = queries_per_invocation(N, sh);
+    const uint64_t q_stride = n.in_shape[0][1] * N, query_groups = ceil_div(N, sh.lanes * per_lane);
     // Keys per block: as many rows as one texel-buffer binding holds, and at most kMaxKeys so
     // that one dispatch's run time stays bounded (GPU watchdogs) whatever N is.
     const uint64_t fit = rows_per_block(N, row, device, BindAs::Vec4Texels, "attention: one key and value");
@@ -75,7 +84,7 @@ struct Attention final : Op {
       if (additive_) d.operands.push_back({n.in[2]});
       d.batches = B;
       d.groups_per_batch = query_groups * groups;
-      d.specialization = {u32(cq)};
+      d.specialization = {u32(cq), u32(sh.channels_per_invocation), u32(per_lane)};
       out.push_back(std::move(d));
     }
     return out;
