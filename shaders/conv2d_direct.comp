@@ -29,6 +29,7 @@ layout(push_constant) uniform Push {
   uint OH; uint OW;
   uint M;
   uint position_groups;  // workgroups along the output positions
+  uint relu;             // 1: store max(y, 0) (a relu fused into this node)
 } p;
 
 void main() {
@@ -72,6 +73,8 @@ void main() {
       }
   [[unroll]] for (uint q = 0; q < P; ++q)
     [[unroll]] for (uint m = 0; m < MG; ++m)
-      if (m < count && n0 + q < positions)
-        y[p.base3 + (batch * p.M + m0 + m) * positions + n0 + q] = acc[q][m / 4][m % 4] + bias[p.base2 + m0 + m];
+      if (m < count && n0 + q < positions) {
+        const float v = acc[q][m / 4][m % 4] + bias[p.base2 + m0 + m];
+        y[p.base3 + (batch * p.M + m0 + m) * positions + n0 + q] = p.relu != 0 ? max(v, 0.0) : v;
+      }
 }

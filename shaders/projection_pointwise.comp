@@ -31,6 +31,7 @@ layout(push_constant) uniform Push {
   uint x_batch_stride;    // x[b * x_batch_stride + c * channel_stride + n * position_stride]:
   uint channel_stride;    // (B, C, N) for a projection, (N, C) with N the batch rows for linear
   uint position_stride;
+  uint relu;              // 1: store max(y, 0) (a relu fused into this node)
 } p;
 
 void main() {
@@ -54,7 +55,7 @@ void main() {
   }
   [[unroll]] for (uint m = 0; m < MG; ++m) {
     if (m >= count) break;
-    const float v = acc[m / 4][m % 4] + bias[p.base2 + m0 + m];
+    const float sum = acc[m / 4][m % 4] + bias[p.base2 + m0 + m], v = p.relu != 0 ? max(sum, 0.0) : sum;
     if (p.positions_major != 0) y[p.base3 + (batch * p.N + n) * p.M + m0 + m] = v;
     else y[p.base3 + (batch * p.M + m0 + m) * p.N + n] = v;
   }

@@ -70,7 +70,7 @@ AppDevice::~AppDevice() {
 AppBuffer::AppBuffer(const AppDevice& app, VkDeviceSize bytes) : device(app.device) {
   VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   bci.size = bytes;
-  bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  bci.usage = kUsage;
   REQUIRE(vkCreateBuffer(device, &bci, nullptr, &buffer) == VK_SUCCESS);
   VkMemoryRequirements needs;
   vkGetBufferMemoryRequirements(device, buffer, &needs);

@@ -26,7 +26,10 @@ struct AppDevice {
 };
 
 // A host-visible, coherent storage buffer of the application's, mapped.
+// Host-visible, with every usage an application may give vkattn (kUsage).
 struct AppBuffer {
+  static constexpr VkBufferUsageFlags kUsage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                               VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
   VkDevice device;
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceMemory memory = VK_NULL_HANDLE;

@@ -72,7 +72,12 @@ TEST_CASE("embedding: recorded into the application's command buffer, on its buf
   const Block block;
   const std::vector<float> want = block.own_device();
   test::AppDevice app;
-  {
+  // Texel usage: the cpu profile's kernels read x in place; without it vkattn copies x in and y
+  // out around the forward pass, inside the same recording.
+  const VkBufferUsageFlags copied = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  for (const VkBufferUsageFlags usage : {test::AppBuffer::kUsage, copied}) {
+    CAPTURE(usage);
     // The application's buffers, with the tensors at offsets inside them.
     const VkDeviceSize x_offset = 256, y_offset = 1024, bytes = block.count() * sizeof(float);
     test::AppBuffer input(app, x_offset + bytes), output(app, y_offset + bytes + 64);
@@ -81,7 +86,7 @@ TEST_CASE("embedding: recorded into the application's command buffer, on its buf
 
     vkattn::Context ctx = vkattn::Context::adopt({app.instance, app.physical, app.device, app.queue, app.family});
     vkattn::ExecutorOptions options;
-    options.external = {{"x", {input.buffer, x_offset, bytes}}, {"y", {output.buffer, y_offset, bytes}}};
+    options.external = {{"x", {input.buffer, x_offset, bytes, usage}}, {"y", {output.buffer, y_offset, bytes, usage}}};
     vkattn::Executor exec(ctx, block.graph(), options);
     CHECK_THROWS_WITH_AS(exec.set_input("x", block.x), doctest::Contains("application buffer"), vkattn::Error);
 
@@ -115,7 +120,8 @@ TEST_CASE("embedding: submitted on the application's queue between its semaphore
       vkattn::Context ctx = vkattn::Context::adopt({app.instance, app.physical, app.device, app.queue, app.family});
       vkattn::Graph graph = block.graph();
       vkattn::ExecutorOptions options;
-      options.external = {{"x", {input.buffer, 0, bytes}}};  // y stays in vkattn's buffer
+      // y stays in vkattn's buffer; x is copied in (no texel usage stated).
+      options.external = {{"x", {input.buffer, 0, bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT}}};
       vkattn::Executor exec(ctx, graph, options);
 
       // Semaphores: binary before/after, or one timeline counting 1 (input ready), 2 (vkattn done).
@@ -188,8 +194,14 @@ TEST_CASE("embedding: an application buffer that is too small or names nothing i
   test::AppBuffer large(app, bytes + 8);
   options.external = {{"x", {large.buffer, 2, bytes}}};
   CHECK_THROWS_WITH_AS(vkattn::Executor(ctx, block.graph(), options), doctest::Contains("multiple of 4"), vkattn::Error);
-  options.external = {{"x", {large.buffer, 4, bytes}}};
+  options.external = {{"x", {large.buffer, 4, bytes, test::AppBuffer::kUsage}}};
   CHECK_NOTHROW(vkattn::Executor(ctx, block.graph(), options));
+  // Storage usage alone: the cpu profile's kernels read x as texels, and it can be neither
+  // bound so nor copied.
+  options.external = {{"x", {large.buffer, 16, bytes}}};
+  if (ctx.device().profile == "cpu")
+    CHECK_THROWS_WITH_AS(vkattn::Executor(ctx, block.graph(), options),
+                         doctest::Contains("VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT"), vkattn::Error);
 }
 
 namespace {

@@ -2,6 +2,8 @@
 // blocks and refusals follow from the graph and the limits a DeviceInfo states.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "gpu.h"
 #include "plan.h"
 
@@ -140,4 +142,41 @@ TEST_CASE("plan: the profile picks the projection kernel") {
                                         g.weight("b", test::random_tensor({3}))));
   CHECK(vkattn::make_plan(g, small_device("cpu")).steps.at(0).name == "projection_pointwise");
   CHECK(vkattn::make_plan(g, small_device("gpu")).steps.at(0).name == "projection");
+}
+
+TEST_CASE("plan: a relu that is its convolution's only reader runs inside it on the cpu profile") {
+  vkattn::Graph g;
+  const auto x = g.input("x", {2, 3, 8, 8});
+  const auto conv = [&](vkattn::TensorId in, const std::string& name) {
+    return vkattn::ops::conv2d(g, in, g.weight(name + ".w", test::random_tensor({4, 3, 3, 3})),
+                               g.weight(name + ".b", test::random_tensor({4})), {1, 1}, {1, 1});
+  };
+  const auto c1 = conv(x, "c1");
+  const auto r1 = vkattn::ops::relu(g, c1);  // fused: c1 has no other reader
+  const auto c2 = conv(x, "c2");
+  const auto r2 = vkattn::ops::relu(g, c2);  // not fused: c2 is read again below
+  g.output("y", vkattn::ops::residual(g, r2, c2, g.weight("one", vkattn::HostTensor{{1}, {1.f}})));
+  g.output("r1", r1);
+  auto count = [](const vkattn::Plan& plan, const std::string& kernel) {
+    return std::count_if(plan.steps.begin(), plan.steps.end(), [&](const auto& s) { return s.name == kernel; });
+  };
+  const auto cpu = vkattn::make_plan(g, small_device("cpu"));
+  CHECK(count(cpu, "relu") == 1);
+  CHECK(cpu.home[c1].kind == vkattn::Home::Unused);  // never written: no memory
+  CHECK(cpu.home[c2].kind == vkattn::Home::Shared);
+  CHECK(cpu.steps.at(0).dispatch.push.back() == 1);  // c1 stores max(y, 0)
+  CHECK(cpu.steps.at(1).dispatch.push.back() == 0);
+  const auto gpu = vkattn::make_plan(g, small_device("gpu"));  // the GEMM cannot: both relus run
+  CHECK(count(gpu, "relu") == 2);
+  CHECK(gpu.home[c1].kind == vkattn::Home::Shared);
+}
+
+TEST_CASE("plan: weights no kernel of the profile reads get no memory") {
+  vkattn::Graph g;
+  const auto w = g.weight("w", test::random_tensor({4, 3, 3, 3}));
+  g.output("y", vkattn::ops::conv2d(g, g.input("x", {1, 3, 6, 6}), w, g.weight("b", test::random_tensor({4})), {1, 1},
+                                    {1, 1}));
+  // The cpu kernel reads the k-major copy the builder added; the GEMM reads w itself.
+  CHECK(vkattn::make_plan(g, small_device("cpu")).home[w].kind == vkattn::Home::Unused);
+  CHECK(vkattn::make_plan(g, small_device("gpu")).home[w].kind == vkattn::Home::Weight);
 }

@@ -26,6 +26,7 @@ struct Executor::Impl {
   std::vector<Buffer*> owned_of;    // per tensor; null for an application buffer
   std::vector<vk::raii::ImageView> views;
   vk::raii::Sampler linear{nullptr}, nearest{nullptr};
+  Copies copies;  // between application buffers and vkattn's copies of them
   std::optional<Recorder> recorder;
   std::optional<Submission> submission;
   bool ran = false;
@@ -34,6 +35,7 @@ struct Executor::Impl {
       : ctx(c), graph(g), external(o.external), images(o.images) {}
   std::vector<HeadNode> image_nodes() const;
   void allocate();
+  bool in_place(TensorId id, const ExternalBuffer& ext) const;
   std::map<std::string, vk::DescriptorImageInfo> image_views();
   Buffer* owned(const std::string& name, TensorId id, const char* what) const;
 };
@@ -49,6 +51,17 @@ std::vector<HeadNode> Executor::Impl::image_nodes() const {
     head.push_back({image_input(name, graph.shape(in->second), image), in->second, name});
   }
   return head;
+}
+
+// Whether kernels can bind an application buffer itself: yes unless one reads the tensor as
+// texels and the buffer lacks that usage (or, for vec4 texels, the offset's alignment).
+bool Executor::Impl::in_place(TensorId id, const ExternalBuffer& ext) const {
+  for (const Step& s : plan.steps)
+    for (const Operand& o : s.dispatch.operands)
+      if (o.tensor == id && is_texels(o.as) &&
+          (!(ext.usage & VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT) || (o.as == BindAs::Vec4Texels && ext.offset % 16)))
+        return false;
+  return true;
 }
 
 void Executor::Impl::allocate() {
@@ -86,7 +99,26 @@ void Executor::Impl::allocate() {
     const uint64_t bytes = element_count(t.shape) * sizeof(float);
     const Home home = plan.home[id];
     if (auto it = outside.find(id); it != outside.end()) {
-      binding_of[id] = {it->second.buffer, it->second.offset};
+      const ExternalBuffer& ext = it->second;
+      if (in_place(id, ext)) {
+        binding_of[id] = {ext.buffer, ext.offset};
+        continue;
+      }
+      // Some kernel reads it as texels and the application's buffer cannot be bound so: a copy.
+      const bool input = home.kind == Home::Input;
+      const auto need = input ? VK_BUFFER_USAGE_TRANSFER_SRC_BIT : VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+      if (!(ext.usage & need))
+        throw Error("The application buffer for '" + t.name + "' is read as a texel buffer here: create it with " +
+                    "VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT (at an offset that is a multiple of 16) to use it in "
+                    "place, or with " + (input ? "VK_BUFFER_USAGE_TRANSFER_SRC_BIT" : "VK_BUFFER_USAGE_TRANSFER_DST_BIT") +
+                    " for vkattn to copy it, and say so in ExternalBuffer::usage.");
+      buffers.push_back(std::make_unique<Buffer>(ctx, bytes, MemoryUse::Device, "copy of '" + t.name + "'"));
+      const vk::Buffer mine = buffers.back()->handle(), theirs = ext.buffer;
+      binding_of[id] = {mine, 0};
+      if (input) copies.before.push_back({theirs, mine, vk::BufferCopy(ext.offset, 0, bytes)});
+      else copies.after.push_back({mine, theirs, vk::BufferCopy(0, ext.offset, bytes)});
+    } else if (home.kind == Home::Unused) {
+      continue;
     } else if (home.kind == Home::Shared) {
       binding_of[id] = {shared[home.slot]->handle(), 0};
       owned_of[id] = shared[home.slot];
@@ -135,7 +167,7 @@ Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& 
   impl.plan = make_plan(impl.graph, impl.ctx.info, impl.image_nodes());
   impl.ctx.guarded("preparing the graph", [&] {
     impl.allocate();
-    impl.recorder.emplace(impl.ctx, impl.graph, impl.plan, impl.binding_of, impl.image_views());
+    impl.recorder.emplace(impl.ctx, impl.graph, impl.plan, impl.binding_of, impl.image_views(), impl.copies);
     impl.submission.emplace(impl.ctx, *impl.recorder, options.timestamps && context.device().timestamps);
   });
 }

@@ -52,8 +52,53 @@ uint64_t items_per_chunk(const Graph& graph, const Dispatch& d, const DeviceInfo
   return std::max<uint64_t>(1, std::min(per_chunk, most / d.groups_per_batch));
 }
 
+// A node as the plan runs it: a graph node, or a node and the relu after it as one (`relu`).
+struct Unit {
+  const Op* op;
+  std::string name;
+  std::vector<TensorId> in, out;
+  std::vector<Dispatch> dispatches;
+};
+
+NodeShapes shapes_of(const Graph& graph, const std::vector<TensorId>& in, const std::vector<TensorId>& out,
+                     std::vector<Shape>& in_shapes, std::vector<Shape>& out_shapes) {
+  for (TensorId t : in) in_shapes.push_back(graph.shape(t));
+  for (TensorId t : out) out_shapes.push_back(graph.shape(t));
+  return {in, out, in_shapes, out_shapes};
+}
+
+// The graph's nodes with each relu whose input only it reads folded into the node before it,
+// where that node's kernels can apply it as they store (Op::relu_dispatches).
+std::vector<Unit> fuse_nodes(const Graph& graph, const DeviceInfo& device) {
+  std::vector<uint32_t> readers(graph.tensors().size(), 0);
+  for (const auto& node : graph.nodes())
+    for (TensorId t : node.inputs) ++readers[t];
+  for (const auto& [name, id] : graph.outputs()) ++readers[id];
+  std::vector<Unit> units;
+  const auto& nodes = graph.nodes();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& node = nodes[i];
+    std::vector<Shape> in_shapes, out_shapes;
+    if (i + 1 < nodes.size() && nodes[i + 1].op->name() == "relu" && node.outputs.size() == 1 &&
+        nodes[i + 1].inputs == node.outputs && readers[node.outputs[0]] == 1) {
+      const auto& relu = nodes[i + 1];
+      auto fused = node.op->relu_dispatches(shapes_of(graph, node.inputs, relu.outputs, in_shapes, out_shapes), device);
+      if (!fused.empty()) {
+        units.push_back({node.op.get(), node.name, node.inputs, relu.outputs, std::move(fused)});
+        ++i;
+        continue;
+      }
+      in_shapes.clear(), out_shapes.clear();
+    }
+    units.push_back({node.op.get(), node.name, node.inputs, node.outputs,
+                     node.op->dispatches(shapes_of(graph, node.inputs, node.outputs, in_shapes, out_shapes), device)});
+  }
+  return units;
+}
+
 // Intermediates live from their writer to their last reader; those that never overlap share.
-void place_tensors(const Graph& graph, const DeviceInfo& device, Plan& plan) {
+// Those no unit writes (a fused node's own output) get no memory.
+void place_tensors(const Graph& graph, const std::vector<Unit>& units, const DeviceInfo& device, Plan& plan) {
   const auto& tensors = graph.tensors();
   std::set<TensorId> outputs;
   for (const auto& [name, id] : graph.outputs()) {
@@ -72,10 +117,15 @@ void place_tensors(const Graph& graph, const DeviceInfo& device, Plan& plan) {
       plan.home[id].kind = Home::Output;
     } else {
       uint32_t first = 0, last = 0;
-      for (uint32_t n = 0; n < graph.nodes().size(); ++n) {
-        const auto& node = graph.nodes()[n];
-        if (std::count(node.outputs.begin(), node.outputs.end(), id)) first = last = n;
-        if (std::count(node.inputs.begin(), node.inputs.end(), id)) last = n;
+      bool written = false;
+      for (uint32_t n = 0; n < units.size(); ++n) {
+        const Unit& unit = units[n];
+        if (std::count(unit.out.begin(), unit.out.end(), id)) first = last = n, written = true;
+        if (std::count(unit.in.begin(), unit.in.end(), id)) last = n;
+      }
+      if (!written) {
+        plan.home[id].kind = Home::Unused;
+        continue;
       }
       lifetimes.push_back({element_count(tensors[id].shape) * sizeof(float), first, last});
       shared.push_back(id);
@@ -88,7 +138,7 @@ void place_tensors(const Graph& graph, const DeviceInfo& device, Plan& plan) {
   const uint64_t most = std::min(device.max_memory_allocation_size, device.max_buffer_size);
   for (TensorId id = 0; id < tensors.size(); ++id) {
     const uint64_t bytes = element_count(tensors[id].shape) * sizeof(float);
-    if (bytes > most)
+    if (bytes > most && plan.home[id].kind != Home::Unused)
       throw DeviceLimitError("Tensor '" + tensors[id].name + "' " + to_string(tensors[id].shape) + " needs " + mib(bytes) +
                              ", more than this device allows in one buffer (" + mib(most) + "); use a smaller input.");
   }
@@ -106,7 +156,8 @@ uint64_t max_groups(const DeviceInfo& device) {
 Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head) {
   if (graph.outputs().empty()) throw Error("The graph has no outputs; mark at least one with Graph::output.");
   Plan plan;
-  place_tensors(graph, device, plan);
+  const std::vector<Unit> units = fuse_nodes(graph, device);
+  place_tensors(graph, units, device, plan);
 
   // Barriers: a step that reads memory written since the last barrier, or writes memory read or
   // written since then, waits for it. Memory is a tensor's own buffer or a shared one.
@@ -116,13 +167,11 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
   };
   std::set<size_t> written, read;
   auto add_steps = [&](const Op& op, const std::string& node, std::span<const TensorId> in,
-                       std::span<const TensorId> out, const std::string& image) {
+                       std::span<const TensorId> out, std::vector<Dispatch> dispatches, const std::string& image) {
     std::vector<Shape> in_shapes, out_shapes;
     for (TensorId t : in) in_shapes.push_back(graph.shape(t));
     for (TensorId t : out) out_shapes.push_back(graph.shape(t));
-    const NodeShapes view{in, out, in_shapes, out_shapes};
-    std::vector<Dispatch> dispatches = op.dispatches(view, device);
-    const double flops = op.flops(view) / double(dispatches.size());
+    const double flops = op.flops({in, out, in_shapes, out_shapes}) / double(dispatches.size());
     for (Dispatch& d : dispatches) {
       check_interface(d, !image.empty());
       Step step{d.kernel, node, flops, std::move(d), image, 0, false};
@@ -140,9 +189,19 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
       plan.steps.push_back(std::move(step));
     }
   };
-  for (const HeadNode& h : head) add_steps(*h.op, "image '" + h.image + "'", {}, std::span(&h.writes, 1), h.image);
-  for (const auto& node : graph.nodes()) add_steps(*node.op, node.name, node.inputs, node.outputs, "");
+  for (const HeadNode& h : head) {
+    std::vector<Shape> out_shape = {graph.shape(h.writes)};
+    const std::span<const TensorId> out(&h.writes, 1);
+    add_steps(*h.op, "image '" + h.image + "'", {}, out, h.op->dispatches({{}, out, {}, out_shape}, device), h.image);
+  }
+  for (const Unit& unit : units) add_steps(*unit.op, unit.name, unit.in, unit.out, unit.dispatches, "");
   if (plan.steps.empty()) throw Error("The graph has no nodes to run.");
+  // Weights that no kernel this device runs reads (another profile's layout) get no memory.
+  std::set<TensorId> bound;
+  for (const Step& s : plan.steps)
+    for (const Operand& o : s.dispatch.operands) bound.insert(o.tensor);
+  for (TensorId t = 0; t < tensor_count; ++t)
+    if (plan.home[t].kind == Home::Weight && !bound.count(t)) plan.home[t].kind = Home::Unused;
   return plan;
 }
 

@@ -15,7 +15,9 @@ namespace vkattn {
 
 // Where a tensor's memory comes from.
 struct Home {
-  enum Kind { Input, Weight, Output, Shared } kind = Input;
+  // Unused: no kernel reads or writes it (a weight only another profile's kernel reads, or the
+  // output of a node whose relu was fused into it): nothing is allocated.
+  enum Kind { Input, Weight, Output, Shared, Unused } kind = Input;
   uint32_t slot = 0;  // Shared: which of the shared buffers
 };
 

@@ -5,8 +5,8 @@
 namespace vkattn {
 
 Recorder::Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of,
-                   const std::map<std::string, vk::DescriptorImageInfo>& images)
-    : ctx_(ctx) {
+                   const std::map<std::string, vk::DescriptorImageInfo>& images, Copies copies)
+    : ctx_(ctx), copies_(std::move(copies)) {
   for (const Step& step : plan.steps) {
     const Dispatch& d = step.dispatch;
     const Kernel& kernel =
@@ -112,8 +112,14 @@ void Recorder::record(vk::CommandBuffer c, const vk::raii::QueryPool* queries) c
   using Access = vk::AccessFlagBits;
   // Whatever ran before (an earlier run of this forward pass, the application's rendering or
   // copies into an input) is finished and its writes visible before the first kernel.
-  const vk::MemoryBarrier entry(Access::eMemoryWrite, Access::eShaderRead | Access::eShaderWrite);
-  c.pipelineBarrier(Stage::eAllCommands, Stage::eComputeShader, {}, entry, {}, {});
+  const vk::MemoryBarrier entry(Access::eMemoryWrite | Access::eMemoryRead,
+                                Access::eShaderRead | Access::eShaderWrite | Access::eTransferRead | Access::eTransferWrite);
+  c.pipelineBarrier(Stage::eAllCommands, Stage::eComputeShader | Stage::eTransfer, {}, entry, {}, {});
+  if (!copies_.before.empty()) {  // application inputs into vkattn's copies of them
+    for (const BufferCopy& b : copies_.before) c.copyBuffer(b.from, b.to, b.region);
+    const vk::MemoryBarrier copied(Access::eTransferWrite, Access::eShaderRead | Access::eShaderWrite);
+    c.pipelineBarrier(Stage::eTransfer, Stage::eComputeShader, {}, copied, {}, {});
+  }
   if (queries) c.writeTimestamp(Stage::eBottomOfPipe, **queries, 0);
   size_t set_index = 0;
   for (size_t i = 0; i < steps_.size(); ++i) {
@@ -130,9 +136,15 @@ void Recorder::record(vk::CommandBuffer c, const vk::raii::QueryPool* queries) c
     }
     if (queries) c.writeTimestamp(Stage::eBottomOfPipe, **queries, static_cast<uint32_t>(i + 1));
   }
+  if (!copies_.after.empty()) {  // vkattn's copies of application outputs out to them
+    const vk::MemoryBarrier written(Access::eShaderWrite, Access::eTransferRead);
+    c.pipelineBarrier(Stage::eComputeShader, Stage::eTransfer, {}, written, {}, {});
+    for (const BufferCopy& b : copies_.after) c.copyBuffer(b.from, b.to, b.region);
+  }
   // Outputs are read by the host after the fence, or by whatever the application records next.
-  const vk::MemoryBarrier exit(Access::eShaderWrite, Access::eHostRead | Access::eMemoryRead | Access::eMemoryWrite);
-  c.pipelineBarrier(Stage::eComputeShader, Stage::eAllCommands | Stage::eHost, {}, exit, {}, {});
+  const vk::MemoryBarrier exit(Access::eShaderWrite | Access::eTransferWrite,
+                               Access::eHostRead | Access::eMemoryRead | Access::eMemoryWrite);
+  c.pipelineBarrier(Stage::eComputeShader | Stage::eTransfer, Stage::eAllCommands | Stage::eHost, {}, exit, {}, {});
 }
 
 }  // namespace vkattn

@@ -17,11 +17,20 @@ struct Binding {
   uint64_t offset = 0;
 };
 
+// A copy between an application buffer and vkattn's copy of it, recorded with every forward pass.
+struct BufferCopy {
+  vk::Buffer from, to;
+  vk::BufferCopy region;
+};
+struct Copies {
+  std::vector<BufferCopy> before, after;  // inputs in before the first kernel, outputs out after the last
+};
+
 class Recorder {
  public:
   // images: the view and sampler of every input that comes from an application image.
   Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of,
-           const std::map<std::string, vk::DescriptorImageInfo>& images);
+           const std::map<std::string, vk::DescriptorImageInfo>& images, Copies copies = {});
 
   // The whole forward pass. With `queries`, a timestamp before the first step and after each one.
   void record(vk::CommandBuffer c, const vk::raii::QueryPool* queries) const;
@@ -49,7 +58,8 @@ class Recorder {
   std::vector<RecordedStep> steps_;
   vk::raii::DescriptorPool pool_{nullptr};
   std::vector<vk::raii::DescriptorSet> sets_;
-  std::vector<vk::raii::BufferView> views_;  // R32_SFLOAT views behind the texel-buffer bindings
+  std::vector<vk::raii::BufferView> views_;  // the views behind the texel-buffer bindings
+  Copies copies_;
 };
 
 }  // namespace vkattn

@@ -17,11 +17,17 @@ namespace vkattn {
 // An application's VkBuffer, on the Context's device, that holds a graph input or output: vkattn
 // reads or writes the tensor there (float32, C order) instead of in its own host-visible buffer.
 // The buffer needs VK_BUFFER_USAGE_STORAGE_BUFFER_BIT; offset must be a multiple of 4 and
-// size at least the tensor's bytes. vkattn never frees it.
+// size at least the tensor's bytes. vkattn never frees it. `usage` says how the application
+// created it: some kernels (the cpu profile's) read tensors as texel buffers, and a tensor they
+// read is used in place only with VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT (and, for their vec4
+// reads, an offset that is a multiple of 16); otherwise vkattn copies an input into its own
+// memory at the start of each forward pass (VK_BUFFER_USAGE_TRANSFER_SRC_BIT needed) or an output
+// out at the end (VK_BUFFER_USAGE_TRANSFER_DST_BIT needed), and says so if neither is possible.
 struct ExternalBuffer {
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceSize offset = 0;
   VkDeviceSize size = 0;
+  VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 };
 
 // An application's image as a graph input of shape (1, C, H, W): a shader samples it, resizes it

@@ -63,7 +63,7 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
              {{n.in[0], 0, l.x_batch_stride, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2]},
               {n.out[0], 0, M * N}},
              {u32(C), u32(N), u32(M), u32(position_groups), l.positions_major, u32(l.x_batch_stride),
-              u32(l.channel_stride), u32(l.position_stride)}};
+              u32(l.channel_stride), u32(l.position_stride), l.relu}};
   const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
   d.batches = l.batches;
   d.groups_per_batch = ceil_div(M, per_lane) * position_groups;

@@ -79,6 +79,10 @@ class Op {
   // The dispatches the node records, in order. Most ops have one; an op that works through its
   // data in passes sized from the device's limits (the fused attention's key blocks) has several.
   virtual std::vector<Dispatch> dispatches(const NodeShapes& node, const DeviceInfo&) const { return {dispatch(node)}; }
+  // The same with max(y, 0) applied to the output as it is stored, when the relu after this node
+  // is its only reader (the plan then drops that relu and its memory pass); empty when the
+  // kernels this device runs cannot.
+  virtual std::vector<Dispatch> relu_dispatches(const NodeShapes&, const DeviceInfo&) const { return {}; }
   virtual double flops(const NodeShapes& node) const = 0;
 };
 
@@ -128,6 +132,7 @@ uint64_t channels_per_lane(uint64_t M, uint64_t most);
 struct PointwiseLayout {
   uint64_t channels, positions, outputs, batches, x_batch_stride, channel_stride, position_stride;
   bool positions_major;
+  bool relu = false;  // store max(y, 0)
 };
 std::vector<Dispatch> pointwise_dispatches(const NodeShapes& node, const PointwiseLayout& layout,
                                            const DeviceInfo& device);

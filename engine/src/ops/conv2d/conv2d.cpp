@@ -44,23 +44,11 @@ struct Conv2d final : Op {
   }
 
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    const Shape &x = n.in_shape[0], &w = n.in_shape[1], &y = n.out_shape[0];
-    const uint64_t M = w[0], K = w[1] * w[2] * w[3], positions = y[2] * y[3], item = x[1] * x[2] * x[3];
-    if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
-        !fits(item, BindAs::FloatTexels, device))
-      return {dispatch(n)};
-    const ShaderInterface shader = reflect(conv2d_direct_spv);
-    const uint64_t position_groups = ceil_div(positions, shader.local_size[0] * shader.spec_constant(1));
-    Dispatch d{"conv2d_direct", conv2d_direct_spv,
-               {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2]},
-                {n.out[0], 0, M * positions}},
-               {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
-                u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(position_groups)}};
-    const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
-    d.batches = x[0];
-    d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
-    d.specialization = {u32(per_lane), shader.spec_constant(1)};
-    return {d};
+    auto direct = direct_dispatches(n, device, false);
+    return direct.empty() ? std::vector<Dispatch>{dispatch(n)} : direct;
+  }
+  std::vector<Dispatch> relu_dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    return direct_dispatches(n, device, true);
   }
 
   double flops(const NodeShapes& n) const override {
@@ -69,6 +57,27 @@ struct Conv2d final : Op {
   }
 
  private:
+  // The cpu profile's direct convolution, or nothing where it does not apply.
+  std::vector<Dispatch> direct_dispatches(const NodeShapes& n, const DeviceInfo& device, bool relu) const {
+    const Shape &x = n.in_shape[0], &w = n.in_shape[1], &y = n.out_shape[0];
+    const uint64_t M = w[0], K = w[1] * w[2] * w[3], positions = y[2] * y[3], item = x[1] * x[2] * x[3];
+    if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
+        !fits(item, BindAs::FloatTexels, device))
+      return {};
+    const ShaderInterface shader = reflect(conv2d_direct_spv);
+    const uint64_t position_groups = ceil_div(positions, shader.local_size[0] * shader.spec_constant(1));
+    Dispatch d{"conv2d_direct", conv2d_direct_spv,
+               {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2]},
+                {n.out[0], 0, M * positions}},
+               {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
+                u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(position_groups), relu}};
+    const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
+    d.batches = x[0];
+    d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
+    d.specialization = {u32(per_lane), shader.spec_constant(1)};
+    return {d};
+  }
+
   Size2 stride_, padding_;
 };
 

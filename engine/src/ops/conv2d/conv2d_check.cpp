@@ -1,5 +1,8 @@
 // conv2d against float64: 1x1 images, primes, kernels larger than the stride, non-square
-// kernels and strides, padding, and channel counts that leave tile remainders.
+// kernels and strides, padding, and channel counts that leave tile remainders; with "relu", a
+// relu after it (which the cpu profile runs inside the convolution).
+#include <algorithm>
+
 #include "vkattn/op_check.h"
 #include "vkattn/ops.h"
 
@@ -32,7 +35,7 @@ std::vector<double> reference(const HostTensor& x, const HostTensor& w, const Ho
   return y;
 }
 
-// {"B", "C", "H", "W", "M", "k": [kh, kw], "stride": [sh, sw], "pad": [ph, pw]}
+// {"B", "C", "H", "W", "M", "k": [kh, kw], "stride": [sh, sw], "pad": [ph, pw], "relu": bool}
 Prepared prepare(const Spec& s, Rng& rng) {
   const Shape k = shape(s, "k"), st = shape(s, "stride"), pd = shape(s, "pad");
   const int64_t C = integer(s, "C"), M = integer(s, "M");
@@ -41,8 +44,15 @@ Prepared prepare(const Spec& s, Rng& rng) {
   auto x = random(rng, {integer(s, "B"), C, integer(s, "H"), integer(s, "W")}), w = random(rng, {M, C, k[0], k[1]}),
        b = random(rng, {M});
   Graph& g = p.graph;
-  g.output("y", ops::conv2d(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b), stride, pad));
-  p.reference = [=] { return Outputs{{"y", reference(x, w, b, stride, pad)}}; };
+  const bool relu = s.value("relu", false);
+  const TensorId y = ops::conv2d(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b), stride, pad);
+  g.output("y", relu ? ops::relu(g, y) : y);
+  p.reference = [=] {
+    auto y = reference(x, w, b, stride, pad);
+    if (relu)
+      for (double& v : y) v = std::max(v, 0.0);
+    return Outputs{{"y", y}};
+  };
   p.inputs = {{"x", std::move(x)}};
   return p;
 }
@@ -55,6 +65,10 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs = {conv(1, 1, 1, 1, 1, {3, 3}, {1, 1}, {1, 1}),    conv(8, 3, 7, 13, 5, {3, 3}, {1, 1}, {1, 1}),
                              conv(2, 1, 28, 28, 16, {3, 3}, {1, 1}, {1, 1}), conv(2, 40, 9, 11, 72, {5, 3}, {2, 1}, {2, 1}),
                              conv(1, 3, 17, 17, 257, {4, 4}, {3, 3}, {0, 0}), conv(1, 2, 5, 6, 3, {5, 6}, {1, 1}, {0, 0})};
+  for (Spec s : {conv(3, 5, 9, 7, 6, {3, 3}, {1, 1}, {1, 1}), conv(2, 32, 14, 14, 64, {3, 3}, {1, 1}, {1, 1})}) {
+    s["relu"] = true;
+    specs.push_back(s);
+  }
   if (!o.quick) specs.push_back(conv(2, 72, 32, 32, 40, {3, 3}, {1, 1}, {1, 1}));
   return specs;
 }

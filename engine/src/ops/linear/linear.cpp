@@ -40,6 +40,10 @@ struct Linear final : Op {
     if (out.empty()) out.push_back(dispatch(n));
     return out;
   }
+  std::vector<Dispatch> relu_dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const uint64_t B = n.in_shape[0][0], F = n.in_shape[0][1], M = n.in_shape[1][0];
+    return pointwise_dispatches(n, {F, B, M, 1, B * F, 1, F, true, true}, device);
+  }
 
   double flops(const NodeShapes& n) const override {
     return 2.0 * n.in_shape[0][0] * n.in_shape[0][1] * n.in_shape[1][0];

@@ -1,4 +1,6 @@
-// linear against float64: batch and feature counts with remainders, up to the classifier's 3136 features.
+// linear against float64: batch and feature counts with remainders, up to the classifier's 3136
+// features; with "relu", a relu after it (which the cpu profile runs inside the linear kernel).
+#include <algorithm>
 #include <array>
 
 #include "vkattn/op_check.h"
@@ -20,14 +22,21 @@ std::vector<double> reference(const HostTensor& x, const HostTensor& w, const Ho
   return y;
 }
 
-// {"B", "F", "M"}: x (B, F), weight (M, F), bias (M).
+// {"B", "F", "M", "relu": bool}: x (B, F), weight (M, F), bias (M).
 Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t F = integer(s, "F"), M = integer(s, "M");
   Prepared p;
   auto x = random(rng, {integer(s, "B"), F}), w = random(rng, {M, F}), b = random(rng, {M});
   Graph& g = p.graph;
-  g.output("y", ops::linear(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b)));
-  p.reference = [=] { return Outputs{{"y", reference(x, w, b)}}; };
+  const bool relu = s.value("relu", false);
+  const TensorId y = ops::linear(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b));
+  g.output("y", relu ? ops::relu(g, y) : y);
+  p.reference = [=] {
+    auto y = reference(x, w, b);
+    if (relu)
+      for (double& v : y) v = std::max(v, 0.0);
+    return Outputs{{"y", y}};
+  };
   p.inputs = {{"x", std::move(x)}};
   return p;
 }
@@ -37,6 +46,7 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   if (!o.quick) shapes.insert(shapes.end(), {{257, 1000, 72}, {3, 17000, 5}});  // a weight row past a uniform range
   std::vector<Spec> specs;
   for (auto [B, F, M] : shapes) specs.push_back({{"B", B}, {"F", F}, {"M", M}});
+  specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"relu", true}});
   return specs;
 }
 

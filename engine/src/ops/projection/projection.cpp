@@ -50,6 +50,12 @@ struct Projection final : Op {
     if (out.empty()) out.push_back(dispatch(n));
     return out;
   }
+  std::vector<Dispatch> relu_dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const Shape& x = n.in_shape[0];
+    const uint64_t C = x[1], N = spatial_size(x);
+    return pointwise_dispatches(
+        n, {C, N, uint64_t(n.in_shape[1][0]), uint64_t(x[0]), C * N, N, 1, positions_major_, true}, device);
+  }
 
   double flops(const NodeShapes& n) const override {
     const Shape& x = n.in_shape[0];
