@@ -55,22 +55,29 @@ void main() {
   // the row's last texel (a partial last group reads it again for channels it never writes).
   const int M4 = int(p.M + 3) / 4, first = int(p.base1 / 4 + m0 / 4), last = int(p.base1 / 4) + M4 - 1;
   const uint x0 = p.base0 + batch * p.C * p.H * p.W;
-  int k = 0;
-  for (uint c = 0; c < p.C; ++c)
-    for (uint ky = 0; ky < p.KH; ++ky)
-      for (uint kx = 0; kx < p.KW; ++kx, ++k) {
+  // Taps outside, channels inside: where a tap lands and whether it is padding is worked out
+  // once per tap, and the channel loop only steps both indices (k = (c KH + ky) KW + kx).
+  const int plane = int(p.H * p.W), taps = int(p.KH * p.KW);
+  for (uint ky = 0; ky < p.KH; ++ky)
+    for (uint kx = 0; kx < p.KW; ++kx) {
+      int at[P];  // the tap's input index for channel 0 (the item's first element in the padding)
+      float keep[P];  // 1 inside the image, 0 in the padding
+      [[unroll]] for (uint q = 0; q < P; ++q) {
+        const int iy = oy[q] + int(ky), ix = ox[q] + int(kx);
+        const bool inside = iy >= 0 && iy < int(p.H) && ix >= 0 && ix < int(p.W);
+        at[q] = int(x0) + (inside ? iy * int(p.W) + ix : 0);
+        keep[q] = inside ? 1.0 : 0.0;
+      }
+      int wk = (int(ky) * int(p.KW) + int(kx)) * M4;
+      for (uint c = 0; c < p.C; ++c, wk += taps * M4) {
         vec4 v[P];
-        [[unroll]] for (uint q = 0; q < P; ++q) {
-          const int iy = oy[q] + int(ky), ix = ox[q] + int(kx);
-          const bool inside = iy >= 0 && iy < int(p.H) && ix >= 0 && ix < int(p.W);
-          const float loaded = texelFetch(x, int(inside ? x0 + (c * p.H + uint(iy)) * p.W + uint(ix) : x0)).r;
-          v[q] = vec4(inside ? loaded : 0.0);
-        }
+        [[unroll]] for (uint q = 0; q < P; ++q) v[q] = vec4(keep[q] * texelFetch(x, at[q] + int(c) * plane).r);
         [[unroll]] for (uint g = 0; g < GT; ++g) {
-          const vec4 wt = texelFetch(w, k * M4 + min(first + int(g), last));
+          const vec4 wt = texelFetch(w, wk + min(first + int(g), last));
           [[unroll]] for (uint q = 0; q < P; ++q) acc[q][g] = fma(wt, v[q], acc[q][g]);
         }
       }
+    }
   [[unroll]] for (uint q = 0; q < P; ++q)
     [[unroll]] for (uint m = 0; m < MG; ++m)
       if (m < count && n0 + q < positions) {
