@@ -12,7 +12,7 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(constant_id = 0) const uint MG = 16;  // output channels per invocation, a multiple of 4
+layout(constant_id = 0) const uint MG = 32;  // output channels per invocation, a multiple of 4
 layout(constant_id = 1) const uint P = 4;    // output positions per invocation
 const uint GT = MG / 4;
 
