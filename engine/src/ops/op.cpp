@@ -58,7 +58,7 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
   if (device.profile != "cpu" || n.in.size() < 4 || !fits(C * ops::padded4(M), BindAs::Vec4Texels, device) ||
       !fits(l.x_batch_stride, BindAs::FloatTexels, device))
     return {};
-  const uint64_t position_groups = ceil_div(N, shader.local_size[0]);
+  const uint64_t position_groups = ceil_div(N, shader.local_size[0] * shader.spec_constant(1));
   Dispatch d{"projection_pointwise", projection_pointwise_spv,
              {{n.in[0], 0, l.x_batch_stride, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2]},
               {n.out[0], 0, M * N}},
@@ -67,7 +67,7 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
   const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
   d.batches = l.batches;
   d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
-  d.specialization = {u32(per_lane)};
+  d.specialization = {u32(per_lane), shader.spec_constant(1)};
   return {d};
 }
 
