@@ -32,8 +32,9 @@ struct DeviceInfo {
   uint64_t max_texel_buffer_elements = 0;
   uint32_t min_texel_buffer_offset_alignment = 0;
   uint64_t device_local_bytes = 0;  // size of the largest device-local heap
-  // Which kernel variants run: "cpu" for CPU drivers (lavapipe, SwiftShader: one output per
-  // lane, weights and keys through uniform buffers), "gpu" otherwise. VKATTN_PROFILE=cpu|gpu forces one.
+  // Which kernel variants run: "cpu" for CPU drivers (lavapipe, SwiftShader: several outputs per
+  // lane, weights, keys and values read as vec4 texels), "gpu" otherwise. VKATTN_PROFILE=cpu|gpu
+  // forces one.
   std::string profile;
 };
 

@@ -43,7 +43,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
 
 std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<std::array<int64_t, 3>> shapes = {{1, 1, 1}, {8, 100, 10}, {65, 3136, 257}};
-  if (!o.quick) shapes.insert(shapes.end(), {{257, 1000, 72}, {3, 17000, 5}});  // a weight row past a uniform range
+  if (!o.quick) shapes.insert(shapes.end(), {{257, 1000, 72}, {3, 17000, 5}});  // a weight row past 64 KiB
   std::vector<Spec> specs;
   for (auto [B, F, M] : shapes) specs.push_back({{"B", B}, {"F", F}, {"M", M}});
   specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"relu", true}});
