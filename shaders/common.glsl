@@ -6,7 +6,7 @@
 //   groups            workgroups that do work; the grid may hold a few more, which return at once
 //   groups_per_batch  workgroups one batch item needs
 #define VKATTN_PUSH_HEADER \
-  uint base0; uint base1; uint base2; uint base3; uint base4; uint base5; \
+  uint base0; uint base1; uint base2; uint base3; uint base4; uint base5; uint base6; \
   uint batches; uint groups; uint groups_per_batch;
 
 // The grid is 3-D only to stay within maxComputeWorkGroupCount; kernels see one linear index.

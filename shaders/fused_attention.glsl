@@ -10,7 +10,9 @@
 // storage or uniform buffer is a per-lane gather (4x fewer load instructions, measured 2x faster).
 // Keys are taken KC at a time: one rescale of the running output per step, not per key.
 // Bindings: 0 q: channels of a (B, *, N) tensor; 1 kv: rows j = [k_j | v_j], each part padded to
-// whole texels (ops::key_value_row); 2 stats (B, groups, 2, N); 3 o (B, Cv, N).
+// whole texels (ops::key_value_row); 2 stats (B, groups, 2, N); 3 o (B, Cv, N); 4 x (B, Cv, N)
+// and 5 gamma (1): with `residual`, the last block leaves o = gamma softmax(s) v + x (the SAGAN
+// block's epilogue; without it they are bound to q and never read); 6 the additive weights.
 
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
@@ -29,8 +31,10 @@ layout(std430, binding = 0) readonly buffer QBuffer { float q[]; };
 layout(binding = 1) uniform samplerBuffer kv;
 layout(std430, binding = 2) buffer StatsBuffer { float stats[]; };
 layout(std430, binding = 3) buffer OBuffer { float o[]; };
+layout(std430, binding = 4) readonly buffer XBuffer { float x[]; };
+layout(std430, binding = 5) readonly buffer GammaBuffer { float gamma[]; };
 #ifdef ADDITIVE
-layout(std430, binding = 4) readonly buffer UBuffer { float u[]; };  // (Cq): the additive weights
+layout(std430, binding = 6) readonly buffer UBuffer { float u[]; };  // (Cq): the additive weights
 #endif
 
 layout(push_constant) uniform Push {
@@ -44,6 +48,7 @@ layout(push_constant) uniform Push {
   uint first_block;    // 1: start the running max, sum and output afresh
   uint last_block;     // 1: normalise and leave o = softmax(s) v
   float scale;
+  uint residual;       // 1: the last block adds gamma * (its output) to x
 } p;
 
 float q_at(uint batch, uint c, uint i) { return q[p.base0 + batch * p.q_batch_stride + c * p.N + i]; }
@@ -88,7 +93,7 @@ void main() {
         const float x = ch < CQ ? q_at(batch, ch, i) : 0.0;
 #ifdef ADDITIVE
         qi[q][c][e] = x;
-        if (q == 0) ui[c][e] = ch < CQ ? p.scale * u[p.base4 + ch] : 0.0;
+        if (q == 0) ui[c][e] = ch < CQ ? p.scale * u[p.base6 + ch] : 0.0;
 #else
         qi[q][c][e] = p.scale * x;
 #endif
@@ -160,8 +165,10 @@ void main() {
     if (i0 + q >= p.N) break;
     stats[s0 + q] = m[q];
     stats[s0 + q + p.N] = l[q];
-    const float norm = p.last_block != 0 ? 1.0 / l[q] : 1.0;
+    const bool add = p.last_block != 0 && p.residual != 0;
+    const float norm = p.last_block != 0 ? (add ? gamma[p.base5] : 1.0) / l[q] : 1.0;
+    const uint x0 = p.base4 + (batch * p.cv + c0) * p.N + i0 + q;
     [[unroll]] for (uint c = 0; c < CG; ++c)
-      if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm;
+      if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm + (add ? x[x0 + c * p.N] : 0.0);
   }
 }

@@ -52,8 +52,13 @@ struct FusedAttention {
   TensorId out, stats;
 };
 // With additive weights u (Cq values) the score is scale * sum_c u_c tanh(q_c + k_c) instead.
+// With `residual`, out is gamma O + x instead (the SAGAN block's y), in the same pass.
+struct ResidualInput {
+  TensorId x, gamma;  // x shaped as O, gamma one value
+};
 FusedAttention attention(Graph& g, ChannelSlice query, TensorId kv, int64_t value_channels, float scale,
-                         std::optional<TensorId> additive = std::nullopt);
+                         std::optional<TensorId> additive = std::nullopt,
+                         std::optional<ResidualInput> residual = std::nullopt);
 // The map A[b, i, j] = softmax_j(scale * q_i . k_j) -> (B, N, N), recomputed from the same q and
 // kv and attention's stats, written in blocks of rows: no binding limit, only device memory.
 TensorId attention_map(Graph& g, ChannelSlice query, TensorId kv, TensorId stats, float scale,

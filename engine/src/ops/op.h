@@ -58,11 +58,11 @@ struct Dispatch {
 
 // Mirrors VKATTN_PUSH_HEADER in shaders/common.glsl.
 struct PushHeader {
-  static constexpr size_t kMaxOperands = 6;
+  static constexpr size_t kMaxOperands = 7;
   uint32_t base[kMaxOperands];
   uint32_t batches, groups, groups_per_batch;
 };
-static_assert(sizeof(PushHeader) == 36);
+static_assert(sizeof(PushHeader) == 40);
 
 struct NodeShapes {
   std::span<const TensorId> in, out;

@@ -31,7 +31,8 @@ uint64_t queries_per_invocation(uint64_t N, const Shader& sh) {
 constexpr uint64_t kMaxKeys = 2048;
 
 struct Attention final : Op {
-  Attention(ChannelSlice q, int64_t cv, float scale, bool additive) : q_(q), cv_(cv), scale_(scale), additive_(additive) {}
+  Attention(ChannelSlice q, int64_t cv, float scale, bool additive, bool residual)
+      : q_(q), cv_(cv), scale_(scale), additive_(additive), residual_(residual) {}
   std::string name() const override { return "attention"; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {
@@ -46,10 +47,15 @@ struct Attention final : Op {
             "attention: keys and values for " + std::to_string(q_.count) + " key and " + std::to_string(cv_) +
                 " value channels must be (" + std::to_string(B) + ", " + std::to_string(N) + ", " + std::to_string(row) +
                 ") for queries " + to_string(in[0]) + ", but they are " + to_string(kv) + ".");
-    if (additive_) require_additive_weights(in[2], q_.count, name());
     const int64_t cv = cv_;
     Shape out = in[0];
     out[1] = cv;
+    if (residual_) {
+      require(in[2] == out, "attention: the residual input must be " + to_string(out) + ", the output's shape, but it is " +
+                                to_string(in[2]) + ".");
+      require(element_count(in[3]) == 1, "attention: gamma must hold one value, but its shape is " + to_string(in[3]) + ".");
+    }
+    if (additive_) require_additive_weights(in.back(), q_.count, name());
     const int64_t groups = static_cast<int64_t>(ceil_div(cv, shader().channels_per_invocation));
     return {out, {B, groups, 2, N}};  // the output, and each channel group's running max and sum
   }
@@ -78,10 +84,13 @@ struct Attention final : Op {
                  {{n.in[0], q_.first * N, q_stride},
                   {n.in[1], j0 * row, N * row, keys * row, BindAs::Vec4Texels},
                   {n.out[1], 0, groups * 2 * N},
-                  {n.out[0], 0, cv * N}},
+                  {n.out[0], 0, cv * N},
+                  // Without the residual, x and gamma are q again (bound as binding 0 is, never read).
+                  residual_ ? Operand{n.in[2], 0, cv * N} : Operand{n.in[0], q_.first * N, q_stride},
+                  residual_ ? Operand{n.in[3]} : Operand{n.in[0], q_.first * N, q_stride}},
                  {u32(N), u32(cv), u32(q_stride), u32(N * row), u32(keys), u32(query_groups), j0 == 0,
-                  j0 + keys == N, bits(scale_)}};
-      if (additive_) d.operands.push_back({n.in[2]});
+                  j0 + keys == N, bits(scale_), residual_}};
+      if (additive_) d.operands.push_back({n.in.back()});
       d.batches = B;
       d.groups_per_batch = query_groups * groups;
       d.specialization = {u32(cq), u32(sh.channels_per_invocation), u32(per_lane)};
@@ -99,16 +108,18 @@ struct Attention final : Op {
   ChannelSlice q_;
   int64_t cv_;
   float scale_;
-  bool additive_;
+  bool additive_, residual_;
 };
 
 }  // namespace
 
 ops::FusedAttention ops::attention(Graph& g, ChannelSlice query, TensorId kv, int64_t value_channels, float scale,
-                                   std::optional<TensorId> additive) {
+                                   std::optional<TensorId> additive, std::optional<ResidualInput> residual) {
   std::vector<TensorId> in = {query.tensor, kv};
+  if (residual) in.insert(in.end(), {residual->x, residual->gamma});
   if (additive) in.push_back(*additive);
-  const auto out = add(g, std::make_shared<Attention>(query, value_channels, scale, additive.has_value()), in);
+  const auto out = add(
+      g, std::make_shared<Attention>(query, value_channels, scale, additive.has_value(), residual.has_value()), in);
   return {out[0], out[1]};
 }
 

@@ -129,12 +129,12 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
   }
   std::optional<TensorId> additive;  // its shape is checked by the attention op
   if (w.similarity == Similarity::additive) additive = g.weight(prefix + "additive.weight", w.additive_weight);
-  const auto attention = ops::attention(g, {qn, 0, Cq}, kvn, C, w.scale, additive);
-  const TensorId y = ops::residual(g, attention.out, x, gamma);
+  // y = gamma O + x in the attention's own pass.
+  const auto attention = ops::attention(g, {qn, 0, Cq}, kvn, C, w.scale, additive, ops::ResidualInput{x, gamma});
+  const TensorId y = attention.out;
   g.name_node(q, prefix + "query");
   g.name_node(kv, prefix + "key_value");
-  g.name_node(attention.out, prefix + "fused");
-  g.name_node(y, prefix + "residual");
+  g.name_node(y, prefix + "fused");
   if (!attention_map) return {y, std::nullopt};
   // The map from the same softmax statistics, after the output: never an (N, N) score tensor.
   const TensorId map = ops::attention_map(g, {qn, 0, Cq}, kvn, attention.stats, w.scale, additive);
