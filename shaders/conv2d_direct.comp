@@ -61,17 +61,17 @@ void main() {
   for (uint ky = 0; ky < p.KH; ++ky)
     for (uint kx = 0; kx < p.KW; ++kx) {
       int at[P];  // the tap's input index for channel 0 (the item's first element in the padding)
-      float keep[P];  // 1 inside the image, 0 in the padding
+      bool keep[P];  // inside the image (a select, not a product: padding is 0 even next to an inf)
       [[unroll]] for (uint q = 0; q < P; ++q) {
         const int iy = oy[q] + int(ky), ix = ox[q] + int(kx);
         const bool inside = iy >= 0 && iy < int(p.H) && ix >= 0 && ix < int(p.W);
         at[q] = int(x0) + (inside ? iy * int(p.W) + ix : 0);
-        keep[q] = inside ? 1.0 : 0.0;
+        keep[q] = inside;
       }
       int wk = (int(ky) * int(p.KW) + int(kx)) * M4;
       for (uint c = 0; c < p.C; ++c, wk += taps * M4) {
         vec4 v[P];
-        [[unroll]] for (uint q = 0; q < P; ++q) v[q] = vec4(keep[q] * texelFetch(x, at[q] + int(c) * plane).r);
+        [[unroll]] for (uint q = 0; q < P; ++q) v[q] = vec4(keep[q] ? texelFetch(x, at[q] + int(c) * plane).r : 0.0);
         [[unroll]] for (uint g = 0; g < GT; ++g) {
           const vec4 wt = texelFetch(w, wk + min(first + int(g), last));
           [[unroll]] for (uint q = 0; q < P; ++q) acc[q][g] = fma(wt, v[q], acc[q][g]);

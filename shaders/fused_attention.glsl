@@ -168,7 +168,12 @@ void main() {
     const bool add = p.last_block != 0 && p.residual != 0;
     const float norm = p.last_block != 0 ? (add ? gamma[p.base5] : 1.0) / l[q] : 1.0;
     const uint x0 = p.base4 + (batch * p.cv + c0) * p.N + i0 + q;
-    [[unroll]] for (uint c = 0; c < CG; ++c)
-      if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm + (add ? x[x0 + c * p.N] : 0.0);
+    if (add) {  // a branch, not a select: without the residual, x is q and these indices are not its
+      [[unroll]] for (uint c = 0; c < CG; ++c)
+        if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm + x[x0 + c * p.N];
+    } else {
+      [[unroll]] for (uint c = 0; c < CG; ++c)
+        if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm;
+    }
   }
 }

@@ -1,4 +1,6 @@
-// conv2d (implicit GEMM) against the double-precision reference.
+// conv2d (the device profile's kernel) against the double-precision reference.
+#include <cmath>
+
 #include "gpu.h"
 
 namespace {
@@ -36,4 +38,23 @@ TEST_CASE("conv2d rejects shapes that do not fit") {
   CHECK_THROWS_AS(vkattn::ops::conv2d(g, x, g.weight("w4", test::random_tensor({2, 3, 3, 3})),
                                       g.weight("b4", test::random_tensor({2})), {0, 1}),
                   vkattn::Error);
+}
+
+TEST_CASE("conv2d: an infinity in the image reaches only the outputs whose window holds it") {
+  test::NoValidationMessages guard;
+  // 3x3 ones over a 4x4 image of ones with padding 1; x[0, 0, 0, 0] is +inf. Zero padding must
+  // stay zero next to it (a padded tap is not 0 * some element).
+  vkattn::Graph g;
+  g.output("y", vkattn::ops::conv2d(g, g.input("x", {1, 1, 4, 4}), g.weight("w", {{1, 1, 3, 3}, std::vector<float>(9, 1.f)}),
+                                    g.weight("b", {{1}, {0.f}}), {1, 1}, {1, 1}));
+  vkattn::HostTensor x{{1, 1, 4, 4}, std::vector<float>(16, 1.f)};
+  x.data[0] = INFINITY;
+  vkattn::Executor exec(test::gpu(), g);
+  exec.set_input("x", x);
+  exec.run();
+  const auto y = exec.output("y").data;
+  CHECK(std::isinf(y[0]));       // its window holds the infinity
+  CHECK(y[15] == 4.f);           // the bottom-right corner: 2x2 ones, 5 padded taps
+  CHECK(y[2 * 4 + 2] == 9.f);    // inside, away from it
+  CHECK(y[3 * 4 + 0] == 4.f);    // the bottom-left corner
 }
