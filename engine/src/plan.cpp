@@ -52,7 +52,7 @@ uint64_t items_per_chunk(const Graph& graph, const Dispatch& d, const DeviceInfo
   return std::max<uint64_t>(1, std::min(per_chunk, most / d.groups_per_batch));
 }
 
-// A node as the plan runs it: a graph node, or a node and the relu after it as one (`relu`).
+// A node as the plan runs it: a graph node, or a node and the relu after it as one.
 struct Unit {
   const Op* op;
   std::string name;
@@ -60,7 +60,8 @@ struct Unit {
   std::vector<Dispatch> dispatches;
 };
 
-NodeShapes shapes_of(const Graph& graph, const std::vector<TensorId>& in, const std::vector<TensorId>& out,
+// The node view of in -> out, its shapes kept in the two vectors it points into.
+NodeShapes shapes_of(const Graph& graph, std::span<const TensorId> in, std::span<const TensorId> out,
                      std::vector<Shape>& in_shapes, std::vector<Shape>& out_shapes) {
   for (TensorId t : in) in_shapes.push_back(graph.shape(t));
   for (TensorId t : out) out_shapes.push_back(graph.shape(t));
@@ -169,9 +170,7 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
   auto add_steps = [&](const Op& op, const std::string& node, std::span<const TensorId> in,
                        std::span<const TensorId> out, std::vector<Dispatch> dispatches, const std::string& image) {
     std::vector<Shape> in_shapes, out_shapes;
-    for (TensorId t : in) in_shapes.push_back(graph.shape(t));
-    for (TensorId t : out) out_shapes.push_back(graph.shape(t));
-    const double flops = op.flops({in, out, in_shapes, out_shapes}) / double(dispatches.size());
+    const double flops = op.flops(shapes_of(graph, in, out, in_shapes, out_shapes)) / double(dispatches.size());
     for (Dispatch& d : dispatches) {
       check_interface(d, !image.empty());
       Step step{d.kernel, node, flops, std::move(d), image, 0, false};
@@ -190,9 +189,10 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
     }
   };
   for (const HeadNode& h : head) {
-    std::vector<Shape> out_shape = {graph.shape(h.writes)};
+    std::vector<Shape> in_shapes, out_shapes;
     const std::span<const TensorId> out(&h.writes, 1);
-    add_steps(*h.op, "image '" + h.image + "'", {}, out, h.op->dispatches({{}, out, {}, out_shape}, device), h.image);
+    add_steps(*h.op, "image '" + h.image + "'", {}, out,
+              h.op->dispatches(shapes_of(graph, {}, out, in_shapes, out_shapes), device), h.image);
   }
   for (const Unit& unit : units) add_steps(*unit.op, unit.name, unit.in, unit.out, unit.dispatches, "");
   if (plan.steps.empty()) throw Error("The graph has no nodes to run.");

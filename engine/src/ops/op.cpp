@@ -77,15 +77,24 @@ void require_additive_weights(const Shape& u, int64_t cq, const std::string& op)
               to_string(u) + ".");
 }
 
-std::optional<TensorId> output_major_weight(Graph& g, TensorId weight) {
+std::vector<TensorId> inputs_with_output_major_weight(Graph& g, TensorId x, TensorId weight, TensorId bias) {
+  std::vector<TensorId> in = {x, weight, bias};
   const Graph::Tensor& t = g.tensors().at(weight);
-  if (t.kind != Graph::Kind::Weight || !t.value || t.shape.empty() || t.shape[0] < 1) return std::nullopt;
+  if (t.kind != Graph::Kind::Weight || !t.value || t.shape.empty() || t.shape[0] < 1) return in;
   const int64_t M = t.shape[0], K = element_count(t.shape) / M, M4 = ops::padded4(M);
   HostTensor packed{{K, M4}, std::vector<float>(K * M4, 0.f)};
   for (int64_t m = 0; m < M; ++m)
     for (int64_t k = 0; k < K; ++k) packed.data[k * M4 + m] = t.value->data[m * K + k];
   const std::string name = t.name + ".output_major";
-  return g.weight(name, std::move(packed));
+  in.push_back(g.weight(name, std::move(packed)));
+  return in;
+}
+
+void require_output_major_weight(std::span<const Shape> in, const std::string& op) {
+  if (in.size() < 4) return;
+  const Shape& w = in[1];
+  require(in[3] == Shape{element_count(w) / w[0], ops::padded4(w[0])},
+          "Internal error: " + op + "'s output-major weight has shape " + to_string(in[3]) + ".");
 }
 
 uint64_t channels_per_lane(uint64_t M, uint64_t most) {

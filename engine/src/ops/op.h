@@ -4,7 +4,6 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -115,10 +114,13 @@ void require_activation(const Shape& shape, const std::string& op, const std::st
 // when not even one row fits.
 uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, BindAs as, const std::string& what);
 
-// For the cpu profile's per-position kernels: a constant weight (M, K...) as a new weight (K,
-// padded4(M)), k-major with zeros past M, so that one vec4 texel holds 4 output channels' weights
-// for one k. nullopt for a weight that is not a constant (those kernels are then not used).
-std::optional<TensorId> output_major_weight(Graph& g, TensorId weight);
+// The inputs of a conv2d, projection or linear node: {x, weight, bias} and, for a constant weight
+// (M, K...), a copy of it as (K, padded4(M)), k-major with zeros past M, for the cpu profile's
+// per-position kernels (one vec4 texel holds 4 output channels' weights for one k). Without that
+// copy (a weight that is not a constant) those kernels are not used.
+std::vector<TensorId> inputs_with_output_major_weight(Graph& g, TensorId x, TensorId weight, TensorId bias);
+// In infer: the copy, when the node has one, has the shape that comment gives.
+void require_output_major_weight(std::span<const Shape> in, const std::string& op);
 // Output channels per invocation for M outputs when a lane holds at most `most` (a multiple of
 // 4): the fewest groups, as even as whole texels allow, so that no lane computes channels past M
 // for nothing (M = 72, most 32: three groups of 24, not 32, 32 and 8).

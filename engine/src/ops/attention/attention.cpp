@@ -47,16 +47,15 @@ struct Attention final : Op {
             "attention: keys and values for " + std::to_string(q_.count) + " key and " + std::to_string(cv_) +
                 " value channels must be (" + std::to_string(B) + ", " + std::to_string(N) + ", " + std::to_string(row) +
                 ") for queries " + to_string(in[0]) + ", but they are " + to_string(kv) + ".");
-    const int64_t cv = cv_;
     Shape out = in[0];
-    out[1] = cv;
+    out[1] = cv_;
     if (residual_) {
       require(in[2] == out, "attention: the residual input must be " + to_string(out) + ", the output's shape, but it is " +
                                 to_string(in[2]) + ".");
       require(element_count(in[3]) == 1, "attention: gamma must hold one value, but its shape is " + to_string(in[3]) + ".");
     }
     if (additive_) require_additive_weights(in.back(), q_.count, name());
-    const int64_t groups = static_cast<int64_t>(ceil_div(cv, shader().channels_per_invocation));
+    const int64_t groups = static_cast<int64_t>(ceil_div(cv_, shader().channels_per_invocation));
     return {out, {B, groups, 2, N}};  // the output, and each channel group's running max and sum
   }
 

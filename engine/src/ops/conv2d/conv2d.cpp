@@ -23,9 +23,7 @@ struct Conv2d final : Op {
                               " input channels but the input " + to_string(x) + " has " + std::to_string(x[1]) + ".");
     require(in[2].size() == 1 && in[2][0] == w[0],
             "conv2d: the bias must be (" + std::to_string(w[0]) + ",), but it is " + to_string(in[2]) + ".");
-    if (in.size() > 3)
-      require(in[3] == Shape{w[1] * w[2] * w[3], ops::padded4(w[0])}, "Internal error: conv2d's k-major weight has shape " +
-                                                                          to_string(in[3]) + ".");
+    require_output_major_weight(in, name());
     return {{x[0], w[0], window_count(x[2], w[2], stride_.h, padding_.h, name(), "height"),
              window_count(x[3], w[3], stride_.w, padding_.w, name(), "width")}};
   }
@@ -84,9 +82,7 @@ struct Conv2d final : Op {
 }  // namespace
 
 TensorId ops::conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride, Size2 padding) {
-  std::vector<TensorId> in = {x, weight, bias};
-  if (const auto packed = output_major_weight(g, weight)) in.push_back(*packed);
-  return add(g, std::make_shared<Conv2d>(stride, padding), in)[0];
+  return add(g, std::make_shared<Conv2d>(stride, padding), inputs_with_output_major_weight(g, x, weight, bias))[0];
 }
 
 // {"type": "conv2d", "name": P, "stride": [h, w], "padding": [h, w]} (defaults 1 and 0; one number

@@ -19,9 +19,7 @@ struct Linear final : Op {
                               " input features but the input " + to_string(x) + " has " + std::to_string(x[1]) + ".");
     require(in[2].size() == 1 && in[2][0] == w[0],
             "linear: the bias must be (" + std::to_string(w[0]) + ",), but it is " + to_string(in[2]) + ".");
-    if (in.size() > 3)
-      require(in[3] == Shape{w[1], ops::padded4(w[0])},
-              "Internal error: linear's feature-major weight has shape " + to_string(in[3]) + ".");
+    require_output_major_weight(in, name());
     return {{x[0], w[0]}};
   }
 
@@ -35,27 +33,30 @@ struct Linear final : Op {
   // CPU profile: each batch row is a position of the pointwise kernel, which reads the
   // feature-major copy of the weights (the builder's fourth input) as vec4 texels.
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    const uint64_t B = n.in_shape[0][0], F = n.in_shape[0][1], M = n.in_shape[1][0];
-    auto out = pointwise_dispatches(n, {F, B, M, 1, B * F, 1, F, true}, device);
+    auto out = pointwise_dispatches(n, layout(n, false), device);
     if (out.empty()) out.push_back(dispatch(n));
     return out;
   }
   std::vector<Dispatch> relu_dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    const uint64_t B = n.in_shape[0][0], F = n.in_shape[0][1], M = n.in_shape[1][0];
-    return pointwise_dispatches(n, {F, B, M, 1, B * F, 1, F, true, true}, device);
+    return pointwise_dispatches(n, layout(n, true), device);
   }
 
   double flops(const NodeShapes& n) const override {
     return 2.0 * n.in_shape[0][0] * n.in_shape[0][1] * n.in_shape[1][0];
+  }
+
+ private:
+  // The batch rows are the positions: x is (B, F), one row per position.
+  static PointwiseLayout layout(const NodeShapes& n, bool relu) {
+    const uint64_t B = n.in_shape[0][0], F = n.in_shape[0][1], M = n.in_shape[1][0];
+    return {F, B, M, 1, B * F, 1, F, true, relu};
   }
 };
 
 }  // namespace
 
 TensorId ops::linear(Graph& g, TensorId x, TensorId weight, TensorId bias) {
-  std::vector<TensorId> in = {x, weight, bias};
-  if (const auto packed = output_major_weight(g, weight)) in.push_back(*packed);
-  return add(g, std::make_shared<Linear>(), in)[0];
+  return add(g, std::make_shared<Linear>(), inputs_with_output_major_weight(g, x, weight, bias))[0];
 }
 
 // {"type": "linear", "name": P}: weights P.weight (M, F) and P.bias (M), as torch.nn.Linear.

@@ -22,9 +22,7 @@ struct Projection final : Op {
                                   std::to_string(in[0][1]) + ".");
     require(in[2].size() == 1 && in[2][0] == w[0],
             "projection: the bias must be (" + std::to_string(w[0]) + "), but it is " + to_string(in[2]) + ".");
-    if (in.size() > 3)
-      require(in[3] == Shape{w[1], ops::padded4(w[0])},
-              "Internal error: projection's channel-major weight has shape " + to_string(in[3]) + ".");
+    require_output_major_weight(in, name());
     if (positions_major_) return {{in[0][0], spatial_size(in[0]), w[0]}};
     Shape out = in[0];
     out[1] = w[0];
@@ -40,21 +38,15 @@ struct Projection final : Op {
                          {M, N, C, 0, C * N, M * N, 1.0f});
   }
 
-  // CPU profile: one position per lane reading the channel-major copy of the weights (the
-  // builder's fourth input) as vec4 texels; the tiled GEMM elsewhere.
+  // CPU profile: the pointwise kernel (4 positions a lane) reading the channel-major copy of the
+  // weights (the builder's fourth input) as vec4 texels; the tiled GEMM elsewhere.
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    const Shape& x = n.in_shape[0];
-    const uint64_t C = x[1], N = spatial_size(x);
-    auto out = pointwise_dispatches(n, {C, N, uint64_t(n.in_shape[1][0]), uint64_t(x[0]), C * N, N, 1, positions_major_},
-                                    device);
+    auto out = pointwise_dispatches(n, layout(n, false), device);
     if (out.empty()) out.push_back(dispatch(n));
     return out;
   }
   std::vector<Dispatch> relu_dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    const Shape& x = n.in_shape[0];
-    const uint64_t C = x[1], N = spatial_size(x);
-    return pointwise_dispatches(
-        n, {C, N, uint64_t(n.in_shape[1][0]), uint64_t(x[0]), C * N, N, 1, positions_major_, true}, device);
+    return pointwise_dispatches(n, layout(n, true), device);
   }
 
   double flops(const NodeShapes& n) const override {
@@ -63,15 +55,19 @@ struct Projection final : Op {
   }
 
  private:
+  PointwiseLayout layout(const NodeShapes& n, bool relu) const {
+    const Shape& x = n.in_shape[0];
+    const uint64_t C = x[1], N = spatial_size(x);
+    return {C, N, uint64_t(n.in_shape[1][0]), uint64_t(x[0]), C * N, N, 1, positions_major_, relu};
+  }
+
   bool positions_major_;
 };
 
 }  // namespace
 
 TensorId ops::projection(Graph& g, TensorId x, TensorId weight, TensorId bias, bool positions_major) {
-  std::vector<TensorId> in = {x, weight, bias};
-  if (const auto packed = output_major_weight(g, weight)) in.push_back(*packed);
-  return add(g, std::make_shared<Projection>(positions_major), in)[0];
+  return add(g, std::make_shared<Projection>(positions_major), inputs_with_output_major_weight(g, x, weight, bias))[0];
 }
 
 // Not a layer of its own: the self_attention layer builds it.
