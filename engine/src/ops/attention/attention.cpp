@@ -84,8 +84,8 @@ struct Attention final : Op {
                   {n.in[1], j0 * row, N * row, keys * row, BindAs::Vec4Texels},
                   {n.out[1], 0, groups * 2 * N},
                   {n.out[0], 0, cv * N},
-                  // Without the residual, x and gamma are q again (bound as binding 0 is, never read).
-                  residual_ ? Operand{n.in[2], 0, cv * N} : Operand{n.in[0], q_.first * N, q_stride},
+                  // Without the residual, x is o again (same indices, read and ignored) and gamma q.
+                  residual_ ? Operand{n.in[2], 0, cv * N} : Operand{n.out[0], 0, cv * N},
                   residual_ ? Operand{n.in[3]} : Operand{n.in[0], q_.first * N, q_stride}},
                  {u32(N), u32(cv), u32(q_stride), u32(N * row), u32(keys), u32(query_groups), j0 == 0,
                   j0 + keys == N, bits(scale_), residual_}};
