@@ -7,19 +7,24 @@
 // whole-texel fetch with vector loads, where a float from a uniform or storage buffer is a
 // per-lane gather); the input through float texels (one vector gather for the lanes). The tiled
 // implicit GEMM (conv2d.comp) pays shared-memory stores, per-lane loads and barriers on lavapipe.
+// With VEC4_STORE (P a multiple of 4 and OH*OW too: the host's choice) a lane's positions for one
+// channel are whole vec4s of y, stored at once: lavapipe stores per lane in a loop, so one vec4
+// store costs about what one float store does.
 // Bindings: 0 x (B, C, H, W) as float texels; 1 weights (C*KH*KW, padded4(M)) as vec4 texels
-// (ops::output_major_weight); 2 bias (M); 3 y (B, M, OH, OW).
+// (ops::output_major_weight); 2 bias (M) as float texels; 3 y (B, M, OH, OW).
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint MG = 32;  // output channels per invocation, a multiple of 4
 layout(constant_id = 1) const uint P = 4;    // output positions per invocation
+layout(constant_id = 2) const bool VEC4_STORE = false;
 const uint GT = MG / 4;
 
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
-layout(std430, binding = 2) readonly buffer BiasBuffer { float bias[]; };
+layout(binding = 2) uniform samplerBuffer bias;
 layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -78,10 +83,22 @@ void main() {
         }
       }
     }
-  [[unroll]] for (uint q = 0; q < P; ++q)
-    [[unroll]] for (uint m = 0; m < MG; ++m)
-      if (m < count && n0 + q < positions) {
-        const float v = acc[q][m / 4][m % 4] + bias[p.base2 + m0 + m];
-        y[p.base3 + (batch * p.M + m0 + m) * positions + n0 + q] = p.relu != 0 ? max(v, 0.0) : v;
-      }
+  float b[MG];  // a texel gather for all lanes, where a storage-buffer float is a per-lane loop
+  [[unroll]] for (uint m = 0; m < MG; ++m) b[m] = texelFetch(bias, int(p.base2 + m0 + min(m, count - 1))).r;
+  if (VEC4_STORE) {
+    [[unroll]] for (uint q = 0; q < P; q += 4)
+      [[unroll]] for (uint m = 0; m < MG; ++m)
+        if (m < count) {
+          const uint g = m / 4, e = m % 4;
+          const vec4 v = vec4(acc[q][g][e], acc[q + 1][g][e], acc[q + 2][g][e], acc[q + 3][g][e]) + b[m];
+          y4[(p.base3 + (batch * p.M + m0 + m) * positions + n0 + q) / 4] = p.relu != 0 ? max(v, vec4(0.0)) : v;
+        }
+  } else {
+    [[unroll]] for (uint q = 0; q < P; ++q)
+      [[unroll]] for (uint m = 0; m < MG; ++m)
+        if (m < count && n0 + q < positions) {
+          const float v = acc[q][m / 4][m % 4] + b[m];
+          y[p.base3 + (batch * p.M + m0 + m) * positions + n0 + q] = p.relu != 0 ? max(v, 0.0) : v;
+        }
+  }
 }

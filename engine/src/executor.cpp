@@ -54,12 +54,13 @@ std::vector<HeadNode> Executor::Impl::image_nodes() const {
 }
 
 // Whether kernels can bind an application buffer itself: yes unless one reads the tensor as
-// texels and the buffer lacks that usage (or, for vec4 texels, the offset's alignment).
+// texels and the buffer lacks that usage, or one indexes it in vec4s and the offset is not a
+// multiple of 16.
 bool Executor::Impl::in_place(TensorId id, const ExternalBuffer& ext) const {
   for (const Step& s : plan.steps)
     for (const Operand& o : s.dispatch.operands)
-      if (o.tensor == id && is_texels(o.as) &&
-          (!(ext.usage & VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT) || (o.as == BindAs::Vec4Texels && ext.offset % 16)))
+      if (o.tensor == id && ((is_texels(o.as) && !(ext.usage & VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT)) ||
+                             (needs_16_byte_start(o.as) && ext.offset % 16)))
         return false;
   return true;
 }
@@ -104,13 +105,14 @@ void Executor::Impl::allocate() {
         binding_of[id] = {ext.buffer, ext.offset};
         continue;
       }
-      // Some kernel reads it as texels and the application's buffer cannot be bound so: a copy.
+      // Some kernel reads it as texels or in vec4s and the application's buffer cannot be bound so: a copy.
       const bool input = home.kind == Home::Input;
       const auto need = input ? VK_BUFFER_USAGE_TRANSFER_SRC_BIT : VK_BUFFER_USAGE_TRANSFER_DST_BIT;
       if (!(ext.usage & need))
-        throw Error("The application buffer for '" + t.name + "' is read as a texel buffer here: create it with " +
-                    "VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT (at an offset that is a multiple of 16) to use it in "
-                    "place, or with " + (input ? "VK_BUFFER_USAGE_TRANSFER_SRC_BIT" : "VK_BUFFER_USAGE_TRANSFER_DST_BIT") +
+        throw Error("The application buffer for '" + t.name + "' cannot be bound in place here (its kernels read it " +
+                    "as texels or in 16-byte units): create it with VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT at an " +
+                    "offset that is a multiple of 16 to use it in place, or with " +
+                    (input ? "VK_BUFFER_USAGE_TRANSFER_SRC_BIT" : "VK_BUFFER_USAGE_TRANSFER_DST_BIT") +
                     " for vkattn to copy it, and say so in ExternalBuffer::usage.");
       buffers.push_back(std::make_unique<Buffer>(ctx, bytes, MemoryUse::Device, "copy of '" + t.name + "'"));
       const vk::Buffer mine = buffers.back()->handle(), theirs = ext.buffer;

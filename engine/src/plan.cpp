@@ -22,7 +22,7 @@ void check_interface(const Dispatch& d, bool image) {
     const BindAs as = d.operands[b].as;
     match = (shader.uniform_buffer_mask & bit) ? as == BindAs::Uniform
             : (shader.texel_buffer_mask & bit) ? is_texels(as)
-                                               : as == BindAs::Storage;
+                                               : is_storage(as);
   }
   if (!match)
     throw Error("Internal error: kernel '" + d.kernel + "' declares other bindings or push constants than its op " +

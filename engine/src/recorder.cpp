@@ -41,9 +41,9 @@ Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Bindi
         where.offset +
         (window ? std::min(bytes, (op.offset + (first + count - 1) * op.batch_stride + window) * sizeof(float)) : bytes);
     const uint64_t aligned = start - start % align;
-    if (op.as == BindAs::Vec4Texels && (start - aligned) % 16 != 0)
-      throw Error("Kernel '" + d.kernel + "' reads tensor '" + graph.tensors()[op.tensor].name +
-                  "' as 16-byte texels, but its data starts at byte " + std::to_string(start) +
+    if (needs_16_byte_start(op.as) && (start - aligned) % 16 != 0)
+      throw Error("Kernel '" + d.kernel + "' indexes tensor '" + graph.tensors()[op.tensor].name +
+                  "' in 16-byte units, but its data starts at byte " + std::to_string(start) +
                   ", not a multiple of 16 (an application buffer's offset must then be one).");
     header.base[i] = static_cast<uint32_t>((start - aligned) / sizeof(float));
     chunk.bindings.emplace_back(where.buffer, aligned, end - aligned);

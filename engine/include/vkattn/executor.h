@@ -19,8 +19,9 @@ namespace vkattn {
 // The buffer needs VK_BUFFER_USAGE_STORAGE_BUFFER_BIT; offset must be a multiple of 4 and
 // size at least the tensor's bytes. vkattn never frees it. `usage` says how the application
 // created it: some kernels (the cpu profile's) read tensors as texel buffers, and a tensor they
-// read is used in place only with VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT (and, for their vec4
-// reads, an offset that is a multiple of 16); otherwise vkattn copies an input into its own
+// read is used in place only with VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT; a tensor that some
+// kernel reads or writes 16 bytes at a time (vec4 texels, vec4 stores) is used in place only at an
+// offset that is a multiple of 16. Otherwise vkattn copies an input into its own
 // memory at the start of each forward pass (VK_BUFFER_USAGE_TRANSFER_SRC_BIT needed) or an output
 // out at the end (VK_BUFFER_USAGE_TRANSFER_DST_BIT needed), and says so if neither is possible.
 struct ExternalBuffer {

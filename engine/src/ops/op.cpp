@@ -26,6 +26,8 @@ BindLimits bind_limits(BindAs as, const DeviceInfo& device) {
       return {device.max_texel_buffer_elements * 4, std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 4)};
     case BindAs::Vec4Texels:  // texels of 16 bytes
       return {device.max_texel_buffer_elements * 16, std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 16)};
+    case BindAs::Vec4Storage:
+      return {device.max_storage_buffer_range, std::max<uint64_t>(device.min_storage_buffer_offset_alignment, 16)};
     case BindAs::Storage: break;
   }
   return {device.max_storage_buffer_range, std::max<uint64_t>(device.min_storage_buffer_offset_alignment, 4)};

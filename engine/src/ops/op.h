@@ -20,8 +20,12 @@ namespace vkattn {
 // a vec4 texel with vector loads and a transpose, where a float from a storage or uniform buffer
 // is a per-lane loop or gather. FloatTexels binds an R32_SFLOAT view, Vec4Texels an RGBA32F one
 // (the window must then start at a multiple of 16 bytes).
-enum class BindAs { Storage, Uniform, FloatTexels, Vec4Texels };
+// Vec4Storage: a storage buffer the kernel also indexes as vec4 (lavapipe stores or loads a vec4
+// per lane in one pass of its per-lane loop, four floats in four), so the data must start on 16 bytes.
+enum class BindAs { Storage, Uniform, FloatTexels, Vec4Texels, Vec4Storage };
 constexpr bool is_texels(BindAs as) { return as == BindAs::FloatTexels || as == BindAs::Vec4Texels; }
+constexpr bool is_storage(BindAs as) { return as == BindAs::Storage || as == BindAs::Vec4Storage; }
+constexpr bool needs_16_byte_start(BindAs as) { return as == BindAs::Vec4Texels || as == BindAs::Vec4Storage; }
 
 // The most bytes one binding of that kind may cover, and the alignment of its start.
 struct BindLimits {

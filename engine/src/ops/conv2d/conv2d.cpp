@@ -63,16 +63,19 @@ struct Conv2d final : Op {
         !fits(item, BindAs::FloatTexels, device))
       return {};
     const ShaderInterface shader = reflect(conv2d_direct_spv);
-    const uint64_t position_groups = ceil_div(positions, shader.local_size[0] * shader.spec_constant(1));
+    const uint64_t per_position = shader.spec_constant(1), position_groups = ceil_div(positions, shader.local_size[0] * per_position);
+    // Whole vec4 stores when every lane's positions are whole vec4s of every output channel.
+    const bool vec4_store = per_position % 4 == 0 && positions % 4 == 0;
     Dispatch d{"conv2d_direct", conv2d_direct_spv,
-               {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2]},
-                {n.out[0], 0, M * positions}},
+               {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels},
+                {n.in[2], 0, 0, 0, BindAs::FloatTexels},
+                {n.out[0], 0, M * positions, 0, vec4_store ? BindAs::Vec4Storage : BindAs::Storage}},
                {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
                 u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(position_groups), relu}};
     const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
     d.batches = x[0];
     d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
-    d.specialization = {u32(per_lane), shader.spec_constant(1)};
+    d.specialization = {u32(per_lane), u32(per_position), vec4_store};
     return {d};
   }
 
