@@ -88,7 +88,7 @@ void main() {
   if (VEC4_STORE) {
     [[unroll]] for (uint q = 0; q < P; q += 4)
       [[unroll]] for (uint m = 0; m < MG; ++m)
-        if (m < count) {
+        if (m < count && n0 + q < positions) {  // then n0 + q + 3 < positions too
           const uint g = m / 4, e = m % 4;
           const vec4 v = vec4(acc[q][g][e], acc[q + 1][g][e], acc[q + 2][g][e], acc[q + 3][g][e]) + b[m];
           y4[(p.base3 + (batch * p.M + m0 + m) * positions + n0 + q) / 4] = p.relu != 0 ? max(v, vec4(0.0)) : v;

@@ -8,19 +8,26 @@
 // through float texels. The tiled GEMM's shared-memory tiles cost a per-lane loop and a
 // coroutine switch per barrier there (DESIGN.md, "Speed"). Also the linear layer's kernel, with
 // the batch rows as positions.
+// With VEC4_STORE (the host's choice where the layout allows it) whole vec4s of y are stored at
+// once: a lane's 4 positions of a channel in (B, M, N), or 4 channels of a position in (B, N, M);
+// lavapipe stores per lane in a loop, so one vec4 store costs about what one float store does.
 // Bindings: 0 x as float texels; 1 weights (C, padded4(M)) as vec4 texels
-// (ops::output_major_weight); 2 bias (M); 3 y (B, M, N), or (B, N, M) when positions_major.
+// (ops::output_major_weight); 2 bias (M) as float texels; 3 y (B, M, N), or (B, N, M) when
+// POSITIONS_MAJOR.
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint MG = 32;  // output channels per invocation, a multiple of 4
 layout(constant_id = 1) const uint P = 4;    // positions per invocation
+layout(constant_id = 2) const bool POSITIONS_MAJOR = false;  // y is (B, N, M)
+layout(constant_id = 3) const bool VEC4_STORE = false;       // P % 4 == 0 and N % 4 == 0, or M % 4 == 0 when POSITIONS_MAJOR
 const uint GT = MG / 4;
 
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
-layout(std430, binding = 2) readonly buffer BiasBuffer { float bias[]; };
+layout(binding = 2) uniform samplerBuffer bias;
 layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -28,7 +35,6 @@ layout(push_constant) uniform Push {
   uint N;
   uint M;
   uint position_groups;   // workgroups along the positions
-  uint positions_major;   // 1: y is (B, N, M)
   uint x_batch_stride;    // x[b * x_batch_stride + c * channel_stride + n * position_stride]:
   uint channel_stride;    // (B, C, N) for a projection, (N, C) with N the batch rows for linear
   uint position_stride;
@@ -62,14 +68,41 @@ void main() {
       [[unroll]] for (uint q = 0; q < P; ++q) acc[q][g] = fma(wt, v[q], acc[q][g]);
     }
   }
-  [[unroll]] for (uint q = 0; q < P; ++q) {
-    const uint n = n0 + q;
-    if (n >= p.N) break;
-    [[unroll]] for (uint m = 0; m < MG; ++m) {
-      if (m >= count) break;
-      const float sum = acc[q][m / 4][m % 4] + bias[p.base2 + m0 + m], v = p.relu != 0 ? max(sum, 0.0) : sum;
-      if (p.positions_major != 0) y[p.base3 + (batch * p.N + n) * p.M + m0 + m] = v;
-      else y[p.base3 + (batch * p.M + m0 + m) * p.N + n] = v;
+  float b[MG];  // a texel gather for all lanes, where a storage-buffer float is a per-lane loop
+  [[unroll]] for (uint m = 0; m < MG; ++m) b[m] = texelFetch(bias, int(p.base2 + m0 + min(m, count - 1))).r;
+  if (POSITIONS_MAJOR) {
+    [[unroll]] for (uint q = 0; q < P; ++q) {
+      const uint n = n0 + q;
+      if (n >= p.N) break;
+      const uint at = p.base3 + (batch * p.N + n) * p.M + m0;
+      if (VEC4_STORE) {
+        [[unroll]] for (uint g = 0; g < GT; ++g) {
+          if (4 * g >= count) break;
+          const vec4 v = acc[q][g] + vec4(b[4 * g], b[4 * g + 1], b[4 * g + 2], b[4 * g + 3]);
+          y4[at / 4 + g] = p.relu != 0 ? max(v, vec4(0.0)) : v;
+        }
+      } else {
+        [[unroll]] for (uint m = 0; m < MG; ++m) {
+          if (m >= count) break;
+          const float v = acc[q][m / 4][m % 4] + b[m];
+          y[at + m] = p.relu != 0 ? max(v, 0.0) : v;
+        }
+      }
     }
+  } else if (VEC4_STORE) {
+    [[unroll]] for (uint q = 0; q < P; q += 4)
+      [[unroll]] for (uint m = 0; m < MG; ++m)
+        if (m < count && n0 + q < p.N) {  // then n0 + q + 3 < N too
+          const uint g = m / 4, e = m % 4;
+          const vec4 v = vec4(acc[q][g][e], acc[q + 1][g][e], acc[q + 2][g][e], acc[q + 3][g][e]) + b[m];
+          y4[(p.base3 + (batch * p.M + m0 + m) * p.N + n0 + q) / 4] = p.relu != 0 ? max(v, vec4(0.0)) : v;
+        }
+  } else {
+    [[unroll]] for (uint q = 0; q < P; ++q)
+      [[unroll]] for (uint m = 0; m < MG; ++m)
+        if (m < count && n0 + q < p.N) {
+          const float v = acc[q][m / 4][m % 4] + b[m];
+          y[p.base3 + (batch * p.M + m0 + m) * p.N + n0 + q] = p.relu != 0 ? max(v, 0.0) : v;
+        }
   }
 }
