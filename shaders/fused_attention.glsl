@@ -13,6 +13,9 @@
 // whole texels (ops::key_value_row); 2 stats (B, groups, 2, N); 3 o (B, Cv, N); 4 x (B, Cv, N)
 // and 5 gamma (1): with `residual`, the last block leaves o = gamma softmax(s) v + x (the SAGAN
 // block's epilogue; without it x is bound to o and gamma to q, never used); 6 the additive weights.
+// With VEC4 (QB a multiple of 4 and N too: the host's choice) q, stats, o and x are read and
+// written a vec4 of 4 consecutive queries at a time: lavapipe loads and stores storage buffers
+// per lane in a loop, so a vec4 costs about what a float does.
 
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
@@ -26,6 +29,7 @@ const uint KT = (CQ + 3) / 4;                // key texels per row
 const uint GT = CG / 4;                      // value texels per invocation
 const uint KC = 8;                           // keys per step
 layout(constant_id = 2) const uint QB = 8;   // queries per invocation
+layout(constant_id = 3) const bool VEC4 = false;
 
 layout(std430, binding = 0) readonly buffer QBuffer { float q[]; };
 layout(binding = 1) uniform samplerBuffer kv;
@@ -33,6 +37,11 @@ layout(std430, binding = 2) buffer StatsBuffer { float stats[]; };
 layout(std430, binding = 3) buffer OBuffer { float o[]; };
 layout(std430, binding = 4) readonly buffer XBuffer { float x[]; };
 layout(std430, binding = 5) readonly buffer GammaBuffer { float gamma[]; };
+// The same buffers, 4 floats at a time.
+layout(std430, binding = 0) readonly buffer QBuffer4 { vec4 q4[]; };
+layout(std430, binding = 2) buffer StatsBuffer4 { vec4 stats4[]; };
+layout(std430, binding = 3) buffer OBuffer4 { vec4 o4[]; };
+layout(std430, binding = 4) readonly buffer XBuffer4 { vec4 x4[]; };
 #ifdef ADDITIVE
 layout(std430, binding = 6) readonly buffer UBuffer { float u[]; };  // (Cq): the additive weights
 #endif
@@ -52,6 +61,7 @@ layout(push_constant) uniform Push {
 } p;
 
 float q_at(uint batch, uint c, uint i) { return q[p.base0 + batch * p.q_batch_stride + c * p.N + i]; }
+vec4 q4_at(uint batch, uint c, uint i) { return q4[(p.base0 + batch * p.q_batch_stride + c * p.N + i) / 4]; }
 
 // dot: qi holds scale * q (zero past CQ); additive: qi holds q and ui scale * u (zero past CQ).
 vec4 qi[QB][KT];
@@ -85,20 +95,24 @@ void main() {
   if (i0 >= p.N) return;  // no barriers in this kernel, so lanes may leave early
   const uint c0 = group * CG, count = min(CG, p.cv - c0);
 
-  [[unroll]] for (uint q = 0; q < QB; ++q) {
-    const uint i = min(i0 + q, p.N - 1);
-    [[unroll]] for (uint c = 0; c < KT; ++c)
-      [[unroll]] for (uint e = 0; e < 4; ++e) {
-        const uint ch = 4 * c + e;
-        const float x = ch < CQ ? q_at(batch, ch, i) : 0.0;
-#ifdef ADDITIVE
-        qi[q][c][e] = x;
-        if (q == 0) ui[c][e] = ch < CQ ? p.scale * u[p.base6 + ch] : 0.0;
-#else
-        qi[q][c][e] = p.scale * x;
-#endif
+  // The lane's queries, zero past CQ (dot scores take them scaled).
+  [[unroll]] for (uint c = 0; c < KT; ++c)
+    [[unroll]] for (uint e = 0; e < 4; ++e) {
+      const uint ch = 4 * c + e;
+      if (VEC4) {  // queries q .. q + 3 in one load (a vec4 past N repeats the last whole one)
+        [[unroll]] for (uint q = 0; q < QB; q += 4) {
+          const vec4 four = ch < CQ ? q4_at(batch, ch, min(i0 + q, p.N - 4)) : vec4(0.0);
+          [[unroll]] for (uint k = 0; k < 4; ++k) qi[q + k][c][e] = four[k];
+        }
+      } else {  // queries past N repeat the last one
+        [[unroll]] for (uint q = 0; q < QB; ++q) qi[q][c][e] = ch < CQ ? q_at(batch, ch, min(i0 + q, p.N - 1)) : 0.0;
       }
-  }
+#ifdef ADDITIVE
+      ui[c][e] = ch < CQ ? p.scale * u[p.base6 + ch] : 0.0;
+#else
+      [[unroll]] for (uint q = 0; q < QB; ++q) qi[q][c][e] *= p.scale;
+#endif
+    }
 
   const uint s0 = p.base2 + ((batch * (p.groups_per_batch / p.query_groups) + group) * 2) * p.N + i0;
   const uint o0 = p.base3 + (batch * p.cv + c0) * p.N + i0;
@@ -108,13 +122,24 @@ void main() {
     m[q] = -3.402823e38;  // finite: the first step's rescale factor is 0, not NaN
     l[q] = 0.0;
     [[unroll]] for (uint c = 0; c < GT; ++c) acc[q][c] = vec4(0.0);
-    if (p.first_block == 0 && i0 + q < p.N) {
+    if (!VEC4 && p.first_block == 0 && i0 + q < p.N) {
       m[q] = stats[s0 + q];
       l[q] = stats[s0 + q + p.N];
       [[unroll]] for (uint c = 0; c < CG; ++c)
         if (c < count) acc[q][c / 4][c % 4] = o[o0 + c * p.N + q];
     }
   }
+  if (VEC4 && p.first_block == 0)
+    [[unroll]] for (uint q = 0; q < QB; q += 4) {
+      if (i0 + q >= p.N) break;  // then i0 + q + 3 < N too
+      const vec4 top = stats4[(s0 + q) / 4], sum = stats4[(s0 + q + p.N) / 4];
+      [[unroll]] for (uint k = 0; k < 4; ++k) m[q + k] = top[k], l[q + k] = sum[k];
+      [[unroll]] for (uint c = 0; c < CG; ++c)
+        if (c < count) {
+          const vec4 v = o4[(o0 + c * p.N + q) / 4];
+          [[unroll]] for (uint k = 0; k < 4; ++k) acc[q + k][c / 4][c % 4] = v[k];
+        }
+    }
 
   // Texels: a row is KT key texels then the value texels; this group reads GT of them from
   // texel `v`, the last ones clamped to the row's last value texel (a partial last group reads
@@ -161,17 +186,34 @@ void main() {
   }
 
   // The running max and sum stay behind after the last block too: the map kernel reads them.
-  [[unroll]] for (uint q = 0; q < QB; ++q) {
-    if (i0 + q >= p.N) break;
-    stats[s0 + q] = m[q];
-    stats[s0 + q + p.N] = l[q];
-    const bool add = p.last_block != 0 && p.residual != 0;
-    const float norm = p.last_block != 0 ? (add ? gamma[p.base5] : 1.0) / l[q] : 1.0;
-    const uint x0 = p.base4 + (batch * p.cv + c0) * p.N + i0 + q;
-    // A select, not a branch (a branch here kept the accumulators from being unrolled into
-    // registers: the kernel ran 2x slower). Without the residual, x is o itself, so the index is
-    // always in range.
-    [[unroll]] for (uint c = 0; c < CG; ++c)
-      if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm + (add ? x[x0 + c * p.N] : 0.0);
+  // Selects, not branches, for the residual (a branch here kept the accumulators from being
+  // unrolled into registers: the kernel ran 2x slower). Without the residual, x is o itself, so the
+  // index is always in range.
+  const bool add = p.last_block != 0 && p.residual != 0;
+  const float scale_out = p.last_block != 0 ? (add ? gamma[p.base5] : 1.0) : 1.0;
+  const uint x0 = p.base4 + (batch * p.cv + c0) * p.N + i0;
+  if (VEC4) {
+    [[unroll]] for (uint q = 0; q < QB; q += 4) {
+      if (i0 + q >= p.N) break;
+      const vec4 top = vec4(m[q], m[q + 1], m[q + 2], m[q + 3]), sum = vec4(l[q], l[q + 1], l[q + 2], l[q + 3]);
+      stats4[(s0 + q) / 4] = top;
+      stats4[(s0 + q + p.N) / 4] = sum;
+      const vec4 norm = p.last_block != 0 ? scale_out / sum : vec4(1.0);
+      [[unroll]] for (uint c = 0; c < CG; ++c)
+        if (c < count) {
+          const uint g = c / 4, e = c % 4;
+          const vec4 v = vec4(acc[q][g][e], acc[q + 1][g][e], acc[q + 2][g][e], acc[q + 3][g][e]);
+          o4[(o0 + c * p.N + q) / 4] = v * norm + (add ? x4[(x0 + c * p.N + q) / 4] : vec4(0.0));
+        }
+    }
+  } else {
+    [[unroll]] for (uint q = 0; q < QB; ++q) {
+      if (i0 + q >= p.N) break;
+      stats[s0 + q] = m[q];
+      stats[s0 + q + p.N] = l[q];
+      const float norm = p.last_block != 0 ? scale_out / l[q] : 1.0;
+      [[unroll]] for (uint c = 0; c < CG; ++c)
+        if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm + (add ? x[x0 + c * p.N + q] : 0.0);
+    }
   }
 }

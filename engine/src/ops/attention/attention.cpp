@@ -73,6 +73,9 @@ struct Attention final : Op {
     // that one dispatch's run time stays bounded (GPU watchdogs) whatever N is.
     const uint64_t fit = rows_per_block(N, row, device, BindAs::Vec4Texels, "attention: one key and value");
     const uint64_t per_block = ceil_div(N, ceil_div(N, std::min(fit, kMaxKeys)));
+    // q, stats, o and x a vec4 of 4 queries at a time where every lane's queries are whole vec4s.
+    const bool vec4 = per_lane % 4 == 0 && N % 4 == 0;
+    const BindAs by_query = vec4 ? BindAs::Vec4Storage : BindAs::Storage;
     const std::string kernel = additive_ ? "attention_additive" : name();
     const std::span<const uint32_t> spirv =
         additive_ ? std::span<const uint32_t>(fused_attention_additive_spv) : fused_attention_spv;
@@ -80,19 +83,19 @@ struct Attention final : Op {
     for (uint64_t j0 = 0; j0 < N; j0 += per_block) {
       const uint64_t keys = std::min(per_block, N - j0);
       Dispatch d{kernel, spirv,
-                 {{n.in[0], q_.first * N, q_stride},
+                 {{n.in[0], q_.first * N, q_stride, 0, by_query},
                   {n.in[1], j0 * row, N * row, keys * row, BindAs::Vec4Texels},
-                  {n.out[1], 0, groups * 2 * N},
-                  {n.out[0], 0, cv * N},
+                  {n.out[1], 0, groups * 2 * N, 0, by_query},
+                  {n.out[0], 0, cv * N, 0, by_query},
                   // Without the residual, x is o again (same indices, read and ignored) and gamma q.
-                  residual_ ? Operand{n.in[2], 0, cv * N} : Operand{n.out[0], 0, cv * N},
+                  Operand{residual_ ? n.in[2] : n.out[0], 0, cv * N, 0, by_query},
                   residual_ ? Operand{n.in[3]} : Operand{n.in[0], q_.first * N, q_stride}},
                  {u32(N), u32(cv), u32(q_stride), u32(N * row), u32(keys), u32(query_groups), j0 == 0,
                   j0 + keys == N, bits(scale_), residual_}};
       if (additive_) d.operands.push_back({n.in.back()});
       d.batches = B;
       d.groups_per_batch = query_groups * groups;
-      d.specialization = {u32(cq), u32(sh.channels_per_invocation), u32(per_lane)};
+      d.specialization = {u32(cq), u32(sh.channels_per_invocation), u32(per_lane), vec4};
       out.push_back(std::move(d));
     }
     return out;
