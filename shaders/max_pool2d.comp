@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // Max pooling over KH x KW windows (see pool.glsl).
 #define MAX_POOL
 #include "pool.glsl"

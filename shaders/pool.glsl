@@ -1,12 +1,15 @@
-// 2-D pooling, one thread per output element (b, c, oy, ox) of a batch item. The includer
-// defines MAX_POOL or AVG_POOL. Padding is outside the image: it never wins a max and counts as
-// zero in the average (PyTorch's count_include_pad), so the divisor is always KH*KW.
+// 2-D pooling, four consecutive output elements (c, oy, ox) of a batch item per invocation. The
+// includer defines MAX_POOL or AVG_POOL. Padding is outside the image: it never wins a max and counts as zero in the average
+// (PyTorch's count_include_pad), so the divisor is always KH*KW.
+// With VEC4_STORE (C*OH*OW a multiple of 4: the host's choice) the four outputs are one vec4 store.
 // Bindings: 0 in (B, C, H, W), 1 out (B, C, OH, OW).
 #include "common.glsl"
 
-layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 0) const bool VEC4_STORE = false;
 layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
 layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer4 { vec4 y4[]; };  // the same buffer
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -18,28 +21,49 @@ void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
   const uint batch = gid / p.groups_per_batch;
-  const uint i = (gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-  const uint out_plane = p.out_h * p.out_w;
-  if (i >= p.channels * out_plane) return;
-  const uint c = i / out_plane, oy = (i % out_plane) / p.out_w, ox = i % p.out_w;
-  const uint plane = p.base0 + (batch * p.channels + c) * p.in_h * p.in_w;
-  const int y0 = int(oy * p.stride_h) - int(p.pad_h), x0 = int(ox * p.stride_w) - int(p.pad_w);
-#ifdef MAX_POOL
-  float acc = -1.0 / 0.0;  // every window holds at least one real element (padding <= kernel/2)
-#else
-  float acc = 0.0;
-#endif
-  for (int ky = max(0, -y0); ky < int(p.kernel_h) && y0 + ky < int(p.in_h); ++ky)
-    for (int kx = max(0, -x0); kx < int(p.kernel_w) && x0 + kx < int(p.in_w); ++kx) {
-      const float v = x[plane + uint(y0 + ky) * p.in_w + uint(x0 + kx)];
-#ifdef MAX_POOL
-      acc = max(acc, v);
-#else
-      acc += v;
-#endif
+  const uint out_plane = p.out_h * p.out_w, count = p.channels * out_plane;
+  const uint i0 = ((gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * 4;
+  if (i0 >= count) return;  // no barriers here
+  // Where output i0 lies, worked out once (a vector integer division is a scalar loop on
+  // lavapipe); the next three step along the row and wrap.
+  uint c = i0 / out_plane, oy = (i0 % out_plane) / p.out_w, ox = i0 % p.out_w;
+  vec4 acc;
+  [[unroll]] for (uint q = 0; q < 4; ++q) {
+    if (q > 0) {  // past the end: a position that is never stored
+      ++ox;
+      if (ox == p.out_w) ox = 0, ++oy;
+      if (oy == p.out_h) oy = 0, c = min(c + 1, p.channels - 1);
     }
-#ifdef AVG_POOL
-  acc /= float(p.kernel_h * p.kernel_w);
+    const uint plane = p.base0 + (batch * p.channels + c) * p.in_h * p.in_w;
+    const int y0 = int(oy * p.stride_h) - int(p.pad_h), x0 = int(ox * p.stride_w) - int(p.pad_w);
+#ifdef MAX_POOL
+    float a = -1.0 / 0.0;  // every window holds at least one real element (padding <= kernel/2)
+#else
+    float a = 0.0;
 #endif
-  y[p.base1 + batch * p.channels * out_plane + i] = acc;
+    // Every tap of every window, the padded ones read at the plane's start and not counted:
+    // the same trip count in every lane.
+    for (int ky = 0; ky < int(p.kernel_h); ++ky)
+      for (int kx = 0; kx < int(p.kernel_w); ++kx) {
+        const int iy = y0 + ky, ix = x0 + kx;
+        const bool inside = iy >= 0 && iy < int(p.in_h) && ix >= 0 && ix < int(p.in_w);
+        const float v = x[plane + (inside ? uint(iy) * p.in_w + uint(ix) : 0u)];
+#ifdef MAX_POOL
+        a = inside ? max(a, v) : a;
+#else
+        a += inside ? v : 0.0;
+#endif
+      }
+#ifdef AVG_POOL
+    a /= float(p.kernel_h * p.kernel_w);
+#endif
+    acc[q] = a;
+  }
+  const uint at = p.base1 + batch * count + i0;
+  if (VEC4_STORE) {
+    y4[at / 4] = acc;
+  } else {
+    [[unroll]] for (uint q = 0; q < 4; ++q)
+      if (i0 + q < count) y[at + q] = acc[q];
+  }
 }
