@@ -165,11 +165,16 @@ void main() {
         l[q] += w[q][k];
       }
     }
-    [[unroll]] for (uint k = 0; k < KC; ++k) {
-      const int key = t + int(k) * row;
-      [[unroll]] for (uint c = 0; c < GT; ++c) {
-        const vec4 value = texelFetch(kv, key + min(v + int(c), last));
-        [[unroll]] for (uint q = 0; q < QB; ++q) acc[q][c] = fma(vec4(w[q][k]), value, acc[q][c]);
+    // One value texel of the KC keys at a time, each accumulator taking all KC in a row: it stays
+    // in a register for KC updates (lavapipe keeps every lane's float in a vector register, and
+    // QB * CG accumulators do not fit).
+    [[unroll]] for (uint c = 0; c < GT; ++c) {
+      vec4 value[KC];
+      [[unroll]] for (uint k = 0; k < KC; ++k) value[k] = texelFetch(kv, t + int(k) * row + min(v + int(c), last));
+      [[unroll]] for (uint q = 0; q < QB; ++q) {
+        vec4 a = acc[q][c];
+        [[unroll]] for (uint k = 0; k < KC; ++k) a = fma(vec4(w[q][k]), value[k], a);
+        acc[q][c] = a;
       }
     }
   }
