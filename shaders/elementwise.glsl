@@ -1,10 +1,16 @@
-// One thread per element of a batch item, for kernels that map each output element to one input
-// element. The includer defines `float apply(float v)`. Bindings: 0 in, 1 out.
+// Four consecutive elements of a batch item per thread, for kernels that map each output element
+// to one input element. The includer defines `float apply(float v)`; its own specialization
+// constants start at id 1. With VEC4 (elements per batch item a multiple of 4: the host's choice)
+// the four are one vec4 load and store (lavapipe loads and stores per lane in a loop, so a vec4
+// costs about what a float does). Bindings: 0 in, 1 out.
 #include "common.glsl"
 
-layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 0) const bool VEC4 = false;
 layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
 layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer4 { vec4 x4[]; };  // the same buffers
+layout(std430, binding = 1) writeonly buffer OutBuffer4 { vec4 y4[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -17,8 +23,13 @@ void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
   const uint batch = gid / p.groups_per_batch;
-  const uint i = (gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  const uint i = ((gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * 4;
   if (i >= p.count) return;
   const uint e = batch * p.count + i;
-  y[p.base1 + e] = apply(x[p.base0 + e]);
+  if (VEC4) {
+    const vec4 v = x4[(p.base0 + e) / 4];
+    y4[(p.base1 + e) / 4] = vec4(apply(v.x), apply(v.y), apply(v.z), apply(v.w));
+  } else {
+    for (uint k = 0; k < 4 && i + k < p.count; ++k) y[p.base1 + e + k] = apply(x[p.base0 + e + k]);
+  }
 }

@@ -1,13 +1,19 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// y[b, c, i] = x[b, c, i] * gate[b, c]: the excitation step of squeeze-and-excitation.
-// Bindings: 0 x (B, C, H, W), 1 gate (B, C), 2 y.
+#extension GL_EXT_control_flow_attributes : require
+// y[b, c, i] = x[b, c, i] * gate[b, c]: the excitation step of squeeze-and-excitation. Four
+// consecutive elements per thread, one vec4 load and store with VEC4 (C*H*W a multiple of 4);
+// the channel is found with one integer division (a per-lane loop on lavapipe) and then stepped.
+// Bindings: 0 x (B, C, H, W), 1 gate (B, C) as float texels, 2 y.
 #include "common.glsl"
 
-layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 0) const bool VEC4 = false;
 layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) readonly buffer GateBuffer { float gate[]; };
+layout(binding = 1) uniform samplerBuffer gate;
 layout(std430, binding = 2) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer4 { vec4 x4[]; };  // the same buffers
+layout(std430, binding = 2) writeonly buffer OutBuffer4 { vec4 y4[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -18,9 +24,20 @@ layout(push_constant) uniform Push {
 void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
-  const uint batch = gid / p.groups_per_batch;
-  const uint e = (gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-  if (e >= p.C * p.plane) return;
-  const uint at = batch * p.C * p.plane + e;
-  y[p.base2 + at] = x[p.base0 + at] * gate[p.base1 + batch * p.C + e / p.plane];
+  const uint batch = gid / p.groups_per_batch, count = p.C * p.plane;
+  const uint e0 = ((gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * 4;
+  if (e0 >= count) return;
+  uint c = e0 / p.plane, r = e0 % p.plane;
+  vec4 g;
+  [[unroll]] for (uint k = 0; k < 4; ++k) {
+    if (k > 0 && ++r == p.plane) r = 0, c = min(c + 1, p.C - 1);  // past the end: never stored
+    g[k] = texelFetch(gate, int(p.base1 + batch * p.C + c)).r;
+  }
+  const uint at = batch * count + e0;
+  if (VEC4) {
+    y4[(p.base2 + at) / 4] = x4[(p.base0 + at) / 4] * g;
+  } else {
+    [[unroll]] for (uint k = 0; k < 4; ++k)
+      if (e0 + k < count) y[p.base2 + at + k] = x[p.base0 + at + k] * g[k];
+  }
 }

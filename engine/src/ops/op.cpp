@@ -148,9 +148,12 @@ Dispatch gemm_dispatch(std::string kernel, std::span<const uint32_t> spirv, std:
 Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& n) {
   const Shape& s = n.in_shape[0];
   const uint64_t batches = s.size() > 1 ? s[0] : 1, count = element_count(s) / batches;
-  Dispatch d{std::move(kernel), spirv, {{n.in[0], 0, count}, {n.out[0], 0, count}}, {u32(count)}};
+  const bool vec4 = count % 4 == 0;  // then every thread's four elements are one vec4
+  const BindAs as = vec4 ? BindAs::Vec4Storage : BindAs::Storage;
+  Dispatch d{std::move(kernel), spirv, {{n.in[0], 0, count, 0, as}, {n.out[0], 0, count, 0, as}}, {u32(count)}};
   d.batches = batches;
-  d.groups_per_batch = ceil_div(count, threads_per_group(spirv));
+  d.groups_per_batch = ceil_div(count, 4 * threads_per_group(spirv));
+  d.specialization = {vec4};
   return d;
 }
 
@@ -161,7 +164,7 @@ std::vector<Shape> ElementwiseOp::infer(std::span<const Shape> in) const {
 
 Dispatch ElementwiseOp::dispatch(const NodeShapes& n) const {
   Dispatch d = elementwise_dispatch(name_, spirv_, n);
-  d.specialization = specialization_;
+  d.specialization.insert(d.specialization.end(), specialization_.begin(), specialization_.end());
   return d;
 }
 

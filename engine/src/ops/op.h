@@ -155,11 +155,13 @@ Dispatch gemm_dispatch(std::string kernel, std::span<const uint32_t> spirv, std:
 // invocation per element count their workgroups without restating the shader's size.
 uint64_t threads_per_group(std::span<const uint32_t> spirv);
 
-// One thread per element of each batch item (shaders/elementwise.glsl): binding 0 in, 1 out.
+// Four elements of a batch item per thread (shaders/elementwise.glsl): binding 0 in, 1 out;
+// specialization constant 0 says whether they are one vec4.
 Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& node);
 
 // An activation: each element to one output element through a shader built on elementwise.glsl,
-// with its specialization constants (leaky_relu's slope). Any shape of at least one dimension.
+// with its own specialization constants from id 1 on (leaky_relu's slope). Any shape of at least
+// one dimension.
 class ElementwiseOp final : public Op {
  public:
   ElementwiseOp(std::string name, std::span<const uint32_t> spirv, double flops_per_element,

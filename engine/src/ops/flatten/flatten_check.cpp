@@ -15,7 +15,10 @@ Prepared prepare(const Spec& s, Rng& rng) {
   return p;
 }
 
-std::vector<Spec> matrix(const MatrixOptions&) { return {{{"shape", {1, 1, 1, 1}}}, {{"shape", {8, 5, 7, 13}}}}; }
+// The last: items of whole vec4s (stored four at a time).
+std::vector<Spec> matrix(const MatrixOptions&) {
+  return {{{"shape", {1, 1, 1, 1}}}, {{"shape", {8, 5, 7, 13}}}, {{"shape", {5, 96, 3, 3}}}};
+}
 
 }  // namespace
 

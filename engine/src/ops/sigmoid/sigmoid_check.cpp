@@ -23,7 +23,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
 }
 
 std::vector<Spec> matrix(const MatrixOptions&) {
-  return {{{"shape", {1}}}, {{"shape", {8, 3, 7, 13}}}, {{"shape", {2, 4099}}}};
+  return {{{"shape", {1}}}, {{"shape", {8, 3, 7, 13}}}, {{"shape", {2, 4099}}}, {{"shape", {3, 12, 5, 4}}}};  // the last: whole vec4s
 }
 
 }  // namespace

@@ -64,10 +64,14 @@ struct ScaleChannels final : Op {
 
   Dispatch dispatch(const NodeShapes& n) const override {
     const uint64_t C = n.in_shape[0][1], plane = spatial_size(n.in_shape[0]), count = C * plane;
-    Dispatch d{"scale_channels", scale_channels_spv, {{n.in[0], 0, count}, {n.in[1], 0, C}, {n.out[0], 0, count}},
+    const bool vec4 = count % 4 == 0;  // then every thread's four elements are one vec4
+    const BindAs as = vec4 ? BindAs::Vec4Storage : BindAs::Storage;
+    Dispatch d{"scale_channels", scale_channels_spv,
+               {{n.in[0], 0, count, 0, as}, {n.in[1], 0, C, 0, BindAs::FloatTexels}, {n.out[0], 0, count, 0, as}},
                {u32(C), u32(plane)}};
     d.batches = n.in_shape[0][0];
-    d.groups_per_batch = ceil_div(count, threads_per_group(scale_channels_spv));
+    d.groups_per_batch = ceil_div(count, 4 * threads_per_group(scale_channels_spv));
+    d.specialization = {vec4};
     return d;
   }
 

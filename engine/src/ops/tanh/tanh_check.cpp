@@ -26,7 +26,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
 
 std::vector<Spec> matrix(const MatrixOptions&) {
   return {{{"shape", {1}}, {"range", 12.0}}, {{"shape", {8, 3, 7, 13}}, {"range", 0.3}},
-          {{"shape", {2, 4099}}, {"range", 12.0}}};
+          {{"shape", {2, 4099}}, {"range", 12.0}}, {{"shape", {3, 12, 5, 4}}, {"range", 12.0}}};  // the last: whole vec4s
 }
 
 }  // namespace
