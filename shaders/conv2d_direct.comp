@@ -9,15 +9,18 @@
 // implicit GEMM (conv2d.comp) pays shared-memory stores, per-lane loads and barriers on lavapipe.
 // With VEC4_STORE (P a multiple of 4 and OH*OW too: the host's choice) a lane's positions for one
 // channel are whole vec4s of y, stored at once: lavapipe stores per lane in a loop, so one vec4
-// store costs about what one float store does.
+// store costs about what one float store does. With POOL (P = 4) a lane's positions are one 2x2
+// window and it stores their max: a 2x2 max pool with stride 2 folded in (the plan's epilogue).
 // Bindings: 0 x (B, C, H, W) as float texels; 1 weights (C*KH*KW, padded4(M)) as vec4 texels
-// (ops::output_major_weight); 2 bias (M) as float texels; 3 y (B, M, OH, OW).
+// (ops::output_major_weight); 2 bias (M) as float texels; 3 y (B, M, OH, OW), or with POOL
+// (B, M, OH / 2, OW / 2).
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint MG = 32;  // output channels per invocation, a multiple of 4
 layout(constant_id = 1) const uint P = 4;    // output positions per invocation
 layout(constant_id = 2) const bool VEC4_STORE = false;
+layout(constant_id = 3) const bool POOL = false;
 const uint GT = MG / 4;
 
 layout(binding = 0) uniform samplerBuffer x;
@@ -31,10 +34,11 @@ layout(push_constant) uniform Push {
   uint C; uint H; uint W;
   uint KH; uint KW;
   uint stride_h; uint stride_w; uint pad_h; uint pad_w;
-  uint OH; uint OW;
+  uint OH; uint OW;      // the convolution's output
   uint M;
-  uint position_groups;  // workgroups along the output positions
+  uint position_groups;  // workgroups along the stored positions
   uint relu;             // 1: store max(y, 0) (a relu fused into this node)
+  uint YH; uint YW;      // what is stored: OH x OW, or with POOL the pooled OH / 2 x OW / 2
 } p;
 
 void main() {
@@ -42,15 +46,24 @@ void main() {
   if (gid >= p.groups) return;
   const uint batch = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
   const uint group = r / p.position_groups;
-  const uint positions = p.OH * p.OW, n0 = ((r % p.position_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * P;
+  const uint positions = p.YH * p.YW, lane = (r % p.position_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  const uint n0 = POOL ? lane : lane * P;  // the first stored position
   if (n0 >= positions) return;  // no barriers here
   const uint m0 = group * MG, count = min(MG, p.M - m0);
-  // P consecutive positions; those past the end repeat the last one and are not written.
+  // Without POOL, P consecutive positions (those past the end repeat the last one and are not
+  // written); with it, the 2x2 window of pooled position n0. One integer division (a per-lane loop
+  // on lavapipe), then steps.
+  uint cy = POOL ? 2 * (n0 / p.YW) : n0 / p.OW, cx = POOL ? 2 * (n0 % p.YW) : n0 % p.OW;
   int oy[P], ox[P];
   [[unroll]] for (uint q = 0; q < P; ++q) {
-    const uint n = min(n0 + q, positions - 1);
-    oy[q] = int(n / p.OW) * int(p.stride_h) - int(p.pad_h);
-    ox[q] = int(n % p.OW) * int(p.stride_w) - int(p.pad_w);
+    if (POOL) {
+      oy[q] = int(cy + q / 2) * int(p.stride_h) - int(p.pad_h);
+      ox[q] = int(cx + q % 2) * int(p.stride_w) - int(p.pad_w);
+    } else {
+      if (q > 0 && n0 + q < positions && ++cx == p.OW) cx = 0, ++cy;
+      oy[q] = int(cy) * int(p.stride_h) - int(p.pad_h);
+      ox[q] = int(cx) * int(p.stride_w) - int(p.pad_w);
+    }
   }
 
   vec4 acc[P][GT];
@@ -85,7 +98,14 @@ void main() {
     }
   float b[MG];  // a texel gather for all lanes, where a storage-buffer float is a per-lane loop
   [[unroll]] for (uint m = 0; m < MG; ++m) b[m] = texelFetch(bias, int(p.base2 + m0 + min(m, count - 1))).r;
-  if (VEC4_STORE) {
+  if (POOL) {
+    [[unroll]] for (uint m = 0; m < MG; ++m)
+      if (m < count) {
+        const uint g = m / 4, e = m % 4;
+        const float v = max(max(acc[0][g][e], acc[1][g][e]), max(acc[2][g][e], acc[3][g][e])) + b[m];
+        y[p.base3 + (batch * p.M + m0 + m) * positions + n0] = p.relu != 0 ? max(v, 0.0) : v;
+      }
+  } else if (VEC4_STORE) {
     [[unroll]] for (uint q = 0; q < P; q += 4)
       [[unroll]] for (uint m = 0; m < MG; ++m)
         if (m < count && n0 + q < positions) {  // then n0 + q + 3 < positions too

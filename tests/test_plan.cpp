@@ -164,11 +164,50 @@ TEST_CASE("plan: a relu that is its convolution's only reader runs inside it on 
   CHECK(count(cpu, "relu") == 1);
   CHECK(cpu.home[c1].kind == vkattn::Home::Unused);  // never written: no memory
   CHECK(cpu.home[c2].kind == vkattn::Home::Shared);
-  CHECK(cpu.steps.at(0).dispatch.push.back() == 1);  // c1 stores max(y, 0)
-  CHECK(cpu.steps.at(1).dispatch.push.back() == 0);
+  constexpr size_t kReluFlag = 13;  // conv2d_direct's push constants: ..., position_groups, relu, YH, YW
+  CHECK(cpu.steps.at(0).dispatch.push.at(kReluFlag) == 1);  // c1 stores max(y, 0)
+  CHECK(cpu.steps.at(1).dispatch.push.at(kReluFlag) == 0);
   const auto gpu = vkattn::make_plan(g, small_device("gpu"));  // the GEMM cannot: both relus run
   CHECK(count(gpu, "relu") == 2);
   CHECK(gpu.home[c1].kind == vkattn::Home::Shared);
+}
+
+TEST_CASE("plan: a 2x2 max pool after a convolution (and its relu) runs inside it on the cpu profile") {
+  vkattn::Graph g;
+  const auto x = g.input("x", {2, 3, 9, 8});
+  const auto conv = [&](vkattn::TensorId in, const std::string& name) {
+    return vkattn::ops::conv2d(g, in, g.weight(name + ".w", test::random_tensor({4, 3, 3, 3})),
+                               g.weight(name + ".b", test::random_tensor({4})), {1, 1}, {1, 1});
+  };
+  const auto c1 = conv(x, "c1");
+  const auto r1 = vkattn::ops::relu(g, c1);
+  const auto p1 = vkattn::ops::max_pool2d(g, r1, {2, 2}, {2, 2}, {0, 0});  // all three one kernel
+  const auto c2 = conv(x, "c2");
+  const auto p2 = vkattn::ops::max_pool2d(g, c2, {3, 3}, {2, 2}, {1, 1});  // not 2x2: a kernel of its own
+  const auto c3 = conv(x, "c3");
+  const auto r3 = vkattn::ops::relu(g, c3);
+  const auto p3 = vkattn::ops::max_pool2d(g, r3, {2, 2}, {2, 2}, {0, 0});  // r3 is read again: the relu only
+  g.output("p1", p1);
+  g.output("p2", p2);
+  g.output("p3", p3);
+  g.output("r3", r3);
+  auto kernels = [](const vkattn::Plan& plan) {
+    std::vector<std::string> names;
+    for (const auto& s : plan.steps) names.push_back(s.name);
+    return names;
+  };
+  const auto cpu = vkattn::make_plan(g, small_device("cpu"));
+  CHECK(kernels(cpu) == std::vector<std::string>{"conv2d_direct", "conv2d_direct", "max_pool2d", "conv2d_direct",
+                                                 "max_pool2d"});
+  CHECK(cpu.home[c1].kind == vkattn::Home::Unused);
+  CHECK(cpu.home[r1].kind == vkattn::Home::Unused);
+  CHECK(cpu.steps.at(0).dispatch.specialization.at(3) == 1);  // POOL
+  CHECK(cpu.steps.at(0).dispatch.operands.back().tensor == p1);
+  CHECK(cpu.steps.at(1).dispatch.specialization.at(3) == 0);
+  CHECK(cpu.steps.at(3).dispatch.operands.back().tensor == r3);
+  const auto gpu = vkattn::make_plan(g, small_device("gpu"));  // the GEMM folds nothing
+  CHECK(kernels(gpu) == std::vector<std::string>{"conv2d", "relu", "max_pool2d", "conv2d", "max_pool2d", "conv2d",
+                                                 "relu", "max_pool2d"});
 }
 
 TEST_CASE("plan: weights no kernel of the profile reads get no memory") {

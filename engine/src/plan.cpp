@@ -52,7 +52,7 @@ uint64_t items_per_chunk(const Graph& graph, const Dispatch& d, const DeviceInfo
   return std::max<uint64_t>(1, std::min(per_chunk, most / d.groups_per_batch));
 }
 
-// A node as the plan runs it: a graph node, or a node and the relu after it as one.
+// A node as the plan runs it: a graph node, or a node and the relu and max pool after it as one.
 struct Unit {
   const Op* op;
   std::string name;
@@ -68,8 +68,9 @@ NodeShapes shapes_of(const Graph& graph, std::span<const TensorId> in, std::span
   return {in, out, in_shapes, out_shapes};
 }
 
-// The graph's nodes with each relu whose input only it reads folded into the node before it,
-// where that node's kernels can apply it as they store (Op::relu_dispatches).
+// The graph's nodes with the relus and 2x2 max pools that follow a node folded into it (each
+// the only reader of the tensor before it), as far as that node's kernels can apply them as they
+// store (Op::fused_dispatches).
 std::vector<Unit> fuse_nodes(const Graph& graph, const DeviceInfo& device) {
   std::vector<uint32_t> readers(graph.tensors().size(), 0);
   for (const auto& node : graph.nodes())
@@ -79,18 +80,30 @@ std::vector<Unit> fuse_nodes(const Graph& graph, const DeviceInfo& device) {
   const auto& nodes = graph.nodes();
   for (size_t i = 0; i < nodes.size(); ++i) {
     const auto& node = nodes[i];
-    std::vector<Shape> in_shapes, out_shapes;
-    if (i + 1 < nodes.size() && nodes[i + 1].op->name() == "relu" && node.outputs.size() == 1 &&
-        nodes[i + 1].inputs == node.outputs && readers[node.outputs[0]] == 1) {
-      const auto& relu = nodes[i + 1];
-      auto fused = node.op->relu_dispatches(shapes_of(graph, node.inputs, relu.outputs, in_shapes, out_shapes), device);
-      if (!fused.empty()) {
-        units.push_back({node.op.get(), node.name, node.inputs, relu.outputs, std::move(fused)});
-        ++i;
-        continue;
-      }
-      in_shapes.clear(), out_shapes.clear();
+    // The chain that could fold in: each next node, if it is a relu or a 2x2 max pool (at most one
+    // of each; they commute) and the only reader of what the chain has produced so far.
+    std::vector<Epilogue> chain;
+    for (size_t j = i + 1; j < nodes.size() && node.outputs.size() == 1; ++j) {
+      const TensorId last = nodes[j - 1].outputs[0];
+      if (nodes[j].inputs != std::vector<TensorId>{last} || readers[last] != 1) break;
+      Epilogue e = chain.empty() ? Epilogue{} : chain.back();
+      if (nodes[j].op->name() == "relu" && !e.relu) e.relu = true;
+      else if (nodes[j].op->is_2x2_max_pool() && !e.max_pool) e.max_pool = true;
+      else break;
+      chain.push_back(e);
     }
+    bool folded = false;
+    for (size_t k = chain.size(); k > 0 && !folded; --k) {  // the longest the kernels can apply
+      std::vector<Shape> in_shapes, out_shapes;
+      const std::vector<TensorId>& out = nodes[i + k].outputs;
+      auto fused = node.op->fused_dispatches(shapes_of(graph, node.inputs, out, in_shapes, out_shapes), device, chain[k - 1]);
+      if (fused.empty()) continue;
+      units.push_back({node.op.get(), node.name, node.inputs, out, std::move(fused)});
+      i += k;
+      folded = true;
+    }
+    if (folded) continue;
+    std::vector<Shape> in_shapes, out_shapes;
     units.push_back({node.op.get(), node.name, node.inputs, node.outputs,
                      node.op->dispatches(shapes_of(graph, node.inputs, node.outputs, in_shapes, out_shapes), device)});
   }

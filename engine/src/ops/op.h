@@ -72,6 +72,13 @@ struct NodeShapes {
   std::span<const Shape> in_shape, out_shape;
 };
 
+// What a node's kernels may apply to its output as they store it, in place of the nodes after it
+// (the plan folds those in when each tensor between them has no other reader).
+struct Epilogue {
+  bool relu = false;      // max(y, 0)
+  bool max_pool = false;  // 2x2 max pooling, stride 2, no padding: the node stores the pooled tensor
+};
+
 class Op {
  public:
   virtual ~Op() = default;
@@ -82,10 +89,13 @@ class Op {
   // The dispatches the node records, in order. Most ops have one; an op that works through its
   // data in passes sized from the device's limits (the fused attention's key blocks) has several.
   virtual std::vector<Dispatch> dispatches(const NodeShapes& node, const DeviceInfo&) const { return {dispatch(node)}; }
-  // The same with max(y, 0) applied to the output as it is stored, when the relu after this node
-  // is its only reader (the plan then drops that relu and its memory pass); empty when the
-  // kernels this device runs cannot.
-  virtual std::vector<Dispatch> relu_dispatches(const NodeShapes&, const DeviceInfo&) const { return {}; }
+  // The same with `e` applied to the output as it is stored (the node's out_shape is then the last
+  // folded node's output); empty when the kernels this device runs cannot.
+  virtual std::vector<Dispatch> fused_dispatches(const NodeShapes&, const DeviceInfo&, const Epilogue&) const {
+    return {};
+  }
+  // Whether this node is what Epilogue::max_pool applies.
+  virtual bool is_2x2_max_pool() const { return false; }
   virtual double flops(const NodeShapes& node) const = 0;
 };
 

@@ -42,40 +42,43 @@ struct Conv2d final : Op {
   }
 
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    auto direct = direct_dispatches(n, device, false);
+    auto direct = direct_dispatches(n, device, {});
     return direct.empty() ? std::vector<Dispatch>{dispatch(n)} : direct;
   }
-  std::vector<Dispatch> relu_dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    return direct_dispatches(n, device, true);
+  std::vector<Dispatch> fused_dispatches(const NodeShapes& n, const DeviceInfo& device, const Epilogue& e) const override {
+    return direct_dispatches(n, device, e);
   }
 
-  double flops(const NodeShapes& n) const override {
-    const Shape &w = n.in_shape[1], &y = n.out_shape[0];
+  double flops(const NodeShapes& n) const override {  // of the convolution, whatever is folded in after it
+    const Shape &w = n.in_shape[1], y = infer(n.in_shape)[0];
     return 2.0 * element_count(y) * w[1] * w[2] * w[3];
   }
 
  private:
-  // The cpu profile's direct convolution, or nothing where it does not apply.
-  std::vector<Dispatch> direct_dispatches(const NodeShapes& n, const DeviceInfo& device, bool relu) const {
+  // The cpu profile's direct convolution, or nothing where it does not apply. With a max pool in
+  // the epilogue, y is the pooled output and each lane's 4 positions are one 2x2 window.
+  std::vector<Dispatch> direct_dispatches(const NodeShapes& n, const DeviceInfo& device, const Epilogue& e) const {
     const Shape &x = n.in_shape[0], &w = n.in_shape[1], &y = n.out_shape[0];
+    const Shape conv = infer(n.in_shape)[0];  // before any pooling
     const uint64_t M = w[0], K = w[1] * w[2] * w[3], positions = y[2] * y[3], item = x[1] * x[2] * x[3];
-    if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
-        !fits(item, BindAs::FloatTexels, device))
-      return {};
     const ShaderInterface shader = reflect(conv2d_direct_spv);
-    const uint64_t per_position = shader.spec_constant(1), position_groups = ceil_div(positions, shader.local_size[0] * per_position);
+    const uint64_t per_position = shader.spec_constant(1);
+    if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
+        !fits(item, BindAs::FloatTexels, device) || (e.max_pool && per_position != 4))
+      return {};
+    const uint64_t position_groups = ceil_div(positions, shader.local_size[0] * (e.max_pool ? 1 : per_position));
     // Whole vec4 stores when every lane's positions are whole vec4s of every output channel.
-    const bool vec4_store = per_position % 4 == 0 && positions % 4 == 0;
+    const bool vec4_store = !e.max_pool && per_position % 4 == 0 && positions % 4 == 0;
     Dispatch d{"conv2d_direct", conv2d_direct_spv,
                {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels},
                 {n.in[2], 0, 0, 0, BindAs::FloatTexels},
                 {n.out[0], 0, M * positions, 0, vec4_store ? BindAs::Vec4Storage : BindAs::Storage}},
                {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
-                u32(padding_.w), u32(y[2]), u32(y[3]), u32(M), u32(position_groups), relu}};
+                u32(padding_.w), u32(conv[2]), u32(conv[3]), u32(M), u32(position_groups), e.relu, u32(y[2]), u32(y[3])}};
     const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
     d.batches = x[0];
     d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
-    d.specialization = {u32(per_lane), u32(per_position), vec4_store};
+    d.specialization = {u32(per_lane), u32(per_position), vec4_store, e.max_pool};
     return {d};
   }
 

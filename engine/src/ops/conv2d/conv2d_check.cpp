@@ -1,6 +1,6 @@
 // conv2d against float64: 1x1 images, primes, kernels larger than the stride, non-square
-// kernels and strides, padding, and channel counts that leave tile remainders; with "relu", a
-// relu after it (which the cpu profile runs inside the convolution).
+// kernels and strides, padding, and channel counts that leave tile remainders; with "then", a relu
+// and a 2x2 max pool after it in that order (which the cpu profile runs inside the convolution).
 #include <algorithm>
 
 #include "vkattn/op_check.h"
@@ -35,7 +35,21 @@ std::vector<double> reference(const HostTensor& x, const HostTensor& w, const Ho
   return y;
 }
 
-// {"B", "C", "H", "W", "M", "k": [kh, kw], "stride": [sh, sw], "pad": [ph, pw], "relu": bool}
+// 2x2 max pooling with stride 2 of (B, M, OH, OW), as PyTorch's floor mode.
+std::vector<double> max_pool(const std::vector<double>& y, int64_t BM, int64_t OH, int64_t OW) {
+  const int64_t PH = OH / 2, PW = OW / 2;
+  std::vector<double> out(BM * PH * PW);
+  for (int64_t i = 0; i < BM; ++i)
+    for (int64_t py = 0; py < PH; ++py)
+      for (int64_t px = 0; px < PW; ++px) {
+        const double* at = &y[(i * OH + 2 * py) * OW + 2 * px];
+        out[(i * PH + py) * PW + px] = std::max({at[0], at[1], at[OW], at[OW + 1]});
+      }
+  return out;
+}
+
+// {"B", "C", "H", "W", "M", "k": [kh, kw], "stride": [sh, sw], "pad": [ph, pw],
+//  "then": ["relu" | "max_pool", ...]}
 Prepared prepare(const Spec& s, Rng& rng) {
   const Shape k = shape(s, "k"), st = shape(s, "stride"), pd = shape(s, "pad");
   const int64_t C = integer(s, "C"), M = integer(s, "M");
@@ -44,13 +58,21 @@ Prepared prepare(const Spec& s, Rng& rng) {
   auto x = random(rng, {integer(s, "B"), C, integer(s, "H"), integer(s, "W")}), w = random(rng, {M, C, k[0], k[1]}),
        b = random(rng, {M});
   Graph& g = p.graph;
-  const bool relu = s.value("relu", false);
-  const TensorId y = ops::conv2d(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b), stride, pad);
-  g.output("y", relu ? ops::relu(g, y) : y);
+  const std::vector<std::string> then = s.value("then", std::vector<std::string>{});
+  TensorId y = ops::conv2d(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b), stride, pad);
+  for (const std::string& op : then) y = op == "relu" ? ops::relu(g, y) : ops::max_pool2d(g, y, {2, 2}, {2, 2}, {0, 0});
+  g.output("y", y);
+  const int64_t BM = x.shape[0] * M;
   p.reference = [=] {
     auto y = reference(x, w, b, stride, pad);
-    if (relu)
-      for (double& v : y) v = std::max(v, 0.0);
+    int64_t OH = out_size(x.shape[2], k[0], stride.h, pad.h), OW = out_size(x.shape[3], k[1], stride.w, pad.w);
+    for (const std::string& op : then)
+      if (op == "relu") {
+        for (double& v : y) v = std::max(v, 0.0);
+      } else {
+        y = max_pool(y, BM, OH, OW);
+        OH /= 2, OW /= 2;
+      }
     return Outputs{{"y", y}};
   };
   p.inputs = {{"x", std::move(x)}};
@@ -65,10 +87,17 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs = {conv(1, 1, 1, 1, 1, {3, 3}, {1, 1}, {1, 1}),    conv(8, 3, 7, 13, 5, {3, 3}, {1, 1}, {1, 1}),
                              conv(2, 1, 28, 28, 16, {3, 3}, {1, 1}, {1, 1}), conv(2, 40, 9, 11, 72, {5, 3}, {2, 1}, {2, 1}),
                              conv(1, 3, 17, 17, 257, {4, 4}, {3, 3}, {0, 0}), conv(1, 2, 5, 6, 3, {5, 6}, {1, 1}, {0, 0})};
-  for (Spec s : {conv(3, 5, 9, 7, 6, {3, 3}, {1, 1}, {1, 1}), conv(2, 32, 14, 14, 64, {3, 3}, {1, 1}, {1, 1})}) {
-    s["relu"] = true;
-    specs.push_back(s);
-  }
+  auto then = [](Spec s, std::vector<std::string> ops) {
+    s["then"] = ops;
+    return s;
+  };
+  specs.push_back(then(conv(3, 5, 9, 7, 6, {3, 3}, {1, 1}, {1, 1}), {"relu"}));
+  specs.push_back(then(conv(2, 32, 14, 14, 64, {3, 3}, {1, 1}, {1, 1}), {"relu"}));
+  // Folded max pools: the classifier's first layer, odd sizes (the last row and column dropped),
+  // the pool before the relu, and channels over several lane groups with a stride.
+  specs.push_back(then(conv(2, 1, 28, 28, 32, {3, 3}, {1, 1}, {1, 1}), {"relu", "max_pool"}));
+  specs.push_back(then(conv(3, 5, 9, 7, 6, {3, 3}, {1, 1}, {1, 1}), {"max_pool"}));
+  specs.push_back(then(conv(1, 7, 11, 13, 72, {3, 2}, {2, 1}, {1, 0}), {"max_pool", "relu"}));
   if (!o.quick) specs.push_back(conv(2, 72, 32, 32, 40, {3, 3}, {1, 1}, {1, 1}));
   return specs;
 }

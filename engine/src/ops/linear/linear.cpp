@@ -37,8 +37,9 @@ struct Linear final : Op {
     if (out.empty()) out.push_back(dispatch(n));
     return out;
   }
-  std::vector<Dispatch> relu_dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    return pointwise_dispatches(n, layout(n, true), device);
+  std::vector<Dispatch> fused_dispatches(const NodeShapes& n, const DeviceInfo& device, const Epilogue& e) const override {
+    if (e.max_pool) return {};
+    return pointwise_dispatches(n, layout(n, e.relu), device);
   }
 
   double flops(const NodeShapes& n) const override {

@@ -39,6 +39,11 @@ struct Pool2d final : Op {
     return d;
   }
 
+  bool is_2x2_max_pool() const override {
+    return max_ && kernel_.h == 2 && kernel_.w == 2 && stride_.h == 2 && stride_.w == 2 && padding_.h == 0 &&
+           padding_.w == 0;
+  }
+
   double flops(const NodeShapes& n) const override {
     return double(element_count(n.out_shape[0])) * kernel_.h * kernel_.w;
   }
