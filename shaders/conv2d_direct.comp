@@ -39,16 +39,21 @@ layout(push_constant) uniform Push {
   uint position_groups;  // workgroups along the stored positions
   uint relu;             // 1: store max(y, 0) (a relu fused into this node)
   uint YH; uint YW;      // what is stored: OH x OW, or with POOL the pooled OH / 2 x OW / 2
+  uint items;            // batch items per unit (ops::items_per_unit): their lanes follow each other
 } p;
 
 void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
-  const uint batch = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
-  const uint group = r / p.position_groups;
-  const uint positions = p.YH * p.YW, lane = (r % p.position_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-  const uint n0 = POOL ? lane : lane * P;  // the first stored position
-  if (n0 >= positions) return;  // no barriers here
+  const uint unit = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
+  // Channel groups next to each other, so that the workgroups reading the same input run together.
+  const uint channel_groups = p.groups_per_batch / p.position_groups, group = r % channel_groups;
+  const uint positions = p.YH * p.YW, lanes_per_item = POOL ? positions : (positions + P - 1) / P;
+  const uint lane = (r / channel_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  const uint item = lane / lanes_per_item;
+  if (item >= p.items) return;  // no barriers here
+  const uint batch = unit * p.items + item;
+  const uint n0 = POOL ? lane % lanes_per_item : (lane % lanes_per_item) * P;  // the first stored position
   const uint m0 = group * MG, count = min(MG, p.M - m0);
   // Without POOL, P consecutive positions (those past the end repeat the last one and are not
   // written); with it, the 2x2 window of pooled position n0. One integer division (a per-lane loop

@@ -54,6 +54,15 @@ uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& de
   return ceil_div(rows, ceil_div(rows, fit));
 }
 
+uint64_t items_per_unit(uint64_t batches, std::initializer_list<std::pair<uint64_t, BindAs>> per_item,
+                        const DeviceInfo& device) {
+  for (uint64_t k = batches; k > 1; --k)
+    if (batches % k == 0 &&
+        std::all_of(per_item.begin(), per_item.end(), [&](const auto& b) { return fits(k * b.first, b.second, device); }))
+      return k;
+  return 1;
+}
+
 std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseLayout& l, const DeviceInfo& device) {
   const ShaderInterface shader = reflect(projection_pointwise_spv);
   const uint64_t C = l.channels, N = l.positions, M = l.outputs;

@@ -135,6 +135,13 @@ uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& de
 std::vector<TensorId> inputs_with_output_major_weight(Graph& g, TensorId x, TensorId weight, TensorId bias);
 // In infer: the copy, when the node has one, has the shape that comment gives.
 void require_output_major_weight(std::span<const Shape> in, const std::string& op);
+// Batch items per unit for kernels that pack the lanes of several batch items into their
+// workgroups, so that no subgroup runs mostly idle at the end of a small item (the classifier's
+// 7x7 planes filled 13 of 16 lanes): the most that divide `batches` with every binding still
+// fitting. `per_item`: each binding's floats per item and how it is bound.
+uint64_t items_per_unit(uint64_t batches, std::initializer_list<std::pair<uint64_t, BindAs>> per_item,
+                        const DeviceInfo& device);
+
 // Output channels per invocation for M outputs when a lane holds at most `most` (a multiple of
 // 4): the fewest groups, as even as whole texels allow, so that no lane computes channels past M
 // for nothing (M = 72, most 32: three groups of 24, not 32, 32 and 8).

@@ -66,17 +66,20 @@ struct Conv2d final : Op {
     if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
         !fits(item, BindAs::FloatTexels, device) || (e.max_pool && per_position != 4))
       return {};
-    const uint64_t position_groups = ceil_div(positions, shader.local_size[0] * (e.max_pool ? 1 : per_position));
     // Whole vec4 stores when every lane's positions are whole vec4s of every output channel.
     const bool vec4_store = !e.max_pool && per_position % 4 == 0 && positions % 4 == 0;
+    const BindAs out_as = vec4_store ? BindAs::Vec4Storage : BindAs::Storage;
+    const uint64_t items = items_per_unit(x[0], {{item, BindAs::FloatTexels}, {M * positions, out_as}}, device);
+    const uint64_t lanes_per_item = e.max_pool ? positions : ceil_div(positions, per_position);
+    const uint64_t position_groups = ceil_div(items * lanes_per_item, shader.local_size[0]);
     Dispatch d{"conv2d_direct", conv2d_direct_spv,
-               {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels},
-                {n.in[2], 0, 0, 0, BindAs::FloatTexels},
-                {n.out[0], 0, M * positions, 0, vec4_store ? BindAs::Vec4Storage : BindAs::Storage}},
+               {{n.in[0], 0, items * item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels},
+                {n.in[2], 0, 0, 0, BindAs::FloatTexels}, {n.out[0], 0, items * M * positions, 0, out_as}},
                {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
-                u32(padding_.w), u32(conv[2]), u32(conv[3]), u32(M), u32(position_groups), e.relu, u32(y[2]), u32(y[3])}};
+                u32(padding_.w), u32(conv[2]), u32(conv[3]), u32(M), u32(position_groups), e.relu, u32(y[2]), u32(y[3]),
+                u32(items)}};
     const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
-    d.batches = x[0];
+    d.batches = x[0] / items;
     d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
     d.specialization = {u32(per_lane), u32(per_position), vec4_store, e.max_pool};
     return {d};
