@@ -39,16 +39,21 @@ layout(push_constant) uniform Push {
   uint channel_stride;    // (B, C, N) for a projection, (N, C) with N the batch rows for linear
   uint position_stride;
   uint relu;              // 1: store max(y, 0) (a relu fused into this node)
+  uint items;             // batch items per unit (ops::items_per_unit): their lanes follow each other
 } p;
 
 void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
-  const uint batch = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
-  const uint group = r / p.position_groups;
+  const uint unit = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
+  // Channel groups next to each other, so that the workgroups reading the same input run together.
+  const uint channel_groups = p.groups_per_batch / p.position_groups, group = r % channel_groups;
+  const uint lanes_per_item = (p.N + P - 1) / P, lane = (r / channel_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  const uint item = lane / lanes_per_item;
+  if (item >= p.items) return;  // no barriers here
+  const uint batch = unit * p.items + item;
   // P consecutive positions; those past N repeat the last one and are not written.
-  const uint n0 = ((r % p.position_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * P;
-  if (n0 >= p.N) return;  // no barriers here
+  const uint n0 = (lane % lanes_per_item) * P;
   const uint m0 = group * MG, count = min(MG, p.M - m0);
 
   vec4 acc[P][GT];

@@ -69,17 +69,19 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
   if (device.profile != "cpu" || n.in.size() < 4 || !fits(C * ops::padded4(M), BindAs::Vec4Texels, device) ||
       !fits(l.x_batch_stride, BindAs::FloatTexels, device))
     return {};
-  const uint64_t per_position = shader.spec_constant(1), position_groups = ceil_div(N, shader.local_size[0] * per_position);
+  const uint64_t per_position = shader.spec_constant(1);
   // Whole vec4 stores where every lane's outputs fall in whole vec4s.
   const bool vec4_store = l.positions_major ? M % 4 == 0 : per_position % 4 == 0 && N % 4 == 0;
+  const BindAs out_as = vec4_store ? BindAs::Vec4Storage : BindAs::Storage;
+  const uint64_t items = items_per_unit(l.batches, {{l.x_batch_stride, BindAs::FloatTexels}, {M * N, out_as}}, device);
+  const uint64_t position_groups = ceil_div(items * ceil_div(N, per_position), shader.local_size[0]);
   Dispatch d{"projection_pointwise", projection_pointwise_spv,
-             {{n.in[0], 0, l.x_batch_stride, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels},
-              {n.in[2], 0, 0, 0, BindAs::FloatTexels},
-              {n.out[0], 0, M * N, 0, vec4_store ? BindAs::Vec4Storage : BindAs::Storage}},
+             {{n.in[0], 0, items * l.x_batch_stride, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels},
+              {n.in[2], 0, 0, 0, BindAs::FloatTexels}, {n.out[0], 0, items * M * N, 0, out_as}},
              {u32(C), u32(N), u32(M), u32(position_groups), u32(l.x_batch_stride), u32(l.channel_stride),
-              u32(l.position_stride), l.relu}};
+              u32(l.position_stride), l.relu, u32(items)}};
   const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
-  d.batches = l.batches;
+  d.batches = l.batches / items;
   d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
   d.specialization = {u32(per_lane), u32(per_position), l.positions_major, vec4_store};
   return {d};
