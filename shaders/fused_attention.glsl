@@ -53,11 +53,12 @@ layout(push_constant) uniform Push {
   uint q_batch_stride; // elements per batch item of q's tensor
   uint kv_batch_stride;
   uint keys;           // keys in this block
-  uint query_groups;   // workgroups along the queries of one channel group
+  uint query_groups;   // workgroups along the queries of a unit's items, for one channel group
   uint first_block;    // 1: start the running max, sum and output afresh
   uint last_block;     // 1: normalise and leave o = softmax(s) v
   float scale;
   uint residual;       // 1: the last block adds gamma * (its output) to x
+  uint items;          // batch items per unit (ops::items_per_unit): their lanes follow each other
 } p;
 
 float q_at(uint batch, uint c, uint i) { return q[p.base0 + batch * p.q_batch_stride + c * p.N + i]; }
@@ -88,11 +89,15 @@ float score(int t, uint q) {
 void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
-  const uint batch = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
-  const uint group = r / p.query_groups;
+  const uint unit = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
+  // Channel groups next to each other, so that the workgroups reading the same keys run together.
+  const uint channel_groups = p.groups_per_batch / p.query_groups, group = r % channel_groups;
+  const uint lanes_per_item = (p.N + QB - 1) / QB, lane = (r / channel_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  const uint item = lane / lanes_per_item;
+  if (item >= p.items) return;  // no barriers in this kernel, so lanes may leave early
+  const uint batch = unit * p.items + item;
   // QB consecutive queries; those past N repeat the last one and are not written.
-  const uint i0 = ((r % p.query_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * QB;
-  if (i0 >= p.N) return;  // no barriers in this kernel, so lanes may leave early
+  const uint i0 = (lane % lanes_per_item) * QB;
   const uint c0 = group * CG, count = min(CG, p.cv - c0);
 
   // The lane's queries, zero past CQ (dot scores take them scaled).
@@ -114,7 +119,7 @@ void main() {
 #endif
     }
 
-  const uint s0 = p.base2 + ((batch * (p.groups_per_batch / p.query_groups) + group) * 2) * p.N + i0;
+  const uint s0 = p.base2 + ((batch * channel_groups + group) * 2) * p.N + i0;
   const uint o0 = p.base3 + (batch * p.cv + c0) * p.N + i0;
   float m[QB], l[QB];
   vec4 acc[QB][GT];

@@ -68,7 +68,7 @@ struct Attention final : Op {
     const uint64_t B = n.in_shape[0][0], N = spatial_size(n.in_shape[0]), cq = q_.count;
     const uint64_t cv = n.out_shape[0][1], row = n.in_shape[1][2], groups = n.out_shape[1][1];
     const uint64_t per_lane = queries_per_invocation(N, sh);
-    const uint64_t q_stride = n.in_shape[0][1] * N, query_groups = ceil_div(N, sh.lanes * per_lane);
+    const uint64_t q_stride = n.in_shape[0][1] * N;
     // Keys per block: as many rows as one texel-buffer binding holds, and at most kMaxKeys so
     // that one dispatch's run time stays bounded (GPU watchdogs) whatever N is.
     const uint64_t fit = rows_per_block(N, row, device, BindAs::Vec4Texels, "attention: one key and value");
@@ -76,6 +76,9 @@ struct Attention final : Op {
     // q, stats, o and x a vec4 of 4 queries at a time where every lane's queries are whole vec4s.
     const bool vec4 = per_lane % 4 == 0 && N % 4 == 0;
     const BindAs by_query = vec4 ? BindAs::Vec4Storage : BindAs::Storage;
+    const uint64_t items = items_per_unit(
+        B, {{q_stride, by_query}, {N * row, BindAs::Vec4Texels}, {groups * 2 * N, by_query}, {cv * N, by_query}}, device);
+    const uint64_t query_groups = ceil_div(items * ceil_div(N, per_lane), sh.lanes);
     const std::string kernel = additive_ ? "attention_additive" : name();
     const std::span<const uint32_t> spirv =
         additive_ ? std::span<const uint32_t>(fused_attention_additive_spv) : fused_attention_spv;
@@ -83,17 +86,17 @@ struct Attention final : Op {
     for (uint64_t j0 = 0; j0 < N; j0 += per_block) {
       const uint64_t keys = std::min(per_block, N - j0);
       Dispatch d{kernel, spirv,
-                 {{n.in[0], q_.first * N, q_stride, 0, by_query},
-                  {n.in[1], j0 * row, N * row, keys * row, BindAs::Vec4Texels},
-                  {n.out[1], 0, groups * 2 * N, 0, by_query},
-                  {n.out[0], 0, cv * N, 0, by_query},
+                 {{n.in[0], q_.first * N, items * q_stride, 0, by_query},
+                  {n.in[1], j0 * row, items * N * row, (items - 1) * N * row + keys * row, BindAs::Vec4Texels},
+                  {n.out[1], 0, items * groups * 2 * N, 0, by_query},
+                  {n.out[0], 0, items * cv * N, 0, by_query},
                   // Without the residual, x is o again (same indices, read and ignored) and gamma q.
-                  Operand{residual_ ? n.in[2] : n.out[0], 0, cv * N, 0, by_query},
-                  residual_ ? Operand{n.in[3]} : Operand{n.in[0], q_.first * N, q_stride}},
+                  Operand{residual_ ? n.in[2] : n.out[0], 0, items * cv * N, 0, by_query},
+                  residual_ ? Operand{n.in[3]} : Operand{n.in[0], q_.first * N, items * q_stride}},
                  {u32(N), u32(cv), u32(q_stride), u32(N * row), u32(keys), u32(query_groups), j0 == 0,
-                  j0 + keys == N, bits(scale_), residual_}};
+                  j0 + keys == N, bits(scale_), residual_, u32(items)}};
       if (additive_) d.operands.push_back({n.in.back()});
-      d.batches = B;
+      d.batches = B / items;
       d.groups_per_batch = query_groups * groups;
       d.specialization = {u32(cq), u32(sh.channels_per_invocation), u32(per_lane), vec4};
       out.push_back(std::move(d));
