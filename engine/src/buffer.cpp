@@ -57,7 +57,6 @@ Buffer::Buffer(Context::Impl& ctx, uint64_t bytes, MemoryUse use, const std::str
   vulkan_call("allocating " + mib(size_) + " for the " + what, [&] {
     buffer_ = vk::raii::Buffer(ctx.device, vk::BufferCreateInfo({}, size_,
                                                                 vk::BufferUsageFlagBits::eStorageBuffer |
-                                                                    vk::BufferUsageFlagBits::eUniformBuffer |
                                                                     vk::BufferUsageFlagBits::eUniformTexelBuffer |
                                                                     vk::BufferUsageFlagBits::eTransferDst |
                                                                     vk::BufferUsageFlagBits::eTransferSrc));

@@ -20,9 +20,8 @@ void check_interface(const Dispatch& d, bool image) {
   for (size_t b = 0; b < d.operands.size() && match; ++b) {
     const uint32_t bit = 1u << (b + first);
     const BindAs as = d.operands[b].as;
-    match = (shader.uniform_buffer_mask & bit) ? as == BindAs::Uniform
-            : (shader.texel_buffer_mask & bit) ? is_texels(as)
-                                               : is_storage(as);
+    // No op binds a uniform buffer: a kernel declaring one is a mismatch.
+    match = (shader.uniform_buffer_mask & bit) ? false : (shader.texel_buffer_mask & bit) ? is_texels(as) : is_storage(as);
   }
   if (!match)
     throw Error("Internal error: kernel '" + d.kernel + "' declares other bindings or push constants than its op " +

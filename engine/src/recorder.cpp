@@ -70,7 +70,6 @@ void Recorder::write_descriptors() {
   for (const auto& s : steps_)
     for (const auto& c : s.chunks) ++sets, buffers += static_cast<uint32_t>(c.bindings.size()), images += c.image ? 1 : 0;
   std::vector<vk::DescriptorPoolSize> sizes = {{vk::DescriptorType::eStorageBuffer, buffers},
-                                               {vk::DescriptorType::eUniformBuffer, buffers},
                                                {vk::DescriptorType::eUniformTexelBuffer, buffers}};
   if (images) sizes.emplace_back(vk::DescriptorType::eCombinedImageSampler, images);
   pool_ = vk::raii::DescriptorPool(ctx_.device, {vk::DescriptorPoolCreateFlagBits::eFreeDescriptorSet, sets, sizes});

@@ -89,7 +89,7 @@ int info(const Options& o) {
   std::printf("  timestamps on compute queue   %s (period %.3g ns)\n", d.timestamps ? "yes" : "no",
               d.timestamp_period_ns);
   std::printf("  maxStorageBufferRange         %llu MiB\n", (unsigned long long)(d.max_storage_buffer_range >> 20));
-  std::printf("  maxUniformBufferRange         %llu KiB\n", (unsigned long long)(d.max_uniform_buffer_range >> 10));
+  std::printf("  maxTexelBufferElements        %llu\n", (unsigned long long)d.max_texel_buffer_elements);
   std::printf("  maxMemoryAllocationSize       %llu MiB\n", (unsigned long long)(d.max_memory_allocation_size >> 20));
   std::printf("  maxComputeSharedMemorySize    %s\n", kib(d.max_shared_memory).c_str());
   std::printf("  maxComputeWorkGroupCount      %u x %u x %u\n", d.max_workgroup_count[0], d.max_workgroup_count[1],

@@ -20,8 +20,6 @@ std::vector<TensorId> add(Graph& graph, std::shared_ptr<const Op> op, const std:
 
 BindLimits bind_limits(BindAs as, const DeviceInfo& device) {
   switch (as) {
-    case BindAs::Uniform:
-      return {device.max_uniform_buffer_range, std::max<uint64_t>(device.min_uniform_buffer_offset_alignment, 4)};
     case BindAs::FloatTexels:
       return {device.max_texel_buffer_elements * 4, std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 4)};
     case BindAs::Vec4Texels:  // texels of 16 bytes
@@ -39,9 +37,7 @@ bool fits(uint64_t floats, BindAs as, const DeviceInfo& device) {
 }
 
 std::string limit_name(BindAs as) {
-  return as == BindAs::Uniform ? "maxUniformBufferRange"
-         : is_texels(as)          ? "maxTexelBufferElements"
-                               : "maxStorageBufferRange";
+  return is_texels(as) ? "maxTexelBufferElements" : "maxStorageBufferRange";
 }
 
 uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, BindAs as,

@@ -18,11 +18,11 @@ namespace vkattn {
 // How a kernel reads a bound tensor. Uniform texel buffers (GLSL samplerBuffer) are the cheapest
 // reads on CPU drivers: lavapipe fetches a float texel for all lanes with one vector gather, and
 // a vec4 texel with vector loads and a transpose, where a float from a storage or uniform buffer
-// is a per-lane loop or gather. FloatTexels binds an R32_SFLOAT view, Vec4Texels an RGBA32F one
-// (the window must then start at a multiple of 16 bytes).
+// is a per-lane loop or gather (so no kernel uses uniform buffers). FloatTexels binds an
+// R32_SFLOAT view, Vec4Texels an RGBA32F one (the window must then start at a multiple of 16 bytes).
 // Vec4Storage: a storage buffer the kernel also indexes as vec4 (lavapipe stores or loads a vec4
 // per lane in one pass of its per-lane loop, four floats in four), so the data must start on 16 bytes.
-enum class BindAs { Storage, Uniform, FloatTexels, Vec4Texels, Vec4Storage };
+enum class BindAs { Storage, FloatTexels, Vec4Texels, Vec4Storage };
 constexpr bool is_texels(BindAs as) { return as == BindAs::FloatTexels || as == BindAs::Vec4Texels; }
 constexpr bool is_storage(BindAs as) { return as == BindAs::Storage || as == BindAs::Vec4Storage; }
 constexpr bool needs_16_byte_start(BindAs as) { return as == BindAs::Vec4Texels || as == BindAs::Vec4Storage; }
