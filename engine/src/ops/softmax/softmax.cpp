@@ -1,10 +1,14 @@
-// Row softmax and log_softmax over the last dimension (shaders/softmax.comp).
+// Row softmax and log_softmax over the last dimension (shaders/softmax.glsl): one workgroup per
+// row, or for rows of at most kShortRow one row per invocation.
 #include "ops/op.h"
 #include "ops/registry.h"
 #include "softmax.spv.h"
+#include "softmax_rows.spv.h"
 
 namespace vkattn {
 namespace {
+
+constexpr uint64_t kShortRow = 256;  // the long-row kernel's workgroup size
 
 struct Softmax final : Op {
   explicit Softmax(bool log) : log(log) {}
@@ -20,12 +24,15 @@ struct Softmax final : Op {
   Dispatch dispatch(const NodeShapes& n) const override {
     const Shape& s = n.in_shape[0];
     const uint64_t L = s.back(), rows = element_count(s) / L;
-    // The leading dimension is the batch; each row is one workgroup.
+    // The leading dimension is the batch.
     const uint64_t batches = s.size() > 1 ? s[0] : 1, rows_per_batch = rows / batches;
-    Dispatch d{name(), softmax_spv, {{n.in[0], 0, rows_per_batch * L}, {n.out[0], 0, rows_per_batch * L}}, {u32(L)}};
+    const bool short_rows = L <= kShortRow;
+    Dispatch d{name() + (short_rows ? "_rows" : ""), short_rows ? std::span<const uint32_t>(softmax_rows_spv) : softmax_spv,
+               {{n.in[0], 0, rows_per_batch * L}, {n.out[0], 0, rows_per_batch * L}},
+               {u32(L), u32(rows_per_batch)}};
     if (log) d.specialization = {1u};  // softmax keeps the shader's default, and its one pipeline
     d.batches = batches;
-    d.groups_per_batch = rows_per_batch;
+    d.groups_per_batch = short_rows ? ceil_div(rows_per_batch, threads_per_group(d.spirv)) : rows_per_batch;
     return d;
   }
 

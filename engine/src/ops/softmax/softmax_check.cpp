@@ -78,8 +78,11 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
     for (int64_t rows : {1, 37})
       for (int64_t B : {1, 8})
         if (!o.quick || (B == 8) == (rows == 1)) specs.push_back({{"B", B}, {"rows", rows}, {"L", L}});
-  // One workgroup per row: more rows than the grid's x limit (65535 on many devices) makes a 2-D grid.
-  specs.push_back({{"B", 1}, {"rows", std::min<int64_t>(o.device.max_workgroup_count[0], 1 << 20) + 17}, {"L", 3}});
+  // Short rows, one per invocation, over several workgroups of a batch item.
+  specs.push_back({{"B", 2}, {"rows", 300}, {"L", 100}});
+  // Long rows, one workgroup each: more rows than the grid's x limit (65535 on many devices) makes
+  // a 2-D grid.
+  specs.push_back({{"B", 1}, {"rows", std::min<int64_t>(o.device.max_workgroup_count[0], 1 << 20) + 17}, {"L", 257}});
   return specs;
 }
 
