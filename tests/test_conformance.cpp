@@ -28,12 +28,13 @@ TEST_CASE("conformance: the softmax cases pass with the real kernel") {
 TEST_CASE("conformance: a softmax that drops the last column fails, and says why") {
   test::NoValidationMessages guard;
   vkattn::Context ctx = vkattn::Context::create(test::validated_options());
-  // Plant the bug: the pipeline cache already holds a kernel called "softmax", so the executor
-  // uses it instead of building the real one.
+  // Plant the bug: the pipeline cache already holds kernels called "softmax" and "softmax_rows"
+  // (long and short rows), so the executor uses them instead of building the real ones.
   auto& impl = ctx.impl();
-  const uint32_t push_bytes = sizeof(vkattn::PushHeader) + sizeof(uint32_t);
-  impl.kernels.emplace("softmax", std::make_unique<vkattn::Kernel>(impl.device, impl.info, impl.pipeline_cache, "softmax",
-                                                                       softmax_drops_last_column_spv, push_bytes));
+  const uint32_t push_bytes = sizeof(vkattn::PushHeader) + 2 * sizeof(uint32_t);
+  for (const char* name : {"softmax", "softmax_rows"})
+    impl.kernels.emplace(name, std::make_unique<vkattn::Kernel>(impl.device, impl.info, impl.pipeline_cache, name,
+                                                                softmax_drops_last_column_spv, push_bytes));
 
   const auto report = run_softmax_cases(ctx);
   REQUIRE(!report.results.empty());
