@@ -26,6 +26,12 @@ vkattn::DeviceInfo small_device(const std::string& profile = "gpu") {
   return d;
 }
 
+// A 3x3 convolution from 3 to 4 channels, padding 1, with random weights named after it.
+vkattn::TensorId conv(vkattn::Graph& g, vkattn::TensorId in, const std::string& name) {
+  return vkattn::ops::conv2d(g, in, g.weight(name + ".w", test::random_tensor({4, 3, 3, 3})),
+                             g.weight(name + ".b", test::random_tensor({4})), {1, 1}, {1, 1});
+}
+
 }  // namespace
 
 TEST_CASE("plan: tensors alive at different times share a buffer") {
@@ -147,13 +153,9 @@ TEST_CASE("plan: the profile picks the projection kernel") {
 TEST_CASE("plan: a relu that is its convolution's only reader runs inside it on the cpu profile") {
   vkattn::Graph g;
   const auto x = g.input("x", {2, 3, 8, 8});
-  const auto conv = [&](vkattn::TensorId in, const std::string& name) {
-    return vkattn::ops::conv2d(g, in, g.weight(name + ".w", test::random_tensor({4, 3, 3, 3})),
-                               g.weight(name + ".b", test::random_tensor({4})), {1, 1}, {1, 1});
-  };
-  const auto c1 = conv(x, "c1");
+  const auto c1 = conv(g, x, "c1");
   const auto r1 = vkattn::ops::relu(g, c1);  // fused: c1 has no other reader
-  const auto c2 = conv(x, "c2");
+  const auto c2 = conv(g, x, "c2");
   const auto r2 = vkattn::ops::relu(g, c2);  // not fused: c2 is read again below
   g.output("y", vkattn::ops::residual(g, r2, c2, g.weight("one", vkattn::HostTensor{{1}, {1.f}})));
   g.output("r1", r1);
@@ -164,7 +166,7 @@ TEST_CASE("plan: a relu that is its convolution's only reader runs inside it on 
   CHECK(count(cpu, "relu") == 1);
   CHECK(cpu.home[c1].kind == vkattn::Home::Unused);  // never written: no memory
   CHECK(cpu.home[c2].kind == vkattn::Home::Shared);
-  constexpr size_t kReluFlag = 13;  // conv2d_direct's push constants: ..., position_groups, relu, YH, YW
+  constexpr size_t kReluFlag = 13;  // conv2d_direct's push constants: ..., position_groups, relu, YH, YW, items
   CHECK(cpu.steps.at(0).dispatch.push.at(kReluFlag) == 1);  // c1 stores max(y, 0)
   CHECK(cpu.steps.at(1).dispatch.push.at(kReluFlag) == 0);
   const auto gpu = vkattn::make_plan(g, small_device("gpu"));  // the GEMM cannot: both relus run
@@ -175,16 +177,12 @@ TEST_CASE("plan: a relu that is its convolution's only reader runs inside it on 
 TEST_CASE("plan: a 2x2 max pool after a convolution (and its relu) runs inside it on the cpu profile") {
   vkattn::Graph g;
   const auto x = g.input("x", {2, 3, 9, 8});
-  const auto conv = [&](vkattn::TensorId in, const std::string& name) {
-    return vkattn::ops::conv2d(g, in, g.weight(name + ".w", test::random_tensor({4, 3, 3, 3})),
-                               g.weight(name + ".b", test::random_tensor({4})), {1, 1}, {1, 1});
-  };
-  const auto c1 = conv(x, "c1");
+  const auto c1 = conv(g, x, "c1");
   const auto r1 = vkattn::ops::relu(g, c1);
   const auto p1 = vkattn::ops::max_pool2d(g, r1, {2, 2}, {2, 2}, {0, 0});  // all three one kernel
-  const auto c2 = conv(x, "c2");
+  const auto c2 = conv(g, x, "c2");
   const auto p2 = vkattn::ops::max_pool2d(g, c2, {3, 3}, {2, 2}, {1, 1});  // not 2x2: a kernel of its own
-  const auto c3 = conv(x, "c3");
+  const auto c3 = conv(g, x, "c3");
   const auto r3 = vkattn::ops::relu(g, c3);
   const auto p3 = vkattn::ops::max_pool2d(g, r3, {2, 2}, {2, 2}, {0, 0});  // r3 is read again: the relu only
   g.output("p1", p1);

@@ -3,6 +3,7 @@
 // and a 2x2 max pool after it in that order (which the cpu profile runs inside the convolution).
 #include <algorithm>
 
+#include "ops/pool2d/pool2d_check.h"
 #include "vkattn/op_check.h"
 #include "vkattn/ops.h"
 
@@ -35,19 +36,6 @@ std::vector<double> reference(const HostTensor& x, const HostTensor& w, const Ho
   return y;
 }
 
-// 2x2 max pooling with stride 2 of (B, M, OH, OW), as PyTorch's floor mode.
-std::vector<double> max_pool(const std::vector<double>& y, int64_t BM, int64_t OH, int64_t OW) {
-  const int64_t PH = OH / 2, PW = OW / 2;
-  std::vector<double> out(BM * PH * PW);
-  for (int64_t i = 0; i < BM; ++i)
-    for (int64_t py = 0; py < PH; ++py)
-      for (int64_t px = 0; px < PW; ++px) {
-        const double* at = &y[(i * OH + 2 * py) * OW + 2 * px];
-        out[(i * PH + py) * PW + px] = std::max({at[0], at[1], at[OW], at[OW + 1]});
-      }
-  return out;
-}
-
 // {"B", "C", "H", "W", "M", "k": [kh, kw], "stride": [sh, sw], "pad": [ph, pw],
 //  "then": ["relu" | "max_pool", ...]}
 Prepared prepare(const Spec& s, Rng& rng) {
@@ -70,7 +58,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
       if (op == "relu") {
         for (double& v : y) v = std::max(v, 0.0);
       } else {
-        y = max_pool(y, BM, OH, OW);
+        y = vkattn::reference::pool2d(y, BM, OH, OW, {2, 2}, {2, 2}, {0, 0}, true);
         OH /= 2, OW /= 2;
       }
     return Outputs{{"y", y}};

@@ -4,18 +4,17 @@
 #include <array>
 #include <cmath>
 
+#include "ops/pool2d/pool2d_check.h"
 #include "vkattn/op_check.h"
 #include "vkattn/ops.h"
 
-namespace vkattn::conformance {
-namespace {
+namespace vkattn {
 
-// Max (padding never wins) or average (padding counts as zero) over each window.
-std::vector<double> reference(const HostTensor& x, Size2 k, Size2 s, Size2 pad, bool max) {
-  const int64_t H = x.shape[2], W = x.shape[3];
+std::vector<double> reference::pool2d(const std::vector<double>& x, int64_t planes, int64_t H, int64_t W, Size2 k,
+                                      Size2 s, Size2 pad, bool max) {
   const int64_t OH = (H + 2 * pad.h - k.h) / s.h + 1, OW = (W + 2 * pad.w - k.w) / s.w + 1;
-  std::vector<double> y(x.shape[0] * x.shape[1] * OH * OW);
-  for (int64_t plane = 0; plane < x.shape[0] * x.shape[1]; ++plane)
+  std::vector<double> y(planes * OH * OW);
+  for (int64_t plane = 0; plane < planes; ++plane)
     for (int64_t oy = 0; oy < OH; ++oy)
       for (int64_t ox = 0; ox < OW; ++ox) {
         double acc = max ? -INFINITY : 0.0;
@@ -23,13 +22,16 @@ std::vector<double> reference(const HostTensor& x, Size2 k, Size2 s, Size2 pad, 
           for (int64_t kx = 0; kx < k.w; ++kx) {
             const int64_t iy = oy * s.h + ky - pad.h, ix = ox * s.w + kx - pad.w;
             if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-            const double v = x.data[(plane * H + iy) * W + ix];
+            const double v = x[(plane * H + iy) * W + ix];
             acc = max ? std::max(acc, v) : acc + v;
           }
         y[(plane * OH + oy) * OW + ox] = max ? acc : acc / double(k.h * k.w);
       }
   return y;
 }
+
+namespace conformance {
+namespace {
 
 Size2 size2(const Spec& spec, const char* key) {
   const Shape v = shape(spec, key);
@@ -44,7 +46,10 @@ Prepared prepare(const Spec& s, Rng& rng, bool max) {
                   max ? -0.5f : 1.f);
   const TensorId in = p.graph.input("x", x.shape);
   p.graph.output("y", max ? ops::max_pool2d(p.graph, in, k, stride, pad) : ops::avg_pool2d(p.graph, in, k, stride, pad));
-  p.reference = [=] { return Outputs{{"y", reference(x, k, stride, pad, max)}}; };
+  p.reference = [=] {
+    return Outputs{{"y", reference::pool2d(widen(x.data), x.shape[0] * x.shape[1], x.shape[2], x.shape[3], k, stride,
+                                           pad, max)}};
+  };
   p.inputs = {{"x", std::move(x)}};
   return p;
 }
@@ -66,4 +71,5 @@ void register_pool2d_check(CheckRegistry& r) {
   r.add({"avg_pool2d", matrix, [](const Spec& s, Rng& rng) { return prepare(s, rng, false); }});
 }
 
-}  // namespace vkattn::conformance
+}  // namespace conformance
+}  // namespace vkattn
