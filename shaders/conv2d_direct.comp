@@ -7,9 +7,8 @@
 // whole-texel fetch with vector loads, where a float from a uniform or storage buffer is a
 // per-lane gather); the input through float texels (one vector gather for the lanes). The tiled
 // implicit GEMM (conv2d.comp) pays shared-memory stores, per-lane loads and barriers on lavapipe.
-// With VEC4_STORE (P a multiple of 4 and OH*OW too: the host's choice) a lane's positions for one
-// channel are whole vec4s of y, stored at once: lavapipe stores per lane in a loop, so one vec4
-// store costs about what one float store does. With POOL (P = 4) a lane's positions are one 2x2
+// With VEC4_STORE (the host's choice) a lane's positions for one channel are whole vec4s of y,
+// stored at once (store_channel_major.glsl). With POOL (P = 4) a lane's positions are one 2x2
 // window and it stores their max: a 2x2 max pool with stride 2 folded in (the plan's epilogue).
 // Bindings: 0 x (B, C, H, W) as float texels; 1 weights (C*KH*KW, padded4(M)) as vec4 texels
 // (ops::output_major_weight); 2 bias (M) as float texels; 3 y (B, M, OH, OW), or with POOL
@@ -22,12 +21,14 @@ layout(constant_id = 1) const uint P = 4;    // output positions per invocation
 layout(constant_id = 2) const bool VEC4_STORE = false;
 layout(constant_id = 3) const bool POOL = false;
 const uint GT = MG / 4;
+#include "packed_lanes.glsl"
 
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
 layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
 layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
+#include "store_channel_major.glsl"
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -45,15 +46,12 @@ layout(push_constant) uniform Push {
 void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
-  const uint unit = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
-  // Channel groups next to each other, so that the workgroups reading the same input run together.
-  const uint channel_groups = p.groups_per_batch / p.position_groups, group = r % channel_groups;
-  const uint positions = p.YH * p.YW, lanes_per_item = POOL ? positions : (positions + P - 1) / P;
-  const uint lane = (r / channel_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-  const uint item = lane / lanes_per_item;
-  if (item >= p.items) return;  // no barriers here
-  const uint batch = unit * p.items + item;
-  const uint n0 = POOL ? lane % lanes_per_item : (lane % lanes_per_item) * P;  // the first stored position
+  const uint positions = p.YH * p.YW;
+  uint batch, group, lane;
+  if (!packed_lane(gid, p.groups_per_batch, p.position_groups, POOL ? positions : (positions + P - 1) / P, p.items,
+                   batch, group, lane))
+    return;  // no barriers here
+  const uint n0 = POOL ? lane : lane * P;  // the first stored position
   const uint m0 = group * MG, count = min(MG, p.M - m0);
   // Without POOL, P consecutive positions (those past the end repeat the last one and are not
   // written); with it, the 2x2 window of pooled position n0. One integer division (a per-lane loop
@@ -110,20 +108,7 @@ void main() {
         const float v = max(max(acc[0][g][e], acc[1][g][e]), max(acc[2][g][e], acc[3][g][e])) + b[m];
         y[p.base3 + (batch * p.M + m0 + m) * positions + n0] = p.relu != 0 ? max(v, 0.0) : v;
       }
-  } else if (VEC4_STORE) {
-    [[unroll]] for (uint q = 0; q < P; q += 4)
-      [[unroll]] for (uint m = 0; m < MG; ++m)
-        if (m < count && n0 + q < positions) {  // then n0 + q + 3 < positions too
-          const uint g = m / 4, e = m % 4;
-          const vec4 v = vec4(acc[q][g][e], acc[q + 1][g][e], acc[q + 2][g][e], acc[q + 3][g][e]) + b[m];
-          y4[(p.base3 + (batch * p.M + m0 + m) * positions + n0 + q) / 4] = p.relu != 0 ? max(v, vec4(0.0)) : v;
-        }
   } else {
-    [[unroll]] for (uint q = 0; q < P; ++q)
-      [[unroll]] for (uint m = 0; m < MG; ++m)
-        if (m < count && n0 + q < positions) {
-          const float v = acc[q][m / 4][m % 4] + b[m];
-          y[p.base3 + (batch * p.M + m0 + m) * positions + n0 + q] = p.relu != 0 ? max(v, 0.0) : v;
-        }
+    store_channel_major(acc, b, p.base3 + (batch * p.M + m0) * positions + n0, positions, n0, count, p.relu != 0);
   }
 }

@@ -23,6 +23,7 @@
 #include "tanh.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+#include "packed_lanes.glsl"
 layout(constant_id = 0) const uint CQ = 1;   // query and key channels
 layout(constant_id = 1) const uint CG = 32;  // value channels per invocation, a multiple of 4
 const uint KT = (CQ + 3) / 4;                // key texels per row
@@ -89,15 +90,11 @@ float score(int t, uint q) {
 void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
-  const uint unit = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
-  // Channel groups next to each other, so that the workgroups reading the same keys run together.
-  const uint channel_groups = p.groups_per_batch / p.query_groups, group = r % channel_groups;
-  const uint lanes_per_item = (p.N + QB - 1) / QB, lane = (r / channel_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-  const uint item = lane / lanes_per_item;
-  if (item >= p.items) return;  // no barriers in this kernel, so lanes may leave early
-  const uint batch = unit * p.items + item;
+  uint batch, group, lane;
+  if (!packed_lane(gid, p.groups_per_batch, p.query_groups, (p.N + QB - 1) / QB, p.items, batch, group, lane))
+    return;  // no barriers in this kernel, so lanes may leave early
   // QB consecutive queries; those past N repeat the last one and are not written.
-  const uint i0 = (lane % lanes_per_item) * QB;
+  const uint i0 = lane * QB;
   const uint c0 = group * CG, count = min(CG, p.cv - c0);
 
   // The lane's queries, zero past CQ (dot scores take them scaled).
@@ -119,7 +116,7 @@ void main() {
 #endif
     }
 
-  const uint s0 = p.base2 + ((batch * channel_groups + group) * 2) * p.N + i0;
+  const uint s0 = p.base2 + ((batch * (p.groups_per_batch / p.query_groups) + group) * 2) * p.N + i0;
   const uint o0 = p.base3 + (batch * p.cv + c0) * p.N + i0;
   float m[QB], l[QB];
   vec4 acc[QB][GT];

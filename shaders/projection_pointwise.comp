@@ -22,12 +22,14 @@ layout(constant_id = 1) const uint P = 4;    // positions per invocation
 layout(constant_id = 2) const bool POSITIONS_MAJOR = false;  // y is (B, N, M)
 layout(constant_id = 3) const bool VEC4_STORE = false;       // P % 4 == 0 and N % 4 == 0, or M % 4 == 0 when POSITIONS_MAJOR
 const uint GT = MG / 4;
+#include "packed_lanes.glsl"
 
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
 layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
 layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
+#include "store_channel_major.glsl"
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -45,15 +47,11 @@ layout(push_constant) uniform Push {
 void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
-  const uint unit = gid / p.groups_per_batch, r = gid % p.groups_per_batch;
-  // Channel groups next to each other, so that the workgroups reading the same input run together.
-  const uint channel_groups = p.groups_per_batch / p.position_groups, group = r % channel_groups;
-  const uint lanes_per_item = (p.N + P - 1) / P, lane = (r / channel_groups) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-  const uint item = lane / lanes_per_item;
-  if (item >= p.items) return;  // no barriers here
-  const uint batch = unit * p.items + item;
+  uint batch, group, lane;
+  if (!packed_lane(gid, p.groups_per_batch, p.position_groups, (p.N + P - 1) / P, p.items, batch, group, lane))
+    return;  // no barriers here
   // P consecutive positions; those past N repeat the last one and are not written.
-  const uint n0 = (lane % lanes_per_item) * P;
+  const uint n0 = lane * P;
   const uint m0 = group * MG, count = min(MG, p.M - m0);
 
   vec4 acc[P][GT];
@@ -94,20 +92,7 @@ void main() {
         }
       }
     }
-  } else if (VEC4_STORE) {
-    [[unroll]] for (uint q = 0; q < P; q += 4)
-      [[unroll]] for (uint m = 0; m < MG; ++m)
-        if (m < count && n0 + q < p.N) {  // then n0 + q + 3 < N too
-          const uint g = m / 4, e = m % 4;
-          const vec4 v = vec4(acc[q][g][e], acc[q + 1][g][e], acc[q + 2][g][e], acc[q + 3][g][e]) + b[m];
-          y4[(p.base3 + (batch * p.M + m0 + m) * p.N + n0 + q) / 4] = p.relu != 0 ? max(v, vec4(0.0)) : v;
-        }
   } else {
-    [[unroll]] for (uint q = 0; q < P; ++q)
-      [[unroll]] for (uint m = 0; m < MG; ++m)
-        if (m < count && n0 + q < p.N) {
-          const float v = acc[q][m / 4][m % 4] + b[m];
-          y[p.base3 + (batch * p.M + m0 + m) * p.N + n0 + q] = p.relu != 0 ? max(v, 0.0) : v;
-        }
+    store_channel_major(acc, b, p.base3 + (batch * p.M + m0) * p.N + n0, p.N, n0, count, p.relu != 0);
   }
 }
