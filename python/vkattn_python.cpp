@@ -4,7 +4,11 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,15 +33,43 @@ py::dict describe(const vkattn::DeviceInfo& d) {
   return out;
 }
 
+// The path a Python caller gave, as str, bytes or any os.PathLike; a NUL byte in it is refused
+// by the engine when it opens the file.
+std::string path_of(const py::object& path) {
+  const py::object text = py::module_::import("os").attr("fsdecode")(py::module_::import("os").attr("fspath")(path));
+  return text.cast<std::string>();
+}
+
 // A network file (a layer list in its metadata) or a lone self-attention block, compiled once per
-// input shape and choice of maps; each compiled graph keeps its executor and buffers.
+// input shape and choice of maps; each compiled graph keeps its executor and buffers, for the
+// kCompiledGraphs shapes used most recently.
+//
+// Threads: run() may be called from several threads at once; the calls take turns (one device
+// queue and one set of buffers per shape), and each gets exactly its own result.
 class Model {
  public:
+  static constexpr size_t kCompiledGraphs = 4;
+
   // The file is read (and a bad one refused) before a device is opened.
-  Model(const std::string& path, const std::optional<std::string>& device)
-      : Model(vkattn::load_safetensors(path), device) {}
+  Model(const py::object& path, const std::optional<std::string>& device)
+      : Model(vkattn::load_safetensors(path_of(path)), device) {}
 
   py::dict device() const { return describe(context_.device()); }
+
+  // The input shapes whose compiled graphs are kept, least recently used first.
+  py::list cached_shapes() {
+    refuse_if_forked();
+    std::vector<std::pair<uint64_t, vkattn::Shape>> kept;
+    {
+      py::gil_scoped_release unlocked;
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [key, c] : compiled_) kept.emplace_back(c.last_used, key.first);
+    }
+    std::sort(kept.begin(), kept.end());
+    py::list out;
+    for (const auto& [used, shape] : kept) out.append(py::tuple(py::cast(shape)));
+    return out;
+  }
 
   py::object run(const py::array& input, bool attention, bool boxes) {
     // Any real dtype and layout; converted (copied) only when it is not C-ordered float32 already.
@@ -46,33 +78,53 @@ class Model {
     if (x.ndim() != 4)
       throw vkattn::Error("The input must be a (B, C, H, W) array, but it has " + std::to_string(x.ndim()) +
                           " dimensions.");
+    refuse_if_forked();
     vkattn::Shape shape;
     for (py::ssize_t i = 0; i < x.ndim(); ++i) shape.push_back(x.shape(i));
-    Compiled& c = compiled(shape, attention);
     vkattn::HostTensor host{shape, std::vector<float>(x.data(), x.data() + x.size())};
+    std::unique_lock<std::mutex> lock;
+    Compiled* c = nullptr;
     {
-      py::gil_scoped_release unlocked;  // other Python threads run while the device works
-      c.executor->set_input("x", host);
-      c.executor->run();
+      py::gil_scoped_release unlocked;  // other Python threads run while this one waits or works
+      lock = std::unique_lock<std::mutex>(mutex_);
+      c = &compiled(shape, attention);
+      c->executor->set_input("x", host);
+      c->executor->submit({}, {});
+      // A Ctrl-C (or any signal handler that raises) ends the wait with its exception; the work
+      // finishes on the device, and the next run waits for it.
+      c->executor->wait([] {
+        py::gil_scoped_acquire gil;
+        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      });
     }
-    py::array_t<float> y = read(c, "y");
+    // Read with the lock still held, so that no other thread's run overwrites the outputs first.
+    py::array_t<float> y = read(*c, "y");
     if (!attention && !boxes) return y;
     py::list result, maps, crops;
     result.append(y);
-    for (const std::string& name : c.maps) maps.append(read(c, name));
+    for (const std::string& name : c->maps) maps.append(read(*c, name));
     if (attention) result.append(maps);
     // Box bounds are whole pixel numbers, exact in float32.
-    for (const std::string& name : c.boxes) crops.append(read(c, name).attr("astype")("int64"));
+    for (const std::string& name : c->boxes) crops.append(read(*c, name).attr("astype")("int64"));
     if (boxes) result.append(crops);
     return py::tuple(result);
   }
 
  private:
+  // Before the lock is taken: a thread of the parent may have held it when the child was forked.
+  void refuse_if_forked() const {
+    if (::getpid() != pid_)
+      throw vkattn::Error("This vkattn.Model was made in process " + std::to_string(pid_) +
+                          ", and a forked child cannot use its parent's Vulkan device: make the Model in the child, "
+                          "or start worker processes with multiprocessing's 'spawn' method.");
+  }
+
   struct Compiled {
     vkattn::Graph graph;
     std::vector<std::string> maps;   // output names of the attention maps, in layer order
     std::vector<std::string> boxes;  // and of the attention_crop layers' boxes
     std::unique_ptr<vkattn::Executor> executor;
+    uint64_t last_used = 0;
   };
 
   // The network or block takes its weights from the file; the file itself is not kept.
@@ -88,9 +140,14 @@ class Model {
     return o;
   }
 
+  // The compiled graph for this input, made if needed; past kCompiledGraphs, the least recently
+  // used one goes (its buffers are freed).
   Compiled& compiled(const vkattn::Shape& shape, bool attention) {
     auto key = std::make_pair(shape, attention);
-    if (auto it = compiled_.find(key); it != compiled_.end()) return it->second;
+    if (auto it = compiled_.find(key); it != compiled_.end()) {
+      it->second.last_used = ++uses_;
+      return it->second;
+    }
     Compiled c;
     const vkattn::TensorId x = c.graph.input("x", shape);
     if (network_) {
@@ -107,6 +164,13 @@ class Model {
       if (attention) c.graph.output(c.maps.emplace_back("attention0"), *out.attention);
     }
     c.executor = std::make_unique<vkattn::Executor>(context_, c.graph);
+    c.last_used = ++uses_;
+    if (compiled_.size() >= kCompiledGraphs) {
+      auto oldest = compiled_.begin();
+      for (auto it = compiled_.begin(); it != compiled_.end(); ++it)
+        if (it->second.last_used < oldest->second.last_used) oldest = it;
+      compiled_.erase(oldest);
+    }
     return compiled_.emplace(std::move(key), std::move(c)).first->second;
   }
 
@@ -122,6 +186,9 @@ class Model {
   std::optional<vkattn::SelfAttentionWeights> block_;
   vkattn::Context context_;
   std::map<std::pair<vkattn::Shape, bool>, Compiled> compiled_;
+  uint64_t uses_ = 0;
+  std::mutex mutex_;
+  pid_t pid_ = ::getpid();
 };
 
 }  // namespace
@@ -139,10 +206,15 @@ PYBIND11_MODULE(_vkattn, m) {
       },
       "The Vulkan devices of this machine, each a dict (index, name, type, driver, vulkan, subgroup_size).");
   py::class_<Model>(m, "Model", "A model file (a network with a layer list, or one self-attention block).")
-      .def(py::init<const std::string&, const std::optional<std::string>&>(), py::arg("path"),
+      .def(py::init<const py::object&, const std::optional<std::string>&>(), py::arg("path"),
            py::arg("device") = py::none(),
-           "Loads a safetensors model; device: an index or part of a name (default: the best device).")
+           "Loads a safetensors model (path: str, bytes or os.PathLike); device: an index or part of a name "
+           "(default: the best device). One Model may be shared by threads (their runs take turns); it keeps "
+           "the compiled graphs of the 4 input shapes used most recently. It belongs to the process that made "
+           "it: in a forked child it raises vkattn.Error (use multiprocessing's 'spawn' start method).")
       .def_property_readonly("device", &Model::device, "The Vulkan device the model runs on, as a dict.")
+      .def_property_readonly("cached_shapes", &Model::cached_shapes,
+                             "The input shapes whose compiled graphs the Model keeps (at most 4), least recently used first.")
       .def("run", &Model::run, py::arg("x"), py::arg("attention") = false, py::arg("boxes") = false,
            "Runs the model on x (B, C, H, W), any real dtype. Returns y as float32; with attention=True, "
            "(y, [maps]): each attention layer's (B, N, N) map; with boxes=True, (y, [boxes]) or (y, [maps], [boxes]): "

@@ -2,7 +2,8 @@
 # Everything CI runs: install what is missing, build, run every test under ctest (Vulkan
 # validation with synchronization validation is on inside the tests), then fuzz each parser for
 # 30 seconds. With --sanitize: the same suite built with AddressSanitizer and UBSan in
-# build-sanitize/ (slower; not part of CI).
+# build-sanitize/ (slower; not part of CI). With --tsan: the tests of what may run on several
+# threads at once, built with ThreadSanitizer in build-tsan/ (not part of CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --tests
@@ -23,7 +24,15 @@ if [ "${1:-}" = "--sanitize" ]; then
     ctest --output-on-failure -R '^(python_package|export_pytorch)$'
   exit
 fi
-[ $# -eq 0 ] || { echo "usage: scripts/test.sh [--sanitize]" >&2; exit 2; }
+if [ "${1:-}" = "--tsan" ]; then
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="-fsanitize=thread" >/dev/null
+  cmake --build build-tsan -j "$(nproc)" --target vkattn_tests
+  # The driver (lavapipe) and the validation layer are not instrumented: what TSan sees is ours,
+  # and the validation layer's own thread-safety checks see how we use Vulkan objects.
+  TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/vkattn_tests -tc='*several threads*'
+  exit
+fi
+[ $# -eq 0 ] || { echo "usage: scripts/test.sh [--sanitize | --tsan]" >&2; exit 2; }
 scripts/build.sh
 (cd build && ctest --output-on-failure -j 2)
 scripts/fuzz.sh 30

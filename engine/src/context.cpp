@@ -175,6 +175,7 @@ Context::Impl::~Impl() {
 
 const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes,
                                     std::span<const uint32_t> specialization) {
+  std::scoped_lock lock(mutex);
   std::string key = name;  // one pipeline per kernel and set of specialization constants
   for (uint32_t v : specialization) {
     key += ':';
@@ -189,13 +190,18 @@ const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uin
   return *it->second;
 }
 
-void Context::Impl::refuse_if_lost() const {
+void Context::Impl::refuse_if_unusable() const {
+  if (forked())
+    throw Error("This vkattn model or Context was made in process " + std::to_string(owner) +
+                ", and a forked child cannot use its parent's Vulkan device: make a new one in the child, or "
+                "start worker processes with multiprocessing's 'spawn' method.");
   if (device_lost)
     throw DeviceLostError("The Vulkan device was lost earlier (a driver reset or a GPU fault); this vkattn::Context "
                           "and its executors can no longer be used: make a new Context.");
 }
 
 void Context::Impl::run_once(const std::function<void(vk::CommandBuffer)>& record) {
+  std::scoped_lock lock(mutex);
   guarded("running a one-time command buffer", [&] {
     auto buffers = device.allocateCommandBuffers({*command_pool, vk::CommandBufferLevel::ePrimary, 1});
     auto& cmd = buffers.front();
@@ -213,7 +219,10 @@ void Context::Impl::run_once(const std::function<void(vk::CommandBuffer)>& recor
 Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Context::Context(Context&&) noexcept = default;
 Context& Context::operator=(Context&&) noexcept = default;
-Context::~Context() = default;
+Context::~Context() {
+  // In a forked child the device is the parent's: destroying it here could hang in the driver.
+  if (impl_ && impl_->forked()) (void)impl_.release();
+}
 const DeviceInfo& Context::device() const { return impl_->info; }
 bool Context::adopted() const { return impl_->adopted; }
 

@@ -1,10 +1,13 @@
 // What a Context holds. Members are declared in dependency order so that they are destroyed
 // children-first; an adopted instance and device are released, never destroyed.
 #pragma once
+#include <unistd.h>
+
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <utility>
@@ -42,6 +45,13 @@ struct Context::Impl {
   bool has_memory_budget_extension = false;
   // Set once a Vulkan call reported the device lost; every later use is refused.
   bool device_lost = false;
+  // Executors on one Context may be made, run and destroyed from several threads: the command
+  // pool, the queue and the maps above are Vulkan's and ours to synchronise, under this lock.
+  std::recursive_mutex mutex;
+  // The process that made the Context: a child forked from it shares its memory but not the
+  // driver's threads or the device, so every use there is refused and nothing is destroyed.
+  pid_t owner = ::getpid();
+  bool forked() const { return ::getpid() != owner; }
 
   DeviceInfo info;
   vk::PhysicalDeviceMemoryProperties memory;
@@ -54,13 +64,13 @@ struct Context::Impl {
   // The pipeline for one shader, built on first use and kept for the Context's lifetime.
   const Kernel& kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes,
                        std::span<const uint32_t> specialization = {});
-  // Throws DeviceLostError once the device has been lost.
-  void refuse_if_lost() const;
+  // Throws DeviceLostError once the device has been lost, and an Error in a forked child.
+  void refuse_if_unusable() const;
   // Runs a Vulkan step (as vulkan_call) on this device: refused once the device is lost, and a
   // loss it meets is remembered, so that every later step is refused too.
   template <class F>
   auto guarded(const std::string& what, F&& f) -> decltype(f()) {
-    refuse_if_lost();
+    refuse_if_unusable();
     try {
       return vulkan_call(what, std::forward<F>(f));
     } catch (const DeviceLostError&) {

@@ -166,6 +166,8 @@ Buffer* Executor::Impl::owned(const std::string& name, TensorId id, const char* 
 Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& options)
     : impl_(std::make_unique<Impl>(context.impl(), graph, options)) {
   auto& impl = *impl_;
+  impl.ctx.refuse_if_unusable();
+  std::scoped_lock lock(impl.ctx.mutex);  // the Context's command pool, queue and pipelines
   impl.plan = make_plan(impl.graph, impl.ctx.info, impl.image_nodes());
   impl.ctx.guarded("preparing the graph", [&] {
     impl.allocate();
@@ -174,7 +176,16 @@ Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& 
   });
 }
 
-Executor::~Executor() = default;
+Executor::~Executor() {
+  if (!impl_) return;  // moved from
+  // In a forked child the device is the parent's: destroying it here could hang in the driver.
+  if (impl_->ctx.forked()) {
+    (void)impl_.release();
+    return;
+  }
+  std::scoped_lock lock(impl_->ctx.mutex);  // buffers and command buffers go back to the Context
+  impl_.reset();
+}
 Executor::Executor(Executor&&) noexcept = default;
 
 void Executor::set_input(const std::string& name, const HostTensor& tensor) {
@@ -213,7 +224,7 @@ void Executor::read_output(const std::string& name, uint64_t first, uint64_t cou
   if (impl_->submission->pending())
     throw Error("Output '" + name + "' was read before waiting for the submitted forward pass.");
   if (!impl_->ran) throw Error("Output '" + name + "' was read before the graph ran.");
-  impl_->ctx.refuse_if_lost();  // what a lost device left in memory is undefined
+  impl_->ctx.refuse_if_unusable();  // what a lost device left in memory is undefined
   const uint64_t size = element_count(impl_->graph.shape(it->second));
   if (first > size || count > size - first)
     throw Error("Output '" + name + "' has " + std::to_string(size) + " elements; elements [" + std::to_string(first) +
@@ -234,7 +245,7 @@ void Executor::fill_outputs(float value) {
 
 void Executor::record(VkCommandBuffer command_buffer) const {
   if (!command_buffer) throw Error("Executor::record needs a command buffer in the recording state.");
-  impl_->ctx.refuse_if_lost();
+  impl_->ctx.refuse_if_unusable();
   impl_->recorder->record(vk::CommandBuffer(command_buffer), nullptr);
   impl_->ran = true;  // outputs may be read once the application's submission has finished
 }
@@ -246,6 +257,10 @@ void Executor::submit(const std::vector<SemaphoreWait>& waits, const std::vector
 
 void Executor::wait() {
   impl_->ctx.guarded("waiting for the graph", [&] { impl_->submission->wait(); });
+}
+
+void Executor::wait(const std::function<void()>& while_waiting) {
+  impl_->ctx.guarded("waiting for the graph", [&] { impl_->submission->wait(while_waiting); });
 }
 
 const MemoryPlan& Executor::memory_plan() const { return impl_->plan.memory; }

@@ -87,8 +87,8 @@ HostTensor parse_npy(std::string_view bytes, const std::string& path) {
   return t;
 }
 
-void save_npy(const std::string& path, const Shape& shape,
-              const std::function<void(uint64_t first, uint64_t count, float* dst)>& read) {
+void write_npy(OutputFile& out, const Shape& shape,
+               const std::function<void(uint64_t first, uint64_t count, float* dst)>& read) {
   std::string dims;
   for (int64_t d : shape) dims += std::to_string(d) + ", ";
   if (shape.size() > 1) dims.resize(dims.size() - 2);
@@ -96,19 +96,24 @@ void save_npy(const std::string& path, const Shape& shape,
   // Pad so that magic (6) + version (2) + length (2) + header ends on a 64-byte boundary with '\n'.
   header.append(63 - (10 + header.size()) % 64, ' ');
   header += '\n';
-  write_file_atomically(path, [&](std::ofstream& out) {
-    out.write("\x93NUMPY\x01\x00", 8);
-    const char len[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
-    out.write(len, 2);
-    out << header;
-    const uint64_t total = static_cast<uint64_t>(element_count(shape)), piece = uint64_t{1} << 22;  // 16 MiB
-    std::vector<float> buffer(std::min(total, piece));
-    for (uint64_t first = 0; first < total && out; first += piece) {
-      const uint64_t count = std::min(piece, total - first);
-      read(first, count, buffer.data());
-      out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(count * sizeof(float)));
-    }
-  });
+  const char len[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
+  out.write("\x93NUMPY\x01\x00", 8);
+  out.write(len, 2);
+  out.write(header.data(), header.size());
+  const uint64_t total = static_cast<uint64_t>(element_count(shape)), piece = uint64_t{1} << 22;  // 16 MiB
+  std::vector<float> buffer(std::min(total, piece));
+  for (uint64_t first = 0; first < total; first += piece) {
+    const uint64_t count = std::min(piece, total - first);
+    read(first, count, buffer.data());
+    out.write(buffer.data(), count * sizeof(float));
+  }
+}
+
+void save_npy(const std::string& path, const Shape& shape,
+              const std::function<void(uint64_t first, uint64_t count, float* dst)>& read) {
+  OutputFile out(path);
+  write_npy(out, shape, read);
+  out.commit();
 }
 
 void save_npy(const std::string& path, const HostTensor& t) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "file_io.h"
+#include "vkattn/output_file.h"
 
 namespace vkattn {
 namespace {
@@ -103,9 +104,9 @@ bool save_pipeline_cache(const std::filesystem::path& path, std::span<const uint
     std::error_code ec;
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
     const std::vector<uint8_t> file = pack_pipeline_cache(data, key);
-    write_file_atomically(path.string(), [&](std::ofstream& out) {
-      out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
-    });
+    OutputFile out(path.string());
+    out.write(file.data(), file.size());
+    out.commit();
     return true;
   } catch (...) {
     return false;

@@ -182,13 +182,14 @@ void save_safetensors(const std::string& path, const SafeTensors& file) {
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
-  write_file_atomically(path, [&](std::ofstream& out) {
-    const uint64_t len = text.size();
-    for (int i = 0; i < 8; ++i) out.put(static_cast<char>((len >> (8 * i)) & 0xff));
-    out << text;
-    for (const auto& [name, t] : file.tensors)
-      out.write(reinterpret_cast<const char*>(t.data.data()), static_cast<std::streamsize>(t.data.size() * sizeof(float)));
-  });
+  OutputFile out(path);
+  const uint64_t len = text.size();
+  char length[8];
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((len >> (8 * i)) & 0xff);
+  out.write(length, 8);
+  out.write(text.data(), text.size());
+  for (const auto& [name, t] : file.tensors) out.write(t.data.data(), t.data.size() * sizeof(float));
+  out.commit();
 }
 
 }  // namespace vkattn

@@ -48,14 +48,20 @@ void Submission::submit(const std::vector<SemaphoreWait>& waits, const std::vect
   const vk::TimelineSemaphoreSubmitInfo values(wait_values, signal_values);
   if (timeline) info.pNext = &values;
   ctx_.device.resetFences(*fence_);
+  std::scoped_lock lock(ctx_.mutex);  // the queue is shared by the Context's executors
   ctx_.queue.submit(info, *fence_);
   pending_ = true;
 }
 
-void Submission::wait() {
+void Submission::wait(const std::function<void()>& while_waiting) {
   if (!pending_) return;
-  if (ctx_.device.waitForFences(*fence_, VK_TRUE, UINT64_MAX) != vk::Result::eSuccess)
-    throw Error("Waiting for the GPU failed.");
+  constexpr uint64_t kSlice = 50'000'000;  // ns between calls of while_waiting
+  while (true) {
+    const vk::Result result = ctx_.device.waitForFences(*fence_, VK_TRUE, while_waiting ? kSlice : UINT64_MAX);
+    if (result == vk::Result::eSuccess) break;
+    if (result != vk::Result::eTimeout) throw Error("Waiting for the GPU failed.");
+    while_waiting();  // may throw: the work stays pending, and the next wait or submit waits for it
+  }
   pending_ = false;
   finished_ = true;
 }

@@ -1,6 +1,7 @@
 // vkattn's own command buffer holding a recorded forward pass, its fence and, for benchmarks,
 // its timestamp queries: submit with the application's semaphores, wait, read per-step times.
 #pragma once
+#include <functional>
 #include <vector>
 #include <vulkan/vulkan_raii.hpp>
 
@@ -16,7 +17,8 @@ class Submission {
   ~Submission();  // waits for a pending submit: the GPU may still use the command buffer
 
   void submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals);
-  void wait();  // no-op when nothing is pending
+  // No-op when nothing is pending. With while_waiting, it is called every 50 ms until the GPU is done.
+  void wait(const std::function<void()>& while_waiting = {});
   bool pending() const { return pending_; }
   // Milliseconds per recorded step of the last finished submit; empty without timestamps.
   std::vector<double> step_ms() const;

@@ -47,7 +47,8 @@ def run(args):
     else:
         y = model.run(x)
     save_atomically(args.output, y)
-    print("%s: output %s written to %s" % (model.device["name"], tuple(y.shape), args.output))
+    # Status on stderr: stdout may be the output itself ("--output -").
+    print("%s: output %s written to %s" % (model.device["name"], tuple(y.shape), args.output), file=sys.stderr)
 
 
 def load_module(source, weights):
@@ -107,7 +108,7 @@ def export(args):
         raise Error("Cannot export '%s': %s." % (args.source, e)) from None
     except OSError as e:
         raise Error("Cannot write '%s' (%s)." % (args.output, e.strerror or e)) from None
-    print("%s: %d layers written to %s" % (args.source, len(network["layers"]), args.output))
+    print("%s: %d layers written to %s" % (args.source, len(network["layers"]), args.output), file=sys.stderr)
 
 
 def main(argv=None):

@@ -7,25 +7,43 @@
 #include <climits>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "vkattn/error.h"
+#include "vkattn/io.h"
 
 PreparedImage prepare_image(const std::string& path, int size) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw vkattn::Error("Cannot read image '" + path + "': it is a directory.");
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in && !in.eof()) throw vkattn::Error("Cannot read image '" + path + "': it is missing or unreadable.");
+  std::string bytes;
+  try {
+    bytes = vkattn::read_file(path);  // a regular file, up to the size it says
+  } catch (const vkattn::Error& e) {
+    std::string why = e.what();
+    if (why.rfind("Cannot", 0) == 0) why[0] = 'c';
+    throw vkattn::Error("Cannot read image: " + why);
+  }
   return prepare_image_bytes(bytes, size, path);
 }
 
 namespace {
+
+// The most pixels a byte of the format can stand for, at its best compression (deflate's 1032:1
+// on 1-bit PNG rows; one bit per 8x8 block in a DC-only progressive JPEG; a 4096-pixel LZW string
+// per 12-bit GIF code; 127-pixel runs per two bytes of each RGBE component in HDR; 128-pixel
+// PackBits runs in PSD and TGA; raw PNM exactly its samples), with room to spare.
+double most_pixels_per_byte(std::string_view bytes) {
+  const auto starts = [&](std::string_view magic) { return bytes.substr(0, magic.size()) == magic; };
+  if (starts("P5")) return 1.0;
+  if (starts("P6")) return 1.0 / 3;
+  if (starts("BM")) return 8;
+  if (starts("#?RADIANCE") || starts("#?RGBE")) return 16;
+  if (starts("8BPS")) return 64;
+  if (starts("\xff\xd8")) return 1024;
+  if (starts("GIF8")) return 4096;
+  if (starts("\x89PNG")) return 8256;
+  return 65536;  // TGA has no magic; Softimage PIC's mixed runs reach 65535 pixels
+}
 
 // Grey as stb's own conversion makes it (ITU-R 601 weights in 8-bit fixed point); alpha is ignored.
 std::vector<unsigned char> to_grey(const unsigned char* px, size_t count, int channels) {
@@ -47,16 +65,23 @@ PreparedImage prepare_image_bytes(std::string_view bytes, int size, const std::s
     return vkattn::Error("Cannot read image '" + path + "': it is missing, corrupt or not a picture stb_image decodes (" +
                          (reason ? reason : "no reason given") + ").");
   };
-  // The size from the header first, so that a huge picture is refused before it is decoded. Past
-  // this many pixels a side, the grey copy and the square crop below would take gigabytes, and no
-  // garment photo needs it.
-  constexpr int64_t kMaxSide = 8192;
+  // The size from the header first, so that a huge picture is refused before it is decoded: past
+  // this many pixels the grey copy and the square crop below would take gigabytes, and no garment
+  // photo needs it; and a header that promises more pixels than the file can encode is lying.
+  constexpr int64_t kMaxSide = 8192, kMaxPixels = int64_t{1} << 25;
   int w = 0, h = 0, channels = 0;
   if (bytes.size() > INT32_MAX || !stbi_info_from_memory(file, length, &w, &h, &channels)) throw undecodable();
   if (w < 1 || h < 1) throw undecodable();
   if (w > kMaxSide || h > kMaxSide)
     throw vkattn::Error("Cannot read image '" + path + "': it is " + std::to_string(w) + "x" + std::to_string(h) +
                         " pixels; classify takes pictures up to " + std::to_string(kMaxSide) + " pixels a side.");
+  if (int64_t(w) * h > kMaxPixels)
+    throw vkattn::Error("Cannot read image '" + path + "': it is " + std::to_string(w) + "x" + std::to_string(h) +
+                        " pixels; classify takes pictures of up to " + std::to_string(kMaxPixels) + " pixels.");
+  if (double(w) * h > most_pixels_per_byte(bytes) * double(bytes.size()))
+    throw vkattn::Error("Cannot read image '" + path + "': its header says " + std::to_string(w) + "x" +
+                        std::to_string(h) + " pixels, more than its " + std::to_string(bytes.size()) +
+                        " bytes can hold (a damaged or forged file).");
   // Decoded in the file's own channels and made grey here: Debian's stb 2.27 converts a 16-bit
   // PNM's channels with its 8-bit routine and then reads past the buffer (found by fuzz_image).
   std::unique_ptr<unsigned char, void (*)(void*)> data(stbi_load_from_memory(file, length, &w, &h, &channels, 0),

@@ -10,11 +10,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "atomic_file.h"
+#include "output_folder.h"
 #include "command_line.h"
+#include "exit_status.h"
 #include "fashion_mnist.h"
 #include "heatmap.h"
 #include "image.h"
@@ -171,6 +173,21 @@ void write_side_by_side(const std::string& path, const std::vector<float>& input
   write_png(path, both, 2 * side, side);
 }
 
+// Each picture's name for its output files: its file name without the extension, and where
+// several pictures share one (a/x.png, b/x.png), "-2", "-3", ... after the second and later.
+std::vector<std::string> distinct_stems(const std::vector<std::string>& paths) {
+  std::vector<std::string> stems;
+  std::set<std::string> taken;
+  for (const std::string& path : paths) {
+    const std::string stem = std::filesystem::path(path).stem().string();
+    std::string name = stem;
+    for (int k = 2; taken.count(name); ++k) name = stem + "-" + std::to_string(k);
+    taken.insert(name);
+    stems.push_back(name);
+  }
+  return stems;
+}
+
 std::string label(const vkattn::Network& net, size_t k) {
   return k < net.labels().size() ? net.labels()[k] : "class " + std::to_string(k);
 }
@@ -193,6 +210,7 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
   const size_t classes = logits.shape[1], N = attention.shape[1];
   const int side = int(Classifier::grid_side(int64_t(N)));
   make_output_folder(o.out);
+  const std::vector<std::string> stems = distinct_stems(o.images);
   for (size_t b = 0; b < o.images.size(); ++b) {
     const Ranked ranked = rank_classes(&logits.data[b * classes], classes);
     std::printf("%s%s\n", o.images[b].c_str(), inputs[b].inverted ? "  (light background: inverted to match the training data)" : "");
@@ -200,7 +218,7 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
       std::printf("  %zu. %-12s %6.2f%%\n", r + 1, label(net, ranked.order[r]).c_str(),
                   100 * ranked.probability[ranked.order[r]]);
     const std::vector<float> heat = mean_attention_received(&attention.data[b * N * N], N);
-    const std::string stem = std::filesystem::path(o.images[b]).stem().string();
+    const std::string& stem = stems[b];
     const std::string out = (std::filesystem::path(o.out) / (stem + "_attention.png")).string();
     const float* box = o.crop ? &boxes.data[b * 4] : nullptr;
     write_side_by_side(out, inputs[b].pixels, size, heat, side, box);
@@ -284,11 +302,13 @@ int main(int argc, char** argv) {
   try {
     Options o;
     if (const int rc = parse(argc, argv, o); rc >= 0) return rc;
+    vkattn::remove_temp_outputs_on_signals();
     const vkattn::Network net = vkattn::Network::from_safetensors(vkattn::load_safetensors(o.model));
     vkattn::Context ctx = vkattn::Context::create(sample_context_options(o.device, "classify"));
-    return exit_code(o.eval ? evaluate(o, ctx, net) : classify_images(o, ctx, net), "classify");
+    const int rc = o.eval ? evaluate(o, ctx, net) : classify_images(o, ctx, net);
+    return exit_code(finish_stdout(rc, "classify"), "classify");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "classify: %s\n", e.what());
+    report_exception(e, "classify");
     return 1;
   }
 }

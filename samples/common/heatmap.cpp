@@ -8,8 +8,8 @@
 #include <cmath>
 #include <string>
 
-#include "atomic_file.h"
 #include "vkattn/error.h"
+#include "vkattn/output_file.h"
 
 namespace {
 
@@ -51,7 +51,7 @@ std::vector<float> mean_attention_received(const float* map, size_t N) {
 }
 
 void write_png(const std::string& path, const std::vector<unsigned char>& rgb, int width, int height) {
-  // Encoded in memory and written atomically: stbi_write_png itself ignores write errors, which
+  // Encoded in memory and written whole or not at all: stbi_write_png itself ignores write errors, which
   // would leave a truncated picture.
   std::string png;
   const auto append = [](void* to, void* data, int size) {
@@ -59,5 +59,5 @@ void write_png(const std::string& path, const std::vector<unsigned char>& rgb, i
   };
   if (!stbi_write_png_to_func(append, &png, width, height, 3, rgb.data(), width * 3))
     throw vkattn::Error("Cannot encode '" + path + "' as PNG.");
-  write_file_atomically(path, png);
+  vkattn::write_output_file(path, png);
 }

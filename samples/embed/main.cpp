@@ -18,7 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "atomic_file.h"
+#include "exit_status.h"
+#include "output_folder.h"
 #include "command_line.h"
 #include "heatmap.h"
 #include "ranking.h"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   std::string out = ".";
   cli.add_option("out_dir", out, "Folder for the PNGs (default: the current one; made if missing)");
   if (const int rc = parse_command_line(cli, argc, argv); rc >= 0) return rc;
+  vkattn::remove_temp_outputs_on_signals();
   try {
     make_output_folder(out);
     const bool validation = validation_requested();
@@ -329,9 +331,9 @@ int main(int argc, char** argv) {
       reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(vkGetInstanceProcAddr(instance, "vkDestroyDebugUtilsMessengerEXT"))(
           instance, messenger, nullptr);
     vkDestroyInstance(instance, nullptr);
-    return exit_code(0, "embed");
+    return exit_code(finish_stdout(0, "embed"), "embed");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "embed: %s\n", e.what());
+    report_exception(e, "embed");
     return 1;
   }
 }

@@ -9,8 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "atomic_file.h"
+#include "output_folder.h"
 #include "command_line.h"
+#include "exit_status.h"
 #include "validation.h"
 #include "vkattn/conformance.h"
 #include "vkattn/vkattn.h"
@@ -139,7 +140,6 @@ int run(const Options& o) {
   if (x.shape.size() != 4)
     throw vkattn::Error("The input must be a (B, C, H, W) array, but '" + o.input + "' has shape " +
                         vkattn::to_string(x.shape) + ".");
-  const std::string& output = o.output;
   vkattn::Graph graph;
   const auto model = add_model(graph, graph.input("x", x.shape), file, o.prefix, with_map);
   graph.output("y", model.y);
@@ -151,36 +151,27 @@ int run(const Options& o) {
   vkattn::Executor exec(ctx, graph);
   exec.set_input("x", x);
   exec.run();
-  // Streamed from the mapped output buffers: a map at N = 16384 is 1 GiB per batch item.
-  auto save = [&](const std::string& name, const std::string& path) {
+  // Streamed from the mapped output buffers: a map at N = 16384 is 1 GiB per batch item. Y is
+  // committed only once the map is written too, so a failure leaves neither file replaced.
+  auto write = [&](const std::string& name, vkattn::OutputFile& out) {
     const vkattn::Shape shape = graph.shape(graph.outputs().at(name));
-    vkattn::save_npy(path, shape, [&](uint64_t first, uint64_t count, float* dst) {
+    vkattn::write_npy(out, shape, [&](uint64_t first, uint64_t count, float* dst) {
       exec.read_output(name, first, count, dst);
     });
     return vkattn::to_string(shape);
   };
-  // Y waits beside its target until the map is written too: a failure leaves neither file behind
-  // (and an existing Y untouched).
-  const std::string y_pending = output + ".pending", attention = o.attention;
-  std::string y_shape, a_shape;
-  try {
-    y_shape = save("y", y_pending);
-    if (with_map) a_shape = save("attention", attention);
-    if (std::rename(y_pending.c_str(), output.c_str()) != 0) {
-      if (with_map) std::remove(attention.c_str());
-      throw vkattn::Error("Cannot write '" + output + "'.");
-    }
-  } catch (const vkattn::Error& e) {
-    std::remove(y_pending.c_str());
-    std::string message = e.what();  // name the file the user asked for, not its pending copy
-    if (const size_t at = message.find(y_pending); at != std::string::npos) message.replace(at, y_pending.size(), output);
-    throw vkattn::Error(message);
-  } catch (...) {
-    std::remove(y_pending.c_str());
-    throw;
+  vkattn::OutputFile y_file(o.output);
+  const std::string y_shape = write("y", y_file);
+  std::string a_shape;
+  if (with_map) {
+    vkattn::OutputFile a_file(o.attention);
+    a_shape = write("attention", a_file);
+    a_file.commit();
   }
-  std::printf("%s: output %s written to %s\n", ctx.device().name.c_str(), y_shape.c_str(), output.c_str());
-  if (with_map) std::printf("attention map %s written to %s\n", a_shape.c_str(), attention.c_str());
+  y_file.commit();
+  // Status lines go to stderr: stdout may be the output itself ("--output -").
+  std::fprintf(stderr, "%s: output %s written to %s\n", ctx.device().name.c_str(), y_shape.c_str(), o.output.c_str());
+  if (with_map) std::fprintf(stderr, "attention map %s written to %s\n", a_shape.c_str(), o.attention.c_str());
   return 0;
 }
 
@@ -308,8 +299,8 @@ int conformance(const Options& o) {
   const auto report = vkattn::conformance::run(ctx, options);
   if (!options.filter.empty() && report.passed + report.failed + report.skipped == 0)
     throw vkattn::Error("--filter '" + options.filter + "' matches no conformance case.");
-  if (!o.report.empty()) write_file_atomically(o.report, vkattn::conformance::to_json(report));
-  if (!o.markdown.empty()) write_file_atomically(o.markdown, vkattn::conformance::to_markdown(report));
+  if (!o.report.empty()) vkattn::write_output_file(o.report, vkattn::conformance::to_json(report));
+  if (!o.markdown.empty()) vkattn::write_output_file(o.markdown, vkattn::conformance::to_markdown(report));
   std::printf("\nseed %llu\n%d passed, %d failed, %d skipped\n", (unsigned long long)report.seed, report.passed,
               report.failed, report.skipped);
   return report.failed > 0 ? 1 : 0;
@@ -337,9 +328,9 @@ int main(int argc, char** argv) {
       "block (y is then (B, C, H, W)).");
   run_command->add_option("--model", o.model, "M.safetensors")->required();
   run_command->add_option("--input", o.input, "X.npy, float32 (B, C, H, W)")->required();
-  run_command->add_option("--output", o.output, "Y.npy to write")->required();
+  run_command->add_option("--output", o.output, "Y.npy to write ('-': standard output)")->required();
   run_command->add_option("--attention", o.attention,
-                          "A.npy: also write the attention map (B, N, N), N = H*W at the block (a network's "
+                          "A.npy ('-': standard output): also write the attention map (B, N, N), N = H*W at the block (a network's "
                           "first self-attention layer)");
   run_command->add_option("--prefix", o.prefix, "A lone block's tensor-name prefix (default: found in the file)");
   device(run_command);
@@ -372,15 +363,16 @@ int main(int argc, char** argv) {
   device(conformance_command);
 
   if (const int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
+  vkattn::remove_temp_outputs_on_signals();
   try {
     int rc = 0;
     if (info_command->parsed()) rc = info(o);
     if (run_command->parsed()) rc = run(o);
     if (bench_command->parsed()) rc = bench(o);
     if (conformance_command->parsed()) rc = conformance(o);
-    return exit_code(rc, "vkattn");
+    return exit_code(finish_stdout(rc, "vkattn"), "vkattn");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "vkattn: %s\n", e.what());
+    report_exception(e, "vkattn");
     return 1;
   }
 }

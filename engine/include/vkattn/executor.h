@@ -3,7 +3,15 @@
 // forward pass into one command buffer, with a barrier only where a node touches memory an
 // earlier node wrote (or, for shared memory, read). run() then only submits and waits.
 // The Context must outlive every Executor made on it.
+//
+// Threads: one Executor is one set of inputs, one forward pass and one set of outputs, so it is
+// used by one thread at a time (set_input, run and output from two threads at once would mix
+// their data: give each thread its own Executor, or serialise). Several Executors on one Context
+// may be created, run and destroyed from different threads at once: the Context synchronises its
+// queue, command pool and pipelines. In a child process forked after the Context was made, every
+// call is a vkattn::Error (the device belongs to the parent) and destructors free nothing.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -109,6 +117,10 @@ class Executor {
   void submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals);
   // Waits for the last submit() on vkattn's own fence.
   void wait();
+  // The same, calling while_waiting about every 50 ms until the GPU is done (to poll for a
+  // Ctrl-C, say). If it throws, the exception leaves the work still running: the next wait,
+  // submit, run, set_input or the destructor waits for it first.
+  void wait(const std::function<void()>& while_waiting);
   HostTensor output(const std::string& name) const;
   // Copies elements [first, first + count) of an output into dst, for outputs too large to copy
   // whole (save_npy's streaming form takes this as its reader).

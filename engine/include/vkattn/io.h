@@ -5,9 +5,14 @@
 #include <string>
 #include <string_view>
 
+#include "vkattn/output_file.h"
 #include "vkattn/tensor.h"
 
 namespace vkattn {
+
+// The bytes of a regular file, read up to the size it had when opened; a FIFO, device or
+// directory, a path with a NUL byte, or a file that grows while read is a vkattn::Error.
+std::string read_file(const std::string& path);
 
 // Reads a float32, C-order .npy file; anything else is a vkattn::Error naming the file.
 HostTensor load_npy(const std::string& path);
@@ -16,9 +21,14 @@ HostTensor parse_npy(std::string_view bytes, const std::string& source);
 void save_npy(const std::string& path, const HostTensor& tensor);
 // Streams a tensor too large to copy whole (an attention map): `read(first, count, dst)` fills
 // dst with elements [first, first + count) and is called for successive pieces of the data.
-// The file appears under `path` only once it is complete.
+// The file appears under `path` only once it is complete (see OutputFile for FIFOs, devices and
+// "-", standard output).
 void save_npy(const std::string& path, const Shape& shape,
               const std::function<void(uint64_t first, uint64_t count, float* dst)>& read);
+// The same into an open output, left uncommitted: a caller writing several files commits them
+// together once all are written.
+void write_npy(OutputFile& out, const Shape& shape,
+               const std::function<void(uint64_t first, uint64_t count, float* dst)>& read);
 
 // A parsed safetensors file. Tensors stored as F32, F16, BF16 or F64 are converted to float32.
 struct SafeTensors {
