@@ -7,6 +7,7 @@ base name; image headers that promise more pixels than the limit or than the fil
 and input paths that are not regular files.
 Usage: output_safety.py path/to/vkattn path/to/classify"""
 import os
+import resource
 import signal
 import stat
 import struct
@@ -163,6 +164,19 @@ with tempfile.TemporaryDirectory() as d:
         ok, err = one_sentence(run(["run", "--model", p("model.safetensors"), "--input", p("endless.npy"), "--output",
                                     p("z.npy")]), "not a regular file")
         check("an input linked to an endless device: one sentence", ok, err)
+
+    # Running out of host memory (an address-space limit below what a 64 MiB input needs twice
+    # over) is a sentence, not "std::bad_alloc" or a crash.
+    with open(p("big.npy"), "wb") as f:
+        header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 16, 1024, 1024), }"
+        header += " " * (63 - (10 + len(header)) % 64) + "\n"
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.truncate(f.tell() + 16 * 1024 * 1024 * 4)
+    limit = lambda: resource.setrlimit(resource.RLIMIT_AS, (100 << 20, 100 << 20))
+    r = subprocess.run([vkattn, "run", "--model", p("model.safetensors"), "--input", p("big.npy"), "--output", p("z.npy")],
+                       capture_output=True, timeout=300, preexec_fn=limit)
+    ok, err = one_sentence(r, "memory")
+    check("out of host memory: one sentence, exit 1", ok, err)
 
     # classify: two pictures with one base name get two heatmaps.
     os.makedirs(p("a"))
