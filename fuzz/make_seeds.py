@@ -73,6 +73,20 @@ networks = {
         {"type": "self_attention", "name": "attn", "similarity": "scaled_dot"},
         {"type": "attention_crop", "attention": "attn", "threshold": 0.5, "size": [6, 6], "name": "glimpse"},
         {"type": "flatten"}]},
+    "graph_residual_two_inputs.json": {"format": 2,
+        "inputs": [{"name": "x", "shape": [1, 8, 8]}, {"name": "g", "shape": [4, 1, 1]}],
+        "nodes": [{"type": "conv2d", "name": "conv", "inputs": ["x"], "output": "a", "padding": 1},
+                  {"type": "relu", "inputs": ["a"], "output": "r"},
+                  {"type": "conv2d", "name": "conv2", "inputs": ["r"], "output": "c", "padding": 1},
+                  {"type": "add", "inputs": ["c", "a"], "output": "s"},
+                  {"type": "mul", "inputs": ["s", "g"], "output": "m"},
+                  {"type": "sub", "inputs": ["m"], "scalar": 1.5, "constant_first": True, "output": "d"},
+                  {"type": "div", "inputs": ["d"], "constant": "attn.gamma", "output": "q"},
+                  {"type": "self_attention", "name": "attn", "inputs": ["q"], "output": "t"},
+                  {"type": "global_avg_pool2d", "inputs": ["t"], "output": "p"},
+                  {"type": "flatten", "inputs": ["p"], "output": "f"},
+                  {"type": "linear", "name": "head", "inputs": ["f"], "output": "logits"}],
+        "outputs": ["logits", "s"]},
 }
 for name, net in networks.items():
     put("network", name, json.dumps(net))

@@ -1,5 +1,6 @@
-// Any text as a network's layer list (metadata "vkattn.network"), over a fixed set of weights that
+// Any text as a network description, format 1 or 2 (metadata "vkattn.network"), over a fixed set of weights that
 // the seed networks use: either a vkattn::Error or a network whose graph builds for any batch.
+#include <map>
 #include <string>
 #include <utility>
 
@@ -45,12 +46,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   file.metadata["vkattn.network"] = std::string(reinterpret_cast<const char*>(data), size);
   try {
     const vkattn::Network net = vkattn::Network::from_safetensors(file);
-    vkattn::Shape batch = net.input_shape();
-    batch.insert(batch.begin(), 3);
     for (const bool maps : {true, false}) {  // without maps, only the layers a crop reads make theirs
       vkattn::Graph graph;
-      const vkattn::NetworkTensors out = net.build(graph, graph.input("x", batch), maps);
-      fuzz::expect(graph.shape(out.output).at(0) == 3, "a network's output lost the batch dimension");
+      std::map<std::string, vkattn::TensorId> inputs;
+      for (const auto& [name, item] : net.inputs()) {
+        vkattn::Shape batch = item;
+        batch.insert(batch.begin(), 3);
+        inputs[name] = graph.input(name, batch);
+      }
+      const vkattn::NetworkTensors out = net.build(graph, inputs, maps);
+      fuzz::expect(out.outputs.size() == net.output_names().size(), "a named output is missing");
+      for (const auto& [name, value] : out.outputs)
+        fuzz::expect(graph.shape(value).at(0) == 3, "a network's output lost the batch dimension");
       for (const auto& [name, boxes] : out.boxes)
         fuzz::expect(graph.shape(boxes) == vkattn::Shape{3, 4}, "an attention_crop's boxes are not (B, 4)");
     }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -26,7 +28,8 @@ line, 1 for any other failure.)";
 // Each command's options, as parsed.
 struct Options {
   std::string device;
-  std::string model, input, output, attention, prefix = "auto";  // run (model also bench)
+  std::string model, attention, prefix = "auto";  // run (model also bench)
+  std::vector<std::string> inputs, outputs;       // run: PATH or NAME=PATH each
   std::string shape;                                               // bench
   uint64_t batch = 0, iterations = 10;
   bool json = false;
@@ -73,7 +76,38 @@ vkattn::SelfAttentionWeights random_weights(int64_t C) {
   return {C, Cq, make({Cq, C}), make({Cq}), make({Cq, C}), make({Cq}), make({C, C}), make({C}), 0.5f, 1.0f};
 }
 
+// What a model file holds: its inputs, outputs and nodes (a lone block: its sizes).
+int describe_model(const std::string& path) {
+  const auto file = vkattn::load_safetensors(path);
+  if (!vkattn::Network::describes(file)) {
+    const auto block = vkattn::SelfAttentionWeights::from_safetensors(file, "auto");
+    std::printf("%s: one self-attention block, C %lld, Cq %lld; input x (B, %lld, H, W), output y of x's shape\n",
+                path.c_str(), (long long)block.channels, (long long)block.query_channels, (long long)block.channels);
+    return 0;
+  }
+  const auto net = vkattn::Network::from_safetensors(file);
+  std::printf("%s: a network of %zu nodes\n", path.c_str(), net.layers().size());
+  vkattn::Graph graph;
+  std::map<std::string, vkattn::TensorId> inputs;
+  for (const auto& [name, item] : net.inputs()) {
+    vkattn::Shape shape = item;
+    shape.insert(shape.begin(), 1);
+    inputs[name] = graph.input(name, shape);
+    std::printf("  input  %-20s (B%s\n", name.c_str(), vkattn::to_string(shape).substr(2).c_str());
+  }
+  for (const auto& [name, id] : net.build(graph, inputs).outputs)
+    std::printf("  output %-20s (B%s\n", name.c_str(), vkattn::to_string(graph.shape(id)).substr(2).c_str());
+  std::map<std::string, int> types;
+  for (const auto& layer : net.layers()) ++types[layer.type];
+  std::string counts;
+  for (const auto& [type, n] : types) counts += (counts.empty() ? "" : ", ") + type + " " + std::to_string(n);
+  std::printf("  nodes  %s\n", counts.c_str());
+  if (!net.labels().empty()) std::printf("  labels %zu classes\n", net.labels().size());
+  return 0;
+}
+
 int info(const Options& o) {
+  if (!o.model.empty()) return describe_model(o.model);
   std::printf("vkattn %s\n\n", vkattn::version());
   const auto devices = vkattn::Context::list_devices();
   std::printf("Vulkan devices:\n");
@@ -133,26 +167,79 @@ ModelTensors add_model(vkattn::Graph& graph, vkattn::TensorId x, const vkattn::S
   return {block.y, block.attention};
 }
 
+// "NAME=PATH" when NAME is one of `names`; otherwise the whole text is a path, for the first name.
+// Each name at most once.
+std::vector<std::pair<std::string, std::string>> named_paths(const std::vector<std::string>& args,
+                                                             const std::vector<std::string>& names, const char* option) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& arg : args) {
+    const size_t eq = arg.find('=');
+    std::pair<std::string, std::string> named{names.front(), arg};
+    if (eq != std::string::npos && std::find(names.begin(), names.end(), arg.substr(0, eq)) != names.end())
+      named = {arg.substr(0, eq), arg.substr(eq + 1)};
+    for (const auto& [name, path] : out)
+      if (name == named.first)
+        throw vkattn::Error(std::string(option) + " gives '" + name + "' twice; the model's are: " +
+                            [&] {
+                              std::string all;
+                              for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+                              return all;
+                            }() + ".");
+    out.push_back(named);
+  }
+  return out;
+}
+
 int run(const Options& o) {
   const bool with_map = !o.attention.empty();
   const auto file = vkattn::load_safetensors(o.model);
-  const vkattn::HostTensor x = vkattn::load_npy(o.input);
-  if (x.shape.size() != 4)
-    throw vkattn::Error("The input must be a (B, C, H, W) array, but '" + o.input + "' has shape " +
-                        vkattn::to_string(x.shape) + ".");
+  std::optional<vkattn::Network> net;
+  if (vkattn::Network::describes(file)) net = vkattn::Network::from_safetensors(file);
+  std::vector<std::string> input_names = {"x"}, output_names = {"y"};
+  if (net) {
+    input_names.clear();
+    for (const auto& [name, shape] : net->inputs()) input_names.push_back(name);
+    output_names = net->output_names();
+  }
   vkattn::Graph graph;
-  const auto model = add_model(graph, graph.input("x", x.shape), file, o.prefix, with_map);
-  graph.output("y", model.y);
+  std::map<std::string, vkattn::HostTensor> inputs;
+  std::map<std::string, vkattn::TensorId> input_ids;
+  for (const auto& [name, path] : named_paths(o.inputs, input_names, "--input")) {
+    inputs[name] = vkattn::load_npy(path);
+    if (!net && inputs[name].shape.size() != 4)
+      throw vkattn::Error("The input must be a (B, C, H, W) array, but '" + path + "' has shape " +
+                          vkattn::to_string(inputs[name].shape) + ".");
+    input_ids[name] = graph.input(name, inputs[name].shape);
+  }
+  for (const std::string& name : input_names)
+    if (!inputs.count(name)) throw vkattn::Error("'" + o.model + "' needs its input '" + name + "': give --input " + name + "=X.npy.");
+  const auto outputs = named_paths(o.outputs, output_names, "--output");
+  const std::string map_output = "vkattn.attention_map";  // a graph output no network value can be called
+  std::optional<vkattn::TensorId> map;
+  if (net) {
+    const vkattn::NetworkTensors out = net->build(graph, input_ids, with_map);
+    for (const auto& [name, id] : outputs) graph.output(name, [&] {
+      for (const auto& [value, tensor] : out.outputs)
+        if (value == name) return tensor;
+      return out.output;
+    }());
+    if (!out.attention.empty()) map = out.attention.front().second;
+  } else {
+    const auto block = vkattn::add_self_attention(graph, input_ids.at("x"),
+                                                  vkattn::SelfAttentionWeights::from_safetensors(file, o.prefix), "", with_map);
+    graph.output("y", block.y);
+    map = block.attention;
+  }
   if (with_map) {
-    if (!model.attention) throw vkattn::Error("'" + file.source + "' has no self-attention layer, so --attention has no map to write.");
-    graph.output("attention", *model.attention);
+    if (!map) throw vkattn::Error("'" + file.source + "' has no self-attention layer, so --attention has no map to write.");
+    graph.output(map_output, *map);
   }
   vkattn::Context ctx = open_context(o);
   vkattn::Executor exec(ctx, graph);
-  exec.set_input("x", x);
+  for (const auto& [name, tensor] : inputs) exec.set_input(name, tensor);
   exec.run();
-  // Streamed from the mapped output buffers: a map at N = 16384 is 1 GiB per batch item. Y is
-  // committed only once the map is written too, so a failure leaves neither file replaced.
+  // Streamed from the mapped output buffers: a map at N = 16384 is 1 GiB per batch item. Every
+  // file is committed only once all are written, so a failure leaves none of them replaced.
   auto write = [&](const std::string& name, vkattn::OutputFile& out) {
     const vkattn::Shape shape = graph.shape(graph.outputs().at(name));
     vkattn::write_npy(out, shape, [&](uint64_t first, uint64_t count, float* dst) {
@@ -160,18 +247,21 @@ int run(const Options& o) {
     });
     return vkattn::to_string(shape);
   };
-  vkattn::OutputFile y_file(o.output);
-  const std::string y_shape = write("y", y_file);
-  std::string a_shape;
-  if (with_map) {
-    vkattn::OutputFile a_file(o.attention);
-    a_shape = write("attention", a_file);
-    a_file.commit();
+  std::vector<std::unique_ptr<vkattn::OutputFile>> files;
+  std::vector<std::string> lines;
+  for (const auto& [name, path] : outputs) {
+    files.push_back(std::make_unique<vkattn::OutputFile>(path));
+    const std::string shape = write(name, *files.back());
+    lines.push_back((net ? "output '" + name + "' " : "output ") + shape + " written to " + path);
   }
-  y_file.commit();
+  if (with_map) {
+    files.push_back(std::make_unique<vkattn::OutputFile>(o.attention));
+    lines.push_back("attention map " + write(map_output, *files.back()) + " written to " + o.attention);
+  }
+  for (auto& f : files) f->commit();
   // Status lines go to stderr: stdout may be the output itself ("--output -").
-  std::fprintf(stderr, "%s: output %s written to %s\n", ctx.device().name.c_str(), y_shape.c_str(), o.output.c_str());
-  if (with_map) std::fprintf(stderr, "attention map %s written to %s\n", a_shape.c_str(), o.attention.c_str());
+  for (size_t i = 0; i < lines.size(); ++i)
+    std::fprintf(stderr, "%s%s\n", i ? "" : (ctx.device().name + ": ").c_str(), lines[i].c_str());
   return 0;
 }
 
@@ -318,7 +408,9 @@ int main(int argc, char** argv) {
     command->add_option("--device", o.device, "A device index or part of its name");
   };
 
-  CLI::App* info_command = app.add_subcommand("info", "Vulkan devices, the one vkattn picks, its limits and kernels.");
+  CLI::App* info_command = app.add_subcommand(
+      "info", "Vulkan devices, the one vkattn picks, its limits and kernels; with --model, what the model holds.");
+  info_command->add_option("--model", o.model, "M.safetensors: print its inputs, outputs and nodes instead");
   device(info_command);
 
   CLI::App* run_command = app.add_subcommand(
@@ -327,8 +419,16 @@ int main(int argc, char** argv) {
       "layer list in its metadata, as vkattn.export in Python writes) or one SAGAN self-attention "
       "block (y is then (B, C, H, W)).");
   run_command->add_option("--model", o.model, "M.safetensors")->required();
-  run_command->add_option("--input", o.input, "X.npy, float32 (B, C, H, W)")->required();
-  run_command->add_option("--output", o.output, "Y.npy to write ('-': standard output)")->required();
+  run_command->add_option("--input", o.inputs,
+                          "X.npy, float32 (B, C, H, W) for a block; NAME=X.npy for a network's input NAME "
+                          "(repeat for each; a plain path is the first input)")
+      ->required()
+      ->allow_extra_args(false);
+  run_command->add_option("--output", o.outputs,
+                          "Y.npy to write ('-': standard output); NAME=Y.npy for a network's named output "
+                          "(repeat for several; a plain path is the first output)")
+      ->required()
+      ->allow_extra_args(false);
   run_command->add_option("--attention", o.attention,
                           "A.npy ('-': standard output): also write the attention map (B, N, N), N = H*W at the block (a network's "
                           "first self-attention layer)");

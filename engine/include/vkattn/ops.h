@@ -117,6 +117,11 @@ TensorId squeeze_excitation(Graph& g, TensorId x, TensorId fc1_weight, TensorId 
                             TensorId fc2_bias);
 // (B, d1, d2, ...) -> (B, d1 * d2 * ...), in C order.
 TensorId flatten(Graph& g, TensorId x);
+// a + b, a - b, a * b, a / b elementwise with PyTorch's broadcasting (shapes aligned from the
+// right; each dimension equal or 1), IEEE arithmetic (x / 0 is inf or NaN, as in PyTorch). Either
+// may be a constant (a (C, 1, 1) per-channel tensor, a scalar of shape ()). At most 7 dimensions.
+enum class Binary : uint32_t { add = 0, sub = 1, mul = 2, div = 3 };
+TensorId binary(Graph& g, Binary op, TensorId a, TensorId b);
 // (B, F) x weight (M, F) + bias (M) -> (B, M), as torch.nn.Linear.
 TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias);
 }  // namespace ops

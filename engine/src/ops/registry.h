@@ -42,15 +42,16 @@ class LayerSpec {
 };
 
 struct LayerType {
-  std::vector<std::string> options;  // keys the layer takes besides "type" and "name"
+  std::vector<std::string> options;  // keys the layer takes besides "type", "name", "inputs", "output"
   bool named = false;                // needs a "name": the prefix of its tensors
   std::function<AddLayer(const LayerSpec&)> parse;
+  size_t min_inputs = 1, max_inputs = 1;  // how many values a node of this type reads
 };
 
 // A layer with no options and no weights that applies one op to its input.
 inline LayerType plain_layer(TensorId (*op)(Graph&, TensorId)) {
   return {{}, false, [op](const LayerSpec&) -> AddLayer {
-            return [op](Graph& g, TensorId x, NetworkTensors&) { return op(g, x); };
+            return [op](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) { return op(g, in[0]); };
           }};
 }
 
@@ -59,7 +60,8 @@ inline LayerType plain_layer(TensorId (*op)(Graph&, TensorId)) {
 // layer's name when the network asks for maps, and for later layers when one reads it.
 template <class AddBlock>
 AddLayer attention_layer(const std::string& type, const std::string& name, AddBlock add) {
-  return [=](Graph& g, TensorId x, NetworkTensors& out) {
+  return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors& out) {
+    const TensorId x = in[0];
     const Shape& shape = g.shape(x);
     require(shape.size() == 4, type + " needs a (B, C, H, W) input, but it gets " + to_string(shape) + ".");
     const Size2 grid{shape[2], shape[3]};

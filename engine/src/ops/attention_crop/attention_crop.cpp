@@ -1,6 +1,6 @@
 // Hard attention as a layer (AG-CNN's glimpse): the attention each position of an earlier
-// attention layer receives picks a box of the network's input, which is cut out and resized; the
-// layers after it run on that crop. Three kernels: column_mean, attention_box, crop_resize.
+// attention layer receives picks a box of the image the node reads (in a format-1 layer list, the
+// network's input), which is cut out and resized; the layers after it run on that crop. Three kernels: column_mean, attention_box, crop_resize.
 #include "ops/op.h"
 #include "ops/registry.h"
 
@@ -16,7 +16,7 @@ ops::AttentionCrop ops::attention_crop(Graph& g, TensorId map, Size2 grid, Tenso
 
 // {"type": "attention_crop", "attention": A, "threshold": t, "size": [Ho, Wo]}: A names an
 // earlier self_attention or multihead_attention layer, whose input grid (h, w) the heatmap of
-// its map's column means covers; t in [0, 1]; the crop of the network's input (B, C, H, W) is
+// its map's column means covers; t in [0, 1]; the crop of the image it reads (B, C, H, W) is
 // (B, C, Ho, Wo). The boxes are in NetworkTensors::boxes under the layer's name, else A.
 void register_attention_crop(Registry& r) {
   r.add("attention_crop", LayerType{{"attention", "threshold", "size"}, false, [](const LayerSpec& spec) -> AddLayer {
@@ -33,12 +33,12 @@ void register_attention_crop(Registry& r) {
                                                   "x" + std::to_string(size.w) + ".");
           spec.need_map(attention);
           const std::string name = spec.name().empty() ? attention : spec.name();
-          return [=](Graph& g, TensorId, NetworkTensors& out) {
+          return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors& out) {
             const auto map = out.layer_maps.find(attention);
             require(map != out.layer_maps.end(), "its \"attention\" '" + attention +
                                                      "' is not an earlier attention layer (self_attention or "
                                                      "multihead_attention).");
-            const auto crop = ops::attention_crop(g, map->second.map, map->second.grid, out.input, threshold, size);
+            const auto crop = ops::attention_crop(g, map->second.map, map->second.grid, in[0], threshold, size);
             g.name_node(crop.received, name + ".received");
             g.name_node(crop.boxes, name + ".box");
             g.name_node(crop.crop, name + ".crop");

@@ -101,7 +101,8 @@ void register_conv2d(Registry& r) {
           const std::string name = spec.name();
           const HostTensor weight = spec.tensor("weight"), bias = spec.tensor("bias");
           const Size2 stride = spec.size2("stride", {1, 1}), padding = spec.size2("padding", {0, 0});
-          return [=](Graph& g, TensorId x, NetworkTensors&) {
+          return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+            const TensorId x = in[0];
             return ops::conv2d(g, x, g.weight(name + ".weight", weight), g.weight(name + ".bias", bias), stride, padding);
           };
         }});

@@ -65,7 +65,8 @@ void register_linear(Registry& r) {
   r.add("linear", LayerType{{}, true, [](const LayerSpec& spec) -> AddLayer {
           const std::string name = spec.name();
           const HostTensor weight = spec.tensor("weight"), bias = spec.tensor("bias");
-          return [=](Graph& g, TensorId x, NetworkTensors&) {
+          return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+            const TensorId x = in[0];
             return ops::linear(g, x, g.weight(name + ".weight", weight), g.weight(name + ".bias", bias));
           };
         }});

@@ -70,7 +70,8 @@ static LayerType pool_layer(bool max) {
             require(spec.has("kernel"), std::string("a ") + (max ? "max" : "avg") + "_pool2d layer needs a \"kernel\" size.");
             const Size2 kernel = spec.size2("kernel", {}), stride = spec.size2("stride", kernel),
                         padding = spec.size2("padding", {0, 0});
-            return [=](Graph& g, TensorId x, NetworkTensors&) {
+            return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+              const TensorId x = in[0];
               return max ? ops::max_pool2d(g, x, kernel, stride, padding) : ops::avg_pool2d(g, x, kernel, stride, padding);
             };
           }};
