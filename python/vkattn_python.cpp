@@ -59,36 +59,65 @@ class Model {
   // The input shapes whose compiled graphs are kept, least recently used first.
   py::list cached_shapes() {
     refuse_if_forked();
-    std::vector<std::pair<uint64_t, vkattn::Shape>> kept;
+    std::vector<std::pair<uint64_t, std::map<std::string, vkattn::Shape>>> kept;
     {
       py::gil_scoped_release unlocked;
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& [key, c] : compiled_) kept.emplace_back(c.last_used, key.first);
     }
-    std::sort(kept.begin(), kept.end());
+    std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     py::list out;
-    for (const auto& [used, shape] : kept) out.append(py::tuple(py::cast(shape)));
+    for (const auto& [used, shapes] : kept) {
+      if (shapes.size() == 1) {
+        out.append(py::tuple(py::cast(shapes.begin()->second)));
+        continue;
+      }
+      py::dict named;
+      for (const auto& [name, shape] : shapes) named[py::str(name)] = py::tuple(py::cast(shape));
+      out.append(named);
+    }
     return out;
   }
 
-  py::object run(const py::array& input, bool attention, bool boxes) {
-    // Any real dtype and layout; converted (copied) only when it is not C-ordered float32 already.
-    const auto x = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(input);
-    if (!x) throw vkattn::Error("The input must be an array of numbers.");
-    if (x.ndim() != 4)
-      throw vkattn::Error("The input must be a (B, C, H, W) array, but it has " + std::to_string(x.ndim()) +
-                          " dimensions.");
+  // x: an array for the model's one input, or a dict of arrays by input name.
+  py::object run(const py::object& x, bool attention, bool boxes, bool named_outputs) {
     refuse_if_forked();
-    vkattn::Shape shape;
-    for (py::ssize_t i = 0; i < x.ndim(); ++i) shape.push_back(x.shape(i));
-    vkattn::HostTensor host{shape, std::vector<float>(x.data(), x.data() + x.size())};
+    std::map<std::string, vkattn::HostTensor> inputs;
+    const auto take = [&](const std::string& name, const py::handle& value) {
+      // Any real dtype and layout; converted (copied) only when it is not C-ordered float32 already.
+      const auto a = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(value);
+      if (!a) throw vkattn::Error("Input '" + name + "' must be an array of numbers.");
+      vkattn::Shape shape;
+      for (py::ssize_t i = 0; i < a.ndim(); ++i) shape.push_back(a.shape(i));
+      if (!network_ && shape.size() != 4)
+        throw vkattn::Error("The input must be a (B, C, H, W) array, but it has " + std::to_string(shape.size()) +
+                            " dimensions.");
+      inputs[name] = {shape, std::vector<float>(a.data(), a.data() + a.size())};
+    };
+    const std::vector<std::string> names = input_names();
+    if (py::isinstance<py::dict>(x)) {
+      for (const auto& [key, value] : x.cast<py::dict>()) {
+        const std::string name = py::str(key);
+        if (std::find(names.begin(), names.end(), name) == names.end())
+          throw vkattn::Error("The model has no input called '" + name + "'.");
+        take(name, value);
+      }
+      for (const std::string& name : names)
+        if (!inputs.count(name)) throw vkattn::Error("The model needs its input '" + name + "'.");
+    } else {
+      if (names.size() != 1) throw vkattn::Error("The model has " + std::to_string(names.size()) +
+                                                 " inputs: give them as a dict of arrays by name.");
+      take(names.front(), x);
+    }
+    std::map<std::string, vkattn::Shape> shapes;
+    for (const auto& [name, t] : inputs) shapes[name] = t.shape;
     std::unique_lock<std::mutex> lock;
     Compiled* c = nullptr;
     {
       py::gil_scoped_release unlocked;  // other Python threads run while this one waits or works
       lock = std::unique_lock<std::mutex>(mutex_);
-      c = &compiled(shape, attention);
-      c->executor->set_input("x", host);
+      c = &compiled(shapes, attention);
+      for (const auto& [name, t] : inputs) c->executor->set_input(name, t);
       c->executor->submit({}, {});
       // A Ctrl-C (or any signal handler that raises) ends the wait with its exception; the work
       // finishes on the device, and the next run waits for it.
@@ -98,7 +127,14 @@ class Model {
       });
     }
     // Read with the lock still held, so that no other thread's run overwrites the outputs first.
-    py::array_t<float> y = read(*c, "y");
+    py::object y;
+    if (named_outputs) {
+      py::dict all;
+      for (const auto& [value, output] : c->outputs) all[py::str(value)] = read(*c, output);
+      y = all;
+    } else {
+      y = read(*c, c->outputs.front().second);
+    }
     if (!attention && !boxes) return y;
     py::list result, maps, crops;
     result.append(y);
@@ -109,6 +145,15 @@ class Model {
     if (boxes) result.append(crops);
     return py::tuple(result);
   }
+
+  // The inputs' names, in file order ("x" for a lone block).
+  std::vector<std::string> input_names() const {
+    if (!network_) return {"x"};
+    std::vector<std::string> names;
+    for (const auto& [name, shape] : network_->inputs()) names.push_back(name);
+    return names;
+  }
+  std::vector<std::string> output_names() const { return network_ ? network_->output_names() : std::vector<std::string>{"y"}; }
 
  private:
   // Before the lock is taken: a thread of the parent may have held it when the child was forked.
@@ -121,6 +166,7 @@ class Model {
 
   struct Compiled {
     vkattn::Graph graph;
+    std::vector<std::pair<std::string, std::string>> outputs;  // the model's outputs: value and graph output names
     std::vector<std::string> maps;   // output names of the attention maps, in layer order
     std::vector<std::string> boxes;  // and of the attention_crop layers' boxes
     std::unique_ptr<vkattn::Executor> executor;
@@ -142,24 +188,30 @@ class Model {
 
   // The compiled graph for this input, made if needed; past kCompiledGraphs, the least recently
   // used one goes (its buffers are freed).
-  Compiled& compiled(const vkattn::Shape& shape, bool attention) {
-    auto key = std::make_pair(shape, attention);
+  Compiled& compiled(const std::map<std::string, vkattn::Shape>& shapes, bool attention) {
+    auto key = std::make_pair(shapes, attention);
     if (auto it = compiled_.find(key); it != compiled_.end()) {
       it->second.last_used = ++uses_;
       return it->second;
     }
     Compiled c;
-    const vkattn::TensorId x = c.graph.input("x", shape);
+    std::map<std::string, vkattn::TensorId> inputs;
+    for (const auto& [name, shape] : shapes) inputs[name] = c.graph.input(name, shape);
     if (network_) {
-      const vkattn::NetworkTensors out = network_->build(c.graph, x, attention);
-      c.graph.output("y", out.output);
+      const vkattn::NetworkTensors out = network_->build(c.graph, inputs, attention);
+      // Graph outputs under names of their own, apart from the maps' and boxes'.
+      for (const auto& [value, id] : out.outputs) {
+        c.outputs.emplace_back(value, "output:" + value);
+        c.graph.output(c.outputs.back().second, id);
+      }
       for (size_t i = 0; attention && i < out.attention.size(); ++i) {
         c.maps.push_back("attention" + std::to_string(i));
         c.graph.output(c.maps.back(), out.attention[i].second);
       }
       for (size_t i = 0; i < out.boxes.size(); ++i) c.graph.output(c.boxes.emplace_back("boxes" + std::to_string(i)), out.boxes[i].second);
     } else {
-      const auto out = vkattn::add_self_attention(c.graph, x, *block_, "", attention);
+      const auto out = vkattn::add_self_attention(c.graph, inputs.at("x"), *block_, "", attention);
+      c.outputs.emplace_back("y", "y");
       c.graph.output("y", out.y);
       if (attention) c.graph.output(c.maps.emplace_back("attention0"), *out.attention);
     }
@@ -185,7 +237,7 @@ class Model {
   std::optional<vkattn::Network> network_;
   std::optional<vkattn::SelfAttentionWeights> block_;
   vkattn::Context context_;
-  std::map<std::pair<vkattn::Shape, bool>, Compiled> compiled_;
+  std::map<std::pair<std::map<std::string, vkattn::Shape>, bool>, Compiled> compiled_;
   uint64_t uses_ = 0;
   std::mutex mutex_;
   pid_t pid_ = ::getpid();
@@ -214,9 +266,15 @@ PYBIND11_MODULE(_vkattn, m) {
            "it: in a forked child it raises vkattn.Error (use multiprocessing's 'spawn' start method).")
       .def_property_readonly("device", &Model::device, "The Vulkan device the model runs on, as a dict.")
       .def_property_readonly("cached_shapes", &Model::cached_shapes,
-                             "The input shapes whose compiled graphs the Model keeps (at most 4), least recently used first.")
+                             "The input shapes whose compiled graphs the Model keeps (at most 4), least recently used first (a dict by "
+                             "input name for a model with several inputs).")
+      .def_property_readonly("inputs", &Model::input_names, "The model's input names, in file order.")
+      .def_property_readonly("outputs", &Model::output_names, "The model's output names, the main one first.")
       .def("run", &Model::run, py::arg("x"), py::arg("attention") = false, py::arg("boxes") = false,
-           "Runs the model on x (B, C, H, W), any real dtype. Returns y as float32; with attention=True, "
+           py::arg("outputs") = false,
+           "Runs the model on x (B, C, H, W), any real dtype, or on a dict of arrays by input name for a network "
+           "with several inputs. Returns y (the first output) as float32, or with outputs=True a dict of every "
+           "named output; with attention=True, "
            "(y, [maps]): each attention layer's (B, N, N) map; with boxes=True, (y, [boxes]) or (y, [maps], [boxes]): "
            "each attention_crop layer's (B, 4) int64 box, top, left, bottom, right in input pixels (ends exclusive).");
 }

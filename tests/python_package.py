@@ -96,7 +96,7 @@ with tempfile.TemporaryDirectory() as d:
     # Engine errors are vkattn.Error with the engine's sentence.
     expect_error("missing file", "Cannot open", lambda: vkattn.Model(os.path.join(d, "nope.safetensors")))
     expect_error("no such device", "matches none", lambda: vkattn.Model(path, device="no-such-gpu"))
-    expect_error("rank-3 input", "(B, C, H, W)", lambda: model.run(np.zeros((3, 11, 7))))
+    expect_error("rank-3 input", "takes input (B, 3, 11, 7)", lambda: model.run(np.zeros((3, 11, 7))))
     expect_error("wrong channels", "takes input", lambda: model.run(np.zeros((1, 4, 11, 7))))
     expect_error("not numbers", "numbers", lambda: model.run(np.array([["a"]])))
     check("vkattn.Error is a RuntimeError", issubclass(vkattn.Error, RuntimeError))
@@ -121,5 +121,23 @@ with tempfile.TemporaryDirectory() as d:
     check("-m vkattn run on a missing input: one sentence, exit 1",
           r.returncode == 1 and r.stderr.startswith("vkattn: Cannot read") and len(r.stderr.splitlines()) == 1 and
           not os.path.exists(os.path.join(d, "z.npy")), r.stderr)
+
+    # A format-2 network with two inputs and two outputs: a dict in, every output by name out.
+    import json
+    scale = np.random.default_rng(9).uniform(0.5, 2, (3, 1, 1)).astype(np.float32)
+    graph = {"format": 2, "inputs": [{"name": "p", "shape": [3, 4, 5]}, {"name": "q", "shape": [1, 4, 1]}],
+             "nodes": [{"type": "sub", "inputs": ["p", "q"], "output": "d"},
+                       {"type": "mul", "inputs": ["d"], "constant": "scale", "output": "m"}],
+             "outputs": ["m", "d"]}
+    vkattn.write_safetensors(os.path.join(d, "graph.safetensors"), {"scale": scale}, {"vkattn.network": json.dumps(graph)})
+    two = vkattn.Model(os.path.join(d, "graph.safetensors"))
+    P, Q = np.random.default_rng(1).standard_normal((2, 3, 4, 5)), np.random.default_rng(2).standard_normal((2, 1, 4, 1))
+    got = two.run({"p": P, "q": Q}, outputs=True)
+    check("named inputs and outputs", two.inputs == ["p", "q"] and two.outputs == ["m", "d"] and
+          sorted(got) == ["d", "m"] and relative(got["d"], P - Q) < 1e-6 and relative(got["m"], (P - Q) * scale) < 1e-6)
+    check("the first output without outputs=True", relative(two.run({"p": P, "q": Q}), (P - Q) * scale) < 1e-6)
+    expect_error("a lone array for two inputs", "give them as a dict", lambda: two.run(P))
+    expect_error("a missing input", "needs its input 'q'", lambda: two.run({"p": P}))
+    expect_error("an unknown input", "no input called 'r'", lambda: two.run({"p": P, "q": Q, "r": Q}))
 
 finish()
