@@ -3,7 +3,10 @@
 // Hard attention's box (AG-CNN's crop): per batch item, the h x w heatmap r (the attention each
 // grid cell receives), the smallest box of cells with r >= threshold * max(r), and that box in
 // the pixels of the H x W image the grid covers: rows floor(r0 H / h) to ceil((r1 + 1) H / h),
-// columns alike, ends exclusive. One workgroup per item, strided over the cells.
+// columns alike, ends exclusive. One workgroup per item, strided over the cells. A heatmap holding
+// NaN (an attention map that held NaN) has a NaN maximum, so no cell passes and the box is the
+// whole image, as vkattn.nn.attention_boxes (PyTorch's max keeps NaN); so is threshold 0 with a
+// +inf maximum (0 * inf is NaN) and a map of -inf alone.
 // Bindings: 0 in (B, h * w), 1 out (B, 4) as top, left, bottom, right.
 #include "common.glsl"
 
@@ -26,11 +29,11 @@ void main() {
   if (gid >= p.groups) return;  // whole workgroup leaves together
   const uint t = gl_LocalInvocationID.x, cells = p.grid_h * p.grid_w, start = p.base0 + gid * cells;
   float m = uintBitsToFloat(0xff800000u);  // -infinity
-  for (uint j = t; j < cells; j += kLanes) m = max(m, r[start + j]);
+  for (uint j = t; j < cells; j += kLanes) m = max_nan(m, r[start + j]);
   peak[t] = m;
   barrier();
   for (uint half_ = kLanes / 2; half_ > 0; half_ >>= 1) {
-    if (t < half_) peak[t] = max(peak[t], peak[t + half_]);
+    if (t < half_) peak[t] = max_nan(peak[t], peak[t + half_]);
     barrier();
   }
   const float limit = p.threshold * peak[0];
@@ -54,7 +57,7 @@ void main() {
   }
   if (t != 0) return;
   r0 = low_row[0]; r1 = high_row[0]; c0 = low_col[0]; c1 = high_col[0];
-  if (r0 > r1 || c0 > c1) {  // no cell passed: only a map holding NaN; take the whole image
+  if (r0 > r1 || c0 > c1) {  // no cell passed (a NaN limit, see above): the whole image
     r0 = 0; r1 = p.grid_h - 1; c0 = 0; c1 = p.grid_w - 1;
   }
   const uint at = p.base1 + gid * 4;

@@ -13,3 +13,11 @@
 uint linear_group_id() {
   return gl_WorkGroupID.x + gl_NumWorkGroups.x * (gl_WorkGroupID.y + gl_NumWorkGroups.y * gl_WorkGroupID.z);
 }
+
+// max and relu that keep NaN, as PyTorch's max, max_pool2d, relu and clamp_min do. GLSL leaves
+// max() of a NaN undefined (lavapipe's, LLVM maxnum, returns the other operand, so NaN vanished)
+// and Mesa folds `a > b ? a : b` into that same max(), so the NaN test is written out.
+float max_nan(float a, float b) { return isnan(a) || a > b ? a : b; }
+vec4 max_nan(vec4 a, vec4 b) { return mix(mix(b, a, greaterThan(a, b)), a, isnan(a)); }
+float relu(float v) { return max_nan(v, 0.0); }
+vec4 relu(vec4 v) { return max_nan(v, vec4(0.0)); }

@@ -38,7 +38,7 @@ layout(push_constant) uniform Push {
   uint OH; uint OW;      // the convolution's output
   uint M;
   uint position_groups;  // workgroups along the stored positions
-  uint relu;             // 1: store max(y, 0) (a relu fused into this node)
+  uint relu;             // 1: store relu(y) (a relu fused into this node)
   uint YH; uint YW;      // what is stored: OH x OW, or with POOL the pooled OH / 2 x OW / 2
   uint items;            // batch items per unit (ops::items_per_unit): their lanes follow each other
 } p;
@@ -105,8 +105,8 @@ void main() {
     [[unroll]] for (uint m = 0; m < MG; ++m)
       if (m < count) {
         const uint g = m / 4, e = m % 4;
-        const float v = max(max(acc[0][g][e], acc[1][g][e]), max(acc[2][g][e], acc[3][g][e])) + b[m];
-        y[p.base3 + (batch * p.M + m0 + m) * positions + n0] = p.relu != 0 ? max(v, 0.0) : v;
+        const float v = max_nan(max_nan(acc[0][g][e], acc[1][g][e]), max_nan(acc[2][g][e], acc[3][g][e])) + b[m];
+        y[p.base3 + (batch * p.M + m0 + m) * positions + n0] = p.relu != 0 ? relu(v) : v;
       }
   } else {
     store_channel_major(acc, b, p.base3 + (batch * p.M + m0) * positions + n0, positions, n0, count, p.relu != 0);

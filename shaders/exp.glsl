@@ -1,15 +1,17 @@
 // e^x in plain arithmetic for x <= 88. lavapipe turns GLSL's exp() into one libm call per lane
 // (measured: a third of the fused attention's time); this is a handful of vector FMAs. Cephes'
 // expf scheme: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact reduction), e^r by
-// a degree-7 polynomial, 2^n built in the exponent bits. Relative error about 2e-7; below -87
-// the result is the smallest normal power instead of an underflow to 0, which no softmax sees.
+// a degree-7 polynomial, 2^n built in the exponent bits. Relative error about 2e-7. Special
+// values as a softmax needs them: e^NaN is NaN; below about -87.7 (so e^-inf) the result is 0
+// (n = -127 leaves the exponent bits 0), which gives a row of -inf scores a sum of 0 and so NaN,
+// as PyTorch; above 88 it is e^88 (the softmax's arguments are never positive).
 #ifndef VKATTN_EXP_GLSL
 #define VKATTN_EXP_GLSL
 
 float exp_fast(float x) {
-  x = clamp(x, -87.0, 88.0);
-  const float n = floor(fma(x, 1.44269504, 0.5));
-  float r = fma(n, -0.693359375, x);
+  const float c = clamp(x, -88.0, 88.0);  // drops a NaN (see the end)
+  const float n = floor(fma(c, 1.44269504, 0.5));
+  float r = fma(n, -0.693359375, c);
   r = fma(n, 2.12194440e-4, r);
   float p = 1.9875691500e-4;
   p = fma(p, r, 1.3981999507e-3);
@@ -18,7 +20,7 @@ float exp_fast(float x) {
   p = fma(p, r, 1.6666665459e-1);
   p = fma(p, r, 5.0000001201e-1);
   const float e = fma(p * r, r, r) + 1.0;
-  return e * intBitsToFloat((int(n) + 127) << 23);
+  return isnan(x) ? x : e * intBitsToFloat((int(n) + 127) << 23);
 }
 
 #endif

@@ -9,6 +9,11 @@
 // lavapipe serves a whole-texel fetch with vector loads and a transpose, where a float from a
 // storage or uniform buffer is a per-lane gather (4x fewer load instructions, measured 2x faster).
 // Keys are taken KC at a time: one rescale of the running output per step, not per key.
+// NaN and infinities come out as in PyTorch's softmax(s) v without a test in the loop: a NaN
+// score gives a NaN weight (exp_fast keeps NaN), whatever max() made of it, so the row's sum and
+// output are NaN; a +inf score makes the max +inf and its weight e^(inf - inf) = NaN; a row of
+// -inf alone keeps the finite starting max, weights e^-inf = 0 and so a sum of 0 and 0 / 0 = NaN;
+// a -inf among finite scores weighs 0. The map kernel reads the same max and sum.
 // Bindings: 0 q: channels of a (B, *, N) tensor; 1 kv: rows j = [k_j | v_j], each part padded to
 // whole texels (ops::key_value_row); 2 stats (B, groups, 2, N); 3 o (B, Cv, N); 4 x (B, Cv, N)
 // and 5 gamma (1): with `residual`, the last block leaves o = gamma softmax(s) v + x (the SAGAN
@@ -71,11 +76,19 @@ vec4 qi[QB][KT];
 vec4 ui[KT];
 #endif
 
+// Key texel c of the row at texel t, its lanes past CQ zero: the projection fills them with
+// 0 * x, which is NaN where x holds NaN or an infinity, and 0 * NaN would reach every score.
+vec4 key_texel(int t, uint c) {
+  const vec4 k = texelFetch(kv, t + int(c));
+  const uint valid = c + 1 < KT ? 4 : CQ - 4 * c;  // constant once the loops are unrolled
+  return vec4(k.x, valid > 1 ? k.y : 0.0, valid > 2 ? k.z : 0.0, valid > 3 ? k.w : 0.0);
+}
+
 // The score of query q of this lane against the key whose row starts at texel t.
 float score(int t, uint q) {
   float s = 0.0;
   [[unroll]] for (uint c = 0; c < KT; ++c) {
-    const vec4 k = texelFetch(kv, t + int(c));
+    const vec4 k = key_texel(t, c);
 #ifdef ADDITIVE
     const vec4 h = vec4(tanh_stable(qi[q][c].x + k.x), tanh_stable(qi[q][c].y + k.y), tanh_stable(qi[q][c].z + k.z),
                         tanh_stable(qi[q][c].w + k.w));

@@ -38,5 +38,5 @@ void main() {
     const float u = x[p.base0 + item + start + t * stride];
     ss = fma(u, u, ss);
   }
-  y[p.base1 + item + e] = v / max(sqrt(ss), 1e-12);
+  y[p.base1 + item + e] = v / max_nan(sqrt(ss), 1e-12);  // a NaN norm stays NaN, as clamp_min
 }

@@ -49,7 +49,7 @@ void main() {
         const bool inside = iy >= 0 && iy < int(p.in_h) && ix >= 0 && ix < int(p.in_w);
         const float v = x[plane + (inside ? uint(iy) * p.in_w + uint(ix) : 0u)];
 #ifdef MAX_POOL
-        a = inside ? max(a, v) : a;
+        a = inside ? max_nan(a, v) : a;  // a NaN in the window wins, as in PyTorch
 #else
         a += inside ? v : 0.0;
 #endif

@@ -40,7 +40,7 @@ layout(push_constant) uniform Push {
   uint x_batch_stride;    // x[b * x_batch_stride + c * channel_stride + n * position_stride]:
   uint channel_stride;    // (B, C, N) for a projection, (N, C) with N the batch rows for linear
   uint position_stride;
-  uint relu;              // 1: store max(y, 0) (a relu fused into this node)
+  uint relu;              // 1: store relu(y) (a relu fused into this node)
   uint items;             // batch items per unit (ops::items_per_unit): their lanes follow each other
 } p;
 
@@ -82,13 +82,13 @@ void main() {
         [[unroll]] for (uint g = 0; g < GT; ++g) {
           if (4 * g >= count) break;
           const vec4 v = acc[q][g] + vec4(b[4 * g], b[4 * g + 1], b[4 * g + 2], b[4 * g + 3]);
-          y4[at / 4 + g] = p.relu != 0 ? max(v, vec4(0.0)) : v;
+          y4[at / 4 + g] = p.relu != 0 ? relu(v) : v;
         }
       } else {
         [[unroll]] for (uint m = 0; m < MG; ++m) {
           if (m >= count) break;
           const float v = acc[q][m / 4][m % 4] + b[m];
-          y[at + m] = p.relu != 0 ? max(v, 0.0) : v;
+          y[at + m] = p.relu != 0 ? relu(v) : v;
         }
       }
     }

@@ -28,7 +28,7 @@ void main() {
   for (uint s = t; s < S; s += gl_WorkGroupSize.x) {
     float h = b1[p.base2 + s];
     for (uint c = 0; c < p.C; ++c) h = fma(w1[p.base1 + s * p.C + c], pooled[in0 + c], h);
-    hidden[s] = max(h, 0.0);
+    hidden[s] = relu(h);  // NaN kept (common.glsl)
   }
   barrier();
   for (uint c = t; c < p.C; c += gl_WorkGroupSize.x) {

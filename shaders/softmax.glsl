@@ -1,5 +1,6 @@
 // Numerically stable softmax over rows of length L: out = exp(x - max) / sum exp(x - max); with
 // LOG_OUTPUT, log_softmax: out = x - max - log(sum exp(x - max)), exact where softmax underflows.
+// As torch.softmax, a row holding NaN or +inf, or of -inf alone, is NaN (x - max is NaN there).
 // A running (max, sum) pair is kept per row (online softmax), then a second pass writes. Shared by
 // softmax.comp (one workgroup per row) and softmax_rows.comp (one row per invocation, for short
 // rows). Bindings: 0 in (B, rows, L), 1 out.
@@ -19,7 +20,7 @@ layout(push_constant) uniform Push {
 void merge(inout float m, inout float s, float m2, float s2) {
   if (s2 == 0.0) return;
   if (s == 0.0) { m = m2; s = s2; return; }
-  const float mx = max(m, m2);
+  const float mx = max_nan(m, m2);  // a NaN makes the row NaN, as torch.softmax
   s = s * exp(m - mx) + s2 * exp(m2 - mx);
   m = mx;
 }

@@ -1,6 +1,7 @@
 // tanh(x) written out rather than GLSL's tanh(), whose precision the spec leaves to the driver:
 // (1 - e^-2|x|) / (1 + e^-2|x|) never overflows, and near zero, where that difference cancels,
-// the odd Taylor series to x^9 is exact to float precision (|x| < 0.3).
+// the odd Taylor series to x^9 is exact to float precision (|x| < 0.3). tanh(+-inf) = +-1 and
+// NaN stays NaN (exp_fast keeps it).
 #ifndef VKATTN_TANH_GLSL
 #define VKATTN_TANH_GLSL
 #include "exp.glsl"

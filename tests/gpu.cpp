@@ -92,4 +92,10 @@ vkattn::HostTensor run_graph(const vkattn::Graph& graph,
   return exec.output(output);
 }
 
+vkattn::Graph block_graph(const vkattn::SelfAttentionWeights& weights, const vkattn::Shape& x) {
+  vkattn::Graph g;
+  g.output("y", vkattn::add_self_attention(g, g.input("x", x), weights).y);
+  return g;
+}
+
 }  // namespace test

@@ -55,6 +55,9 @@ void check_close(const std::vector<float>& out, const std::vector<double>& ref, 
 // NaN-filled outputs, two runs that must be bit-identical), each with fresh random inputs.
 void check_op(const std::string& op, const std::vector<vkattn::conformance::Spec>& specs);
 
+// A graph of one self-attention block on input "x" of that shape, with output "y".
+vkattn::Graph block_graph(const vkattn::SelfAttentionWeights& weights, const vkattn::Shape& x);
+
 // Runs a graph with NaN-filled outputs and returns the named output.
 vkattn::HostTensor run_graph(const vkattn::Graph& graph, const std::vector<std::pair<std::string, vkattn::HostTensor>>& inputs,
                              const std::string& output);

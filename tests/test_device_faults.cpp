@@ -6,15 +6,7 @@
 #include "gpu.h"
 #include "vulkan_call.h"
 
-namespace {
-
-vkattn::Graph block_graph(const vkattn::SelfAttentionWeights& w, const vkattn::Shape& x) {
-  vkattn::Graph g;
-  g.output("y", vkattn::add_self_attention(g, g.input("x", x), w).y);
-  return g;
-}
-
-}  // namespace
+using test::block_graph;
 
 TEST_CASE("out of device memory: a budget refuses a large graph early, and a smaller one then runs") {
   test::NoValidationMessages quiet;

@@ -5,15 +5,7 @@
 
 #include "gpu.h"
 
-namespace {
-
-vkattn::Graph block_graph(const vkattn::SelfAttentionWeights& weights, const vkattn::Shape& shape) {
-  vkattn::Graph graph;
-  graph.output("y", vkattn::add_self_attention(graph, graph.input("x", shape), weights).y);
-  return graph;
-}
-
-}  // namespace
+using test::block_graph;
 
 TEST_CASE("executors on one Context run from several threads at once") {
   test::NoValidationMessages quiet;

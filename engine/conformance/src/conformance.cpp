@@ -15,17 +15,22 @@
 namespace vkattn::conformance {
 namespace {
 
-// Every output of one run, NaN-filled first so that an element never written cannot pass.
-std::vector<std::vector<float>> run_once(Executor& exec, const Prepared& p, const std::vector<std::string>& outputs) {
+// Every output of one run, filled with `fill` first. The first run fills NaN, so that an element
+// never written cannot pass the comparison; the second a number, so that one whose expected value
+// is NaN cannot pass either: the two runs then differ.
+std::vector<std::vector<float>> run_once(Executor& exec, const Prepared& p, const std::vector<std::string>& outputs,
+                                         float fill) {
   for (const auto& [name, t] : p.inputs) exec.set_input(name, t);
-  exec.fill_outputs(std::numeric_limits<float>::quiet_NaN());
+  exec.fill_outputs(fill);
   exec.run();
   std::vector<std::vector<float>> out;
   for (const std::string& name : outputs) out.push_back(exec.output(name).data);
   return out;
 }
 
-// Compares one output with its reference; false (with the reason) if it is off or unwritten.
+// Compares one output with its reference; false (with the reason) if it is off or unwritten. NaN
+// and infinities must match exactly (NaN for NaN, an infinity for the same one, as PyTorch gives
+// them); the error figures are over the elements whose reference is finite.
 bool compare(Result& r, const std::string& name, const std::vector<float>& out, const std::vector<double>& ref) {
   const std::string which = r.outputs > 1 ? "output '" + name + "': " : "";
   if (ref.size() != out.size()) {
@@ -34,9 +39,11 @@ bool compare(Result& r, const std::string& name, const std::vector<float>& out, 
   }
   double diff = 0, norm = 0;
   for (size_t i = 0; i < ref.size(); ++i) {
-    if (!std::isfinite(out[i])) {
+    if (!std::isfinite(out[i]) || !std::isfinite(ref[i])) {
+      if (std::isnan(ref[i]) ? std::isnan(out[i]) : double(out[i]) == ref[i]) continue;
       r.max_abs = r.relative = std::numeric_limits<double>::infinity();
-      r.reason = which + "element " + std::to_string(i) + " is " + std::to_string(out[i]) + " (never written, or overflow)";
+      r.reason = which + "element " + std::to_string(i) + " is " + std::to_string(out[i]) + " where the reference is " +
+                 std::to_string(ref[i]) + (std::isfinite(ref[i]) ? " (never written, lost, or overflow)" : "");
       return false;
     }
     const double d = out[i] - ref[i];
@@ -62,15 +69,20 @@ void check(Result& r, Context& ctx, const Prepared& p) {
     r.reason = e.what();
     return;
   }
-  const auto first = run_once(*exec, p, outputs), second = run_once(*exec, p, outputs);
+  constexpr float kSecondFill = 1234.5f;
+  const auto first = run_once(*exec, p, outputs, std::numeric_limits<float>::quiet_NaN()),
+             second = run_once(*exec, p, outputs, kSecondFill);
   exec.reset();
   r.status = Status::Failed;
   for (size_t o = 0; o < outputs.size(); ++o)
     if (std::memcmp(first[o].data(), second[o].data(), first[o].size() * sizeof(float)) != 0) {
       size_t i = 0;
       while (std::memcmp(&first[o][i], &second[o][i], sizeof(float)) == 0) ++i;
-      r.reason = "the two runs of '" + outputs[o] + "' differ at element " + std::to_string(i) + " (" +
-                 std::to_string(first[o][i]) + " vs " + std::to_string(second[o][i]) + "): a race";
+      if (std::isnan(first[o][i]) && second[o][i] == kSecondFill)
+        r.reason = "element " + std::to_string(i) + " of '" + outputs[o] + "' is never written (it keeps the fill of each run)";
+      else
+        r.reason = "the two runs of '" + outputs[o] + "' differ at element " + std::to_string(i) + " (" +
+                   std::to_string(first[o][i]) + " vs " + std::to_string(second[o][i]) + "): a race";
       return;
     }
   const auto refs = p.reference();

@@ -1,5 +1,7 @@
 #include "vkattn/op_check.h"
 
+#include <cmath>
+
 #include "vkattn/error.h"
 
 namespace vkattn::conformance {
@@ -64,6 +66,27 @@ Shape shape(const Spec& spec, const char* key) {
   if (!spec.contains(key) || !spec[key].is_array())
     throw Error("A conformance case needs a list '" + std::string(key) + "', but its spec is " + spec.dump() + ".");
   return spec[key].get<Shape>();
+}
+
+std::string special(const Spec& spec) {
+  const std::string kind = spec.value("special", "");
+  if (kind != "" && kind != "nan" && kind != "inf")
+    throw Error("A conformance case's \"special\" must be \"nan\" or \"inf\", but its spec is " + spec.dump() + ".");
+  return kind;
+}
+
+void sprinkle(HostTensor& t, const std::string& kind, int64_t count, Rng& rng) {
+  if (kind.empty() || t.data.empty()) return;
+  std::uniform_int_distribution<size_t> at(0, t.data.size() - 1);
+  for (int64_t i = 0; i < count; ++i) t.data[at(rng)] = kind == "nan" ? kNaN : i % 2 ? -kInf : kInf;
+}
+
+double max_nan(double a, double b) { return std::isnan(a) || a > b ? a : b; }
+
+double max_nan(const double* first, const double* last) {
+  double m = -INFINITY;
+  for (; first != last; ++first) m = max_nan(m, *first);
+  return m;
 }
 
 }  // namespace vkattn::conformance

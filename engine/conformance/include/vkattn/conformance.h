@@ -1,7 +1,9 @@
 // The conformance suite: every kernel and the whole self-attention block over a matrix of shapes
-// that stresses edges, each compared with a double-precision CPU reference (outputs pre-filled
-// with NaN) and run twice, the two results required to be bit-identical. Cases the device cannot
-// hold or dispatch (vkattn::DeviceLimitError) are skipped with the reason.
+// that stresses edges, each compared with a double-precision CPU reference and run twice, the two
+// results required to be bit-identical: outputs are pre-filled with NaN in the first run and a
+// number in the second, so an element never written fails even where NaN is expected. NaN and
+// infinities must match the reference's exactly. Cases the device cannot hold or dispatch
+// (vkattn::DeviceLimitError) are skipped with the reason.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <utility>
@@ -64,5 +65,21 @@ std::vector<double> widen(const std::vector<float>& v);
 // A spec value: an integer, or a list of integers as a Shape.
 int64_t integer(const Spec& spec, const char* key);
 Shape shape(const Spec& spec, const char* key);
+
+// Special values. A few small cases carry "special": "nan" or "inf" and put NaN, or +inf and
+// -inf, into chosen input elements; the float64 references are plain IEEE arithmetic, so they
+// give NaN and infinities where PyTorch does, with max_nan for max (std::max and max_element drop
+// a NaN that comes second). The comparison takes NaN for NaN and an infinity for the same one.
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+// The spec's "special": "", "nan" or "inf".
+std::string special(const Spec& spec);
+// max(a, b), NaN if either is NaN (torch.max, max_pool2d, clamp_min).
+double max_nan(double a, double b);
+// The largest of [first, last), NaN if one is NaN, -inf if none.
+double max_nan(const double* first, const double* last);
+// `count` elements of t at random, for kind "nan" NaN, for "inf" +inf and -inf in turn; for ""
+// none.
+void sprinkle(HostTensor& t, const std::string& kind, int64_t count, Rng& rng);
 
 }  // namespace vkattn::conformance

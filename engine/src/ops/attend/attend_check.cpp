@@ -31,6 +31,8 @@ Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t C = first ? first + Cv + 1 : Cv;
   Prepared p;
   auto v = random(rng, {B, C, N}), a = random(rng, {B, N, N}, 0.f, 2.f / N);
+  sprinkle(v, special(s), 3, rng);  // "special": NaN or infinities, in v (past the slice too) and a
+  sprinkle(a, special(s), 3, rng);
   p.graph.output("y", ops::attend(p.graph, {p.graph.input("v", v.shape), first, Cv}, p.graph.input("a", a.shape)));
   p.reference = [=] {
     std::vector<double> slice(B * Cv * N);
@@ -50,6 +52,7 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
       if (o.quick && (N == 1024 || ((Cv == 3 || Cv == 40) && N != 4096))) continue;
       specs.push_back({{"B", B}, {"Cv", Cv}, {"N", N}});
     }
+  for (const char* kind : {"nan", "inf"}) specs.push_back({{"B", 2}, {"Cv", 5}, {"N", 91}, {"first", 2}, {"special", kind}});
   return specs;
 }
 

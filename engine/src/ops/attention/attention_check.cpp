@@ -1,5 +1,6 @@
 // The fused attention against float64 softmax(scale q.k) v: N from 1 past several key blocks,
-// primes, value channels that leave a partial channel group, batches.
+// primes, value channels that leave a partial channel group, batches; NaN and infinities.
+#include <array>
 #include <cmath>
 
 #include "ops/attend/attend_check.h"
@@ -19,6 +20,29 @@ Prepared prepare(const Spec& s, Rng& rng) {
   Prepared p;
   const int64_t row = ops::key_value_row(Cq, Cv), v0 = ops::padded4(Cq);
   auto q = random(rng, {B, Cq, N}, -2.f, 2.f), kv = random(rng, {B, N, row}, -2.f, 2.f);
+  const std::string kind = special(s);
+  if (!kind.empty()) {
+    // Item 0 stays finite. NaN: a query of item 1 (its row NaN), a value of item 1 (that channel
+    // NaN in every row), a key of item 2 (all of item 2 NaN). inf: a key of item 1 -inf (rows
+    // whose query is positive weigh it 0, the others see +inf and are NaN), a value of item 2
+    // +inf (that channel +inf), a query of item 2 +inf (its row NaN). Every padding entry is NaN:
+    // the projection leaves 0 * x there, NaN beside a NaN or an infinity.
+    std::uniform_int_distribution<int64_t> position(0, N - 1);
+    const auto key = [&](int64_t b, int64_t j, int64_t c) -> float& { return kv.data[(b * N + j) * row + c]; };
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < N; ++j)
+        for (int64_t c = 0; c < row; ++c)
+          if ((c >= Cq && c < v0) || c >= v0 + Cv) key(b, j, c) = kNaN;
+    if (kind == "nan") {
+      q.data[(1 * Cq + 0) * N + position(rng)] = kNaN;
+      key(1, position(rng), v0 + Cv - 1) = kNaN;
+      key(2, position(rng), Cq - 1) = kNaN;
+    } else {
+      key(1, position(rng), 0) = -kInf;
+      key(2, position(rng), v0) = kInf;
+      q.data[(2 * Cq + Cq - 1) * N + position(rng)] = kInf;
+    }
+  }
   Graph& g = p.graph;
   g.output("y", ops::attention(g, {g.input("q", q.shape), 0, Cq}, g.input("kv", kv.shape), Cv, scale).out);
   p.reference = [=] {
@@ -41,6 +65,11 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   for (auto [B, N] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 91}, {2, 1031}, {1, 4096}})
     for (auto [Cq, Cv] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {8, 64}, {32, 257}})
       if (!o.quick || N < 4096 || Cv == 64) specs.push_back({{"B", B}, {"Cq", Cq}, {"Cv", Cv}, {"N", N}});
+  // Special values (three items): key texels with and without padding, vec4 queries (N = 300),
+  // two key blocks (N = 2053).
+  for (const char* kind : {"nan", "inf"})
+    for (auto [Cq, Cv, N] : std::vector<std::array<int64_t, 3>>{{8, 64, 91}, {5, 6, 300}, {1, 1, 2053}})
+      specs.push_back({{"B", 3}, {"Cq", Cq}, {"Cv", Cv}, {"N", N}, {"special", kind}});
   return specs;
 }
 

@@ -1,4 +1,5 @@
-// Hard attention's box from a heatmap (shaders/attention_box.comp): one workgroup per item.
+// Hard attention's box from a heatmap (shaders/attention_box.comp): one workgroup per item. A
+// heatmap holding NaN gives the whole image, as vkattn.nn.attention_boxes (PyTorch) does.
 #include "attention_box.spv.h"
 #include "ops/op.h"
 #include "ops/registry.h"

@@ -1,5 +1,7 @@
 // Hard attention's kernels against float64: column_mean, attention_box and crop_resize alone,
-// and the three together from a softmax map as the attention_crop layer runs them.
+// and the three together from a softmax map as the attention_crop layer runs them. With NaN and
+// infinities: a column holding NaN, or +inf and -inf, has a NaN mean; a heatmap holding NaN
+// gives the whole image (no cell reaches a NaN limit), as vkattn.nn.attention_boxes does.
 #include <algorithm>
 #include <cmath>
 
@@ -23,7 +25,7 @@ std::vector<double> boxes_of(const std::vector<double>& r, int64_t B, Size2 grid
   std::vector<double> out;
   const int64_t cells = grid.h * grid.w;
   for (int64_t b = 0; b < B; ++b) {
-    const double peak = *std::max_element(r.begin() + b * cells, r.begin() + (b + 1) * cells);
+    const double peak = max_nan(r.data() + b * cells, r.data() + (b + 1) * cells);
     int64_t r0 = grid.h, r1 = 0, c0 = grid.w, c1 = 0;
     for (int64_t j = 0; j < cells; ++j)
       if (r[b * cells + j] >= threshold * peak) {
@@ -73,6 +75,7 @@ Prepared prepare_column_mean(const Spec& s, Rng& rng) {
   const int64_t B = integer(s, "B"), R = integer(s, "R"), L = integer(s, "L");
   Prepared p;
   auto x = random(rng, {B, R, L}, 0.f, 1.f);
+  sprinkle(x, special(s), L / 2 + 1, rng);
   p.graph.output("y", ops::column_mean(p.graph, p.graph.input("x", x.shape)));
   p.reference = [=] { return Outputs{{"y", column_means(widen(x.data), B, R, L)}}; };
   p.inputs = {{"x", std::move(x)}};
@@ -86,6 +89,16 @@ Prepared prepare_attention_box(const Spec& s, Rng& rng) {
   const double threshold = s.at("threshold").get<double>();
   Prepared p;
   auto r = random(rng, {B, grid.h * grid.w}, s.value("signed", false) ? -1.f : 0.f, 1.f);
+  const std::string kind = special(s);
+  // Item b of B: NaN: b % 2 = 0 one NaN, b % 4 = 1 all NaN; inf: b % 3 = 0 a +inf, 1 a -inf, 2 all -inf.
+  for (int64_t b = 0; b < B && !kind.empty(); ++b) {
+    float* item = r.data.data() + b * grid.h * grid.w;
+    const int64_t cell = std::uniform_int_distribution<int64_t>(0, grid.h * grid.w - 1)(rng);
+    if (kind == "nan" && b % 2 == 0) item[cell] = kNaN;
+    if (kind == "nan" && b % 4 == 1) std::fill(item, item + grid.h * grid.w, kNaN);
+    if (kind == "inf") item[cell] = b % 3 == 0 ? kInf : -kInf;
+    if (kind == "inf" && b % 3 == 2) std::fill(item, item + grid.h * grid.w, -kInf);
+  }
   p.graph.output("box", ops::attention_box(p.graph, p.graph.input("r", r.shape), grid, image, float(threshold)));
   p.reference = [=] { return Outputs{{"box", boxes_of(widen(r.data), B, grid, image, float(threshold))}}; };
   p.inputs = {{"r", std::move(r)}};
@@ -135,6 +148,8 @@ Prepared prepare_attention_crop(const Spec& s, Rng& rng) {
     for (int64_t j = 0; j < N; ++j) sum += a[j] = std::exp(a[j] - peak);
     for (int64_t j = 0; j < N; ++j) a[j] = float(a[j] / sum);
   }
+  if (special(s) == "nan")  // one NaN in the first item's map: its box is the whole image
+    map.data[std::uniform_int_distribution<int64_t>(0, N * N - 1)(rng)] = kNaN;
   Graph& g = p.graph;
   const auto crop = ops::attention_crop(g, g.input("map", map.shape), grid, g.input("x", x.shape), float(threshold), size);
   g.output("boxes", crop.boxes);
@@ -148,7 +163,11 @@ Prepared prepare_attention_crop(const Spec& s, Rng& rng) {
 }
 
 std::vector<Spec> column_mean_matrix(const MatrixOptions& o) {
-  std::vector<Spec> specs = {{{"B", 1}, {"R", 1}, {"L", 1}}, {{"B", 3}, {"R", 7}, {"L", 130}}, {{"B", 2}, {"R", 196}, {"L", 196}}};
+  std::vector<Spec> specs = {{{"B", 1}, {"R", 1}, {"L", 1}},
+                             {{"B", 3}, {"R", 7}, {"L", 130}},
+                             {{"B", 2}, {"R", 196}, {"L", 196}},
+                             {{"B", 3}, {"R", 7}, {"L", 130}, {"special", "nan"}},
+                             {{"B", 3}, {"R", 7}, {"L", 130}, {"special", "inf"}}};
   if (!o.quick) specs.push_back({{"B", 1}, {"R", 1000}, {"L", 3}});
   return specs;
 }
@@ -163,10 +182,16 @@ Spec signed_box(int64_t B, int64_t h, int64_t w, int64_t H, int64_t W, double th
   return s;
 }
 
+Spec special_box(Spec s, const char* kind) {
+  s["special"] = kind;
+  return s;
+}
+
 std::vector<Spec> attention_box_matrix(const MatrixOptions&) {
   return {box(1, 1, 1, 1, 1, 0.5), box(4, 14, 14, 28, 28, 0.5), box(3, 5, 9, 17, 23, 0.8), box(2, 7, 3, 7, 3, 1.0),
           box(2, 16, 16, 64, 64, 0.0), box(2, 20, 30, 7, 11, 0.3), box(1, 11, 13, 200, 100, 0.9),
-          signed_box(3, 6, 6, 12, 12, 0.5)};
+          signed_box(3, 6, 6, 12, 12, 0.5), special_box(box(6, 5, 9, 17, 23, 0.8), "nan"),
+          special_box(box(6, 5, 9, 17, 23, 0.8), "inf"), special_box(box(6, 5, 9, 17, 23, 0.0), "inf")};
 }
 
 Spec crop(int64_t B, int64_t C, int64_t H, int64_t W, int64_t Ho, int64_t Wo, bool outside = false) {
@@ -186,7 +211,8 @@ Spec glimpse(int64_t B, int64_t C, int64_t H, int64_t W, int64_t h, int64_t w, d
 
 std::vector<Spec> attention_crop_matrix(const MatrixOptions&) {
   return {glimpse(1, 1, 1, 1, 1, 1, 0.5, 1, 1), glimpse(3, 1, 28, 28, 14, 14, 0.5, 28, 28),
-          glimpse(2, 3, 23, 17, 5, 7, 0.7, 11, 13), glimpse(2, 2, 32, 32, 8, 8, 0.9, 16, 16)};
+          glimpse(2, 3, 23, 17, 5, 7, 0.7, 11, 13), glimpse(2, 2, 32, 32, 8, 8, 0.9, 16, 16),
+          special_box(glimpse(2, 3, 23, 17, 5, 7, 0.7, 11, 13), "nan")};
 }
 
 }  // namespace

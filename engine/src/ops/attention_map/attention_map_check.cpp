@@ -1,5 +1,6 @@
 // The attention map from given statistics against float64 exp(s - m) / l, with s = scale q.k:
-// maps small and large, one past a binding's size on lavapipe so that rows come in blocks.
+// maps small and large, one past a binding's size on lavapipe so that rows come in blocks; NaN
+// and infinities in the scores (a row holding NaN or +inf is NaN, a -inf weighs 0).
 #include <algorithm>
 #include <cmath>
 
@@ -17,6 +18,17 @@ Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t groups = integer(s, "groups");
   const float scale = 1.f / std::sqrt(float(Cq));
   auto q = random(rng, {B, Cq, N}, -2.f, 2.f), kv = random(rng, {B, N, Cq + Cv}, -2.f, 2.f);
+  const std::string kind = special(s);
+  if (!kind.empty() && B >= 3) {  // item 0 finite; as in the attention check
+    std::uniform_int_distribution<int64_t> position(0, N - 1);
+    if (kind == "nan") {
+      q.data[(1 * Cq + 0) * N + position(rng)] = kNaN;        // a NaN row
+      kv.data[(2 * N + position(rng)) * (Cq + Cv)] = kNaN;     // all of item 2 NaN
+    } else {
+      kv.data[(1 * N + position(rng)) * (Cq + Cv)] = -kInf;   // weight 0, or a +inf and a NaN row
+      q.data[(2 * Cq + Cq - 1) * N + position(rng)] = kInf;  // a NaN row
+    }
+  }
   std::vector<double> k(B * Cq * N);  // (B, Cq, N) as the scores reference takes it
   for (int64_t b = 0; b < B; ++b)
     for (int64_t j = 0; j < N; ++j)
@@ -26,7 +38,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
   for (int64_t b = 0; b < B; ++b)
     for (int64_t i = 0; i < N; ++i) {
       const double* row = scores->data() + (b * N + i) * N;
-      const double m = *std::max_element(row, row + N);
+      const double m = max_nan(row, row + N);
       double l = 0;
       for (int64_t j = 0; j < N; ++j) l += std::exp(row[j] - m);
       for (int64_t g = 0; g < groups; ++g) {
@@ -57,6 +69,10 @@ Spec spec(int64_t B, int64_t Cq, int64_t Cv, int64_t N, int64_t groups) {
 
 std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs = {spec(1, 1, 1, 1, 1), spec(3, 8, 5, 91, 2), spec(2, 32, 0, 1031, 1)};
+  for (const char* kind : {"nan", "inf"}) {
+    specs.push_back(spec(3, 5, 2, 91, 2));
+    specs.back()["special"] = kind;
+  }
   if (!o.quick) specs.insert(specs.end(), {spec(1, 3, 2, 4096, 1), spec(1, 1, 1, 6000, 1)});  // 6000^2 floats: 137 MiB
   return specs;
 }

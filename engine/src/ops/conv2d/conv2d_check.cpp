@@ -1,6 +1,7 @@
 // conv2d against float64: 1x1 images, primes, kernels larger than the stride, non-square
 // kernels and strides, padding, and channel counts that leave tile remainders; with "then", a relu
 // and a 2x2 max pool after it in that order (which the cpu profile runs inside the convolution).
+// With "special", a few NaN or infinite inputs: NaN must come through the relu and the pool.
 #include <algorithm>
 
 #include "ops/pool2d/pool2d_check.h"
@@ -45,6 +46,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
   Prepared p;
   auto x = random(rng, {integer(s, "B"), C, integer(s, "H"), integer(s, "W")}), w = random(rng, {M, C, k[0], k[1]}),
        b = random(rng, {M});
+  sprinkle(x, special(s), 3, rng);
   Graph& g = p.graph;
   const std::vector<std::string> then = s.value("then", std::vector<std::string>{});
   TensorId y = ops::conv2d(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b), stride, pad);
@@ -56,7 +58,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
     int64_t OH = out_size(x.shape[2], k[0], stride.h, pad.h), OW = out_size(x.shape[3], k[1], stride.w, pad.w);
     for (const std::string& op : then)
       if (op == "relu") {
-        for (double& v : y) v = std::max(v, 0.0);
+        for (double& v : y) v = max_nan(v, 0.0);
       } else {
         y = vkattn::reference::pool2d(y, BM, OH, OW, {2, 2}, {2, 2}, {0, 0}, true);
         OH /= 2, OW /= 2;
@@ -86,6 +88,16 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   specs.push_back(then(conv(2, 1, 28, 28, 32, {3, 3}, {1, 1}, {1, 1}), {"relu", "max_pool"}));
   specs.push_back(then(conv(3, 5, 9, 7, 6, {3, 3}, {1, 1}, {1, 1}), {"max_pool"}));
   specs.push_back(then(conv(1, 7, 11, 13, 72, {3, 2}, {2, 1}, {1, 0}), {"max_pool", "relu"}));
+  auto special = [](Spec s, const char* kind) {
+    s["special"] = kind;
+    return s;
+  };
+  for (const char* kind : {"nan", "inf"}) {
+    specs.push_back(special(conv(3, 3, 7, 13, 5, {3, 3}, {1, 1}, {1, 1}), kind));
+    specs.push_back(special(then(conv(3, 5, 9, 7, 6, {3, 3}, {1, 1}, {1, 1}), {"relu"}), kind));
+    specs.push_back(special(then(conv(2, 1, 28, 28, 32, {3, 3}, {1, 1}, {1, 1}), {"relu", "max_pool"}), kind));
+    specs.push_back(special(then(conv(1, 7, 11, 13, 72, {3, 2}, {2, 1}, {1, 0}), {"max_pool", "relu"}), kind));
+  }
   if (!o.quick) specs.push_back(conv(2, 72, 32, 32, 40, {3, 3}, {1, 1}, {1, 1}));
   return specs;
 }

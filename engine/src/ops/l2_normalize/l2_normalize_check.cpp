@@ -1,6 +1,7 @@
 // l2_normalize against float64: along channels of (B, C, H, W) and along rows of (B, N, R), the
 // whole axis or a part of it, a vector of one entry, and an all-zero vector (divided by 1e-12,
-// so it stays zero, as in F.normalize).
+// so it stays zero, as in F.normalize); NaN (its vector NaN) and infinities (an infinite norm:
+// inf / inf is NaN, the other entries 0).
 #include <algorithm>
 #include <cmath>
 
@@ -16,6 +17,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
   const bool rows = s.at("along") == "rows";
   const int64_t first = integer(s, "first"), count = integer(s, "count");
   auto x = random(rng, shape(s, "shape"), -2.f, 2.f);
+  sprinkle(x, special(s), 8, rng);
   const Shape sh = x.shape;
   const int64_t item = element_count(sh) / sh[0], d1 = rows ? item / sh.back() : sh[1], d2 = item / d1;
   if (s.value("zero", false))  // the first vector of the first item: all of its normalised entries 0
@@ -30,7 +32,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
         const auto at = [&](int64_t t) { return b * item + (rows ? v * d2 + first + t : (first + t) * d2 + v); };
         double ss = 0;
         for (int64_t t = 0; t < count; ++t) ss += double(x.data[at(t)]) * x.data[at(t)];
-        const double norm = std::max(std::sqrt(ss), 1e-12);
+        const double norm = max_nan(std::sqrt(ss), 1e-12);
         for (int64_t t = 0; t < count; ++t) y[at(t)] = x.data[at(t)] / norm;
       }
     return Outputs{{"y", std::move(y)}};
@@ -44,7 +46,11 @@ std::vector<Spec> matrix(const MatrixOptions&) {
           {{"shape", {3, 11, 1, 1}}, {"along", "channels"}, {"first", 3}, {"count", 5}, {"zero", true}},
           {{"shape", {2, 1, 9}}, {"along", "channels"}, {"first", 0}, {"count", 1}},
           {{"shape", {2, 300, 72}}, {"along", "rows"}, {"first", 0}, {"count", 8}},
-          {{"shape", {1, 17, 5}}, {"along", "rows"}, {"first", 2}, {"count", 3}, {"zero", true}}};
+          {{"shape", {1, 17, 5}}, {"along", "rows"}, {"first", 2}, {"count", 3}, {"zero", true}},
+          {{"shape", {2, 8, 5, 7}}, {"along", "channels"}, {"first", 0}, {"count", 8}, {"special", "nan"}},
+          {{"shape", {2, 8, 5, 7}}, {"along", "channels"}, {"first", 2}, {"count", 5}, {"special", "inf"}},
+          {{"shape", {2, 40, 9}}, {"along", "rows"}, {"first", 1}, {"count", 6}, {"special", "nan"}},
+          {{"shape", {2, 40, 9}}, {"along", "rows"}, {"first", 1}, {"count", 6}, {"special", "inf"}}};
 }
 
 }  // namespace

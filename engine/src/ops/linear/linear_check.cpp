@@ -1,5 +1,6 @@
 // linear against float64: batch and feature counts with remainders, up to the classifier's 3136
-// features; with "relu", a relu after it (which the cpu profile runs inside the linear kernel).
+// features; with "relu", a relu after it (which the cpu profile runs inside the linear kernel),
+// also with NaN and infinite inputs ("special").
 #include <algorithm>
 #include <array>
 
@@ -27,6 +28,10 @@ Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t F = integer(s, "F"), M = integer(s, "M");
   Prepared p;
   auto x = random(rng, {integer(s, "B"), F}), w = random(rng, {M, F}), b = random(rng, {M});
+  const std::string kind = special(s);
+  for (int64_t row : {1, 4})  // with "special", one NaN (or +inf, then -inf) in rows 1 and 4; the others finite
+    if (!kind.empty() && row < x.shape[0])
+      x.data[row * F + std::uniform_int_distribution<int64_t>(0, F - 1)(rng)] = kind == "nan" ? kNaN : row == 1 ? kInf : -kInf;
   Graph& g = p.graph;
   const bool relu = s.value("relu", false);
   const TensorId y = ops::linear(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b));
@@ -34,7 +39,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
   p.reference = [=] {
     auto y = reference(x, w, b);
     if (relu)
-      for (double& v : y) v = std::max(v, 0.0);
+      for (double& v : y) v = max_nan(v, 0.0);
     return Outputs{{"y", y}};
   };
   p.inputs = {{"x", std::move(x)}};
@@ -47,6 +52,7 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs;
   for (auto [B, F, M] : shapes) specs.push_back({{"B", B}, {"F", F}, {"M", M}});
   specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"relu", true}});
+  for (const char* kind : {"nan", "inf"}) specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"relu", true}, {"special", kind}});
   return specs;
 }
 

@@ -1,5 +1,6 @@
 // multihead_attention against float64, written out from nn.MultiheadAttention's definition:
-// heads from 1 to C, N = 1, odd sizes, with and without the residual, the mean map and each head's.
+// heads from 1 to C, N = 1, odd sizes, with and without the residual, the mean map and each head's;
+// with "special", one NaN or +inf in item 1 (item 0 stays finite).
 #include <algorithm>
 #include <cmath>
 
@@ -73,6 +74,12 @@ Prepared prepare(const Spec& s, Rng& rng) {
   w.out_proj_bias = random(rng, {C});
   Prepared p;
   auto x = random(rng, {B, C, integer(s, "H"), integer(s, "W")});
+  const std::string kind = special(s);
+  if (!kind.empty() && B >= 2) {
+    const int64_t plane = x.shape[2] * x.shape[3];
+    x.data[(C + std::uniform_int_distribution<int64_t>(0, C - 1)(rng)) * plane +
+           std::uniform_int_distribution<int64_t>(0, plane - 1)(rng)] = kind == "nan" ? kNaN : kInf;
+  }
   const auto layer = add_multihead_attention(p.graph, p.graph.input("x", x.shape), w, "", map, head_maps);
   p.graph.output("y", layer.y);
   if (map) p.graph.output("attention", *layer.attention);
@@ -95,6 +102,10 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs = {layer(1, 1, 1, 1, 1),        layer(2, 6, 3, 1, 1, true, true), layer(3, 12, 4, 5, 7),
                              layer(2, 9, 3, 7, 5, true, true), layer(1, 8, 8, 6, 6, false, true),
                              layer(2, 12, 3, 5, 3, false, false, true), layer(1, 6, 2, 4, 4, true, true, true)};
+  for (const char* kind : {"nan", "inf"}) {
+    specs.push_back(layer(2, 9, 3, 7, 5, true, true, true));
+    specs.back()["special"] = kind;
+  }
   if (!o.quick)
     specs.insert(specs.end(), {layer(2, 64, 8, 16, 16, true), layer(1, 32, 4, 40, 41, false, true),
                                layer(1, 30, 5, 64, 64, true)});

@@ -1,5 +1,6 @@
 // max_pool2d and avg_pool2d against float64, padding included: all-negative inputs for max (a
-// padded zero that won would show) and windows that overhang the image.
+// padded zero that won would show) and windows that overhang the image; NaN (a window holding one
+// is NaN, as in PyTorch) and infinities, with a block of -inf that fills whole windows.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -23,7 +24,7 @@ std::vector<double> reference::pool2d(const std::vector<double>& x, int64_t plan
             const int64_t iy = oy * s.h + ky - pad.h, ix = ox * s.w + kx - pad.w;
             if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
             const double v = x[(plane * H + iy) * W + ix];
-            acc = max ? std::max(acc, v) : acc + v;
+            acc = max ? conformance::max_nan(acc, v) : acc + v;
           }
         y[(plane * OH + oy) * OW + ox] = max ? acc : acc / double(k.h * k.w);
       }
@@ -44,6 +45,11 @@ Prepared prepare(const Spec& s, Rng& rng, bool max) {
   Prepared p;
   auto x = random(rng, {integer(s, "B"), integer(s, "C"), integer(s, "H"), integer(s, "W")}, max ? -2.f : -1.f,
                   max ? -0.5f : 1.f);
+  const std::string kind = special(s);
+  sprinkle(x, kind, int64_t(x.data.size() / 16 + 1), rng);
+  if (kind == "inf")  // the first plane's top-left 4x4: -inf alone in the windows inside it
+    for (int64_t i = 0; i < std::min<int64_t>(4, x.shape[2]); ++i)
+      for (int64_t j = 0; j < std::min<int64_t>(4, x.shape[3]); ++j) x.data[i * x.shape[3] + j] = -kInf;
   const TensorId in = p.graph.input("x", x.shape);
   p.graph.output("y", max ? ops::max_pool2d(p.graph, in, k, stride, pad) : ops::avg_pool2d(p.graph, in, k, stride, pad));
   p.reference = [=] {
@@ -61,6 +67,9 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
     for (const Shape& in : {Shape{1, 1, 3, 3}, Shape{8, 5, 7, 13}, Shape{1, 3, 128, 128}})
       if (!o.quick || in[2] != 128)
         specs.push_back({{"B", in[0]}, {"C", in[1]}, {"H", in[2]}, {"W", in[3]}, {"k", k}, {"stride", s}, {"pad", pad}});
+  for (const char* kind : {"nan", "inf"})
+    for (const Shape& pad : {Shape{0, 0}, Shape{1, 1}})
+      specs.push_back({{"B", 2}, {"C", 3}, {"H", 9}, {"W", 13}, {"k", {3, 3}}, {"stride", {2, 2}}, {"pad", pad}, {"special", kind}});
   return specs;
 }
 

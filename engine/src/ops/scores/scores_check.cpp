@@ -52,6 +52,8 @@ Prepared prepare(const Spec& s, Rng& rng) {
     return p;
   }
   auto q = random(rng, {B, Cq, N}), k = random(rng, {B, Cq, N});
+  sprinkle(q, special(s), 2, rng);  // "special": NaN or infinities in q and k
+  sprinkle(k, special(s), 2, rng);
   g.output("y", ops::scores(g, {g.input("q", q.shape), 0, Cq}, {g.input("k", k.shape), 0, Cq}, scale));
   p.reference = [=] { return Outputs{{"y", reference::scores(widen(q.data), widen(k.data), B, Cq, N, scale)}}; };
   p.inputs = {{"q", std::move(q)}, {"k", std::move(k)}};
@@ -63,6 +65,7 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   for (int64_t Cq : {1, 3, 40})
     for (auto [B, N] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {8, 91}, {2, 1024}, {1, 4096}, {1, 16384}})
       if (!o.quick || !(Cq == 3 || N == 1024 || (N == 16384 && Cq != 1))) specs.push_back({{"B", B}, {"Cq", Cq}, {"N", N}});
+  for (const char* kind : {"nan", "inf"}) specs.push_back({{"B", 2}, {"Cq", 3}, {"N", 91}, {"special", kind}});
   return specs;
 }
 

@@ -1,5 +1,8 @@
 // The whole SAGAN block against a float64 composition of its parts' references: fused, or with
-// the attention map as a second output when the spec asks for it ("map": true).
+// the attention map as a second output when the spec asks for it ("map": true). With "special", item
+// 1 holds one NaN or +inf (item 0 stays finite): as in PyTorch, a NaN makes all of its output and
+// map NaN; an infinity makes its output NaN (0 * inf) and its map NaN in the rows that see +inf,
+// while the rows that see -inf give it weight 0 and stay finite.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -25,7 +28,7 @@ Outputs block_reference(const HostTensor& x, const SelfAttentionWeights& w, bool
         for (int64_t n = 0; n < N; ++n) {
           double ss = 0;
           for (int64_t c = 0; c < Cq; ++c) ss += (*t)[(b * Cq + c) * N + n] * (*t)[(b * Cq + c) * N + n];
-          const double norm = std::max(std::sqrt(ss), 1e-12);
+          const double norm = max_nan(std::sqrt(ss), 1e-12);
           for (int64_t c = 0; c < Cq; ++c) (*t)[(b * Cq + c) * N + n] /= norm;
         }
   const auto v = reference::projection(x.data, w.value_weight.data, w.value_bias.data, B, C, C, N);
@@ -68,6 +71,12 @@ Prepared prepare(const Spec& s, Rng& rng) {
   w.scale = s.value("scale", fallback);
   Prepared p;
   auto x = random(rng, {B, C, integer(s, "H"), integer(s, "W")});
+  const std::string kind = special(s);
+  if (!kind.empty() && B >= 2) {
+    const int64_t plane = x.shape[2] * x.shape[3];
+    x.data[(C + std::uniform_int_distribution<int64_t>(0, C - 1)(rng)) * plane +
+           std::uniform_int_distribution<int64_t>(0, plane - 1)(rng)] = kind == "nan" ? kNaN : kInf;
+  }
   const auto block = add_self_attention(p.graph, p.graph.input("x", x.shape), w, "", map);
   p.graph.output("y", block.y);
   if (map) p.graph.output("attention", *block.attention);
@@ -97,6 +106,14 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
                                // a 6400 x 6400 map: 156 MiB, written in blocks of rows on lavapipe
                                block(1, 4, 1, 80, 80, true), block(1, 64, 8, 61, 67, false, "cosine"),
                                block(2, 72, 9, 32, 32, true, "scaled_dot"), block(1, 64, 8, 61, 67, false, "additive")});
+  const auto special = [](Spec s, const char* kind) {
+    s["special"] = kind;
+    return s;
+  };
+  for (const char* kind : {"nan", "inf"})
+    specs.insert(specs.end(), {special(block(2, 8, 1, 5, 7, true), kind), special(block(2, 40, 5, 6, 6, true), kind),
+                               special(block(2, 5, 1, 3, 7, true, "additive"), kind),
+                               special(block(2, 5, 1, 3, 7, true, "cosine"), kind)});
   return specs;
 }
 

@@ -1,5 +1,5 @@
 // tanh against float64, both of the shader's branches: inputs from -0.3 to 0.3 (the series)
-// and from -12 to 12.
+// and from -12 to 12; NaN, and infinities (-1 and 1).
 #include <algorithm>
 #include <cmath>
 
@@ -14,6 +14,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
   Prepared p;
   const float r = s.at("range").get<float>();
   auto x = random(rng, shape(s, "shape"), -r, r);
+  sprinkle(x, special(s), int64_t(x.data.size() / 8 + 1), rng);
   p.graph.output("y", ops::tanh(p.graph, p.graph.input("x", x.shape)));
   p.reference = [=] {
     std::vector<double> y(x.data.size());
@@ -26,7 +27,8 @@ Prepared prepare(const Spec& s, Rng& rng) {
 
 std::vector<Spec> matrix(const MatrixOptions&) {
   return {{{"shape", {1}}, {"range", 12.0}}, {{"shape", {8, 3, 7, 13}}, {"range", 0.3}},
-          {{"shape", {2, 4099}}, {"range", 12.0}}, {{"shape", {3, 12, 5, 4}}, {"range", 12.0}}};  // the last: whole vec4s
+          {{"shape", {2, 4099}}, {"range", 12.0}}, {{"shape", {3, 12, 5, 4}}, {"range", 12.0}},  // the last: whole vec4s
+          {{"shape", {3, 7, 11}}, {"range", 2.0}, {"special", "nan"}}, {{"shape", {3, 12, 5, 4}}, {"range", 2.0}, {"special", "inf"}}};
 }
 
 }  // namespace
