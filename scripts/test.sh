@@ -29,7 +29,7 @@ if [ "${1:-}" = "--tsan" ]; then
   cmake --build build-tsan -j "$(nproc)" --target vkattn_tests
   # The driver (lavapipe) and the validation layer are not instrumented: what TSan sees is ours,
   # and the validation layer's own thread-safety checks see how we use Vulkan objects.
-  TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/vkattn_tests -tc='*several threads*'
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan.supp" build-tsan/tests/vkattn_tests -tc='*several threads*'
   exit
 fi
 [ $# -eq 0 ] || { echo "usage: scripts/test.sh [--sanitize | --tsan]" >&2; exit 2; }
