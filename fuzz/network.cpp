@@ -48,13 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const vkattn::Network net = vkattn::Network::from_safetensors(file);
     for (const bool maps : {true, false}) {  // without maps, only the layers a crop reads make theirs
       vkattn::Graph graph;
-      std::map<std::string, vkattn::TensorId> inputs;
-      for (const auto& [name, item] : net.inputs()) {
-        vkattn::Shape batch = item;
-        batch.insert(batch.begin(), 3);
-        inputs[name] = graph.input(name, batch);
-      }
-      const vkattn::NetworkTensors out = net.build(graph, inputs, maps);
+      const vkattn::NetworkTensors out = net.build(graph, net.add_inputs(graph, 3), maps);
       fuzz::expect(out.outputs.size() == net.output_names().size(), "a named output is missing");
       for (const auto& [name, value] : out.outputs)
         fuzz::expect(graph.shape(value).at(0) == 3, "a network's output lost the batch dimension");

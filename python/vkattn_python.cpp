@@ -4,8 +4,6 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -157,12 +155,7 @@ class Model {
 
  private:
   // Before the lock is taken: a thread of the parent may have held it when the child was forked.
-  void refuse_if_forked() const {
-    if (::getpid() != pid_)
-      throw vkattn::Error("This vkattn.Model was made in process " + std::to_string(pid_) +
-                          ", and a forked child cannot use its parent's Vulkan device: make the Model in the child, "
-                          "or start worker processes with multiprocessing's 'spawn' method.");
-  }
+  void refuse_if_forked() const { context_.refuse_in_forked_child(); }
 
   struct Compiled {
     vkattn::Graph graph;
@@ -194,6 +187,12 @@ class Model {
       it->second.last_used = ++uses_;
       return it->second;
     }
+    if (compiled_.size() >= kCompiledGraphs) {  // freed before the new graph's buffers are made
+      auto oldest = compiled_.begin();
+      for (auto it = compiled_.begin(); it != compiled_.end(); ++it)
+        if (it->second.last_used < oldest->second.last_used) oldest = it;
+      compiled_.erase(oldest);
+    }
     Compiled c;
     std::map<std::string, vkattn::TensorId> inputs;
     for (const auto& [name, shape] : shapes) inputs[name] = c.graph.input(name, shape);
@@ -217,12 +216,6 @@ class Model {
     }
     c.executor = std::make_unique<vkattn::Executor>(context_, c.graph);
     c.last_used = ++uses_;
-    if (compiled_.size() >= kCompiledGraphs) {
-      auto oldest = compiled_.begin();
-      for (auto it = compiled_.begin(); it != compiled_.end(); ++it)
-        if (it->second.last_used < oldest->second.last_used) oldest = it;
-      compiled_.erase(oldest);
-    }
     return compiled_.emplace(std::move(key), std::move(c)).first->second;
   }
 
@@ -240,7 +233,6 @@ class Model {
   std::map<std::pair<std::map<std::string, vkattn::Shape>, bool>, Compiled> compiled_;
   uint64_t uses_ = 0;
   std::mutex mutex_;
-  pid_t pid_ = ::getpid();
 };
 
 }  // namespace

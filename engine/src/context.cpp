@@ -190,11 +190,15 @@ const Kernel& Context::Impl::kernel(const std::string& name, std::span<const uin
   return *it->second;
 }
 
-void Context::Impl::refuse_if_unusable() const {
+void Context::Impl::refuse_if_forked() const {
   if (forked())
     throw Error("This vkattn model or Context was made in process " + std::to_string(owner) +
                 ", and a forked child cannot use its parent's Vulkan device: make a new one in the child, or "
                 "start worker processes with multiprocessing's 'spawn' method.");
+}
+
+void Context::Impl::refuse_if_unusable() const {
+  refuse_if_forked();
   if (device_lost)
     throw DeviceLostError("The Vulkan device was lost earlier (a driver reset or a GPU fault); this vkattn::Context "
                           "and its executors can no longer be used: make a new Context.");
@@ -225,6 +229,7 @@ Context::~Context() {
 }
 const DeviceInfo& Context::device() const { return impl_->info; }
 bool Context::adopted() const { return impl_->adopted; }
+void Context::refuse_in_forked_child() const { impl_->refuse_if_forked(); }
 
 // The pipeline cache, seeded from its file when one was saved for this device and driver; a file
 // that is missing, corrupt, stale or refused by the driver leaves it empty.

@@ -64,7 +64,9 @@ struct Context::Impl {
   // The pipeline for one shader, built on first use and kept for the Context's lifetime.
   const Kernel& kernel(const std::string& name, std::span<const uint32_t> spirv, uint32_t push_bytes,
                        std::span<const uint32_t> specialization = {});
-  // Throws DeviceLostError once the device has been lost, and an Error in a forked child.
+  // Throws an Error in a forked child.
+  void refuse_if_forked() const;
+  // That, and a DeviceLostError once the device has been lost.
   void refuse_if_unusable() const;
   // Runs a Vulkan step (as vulkan_call) on this device: refused once the device is lost, and a
   // loss it meets is remembered, so that every later step is refused too.

@@ -166,7 +166,7 @@ Buffer* Executor::Impl::owned(const std::string& name, TensorId id, const char* 
 Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& options)
     : impl_(std::make_unique<Impl>(context.impl(), graph, options)) {
   auto& impl = *impl_;
-  impl.ctx.refuse_if_unusable();
+  impl.ctx.refuse_if_unusable();  // before the lock: in a forked child a parent's thread may hold it
   std::scoped_lock lock(impl.ctx.mutex);  // the Context's command pool, queue and pipelines
   impl.plan = make_plan(impl.graph, impl.ctx.info, impl.image_nodes());
   impl.ctx.guarded("preparing the graph", [&] {
@@ -253,10 +253,6 @@ void Executor::record(VkCommandBuffer command_buffer) const {
 void Executor::submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals) {
   impl_->ctx.guarded("submitting the graph", [&] { impl_->submission->submit(waits, signals); });
   impl_->ran = true;  // outputs are readable after wait()
-}
-
-void Executor::wait() {
-  impl_->ctx.guarded("waiting for the graph", [&] { impl_->submission->wait(); });
 }
 
 void Executor::wait(const std::function<void()>& while_waiting) {

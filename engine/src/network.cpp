@@ -115,7 +115,7 @@ std::vector<NetworkLayer> in_reading_order(const std::string& source, std::vecto
 
 // An item shape from JSON: positive whole numbers up to 2^20, at least one.
 Shape item_shape(const json& dims, const std::function<void(const std::string&)>& fail) {
-  if (!dims.is_array() || dims.empty() || dims.size() > 7) fail("a shape must be a list of 1 to 7 sizes.");
+  if (!dims.is_array() || dims.empty() || dims.size() > 7) fail("has a shape that is not a list of 1 to 7 sizes.");
   Shape shape;
   for (const json& d : dims) {
     if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > (int64_t{1} << 20))
@@ -227,18 +227,22 @@ Network Network::from_safetensors(const SafeTensors& f) {
   }
   // Every layer's shapes, checked now for one item, so a bad file fails at load.
   Graph check;
-  std::map<std::string, TensorId> items;
-  for (const auto& [name, shape] : net.inputs_) {
-    Shape item = shape;
-    item.insert(item.begin(), 1);
-    items[name] = check.input(name, item);
-  }
-  const NetworkTensors out = net.build(check, items);
+  const NetworkTensors out = net.build(check, net.add_inputs(check, 1));
   const Shape& result = check.shape(out.output);
   if (!net.labels_.empty() && (result.size() != 2 || result[1] != static_cast<int64_t>(net.labels_.size())))
     throw Error("'" + f.source + "' names " + std::to_string(net.labels_.size()) + " classes but the network's output is " +
                 to_string(result) + ".");
   return net;
+}
+
+std::map<std::string, TensorId> Network::add_inputs(Graph& g, int64_t batch) const {
+  std::map<std::string, TensorId> ids;
+  for (const auto& [name, item] : inputs_) {
+    Shape shape = item;
+    shape.insert(shape.begin(), batch);
+    ids[name] = g.input(name, shape);
+  }
+  return ids;
 }
 
 NetworkTensors Network::build(Graph& g, TensorId x, bool attention_maps) const {

@@ -87,14 +87,10 @@ int describe_model(const std::string& path) {
   }
   const auto net = vkattn::Network::from_safetensors(file);
   std::printf("%s: a network of %zu nodes\n", path.c_str(), net.layers().size());
-  vkattn::Graph graph;
-  std::map<std::string, vkattn::TensorId> inputs;
-  for (const auto& [name, item] : net.inputs()) {
-    vkattn::Shape shape = item;
-    shape.insert(shape.begin(), 1);
-    inputs[name] = graph.input(name, shape);
-    std::printf("  input  %-20s (B%s\n", name.c_str(), vkattn::to_string(shape).substr(2).c_str());
-  }
+  vkattn::Graph graph;  // at batch 1, printed as B
+  const auto inputs = net.add_inputs(graph, 1);
+  for (const auto& [name, item] : net.inputs())
+    std::printf("  input  %-20s (B%s\n", name.c_str(), vkattn::to_string(graph.shape(inputs.at(name))).substr(2).c_str());
   for (const auto& [name, id] : net.build(graph, inputs).outputs)
     std::printf("  output %-20s (B%s\n", name.c_str(), vkattn::to_string(graph.shape(id)).substr(2).c_str());
   std::map<std::string, int> types;
@@ -218,11 +214,8 @@ int run(const Options& o) {
   std::optional<vkattn::TensorId> map;
   if (net) {
     const vkattn::NetworkTensors out = net->build(graph, input_ids, with_map);
-    for (const auto& [name, id] : outputs) graph.output(name, [&] {
-      for (const auto& [value, tensor] : out.outputs)
-        if (value == name) return tensor;
-      return out.output;
-    }());
+    const std::map<std::string, vkattn::TensorId> made(out.outputs.begin(), out.outputs.end());
+    for (const auto& [name, path] : outputs) graph.output(name, made.at(name));
     if (!out.attention.empty()) map = out.attention.front().second;
   } else {
     const auto block = vkattn::add_self_attention(graph, input_ids.at("x"),

@@ -86,6 +86,9 @@ class Context {
 
   const DeviceInfo& device() const;
   bool adopted() const;
+  // Throws a vkattn::Error in a child process forked after this Context was made: the device
+  // belongs to the parent (every call of the Context's executors refuses the same way).
+  void refuse_in_forked_child() const;
 
   Context(Context&&) noexcept;
   Context& operator=(Context&&) noexcept;

@@ -115,12 +115,11 @@ class Executor {
   // feature) and returns without waiting for the GPU. A later submit or run() first waits for
   // this one on vkattn's own fence. Outputs in vkattn's host buffers are readable after wait().
   void submit(const std::vector<SemaphoreWait>& waits, const std::vector<SemaphoreSignal>& signals);
-  // Waits for the last submit() on vkattn's own fence.
-  void wait();
-  // The same, calling while_waiting about every 50 ms until the GPU is done (to poll for a
-  // Ctrl-C, say). If it throws, the exception leaves the work still running: the next wait,
-  // submit, run, set_input or the destructor waits for it first.
-  void wait(const std::function<void()>& while_waiting);
+  // Waits for the last submit() on vkattn's own fence. With while_waiting, that is called about
+  // every 50 ms until the GPU is done (to poll for a Ctrl-C, say); if it throws, the exception
+  // leaves the work still running: the next wait, submit, run, set_input or the destructor waits
+  // for it first.
+  void wait(const std::function<void()>& while_waiting = {});
   HostTensor output(const std::string& name) const;
   // Copies elements [first, first + count) of an output into dst, for outputs too large to copy
   // whole (save_npy's streaming form takes this as its reader).

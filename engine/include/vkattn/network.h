@@ -72,6 +72,9 @@ class Network {
   // In an order where every layer comes after the layers it reads.
   const std::vector<NetworkLayer>& layers() const { return layers_; }
 
+  // Adds each input to the graph at batch size `batch`, (batch, ...item shape), by name: what
+  // build() then reads.
+  std::map<std::string, TensorId> add_inputs(Graph& graph, int64_t batch) const;
   // Adds the layers to a graph reading each input by name, (B, ...item shape). With
   // attention_maps each attention layer also gives its map (and runs unfused to make it).
   NetworkTensors build(Graph& graph, const std::map<std::string, TensorId>& inputs, bool attention_maps = false) const;
