@@ -33,6 +33,10 @@ BLOCKS = [("block (1,64,32,32), N=1024", 1, 64, 32, 32, 7, 20),
           ("block (1,64,64,64), N=4096", 1, 64, 64, 64, 5, 10),
           ("block (1,64,128,128), N=16384", 1, 64, 128, 128, 2, 3)]
 CLASSIFIER_BATCH = 250
+# torchvision networks exported with vkattn.export (random weights): (label, name, B, size, vkattn
+# iterations, PyTorch iterations). Figures only here: speed on these is the next issue's work.
+NETWORKS = [("ResNet-50 (1,3,224,224)", "resnet50", 1, 224, 3, 5),
+            ("MobileNetV3-Small (1,3,224,224)", "mobilenet_v3_small", 1, 224, 5, 10)]
 
 
 def run_json(cmd, env=None):
@@ -53,6 +57,9 @@ def run_json(cmd, env=None):
 
 def torch_ms(kind, args, blas, keep_freed):
     env = dict(os.environ, LD_LIBRARY_PATH=BLAS[blas])
+    # These machines pin OpenBLAS to an older kernel; PyTorch gets its best one (vkattn is unaffected).
+    for pin in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(pin, None)
     if keep_freed:
         env["GLIBC_TUNABLES"] = KEEP_FREED
     out, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "torch_timing.py"), kind] + [str(a) for a in args], env)
@@ -105,6 +112,20 @@ def main():
     print("classifier: vkattn %s ms, PyTorch+OpenBLAS %s ms" % (fmt(vk["wall_ms"]), fmt(torch_times["OpenBLAS"]["ms"])),
           flush=True)
 
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(args.vkattn)), "python"))
+    import torchvision
+    import vkattn
+    for label, name, b, size, vk_iters, pt_iters in NETWORKS:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, name + ".safetensors")
+            vkattn.export(getattr(torchvision.models, name)(weights=None), path, (3, size, size), check=False)
+            vk, rss = run_json([args.vkattn, "bench", "--model", path, "--shape", "%d,3,%d,%d" % (b, size, size),
+                                "--iterations", str(vk_iters), "--json"])
+        torch_times = {n: torch_ms("torchvision", [name, b, size, pt_iters], blas, keep) for n, blas, keep in TORCH_RUNS}
+        rows.append((label, vk, rss, torch_times))
+        print("%s: vkattn %s ms, PyTorch+OpenBLAS %s ms" % (label, fmt(vk["wall_ms"]), fmt(torch_times["OpenBLAS"]["ms"])),
+              flush=True)
+
     # The map at N = 16384 through `vkattn run --attention`: written in row blocks and streamed.
     sys.path.insert(0, os.path.join(ROOT, "tests"))
     from files import block_tensors, write_npy, write_safetensors
@@ -139,6 +160,8 @@ def main():
              "- PyTorch runs with `GLIBC_TUNABLES=%s`, so that glibc keeps freed memory for reuse as a "
              "long-running process does; the last PyTorch column is the default allocator, which on a machine with "
              "slow page faults spends most of its time touching fresh pages. The ratio is against the faster run." % KEEP_FREED,
+             "- PyTorch runs without `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` (set on these machines, they pin "
+             "OpenBLAS to an older kernel), so it uses its best kernel for this CPU",
              "- Times in ms: median (min–max) over the iterations; ratio = vkattn median / PyTorch+OpenBLAS median", "",
              "| work | vkattn | PyTorch + reference BLAS | PyTorch + OpenBLAS | ratio | PyTorch + OpenBLAS, default malloc "
              "| vkattn peak RSS |",

@@ -6,12 +6,13 @@ packages=(cmake g++ make python3
           libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
           doctest-dev nlohmann-json3-dev libcli11-dev libstb-dev
           python3-dev pybind11-dev python3-pybind11 python3-numpy zlib1g-dev dataset-fashion-mnist)
-# PyTorch and numpy: the parity tests and samples/classify/train.py.
-[ "${1:-}" = "--tests" ] && packages+=(python3-torch python3-numpy)
+# PyTorch, torchvision and numpy: the parity tests (torchvision's families) and samples/classify/train.py.
+[ "${1:-}" = "--tests" ] && packages+=(python3-torch python3-torchvision python3-numpy)
 # Fuzzing and sanitizer builds: clang with libFuzzer and the sanitizer runtimes.
 [ "${1:-}" = "--fuzz" ] && packages+=(clang-14 libclang-rt-14-dev)
 # The side-by-side benchmark: PyTorch with the reference BLAS and with OpenBLAS, and a chart.
-[ "${1:-}" = "--bench" ] && packages+=(python3-torch python3-numpy libblas3 libopenblas0-pthread python3-matplotlib)
+[ "${1:-}" = "--bench" ] && packages+=(python3-torch python3-torchvision python3-numpy libblas3 libopenblas0-pthread
+                                       python3-matplotlib)
 
 missing=()
 for p in "${packages[@]}"; do

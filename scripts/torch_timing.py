@@ -4,6 +4,7 @@ linker finds (the caller picks it through LD_LIBRARY_PATH). Prints one JSON obje
 
     torch_timing.py block B C H W ITERATIONS
     torch_timing.py classifier BATCH ITERATIONS
+    torch_timing.py torchvision NAME BATCH SIZE ITERATIONS   (random weights, as the bench exports them)
 """
 import json
 import os
@@ -33,6 +34,11 @@ def main():
         with torch.no_grad():
             model.gamma.fill_(0.5)  # not 0, so the attention path counts
         x = torch.randn(b, c, h, w)
+    elif kind == "torchvision":
+        import torchvision
+        name, (batch, size, iterations) = sys.argv[2], map(int, sys.argv[3:6])
+        model = getattr(torchvision.models, name)(weights=None)
+        x = torch.randn(batch, 3, size, size)
     else:
         batch, iterations = map(int, sys.argv[2:4])
         model = make_model()

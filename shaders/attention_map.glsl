@@ -65,6 +65,9 @@ void main() {
 #else
     for (uint c = 0; c < CQ; ++c) s = fma(p.scale * q[q0 + c * p.N + i], k[c], s);
 #endif
-    a[a0 + local * p.N + j] = exp_fast(s - stats[s0 + i]) / stats[s0 + p.N + i];
+    // s - max is at most 0 in exact arithmetic; the fused kernel's max came from another code path
+    // (its own blocking and vector width), so at huge scores rounding could make it positive and
+    // exp overflow. Capped, an entry stays within [0, 1/sum] as the softmax's does; NaN stays NaN.
+    a[a0 + local * p.N + j] = exp_fast(min_nan(s - stats[s0 + i], 0.0)) / stats[s0 + p.N + i];
   }
 }

@@ -19,5 +19,6 @@ uint linear_group_id() {
 // and Mesa folds `a > b ? a : b` into that same max(), so the NaN test is written out.
 float max_nan(float a, float b) { return isnan(a) || a > b ? a : b; }
 vec4 max_nan(vec4 a, vec4 b) { return mix(mix(b, a, greaterThan(a, b)), a, isnan(a)); }
+float min_nan(float a, float b) { return isnan(a) || a < b ? a : b; }
 float relu(float v) { return max_nan(v, 0.0); }
 vec4 relu(vec4 v) { return max_nan(v, vec4(0.0)); }

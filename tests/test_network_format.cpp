@@ -107,3 +107,50 @@ TEST_CASE("a broken format-2 graph is one sentence naming the file and the node"
             .find("not a positive whole number") != std::string::npos);
   CHECK(refusal(R"({"format": 3})").find("\"format\": 1 (a layer list) or 2") != std::string::npos);
 }
+
+TEST_CASE("a node can make several values: an attention map and crop boxes as named values") {
+  test::NoValidationMessages quiet;
+  vkattn::SafeTensors f;
+  f.source = "glimpse.safetensors";
+  f.tensors = {{"a.query_conv.weight", test::random_tensor({2, 8, 1, 1})}, {"a.query_conv.bias", test::random_tensor({2})},
+               {"a.key_conv.weight", test::random_tensor({2, 8, 1, 1})}, {"a.key_conv.bias", test::random_tensor({2})},
+               {"a.value_conv.weight", test::random_tensor({8, 8, 1, 1})}, {"a.value_conv.bias", test::random_tensor({8})},
+               {"a.gamma", constant({1}, 0.5f)}};
+  // The crop reads the map as a value (with its grid), or names the attention layer: the same crop.
+  const auto with_map = [&](const std::string& crop) {
+    f.metadata["vkattn.network"] = R"({"format": 2, "inputs": [{"name": "x", "shape": [8, 4, 6]}],
+      "nodes": [{"type": "self_attention", "name": "a", "inputs": ["x"], "outputs": ["y", "map"]},)" + crop +
+                                   R"(], "outputs": ["crop", "map", "boxes", "y"]})";
+    return vkattn::Network::from_safetensors(f);
+  };
+  const auto by_value = with_map(R"({"type": "attention_crop", "inputs": ["x", "map"], "grid": [4, 6],
+      "threshold": 0.3, "size": [3, 5], "outputs": ["crop", "boxes"]})");
+  const auto by_name = with_map(R"({"type": "attention_crop", "inputs": ["x"], "attention": "a",
+      "threshold": 0.3, "size": [3, 5], "outputs": ["crop", "boxes"]})");
+  const auto input = test::random_tensor({2, 8, 4, 6});
+  std::map<std::string, vkattn::HostTensor> results[2];
+  for (int k = 0; k < 2; ++k) {
+    vkattn::Graph g;
+    const auto out = (k ? by_name : by_value).build(g, g.input("x", {2, 8, 4, 6}), true);
+    REQUIRE(out.outputs.size() == 4);
+    for (const auto& [name, id] : out.outputs) g.output(name, id);
+    g.output("maps", out.attention.at(0).second);
+    for (const char* name : {"crop", "map", "boxes", "maps"}) results[k][name] = test::run_graph(g, {{"x", input}}, name);
+    CHECK(g.shape(out.outputs[1].second) == vkattn::Shape{2, 24, 24});
+    CHECK(g.shape(out.outputs[2].second) == vkattn::Shape{2, 4});
+  }
+  CHECK(results[0]["map"].data == results[0]["maps"].data);
+  CHECK(results[0]["crop"].data == results[1]["crop"].data);
+  CHECK(results[0]["boxes"].data == results[1]["boxes"].data);
+
+  // Refused: outputs on a one-value type, too many, a map of the wrong grid.
+  f.metadata["vkattn.network"] = R"({"format": 2, "inputs": [{"name": "x", "shape": [8, 4, 6]}],
+    "nodes": [{"type": "relu", "inputs": ["x"], "outputs": ["r", "s"]}], "outputs": ["r"]})";
+  CHECK_THROWS_WITH_AS(vkattn::Network::from_safetensors(f), doctest::Contains("has a key 'outputs' that a relu node"),
+                       vkattn::Error);
+  CHECK_THROWS_WITH_AS(with_map(R"({"type": "attention_crop", "inputs": ["x", "map"], "grid": [6, 4], "threshold": 0.3,
+      "size": [3, 5], "outputs": ["crop", "boxes", "more"]})"), doctest::Contains("1 to 2 value names"), vkattn::Error);
+  CHECK_THROWS_WITH_AS(with_map(R"({"type": "attention_crop", "inputs": ["x", "map"], "grid": [3, 4], "threshold": 0.3,
+      "size": [3, 5], "outputs": ["crop", "boxes"]})"), doctest::Contains("must be (B, 12, 12) for the 3x4 grid"),
+                       vkattn::Error);
+}

@@ -1,5 +1,6 @@
 #include "vkattn/network.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include <nlohmann/json.hpp>
@@ -53,7 +54,8 @@ NetworkLayer parse_layer(const SafeTensors& f, const json& j, std::set<std::stri
   require(!type->named || !layer.name.empty(),
           "a " + layer.type + " layer needs a \"name\": the prefix of its tensors.");
   for (const auto& [key, value] : j.items()) {
-    bool known = key == "type" || key == "name" || (graph_format && (key == "inputs" || key == "output"));
+    bool known = key == "type" || key == "name" ||
+                 (graph_format && (key == "inputs" || key == "output" || (key == "outputs" && type->max_outputs > 1)));
     for (const std::string& option : type->options) known |= key == option;
     require(known, "it has a key '" + key + "' that a " + layer.type + " " + (graph_format ? "node" : "layer") +
                        " does not take.");
@@ -65,10 +67,21 @@ NetworkLayer parse_layer(const SafeTensors& f, const json& j, std::set<std::stri
       require(v.is_string() && !v.get<std::string>().empty(), "its \"inputs\" must be value names (strings).");
       layer.inputs.push_back(v.get<std::string>());
     }
-    const json& output = j.value("output", json(layer.name));
-    require(output.is_string() && !output.get<std::string>().empty(),
-            "it needs an \"output\" (or a \"name\"): the name of the value it makes.");
-    layer.output = output.get<std::string>();
+    if (j.contains("outputs")) {
+      const json& outputs = j["outputs"];
+      require(!j.contains("output"), "it takes an \"output\" or \"outputs\", not both.");
+      require(outputs.is_array() && !outputs.empty() && outputs.size() <= type->max_outputs,
+              "its \"outputs\" must list 1 to " + std::to_string(type->max_outputs) + " value names.");
+      for (const json& v : outputs) {
+        require(v.is_string() && !v.get<std::string>().empty(), "its \"outputs\" must be value names (strings).");
+        (layer.output.empty() ? layer.output : layer.more_outputs.emplace_back()) = v.get<std::string>();
+      }
+    } else {
+      const json& output = j.value("output", json(layer.name));
+      require(output.is_string() && !output.get<std::string>().empty(),
+              "it needs an \"output\" (or a \"name\"): the name of the value it makes.");
+      layer.output = output.get<std::string>();
+    }
   }
   layer.add = type->parse(LayerSpec(j, f, maps_needed));
   return layer;
@@ -81,10 +94,17 @@ std::vector<NetworkLayer> in_reading_order(const std::string& source, std::vecto
   std::map<std::string, size_t> maker;  // value -> layer index, inputs as layers.size()
   for (const auto& [name, shape] : inputs) maker[name] = layers.size();
   for (size_t i = 0; i < layers.size(); ++i) {
-    const auto [it, fresh] = maker.emplace(layers[i].output, i);
-    if (!fresh)
-      throw Error("'" + source + "', " + layers[i].where + ": the value '" + layers[i].output + "' is made twice (" +
-                  (it->second == layers.size() ? "it is also an input" : "also by " + layers[it->second].where) + ").");
+    std::vector<std::string> made = {layers[i].output};
+    made.insert(made.end(), layers[i].more_outputs.begin(), layers[i].more_outputs.end());
+    for (const std::string& value : made) {
+      const auto [it, fresh] = maker.emplace(value, i);
+      if (!fresh)
+        throw Error("'" + source + "', " + layers[i].where + ": the value '" + value + "' is made twice (" +
+                    (it->second == layers.size() ? "it is also an input"
+                     : it->second == i           ? "by this node"
+                                                 : "also by " + layers[it->second].where) +
+                    ").");
+    }
   }
   for (const NetworkLayer& layer : layers)
     for (const std::string& value : layer.inputs)
@@ -103,6 +123,7 @@ std::vector<NetworkLayer> in_reading_order(const std::string& source, std::vecto
       if (!ready) continue;
       placed[i] = progress = true;
       known.insert(layers[i].output);
+      known.insert(layers[i].more_outputs.begin(), layers[i].more_outputs.end());
       ordered.push_back(layers[i]);
     }
   }
@@ -203,7 +224,8 @@ Network Network::from_safetensors(const SafeTensors& f) {
       const std::string name = o.get<std::string>();
       bool made = false;
       for (const auto& [input, shape] : net.inputs_) made |= input == name;
-      for (const NetworkLayer& l : net.layers_) made |= l.output == name;
+      for (const NetworkLayer& l : net.layers_)
+        made |= l.output == name || std::count(l.more_outputs.begin(), l.more_outputs.end(), name) > 0;
       if (!made) fail("has an output '" + name + "', which no input or node makes.");
       for (const std::string& other : net.outputs_)
         if (other == name) fail("names the output '" + name + "' twice.");
@@ -272,7 +294,16 @@ NetworkTensors Network::build(Graph& g, const std::map<std::string, TensorId>& i
     std::vector<TensorId> in;
     for (const std::string& value : layer.inputs) in.push_back(values.at(value));
     const size_t nodes_before = g.nodes().size();
-    const TensorId result = in_layer(source_, layer.where, [&] { return layer.add(g, in, out); });
+    out.outputs_wanted = 1 + layer.more_outputs.size();
+    out.more_outputs.clear();
+    const TensorId result = in_layer(source_, layer.where, [&] {
+      const TensorId y = layer.add(g, in, out);
+      require(out.more_outputs.size() == layer.more_outputs.size(),
+              "it makes " + std::to_string(1 + out.more_outputs.size()) + " value(s), but names " +
+                  std::to_string(1 + layer.more_outputs.size()) + ".");
+      return y;
+    });
+    for (size_t k = 0; k < layer.more_outputs.size(); ++k) values[layer.more_outputs[k]] = out.more_outputs[k];
     // A named layer of one node gives it its name; a block names its own nodes after it.
     if (!layer.name.empty() && g.nodes().size() == nodes_before + 1) g.name_node(result, layer.name);
     values[layer.output] = result;

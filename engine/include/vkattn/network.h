@@ -42,6 +42,10 @@ struct NetworkTensors {
   };
   std::set<std::string> maps_needed;
   std::map<std::string, LayerMap> layer_maps;
+  // How many values the node being built makes (1 + those it names after its first) and, from the
+  // layer, the values after its first (an attention layer's map, attention_crop's boxes).
+  size_t outputs_wanted = 1;
+  std::vector<TensorId> more_outputs;
 };
 
 // Adds one layer's nodes to a graph reading the values `in` and returns the layer's result.
@@ -51,6 +55,7 @@ struct NetworkLayer {
   std::string type, name;
   std::vector<std::string> inputs;  // the values it reads
   std::string output;               // the value it makes
+  std::vector<std::string> more_outputs;  // values after the first, for layers that make several
   AddLayer add;                     // made by the layer's op from its JSON and weights
   std::string where;                // "node 3 (conv2d 'conv2')" or, from format 1, "layer 3 (...)"
 };

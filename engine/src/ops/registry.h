@@ -29,6 +29,10 @@ class LayerSpec {
   Size2 size2(const char* key, Size2 fallback) const;   // [h, w] or one number for both
   float number(const char* key, float fallback) const;  // a finite number
   int64_t integer(const char* key, int64_t fallback) const;  // a whole number from 0 to 2^20
+  // For dims, slice bounds and shapes that may count from the end: any whole number that fits
+  // int64, and a list of them (one number reads as a list of one).
+  int64_t signed_integer(const char* key, int64_t fallback) const;
+  std::vector<int64_t> integers(const char* key) const;
   bool flag(const char* key, bool fallback) const;      // true or false
   std::string text(const char* key, const std::string& fallback) const;  // a string
   const HostTensor& tensor(const std::string& suffix) const;  // "<name>.<suffix>"
@@ -46,6 +50,7 @@ struct LayerType {
   bool named = false;                // needs a "name": the prefix of its tensors
   std::function<AddLayer(const LayerSpec&)> parse;
   size_t min_inputs = 1, max_inputs = 1;  // how many values a node of this type reads
+  size_t max_outputs = 1;                 // how many it can make ("outputs": [...])
 };
 
 // A layer with no options and no weights that applies one op to its input.
@@ -65,10 +70,11 @@ AddLayer attention_layer(const std::string& type, const std::string& name, AddBl
     const Shape& shape = g.shape(x);
     require(shape.size() == 4, type + " needs a (B, C, H, W) input, but it gets " + to_string(shape) + ".");
     const Size2 grid{shape[2], shape[3]};
-    const bool needed = out.maps_needed.count(name) > 0;
+    const bool needed = out.maps_needed.count(name) > 0 || out.outputs_wanted > 1;
     const auto block = add(g, x, name + ".", out.attention_maps || needed);
     if (block.attention && out.attention_maps) out.attention.emplace_back(name, *block.attention);
     if (block.attention && needed) out.layer_maps[name] = {*block.attention, grid};
+    if (block.attention && out.outputs_wanted > 1) out.more_outputs.push_back(*block.attention);
     return block.y;
   };
 }

@@ -112,7 +112,8 @@ MultiheadAttentionTensors add_multihead_attention(Graph& g, TensorId x, const Mu
 // {"type": "multihead_attention", "name": P, "heads": h, "residual": r}: nn.MultiheadAttention(C, h)
 // over the H*W positions as tokens (q = k = v = x), weights P.in_proj_weight (3C, C),
 // P.in_proj_bias (3C), P.out_proj.weight (C, C), P.out_proj.bias (C); h (default 1) divides C;
-// with r (default false) the input is added to the output.
+// with r (default false) the input is added to the output. In a format-2 node, "outputs": [y, map]
+// also makes the heads' mean map (B, N, N) a value.
 void register_multihead_attention(Registry& r) {
   r.add("multihead_attention", LayerType{{"heads", "residual"}, true, [](const LayerSpec& spec) -> AddLayer {
           const MultiheadAttentionWeights w = MultiheadAttentionWeights::from_safetensors(
@@ -121,7 +122,8 @@ void register_multihead_attention(Registry& r) {
                                  [w](Graph& g, TensorId x, const std::string& prefix, bool maps) {
                                    return add_multihead_attention(g, x, w, prefix, maps);
                                  });
-        }});
+        },
+        1, 1, 2});
 }
 
 }  // namespace vkattn

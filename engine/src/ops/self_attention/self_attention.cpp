@@ -145,7 +145,8 @@ SelfAttentionTensors add_self_attention(Graph& g, TensorId x, const SelfAttentio
 // {"type": "self_attention", "name": P, "similarity": S, "scale": s}: weights P.query_conv.*,
 // P.key_conv.*, P.value_conv.* and P.gamma, as SelfAttentionWeights reads them, and for the
 // additive similarity P.additive.weight (1, Cq); S one of dot (default), scaled_dot, cosine,
-// additive; s defaults to the similarity's (1, or 1/sqrt(Cq) for scaled_dot).
+// additive; s defaults to the similarity's (1, or 1/sqrt(Cq) for scaled_dot). In a format-2
+// node, "outputs": [y, map] also makes the (B, N, N) map a value.
 void register_self_attention(Registry& r) {
   r.add("self_attention", LayerType{{"similarity", "scale"}, true, [](const LayerSpec& spec) -> AddLayer {
           SelfAttentionWeights w = SelfAttentionWeights::from_safetensors(spec.file(), spec.name() + ".");
@@ -160,7 +161,8 @@ void register_self_attention(Registry& r) {
                                  [w](Graph& g, TensorId x, const std::string& prefix, bool maps) {
                                    return add_self_attention(g, x, w, prefix, maps);
                                  });
-        }});
+        },
+        1, 1, 2});
 }
 
 }  // namespace vkattn
