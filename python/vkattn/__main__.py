@@ -108,7 +108,7 @@ def export(args):
         raise Error("Cannot export '%s': %s." % (args.source, e)) from None
     except OSError as e:
         raise Error("Cannot write '%s' (%s)." % (args.output, e.strerror or e)) from None
-    print("%s: %d layers written to %s" % (args.source, len(network["layers"]), args.output), file=sys.stderr)
+    print("%s: %d nodes written to %s" % (args.source, len(network["nodes"]), args.output), file=sys.stderr)
 
 
 def main(argv=None):

@@ -48,9 +48,11 @@ class _Proxy(fx.Proxy):
 
     def __init__(self, node, tracer, value, data):
         super().__init__(node, tracer)
-        self.value, self.data = value, data
+        self.value, self.from_input = value, data
 
     def __getattr__(self, k):
+        if k == "data":  # the same values, outside autograd: the same node here
+            return self
         if k in _ATTRIBUTES:
             return getattr(self.value, k)
         return super().__getattr__(k)
@@ -59,7 +61,7 @@ class _Proxy(fx.Proxy):
         if k == "data" and isinstance(v, _Proxy):  # u.data = new: later reads of u see the new value
             object.__setattr__(self, "node", v.node)
             object.__setattr__(self, "value", v.value)
-            object.__setattr__(self, "data", v.data)
+            object.__setattr__(self, "from_input", v.from_input)
             return
         object.__setattr__(self, k, v)
 
@@ -72,7 +74,7 @@ class _Proxy(fx.Proxy):
         return len(self.value)
 
     def __bool__(self):
-        if self.data:
+        if self.from_input:
             line = caller_line()
             raise CaptureError("the forward branches on a tensor's values%s (data-dependent control flow), which one "
                                "graph cannot hold" % (" at " + line if line else ""))
@@ -91,7 +93,7 @@ def _concrete(value):
 
 def _has_data(value):
     found = []
-    _map(value, lambda a: found.append(a.data) if isinstance(a, _Proxy) else None)
+    _map(value, lambda a: found.append(a.from_input) if isinstance(a, _Proxy) else None)
     return any(found)
 
 

@@ -565,7 +565,10 @@ if _StochasticDepth is not None:
 
 
 def module_handler(m):
+    """The handler of m's class, or of the torch.nn class it derives from without another forward
+    (nn.utils.parametrize's ParametrizedConv2d, UpsamplingBilinear2d)."""
     for types, handler in MODULES:
-        if type(m) in (types if isinstance(types, tuple) else (types,)):
-            return handler
+        for t in types if isinstance(types, tuple) else (types,):
+            if isinstance(m, t) and type(m).forward is t.forward:
+                return handler
     return None
