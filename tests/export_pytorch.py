@@ -398,6 +398,62 @@ def glimpse(name):
           and np.array_equal(boxes[0], want_boxes) and (want_boxes != [0, 0, 14, 10]).any(), "%s against %s" % (boxes[0].tolist(), want_boxes.tolist()))
 
 
+# Graphs: skips, branches, in-place updates, layouts, several inputs and outputs.
+class UNetish(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, padding=1); self.down = nn.Conv2d(8, 16, 3, 2, 1)
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
+        self.up2 = nn.ConvTranspose2d(16, 8, 3, 2, 1)
+        self.out = nn.Conv2d(24, 4, 1)
+    def forward(self, x):
+        a = F.relu(self.a(x)); d = F.silu(self.down(a))
+        u = self.up(d)
+        t = self.up2(d, output_size=a.shape[2:])
+        return torch.softmax(self.out(torch.cat([a, u[:, :8], t], 1)), dim=1)
+
+class Glu(nn.Module):
+    def __init__(self):
+        super().__init__(); self.c = nn.Conv2d(4, 8, 3, padding=1); self.register_buffer("scale", torch.rand(1, 4, 1, 1))
+    def forward(self, x):
+        a, b = self.c(x).chunk(2, dim=1)
+        y = a * torch.sigmoid(b)
+        y += x
+        y.mul_(2)
+        y = y * self.scale + torch.ones(1, 4, 1, 1)
+        z = y[:, :, 1:-1, ::2]
+        return z.mean(dim=[2, 3], keepdim=True).flatten(1), torch.stack([y, x], 2).amax(2)
+
+class Two(nn.Module):
+    def __init__(self):
+        super().__init__(); self.c = nn.Conv2d(3, 3, 1); self.l = nn.Linear(12, 5)
+    def forward(self, image, extra):
+        h = F.adaptive_max_pool2d(self.c(image) - extra.view(extra.size(0), 3, 1, 1), (2, 2))
+        return {"logits": self.l(h.reshape(h.shape[0], -1)), "pooled": h}
+
+class Tokens(nn.Module):
+    def __init__(self):
+        super().__init__(); self.c = nn.Conv2d(3, 6, 1)
+    def forward(self, x):
+        b, c, h, w = x.shape
+        t = self.c(x).permute(0, 2, 3, 1).reshape(b, h * w, 6)
+        t = F.gelu(t, approximate="tanh") / 3 - 1
+        return t.transpose(1, 2).reshape(b, 6, h, w)[:, 2]
+
+class Acts(nn.Module):
+    def __init__(self):
+        super().__init__(); self.c = nn.Conv2d(3, 6, 3)
+    def forward(self, x):
+        y = self.c(x)
+        return torch.cat([F.hardswish(y), F.hardsigmoid(y), F.elu(y, 0.5), torch.clamp(y, min=-0.2), y.clamp(max=0.3),
+                          F.relu6(y), F.hardtanh(y, -0.5, 0.5), F.leaky_relu(y, 0.2), torch.tanh(y), F.log_softmax(y, 1)], 1)
+
+class Pools(nn.Module):
+    def forward(self, x):
+        return torch.cat([F.max_pool2d(x, 3, 2, 1, ceil_mode=True)[:, :, :5], F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)[:, :, :5],
+                          F.interpolate(F.avg_pool2d(x, 2), size=(7, 7), mode="nearest")[:, :, :5, 1:7]], 1)
+
+
 tmp = tempfile.mkdtemp()
 wn = nn.utils.weight_norm
 psn = nn.utils.parametrizations.spectral_norm
@@ -422,6 +478,24 @@ check("no layer added that changes nothing on the traced values (ReLU before a f
 parity("a lone Self_Attn block", Self_Attn(16, "relu"), (16, 5, 7), batch=3)
 parity("Dropout and Identity vanish, LeakyReLU default slope",
        nn.Sequential(nn.Conv2d(2, 4, 1), nn.Dropout(0.5), nn.Identity(), nn.LeakyReLU(), nn.Dropout2d()), (2, 4, 4))
+
+parity("a U-Net-like graph: skips, Upsample(bilinear, align_corners), ConvTranspose2d(output_size), softmax over "
+       "channels", UNetish(), (3, 12, 10))
+parity("chunk, in-place += and mul_, a buffer, constants made in forward, x[:, :, 1:-1, ::2], stack, amax", Glu(),
+       (4, 7, 9))
+parity("channels-last tokens and back, tanh GELU, x[:, 2]", Tokens(), (3, 4, 5))
+parity("hardswish, hardsigmoid, elu, one-sided clamps, relu6, hardtanh, log_softmax over channels", Acts(), (3, 6, 7))
+parity("ceil_mode pools, count_include_pad=False, nearest interpolation", Pools(), (3, 9, 10))
+torch.manual_seed(4)
+two = Two().eval()
+two_path = os.path.join(tmp, "two.safetensors")
+vkattn.export(two, two_path, [(3, 5, 6), (3,)])
+image, extra = torch.randn(3, 3, 5, 6), torch.randn(3, 3)
+got = vkattn.Model(two_path).run({"image": image.numpy(), "extra": extra.numpy()}, outputs=True)
+with torch.no_grad():
+    want = two(image, extra)
+check("two inputs by name, a dict of two outputs by name", sorted(got) == ["logits", "pooled"]
+      and all(relative(got[k], want[k]) < BOUND for k in got), str({k: v.shape for k, v in got.items()}))
 
 glimpse("hard attention (vkattn.nn.AttentionCrop) on nn.MultiheadAttention's averaged weights")
 parity("AttentionCrop on a feature map (any value can be the image)", MultiheadGlimpse("features"), (3, 14, 10))

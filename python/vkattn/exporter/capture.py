@@ -121,6 +121,7 @@ class ConcreteTracer(fx.Tracer):
     def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, proxy_factory_fn=None):
         cargs, ckwargs = _concrete(args), _concrete(kwargs)
         data = _has_data((args, kwargs))
+        in_place = False
         if kind == "placeholder":
             value, data = self.inputs[target], True
         elif kind == "get_attr":
@@ -149,7 +150,13 @@ class ConcreteTracer(fx.Tracer):
         node.meta["value"], node.meta["data"] = value, data
         node.meta["source"] = caller_line() if kind not in ("placeholder", "output") else ""
         node.meta["module"] = self.scopes[-1] if self.scopes else ""
-        return _Proxy(node, self, value, data)
+        proxy = _Proxy(node, self, value, data)
+        if kind in ("call_method", "call_function") and in_place and args and isinstance(args[0], _Proxy):
+            # x.mul_(2) changes x: later reads of that variable are this node (fx alone would keep
+            # reading the old node, as if the call had not happened).
+            for k in ("node", "value", "from_input"):
+                object.__setattr__(args[0], k, getattr(proxy, k))
+        return proxy
 
     def fetch(self, target):
         if target in self.constants:

@@ -316,6 +316,7 @@ def interpolate(ctx, node, x, size=None, scale_factor=None, mode="nearest", alig
     scale = None
     if scale_factor is not None and not recompute_scale_factor:
         scale = [float(s) for s in (scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * 2)]
+        scale = scale[0] if scale[0] == scale[1] else scale
     return ctx.emit(node, "interpolate", [x], mode=mode, size=list(out_shape(node)[2:]), scale=scale,
                     align_corners=True if align_corners else None)
 
