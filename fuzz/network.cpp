@@ -26,7 +26,9 @@ vkattn::SafeTensors weights() {
       {"mha.in_proj_weight", {12, 4}},          {"mha.in_proj_bias", {12}},
       {"mha.out_proj.weight", {4, 4}},          {"mha.out_proj.bias", {4}},
       {"fc.weight", {10, 64}},                 {"fc.bias", {10}},
-      {"head.weight", {10, 4}},                {"head.bias", {10}}};
+      {"head.weight", {10, 4}},                {"head.bias", {10}},
+      {"bn.running_mean", {4}},                {"bn.running_var", {4}},
+      {"dw.weight", {4, 2, 3, 3}},             {"dw.bias", {4}}};
   for (const auto& [name, shape] : shapes) {
     vkattn::HostTensor t;
     t.shape = shape;

@@ -1,20 +1,31 @@
 // 2-D pooling, four consecutive output elements (c, oy, ox) of a batch item per invocation. The
-// includer defines MAX_POOL or AVG_POOL. Padding is outside the image: it never wins a max and counts as zero in the average
-// (PyTorch's count_include_pad), so the divisor is always KH*KW.
+// includer defines MAX_POOL or AVG_POOL. Taps are dilation apart. Padding is outside the image: it
+// never wins a max and counts as zero in the average, whose divisor is `divisor`, or with
+// WINDOW_DIVISOR (the host's choice, where windows differ) each window's size clipped to `border`
+// around the input (the padding for PyTorch's count_include_pad, else 0): a ceil_mode window may
+// overhang the padding, a window without count_include_pad the input.
 // With VEC4_STORE (C*OH*OW a multiple of 4: the host's choice) the four outputs are one vec4 store.
 // Bindings: 0 in (B, C, H, W), 1 out (B, C, OH, OW).
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const bool VEC4_STORE = false;
+layout(constant_id = 1) const bool WINDOW_DIVISOR = false;
+layout(constant_id = 2) const bool DILATED = false;
 layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
 layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
 layout(std430, binding = 1) writeonly buffer OutBuffer4 { vec4 y4[]; };  // the same buffer
+
+// Taps are adjacent, known when compiled (measured: a dilation read from the push constants slowed
+// the plain pools), unless DILATED (the host's choice; max pooling only, as in PyTorch).
+#define DILATION_H (DILATED ? int(p.dilation_h) : 1)
+#define DILATION_W (DILATED ? int(p.dilation_w) : 1)
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
   uint channels; uint in_h; uint in_w; uint out_h; uint out_w;
   uint kernel_h; uint kernel_w; uint stride_h; uint stride_w; uint pad_h; uint pad_w;
+  uint dilation_h; uint dilation_w; uint border_h; uint border_w; uint divisor;
 } p;
 
 void main() {
@@ -37,7 +48,7 @@ void main() {
     const uint plane = p.base0 + (batch * p.channels + c) * p.in_h * p.in_w;
     const int y0 = int(oy * p.stride_h) - int(p.pad_h), x0 = int(ox * p.stride_w) - int(p.pad_w);
 #ifdef MAX_POOL
-    float a = -1.0 / 0.0;  // every window holds at least one real element (padding <= kernel/2)
+    float a = -1.0 / 0.0;  // as PyTorch's, for a dilated window that holds no input element
 #else
     float a = 0.0;
 #endif
@@ -45,7 +56,7 @@ void main() {
     // the same trip count in every lane.
     for (int ky = 0; ky < int(p.kernel_h); ++ky)
       for (int kx = 0; kx < int(p.kernel_w); ++kx) {
-        const int iy = y0 + ky, ix = x0 + kx;
+        const int iy = y0 + ky * DILATION_H, ix = x0 + kx * DILATION_W;
         const bool inside = iy >= 0 && iy < int(p.in_h) && ix >= 0 && ix < int(p.in_w);
         const float v = x[plane + (inside ? uint(iy) * p.in_w + uint(ix) : 0u)];
 #ifdef MAX_POOL
@@ -55,7 +66,14 @@ void main() {
 #endif
       }
 #ifdef AVG_POOL
-    a /= float(p.kernel_h * p.kernel_w);
+    if (WINDOW_DIVISOR) {
+      const int bh = int(p.border_h), bw = int(p.border_w);
+      const int rows = min(y0 + int(p.kernel_h), int(p.in_h) + bh) - max(y0, -bh);
+      const int columns = min(x0 + int(p.kernel_w), int(p.in_w) + bw) - max(x0, -bw);
+      a /= float(rows * columns);
+    } else {
+      a /= float(p.divisor);
+    }
 #endif
     acc[q] = a;
   }

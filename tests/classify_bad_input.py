@@ -125,7 +125,7 @@ with tempfile.TemporaryDirectory() as d:
         check(name + ": missing layer weights", tool, args(model("nobias.safetensors", drop=["fc.bias"])), "fc.bias")
         check(name + ": missing attention weights", tool, args(model("nogamma.safetensors", drop=["attn.gamma"])), "attn.gamma")
         check(name + ": unknown layer type", tool,
-              args(model("gelu.safetensors", layers=[{"type": "gelu"}])), "'gelu' is not one vkattn runs")
+              args(model("group_norm.safetensors", layers=[{"type": "group_norm"}])), "'group_norm' is not one vkattn runs")
         check(name + ": inconsistent shapes", tool,
               args(model("skew.safetensors", **{"fc.weight": t(3, 100)})), "input features")
         check(name + ": conv channels", tool,

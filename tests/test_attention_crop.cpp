@@ -89,7 +89,8 @@ TEST_CASE("an attention_crop layer gives the crop and its boxes, and names itsel
   }
 
   const std::string layer = "layer 3 (attention_crop)";
-  CHECK(load_error(R"({"type": "attention_crop", "threshold": 0.5, "size": 4})").find("needs \"attention\"") != std::string::npos);
+  CHECK(load_error(R"({"type": "attention_crop", "threshold": 0.5, "size": 4})")
+            .find("or names an earlier attention layer in \"attention\"") != std::string::npos);
   CHECK(load_error(R"({"type": "attention_crop", "attention": "attn", "size": 4})").find("needs a \"threshold\"") !=
         std::string::npos);
   CHECK(load_error(R"({"type": "attention_crop", "attention": "attn", "threshold": 0.5})").find("needs a \"size\"") !=

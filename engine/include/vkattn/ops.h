@@ -93,10 +93,13 @@ struct AttentionCrop {
 AttentionCrop attention_crop(Graph& g, TensorId map, Size2 grid, TensorId image, float threshold, Size2 size);
 
 // --- the layers around it (PyTorch semantics) ---
-// Cross-correlation with zero padding, as torch.nn.Conv2d with groups = dilation = 1:
-// (B, C, H, W) x weight (M, C, KH, KW) + bias (M) -> (B, M, OH, OW),
-// OH = (H + 2 pad.h - KH) / stride.h + 1 (rounded down), OW likewise.
-TensorId conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride = {1, 1}, Size2 padding = {0, 0});
+// Cross-correlation with zero padding, as torch.nn.Conv2d:
+// (B, C, H, W) x weight (M, C / groups, KH, KW) + bias (M) -> (B, M, OH, OW),
+// OH = (H + 2 pad.h - dilation.h (KH - 1) - 1) / stride.h + 1 (rounded down), OW likewise.
+// groups must divide C and M: output channel m reads the C / groups input channels of its group
+// (groups = C = M: depthwise).
+TensorId conv2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride = {1, 1}, Size2 padding = {0, 0},
+                int64_t groups = 1, Size2 dilation = {1, 1});
 // max(x, 0), any shape.
 TensorId relu(Graph& g, TensorId x);
 // x for x >= 0 and slope * x below (torch.nn.LeakyReLU; SAGAN uses slope 0.1), any shape.
@@ -104,11 +107,26 @@ TensorId leaky_relu(Graph& g, TensorId x, float slope);
 // 1 / (1 + e^-x) and tanh(x), elementwise on any shape.
 TensorId sigmoid(Graph& g, TensorId x);
 TensorId tanh(Graph& g, TensorId x);
-// Pooling over kernel windows, as torch.nn.MaxPool2d / AvgPool2d (ceil_mode false): padded
-// positions never win a max, and count as zeros in the average (count_include_pad). padding
-// must be at most half the kernel, as in PyTorch.
-TensorId max_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding = {0, 0});
-TensorId avg_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding = {0, 0});
+// Pooling over kernel windows, as torch.nn.MaxPool2d / AvgPool2d: padded positions never win a
+// max and count as zeros in the average. padding must be at most half the kernel, as in PyTorch.
+// ceil_mode rounds the output size up, but keeps a last window only if it starts inside the
+// input or its left padding. A max over a window with no input element (a dilated one can have
+// none) is -inf.
+struct MaxPool2dOptions {
+  Size2 dilation{1, 1};  // the kernel's taps dilation apart
+  bool ceil_mode = false;
+};
+// The average divides by divisor_override when it is not 0, else by the window's size clipped to
+// the padded input (count_include_pad), or to the input itself (count_include_pad false).
+struct AvgPool2dOptions {
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+  int64_t divisor_override = 0;
+};
+TensorId max_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding = {0, 0},
+                    MaxPool2dOptions options = {});
+TensorId avg_pool2d(Graph& g, TensorId x, Size2 kernel, Size2 stride, Size2 padding = {0, 0},
+                    AvgPool2dOptions options = {});
 // Mean over H and W: (B, C, H, W) -> (B, C, 1, 1), as torch.nn.AdaptiveAvgPool2d(1).
 TensorId global_avg_pool2d(Graph& g, TensorId x);
 // Squeeze-and-excitation, as torchvision.ops.SqueezeExcitation on (B, C, H, W):
@@ -124,6 +142,75 @@ enum class Binary : uint32_t { add = 0, sub = 1, mul = 2, div = 3 };
 TensorId binary(Graph& g, Binary op, TensorId a, TensorId b);
 // (B, F) x weight (M, F) + bias (M) -> (B, M), as torch.nn.Linear.
 TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias);
+
+// --- layout and reductions (PyTorch semantics); dims count the batch as 0, negative ones count
+// from the end, and none of these moves or cuts the batch ---
+// The same elements in C order with item shape `item_shape` (without the batch; at most one -1).
+TensorId reshape(Graph& g, TensorId x, Shape item_shape);
+// torch.permute: dims names every dimension once, dims[0] = 0.
+TensorId permute(Graph& g, TensorId x, std::vector<int64_t> dims);
+// x[..., start:end:step, ...] along dim >= 1, start and end clamped as Python's (negative ones
+// count from the end); step >= 1; the result must not be empty.
+TensorId slice(Graph& g, TensorId x, int64_t dim, int64_t start = 0, int64_t end = INT64_MAX, int64_t step = 1);
+// torch.cat of 1 to 256 tensors along dim >= 1; every other dimension equal.
+TensorId cat(Graph& g, const std::vector<TensorId>& tensors, int64_t dim);
+// torch.sum, torch.mean and torch.amax over a set of dims after the batch (amax keeps NaN).
+enum class Reduce : uint32_t { sum = 0, mean = 1, amax = 2 };
+TensorId reduce(Graph& g, TensorId x, Reduce kind, std::vector<int64_t> dims, bool keepdim = false);
+TensorId sum(Graph& g, TensorId x, std::vector<int64_t> dims, bool keepdim = false);
+TensorId mean(Graph& g, TensorId x, std::vector<int64_t> dims, bool keepdim = false);
+TensorId amax(Graph& g, TensorId x, std::vector<int64_t> dims, bool keepdim = false);
+// --- transposed convolution (conv unit) ---
+// As torch.nn.ConvTranspose2d: (B, C, H, W) x weight (C, M / groups, KH, KW) + bias (M) ->
+// (B, M, OH, OW), OH = (H - 1) stride.h - 2 padding.h + dilation.h (KH - 1) + output_padding.h + 1,
+// OW likewise. groups must divide C; output_padding must be below the stride or the dilation.
+TensorId conv_transpose2d(Graph& g, TensorId x, TensorId weight, TensorId bias, Size2 stride = {1, 1},
+                          Size2 padding = {0, 0}, Size2 output_padding = {0, 0}, int64_t groups = 1,
+                          Size2 dilation = {1, 1});
+// --- adaptive pooling and resampling (pool unit) ---
+// As torch.nn.AdaptiveAvgPool2d / AdaptiveMaxPool2d: (B, C, H, W) -> (B, C, size.h, size.w),
+// output row i pooling input rows floor(i H / size.h) to ceil((i + 1) H / size.h) (exclusive),
+// columns alike; any size, larger than the input too. The max keeps NaN.
+TensorId adaptive_avg_pool2d(Graph& g, TensorId x, Size2 size);
+TensorId adaptive_max_pool2d(Graph& g, TensorId x, Size2 size);
+// As torch 1.13's F.interpolate on (B, C, H, W) -> (B, C, size.h, size.w). nearest is the legacy
+// 'nearest': source index floor(dst * scale) in float32, at most H - 1; bilinear takes source
+// coordinate (dst + 0.5) scale - 0.5 (at least 0), or dst (H - 1) / (size.h - 1) with
+// align_corners. scale is in / out, or 1 / scales.h where scales are given (F.interpolate's
+// scale_factor without recompute_scale_factor: size is then floor(H scales.h)). With one channel
+// nearest follows PyTorch's channels-last kernel, which such a tensor takes: dst at the same size,
+// dst / 2 at twice it, whatever the scale. align_corners goes with bilinear only, as in PyTorch.
+enum class Interpolation { nearest, bilinear };
+struct Scale2 {
+  double h = 1, w = 1;
+};
+TensorId interpolate(Graph& g, TensorId x, Interpolation mode, Size2 size, std::optional<Scale2> scales = std::nullopt,
+                     bool align_corners = false);
+// --- modern activations, batch norm, softmax over any dim (activation, batch_norm, softmax units) ---
+// torch.clamp (F.hardtanh, F.relu6) on any shape: min(max(x, min), max), either bound optional
+// (not both); min > max gives max, NaN stays NaN.
+TensorId clamp(Graph& g, TensorId x, std::optional<float> min, std::optional<float> max);
+// Elementwise on any shape, as nn.Hardswish (x relu6(x + 3) / 6), nn.Hardsigmoid (relu6(x + 3) / 6),
+// nn.SiLU (x sigmoid(x)), nn.GELU (x Phi(x); with tanh_approximation its approximate="tanh" form)
+// and nn.ELU (x above 0, alpha (e^x - 1) below).
+TensorId hardswish(Graph& g, TensorId x);
+TensorId hardsigmoid(Graph& g, TensorId x);
+TensorId silu(Graph& g, TensorId x);
+TensorId gelu(Graph& g, TensorId x, bool tanh_approximation = false);
+TensorId elu(Graph& g, TensorId x, float alpha = 1.f);
+// y[b, c, ...] = x[b, c, ...] * scale[c] + shift[c] on (B, C, ...) of rank >= 2; scale and shift (C).
+TensorId channel_affine(Graph& g, TensorId x, TensorId scale, TensorId shift);
+// Eval-mode nn.BatchNorm1d/2d/3d on (B, C, ...): (x - running_mean) / sqrt(running_var + eps) *
+// weight + bias, weight and bias optional (affine=False), each (C). Folded on the host, in double,
+// into channel_affine's scale and shift, which become weights "<name>.scale" and "<name>.shift".
+TensorId batch_norm(Graph& g, TensorId x, const HostTensor& running_mean, const HostTensor& running_var,
+                    const std::optional<HostTensor>& weight = std::nullopt,
+                    const std::optional<HostTensor>& bias = std::nullopt, double eps = 1e-5,
+                    const std::string& name = "batch_norm");
+// softmax and log_softmax over dimension dim of a tensor of rank >= 2 (negative counts from the
+// end; dim 0, the batch, is refused). The overloads without dim above take the last dimension.
+TensorId softmax(Graph& g, TensorId x, int64_t dim);
+TensorId log_softmax(Graph& g, TensorId x, int64_t dim);
 }  // namespace ops
 
 }  // namespace vkattn

@@ -1,4 +1,5 @@
 #include "ops/registry.h"
+#include <cmath>
 
 #include "json_bounded.h"
 #include "ops/op.h"
@@ -74,6 +75,44 @@ float LayerSpec::number(const char* key, float fallback) const {
 int64_t LayerSpec::integer(const char* key, int64_t fallback) const {
   if (!layer_.contains(key)) return fallback;
   return whole(layer_[key], std::string("its \"") + key + "\"");
+}
+
+namespace {
+int64_t signed_whole(const nlohmann::json& v, const std::string& what) {
+  require(v.is_number_integer() && (!v.is_number_unsigned() || v.get<uint64_t>() <= uint64_t(INT64_MAX)),
+          what + " must be a whole number, but it is " + json_excerpt(v) + ".");
+  return v.get<int64_t>();
+}
+}  // namespace
+
+int64_t LayerSpec::signed_integer(const char* key, int64_t fallback) const {
+  if (!layer_.contains(key)) return fallback;
+  return signed_whole(layer_[key], std::string("its \"") + key + "\"");
+}
+
+std::vector<int64_t> LayerSpec::integers(const char* key) const {
+  const std::string what = std::string("its \"") + key + "\"";
+  require(layer_.contains(key), "it needs " + what.substr(4) + ".");
+  const nlohmann::json& v = layer_[key];
+  if (!v.is_array()) return {signed_whole(v, what)};
+  require(v.size() <= 64, what + " must be a list of at most 64 whole numbers, but it has " + std::to_string(v.size()) + ".");
+  std::vector<int64_t> out;
+  for (const nlohmann::json& e : v) out.push_back(signed_whole(e, what + "'s entries"));
+  return out;
+}
+
+std::array<double, 2> LayerSpec::reals2(const char* key, std::array<double, 2> fallback) const {
+  if (!layer_.contains(key)) return fallback;
+  const nlohmann::json& v = layer_[key];
+  const std::string what = std::string("its \"") + key + "\" must be [h, w] or one positive number, but it is " +
+                           json_excerpt(v) + ".";
+  const auto real = [&](const nlohmann::json& e) {
+    require(e.is_number() && std::isfinite(e.get<double>()) && e.get<double>() > 0, what);
+    return e.get<double>();
+  };
+  if (!v.is_array()) return {real(v), real(v)};
+  require(v.size() == 2, what);
+  return {real(v[0]), real(v[1])};
 }
 
 bool LayerSpec::flag(const char* key, bool fallback) const {

@@ -3,6 +3,7 @@
 // an op adds no line to any shared file. A unit registers its op names and, where the op is a
 // network layer, how the layer's JSON becomes graph nodes.
 #pragma once
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -33,6 +34,8 @@ class LayerSpec {
   // int64, and a list of them (one number reads as a list of one).
   int64_t signed_integer(const char* key, int64_t fallback) const;
   std::vector<int64_t> integers(const char* key) const;
+  // [h, w] or one number for both: positive finite numbers, kept in double (Python's floats).
+  std::array<double, 2> reals2(const char* key, std::array<double, 2> fallback) const;
   bool flag(const char* key, bool fallback) const;      // true or false
   std::string text(const char* key, const std::string& fallback) const;  // a string
   const HostTensor& tensor(const std::string& suffix) const;  // "<name>.<suffix>"

@@ -1,0 +1,121 @@
+// clamp, hardswish, hardsigmoid, silu, gelu and elu against float64, straight from PyTorch's
+// definitions: random inputs in [-10, 10] (every piece and kink), in [-100, 100] (e^x overflows
+// and underflows in float32 past 88 and -87), each with the points where a function changes
+// piece planted at random places; NaN and infinities. Shapes that are and are not whole vec4s.
+#include <algorithm>
+#include <cmath>
+
+#include "vkattn/op_check.h"
+#include "vkattn/ops.h"
+
+namespace vkattn::conformance {
+namespace {
+
+// The kinks and edges: 0 and its neighbours, +-3 (hardswish, hardsigmoid), the ends of gelu's
+// two erf pieces (|x| = sqrt 2) and of elu's two expm1 pieces (-0.5), e^x's float32 range.
+const std::vector<float> kEdges = {0.f,   -0.f,          1e-30f,      -1e-30f,     1e-6f,       -1e-6f,
+                                   -3.f,  3.f,           -3.0000002f, -2.9999998f, 2.9999998f,  3.0000002f,
+                                   6.f,   -6.f,          -0.5f,       -0.49999997f, 1.4142135f, -1.4142135f,
+                                   1.4142137f, -1.4142137f, 87.f,     -87.f,       88.5f,       -88.5f,
+                                   90.f,  -90.f,         100.f,       -100.f};
+
+double clamp_ref(double v, double lo, double hi) { return std::isnan(v) ? v : std::min(std::max(v, lo), hi); }
+
+// One function's float64 reference, with the spec's options.
+std::function<double(double)> reference(const std::string& op, const Spec& s) {
+  if (op == "clamp") {
+    const double lo = s.contains("min") ? double(s["min"].get<float>()) : -INFINITY;
+    const double hi = s.contains("max") ? double(s["max"].get<float>()) : INFINITY;
+    return [=](double v) { return clamp_ref(v, lo, hi); };
+  }
+  // The torch formulas, in their order: x * relu6(x + 3) / 6 is NaN at -inf, as is x / (1 + e^-x).
+  if (op == "hardswish") return [](double v) { return v * std::min(std::max(v + 3, 0.0), 6.0) / 6; };
+  if (op == "hardsigmoid") return [](double v) { return std::min(std::max(v + 3, 0.0), 6.0) / 6; };
+  if (op == "silu") return [](double v) { return v / (1 + std::exp(-v)); };
+  if (op == "gelu" && s.value("approximate", "none") == "tanh")
+    return [](double v) { return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))); };
+  if (op == "gelu") return [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); };
+  const double alpha = float(s.value("alpha", 1.0));
+  return [=](double v) { return v > 0 ? v : alpha * std::expm1(v); };
+}
+
+TensorId build(const std::string& op, const Spec& s, Graph& g, TensorId x) {
+  if (op == "clamp") {
+    std::optional<float> min, max;
+    if (s.contains("min")) min = s["min"].get<float>();
+    if (s.contains("max")) max = s["max"].get<float>();
+    return ops::clamp(g, x, min, max);
+  }
+  if (op == "hardswish") return ops::hardswish(g, x);
+  if (op == "hardsigmoid") return ops::hardsigmoid(g, x);
+  if (op == "silu") return ops::silu(g, x);
+  if (op == "gelu") return ops::gelu(g, x, s.value("approximate", "none") == "tanh");
+  return ops::elu(g, x, s.value("alpha", 1.f));
+}
+
+// {"shape": [...], "range": r, options}: x uniform in [-r, r) with the edges (and a clamp's
+// bounds) planted, or with "special" NaN or infinities sprinkled instead.
+Prepared prepare(const std::string& op, const Spec& s, Rng& rng) {
+  Prepared p;
+  const float r = s.value("range", 10.f);
+  auto x = random(rng, shape(s, "shape"), -r, r);
+  if (special(s).empty() && x.data.size() >= 4 * kEdges.size()) {  // not all onto one element
+    std::vector<float> edges = kEdges;
+    for (const char* bound : {"min", "max"})
+      if (s.contains(bound)) edges.push_back(s[bound].get<float>());
+    std::uniform_int_distribution<size_t> at(0, x.data.size() - 1);
+    for (float e : edges) x.data[at(rng)] = e;
+  }
+  sprinkle(x, special(s), int64_t(x.data.size() / 8 + 1), rng);
+  p.graph.output("y", build(op, s, p.graph, p.graph.input("x", x.shape)));
+  const auto f = reference(op, s);
+  p.reference = [=] {
+    std::vector<double> y(x.data.size());
+    std::transform(x.data.begin(), x.data.end(), y.begin(), [&](float v) { return f(v); });
+    return Outputs{{"y", std::move(y)}};
+  };
+  p.inputs = {{"x", std::move(x)}};
+  // float32 rounding, a few ulp; gelu's tails are e^-(argument) with the argument rounded to
+  // float32 (as PyTorch's), which is relative error argument * 6e-8 there.
+  p.bound = op == "gelu" ? 1e-5 : 1e-6;
+  return p;
+}
+
+// The same shapes and special cases for each option set.
+std::vector<Spec> matrix(const std::vector<Spec>& options, const MatrixOptions& o) {
+  std::vector<Spec> specs;
+  for (const Spec& option : options) {
+    auto with = [&](Spec s) {
+      for (const auto& [k, v] : option.items()) s[k] = v;
+      specs.push_back(s);
+    };
+    with({{"shape", {1}}, {"range", 4}});  // one element is all of the error norm: no far tails
+    with({{"shape", {3, 7, 13}}});
+    with({{"shape", {3, 12, 5, 4}}});  // whole vec4s
+    with({{"shape", {2, 4099}}, {"range", 100}});
+    with({{"shape", {3, 7, 11}}, {"special", "nan"}});
+    with({{"shape", {3, 12, 5, 4}}, {"special", "inf"}});
+    if (!o.quick) with({{"shape", {8, 64, 56, 56}}});
+  }
+  return specs;
+}
+
+void add(CheckRegistry& r, const std::string& op, std::vector<Spec> options) {
+  r.add({op, [=](const MatrixOptions& o) { return matrix(options, o); },
+         [=](const Spec& s, Rng& rng) { return prepare(op, s, rng); }});
+}
+
+}  // namespace
+
+void register_activation_check(CheckRegistry& r) {
+  // hardtanh's default, relu6, one bound only each way, and min > max (all max, as torch.clamp).
+  add(r, "clamp",
+      {{{"min", -1}, {"max", 1}}, {{"min", 0}, {"max", 6}}, {{"min", 0.5}}, {{"max", -0.25}}, {{"min", 2}, {"max", -1}}});
+  add(r, "hardswish", {Spec::object()});
+  add(r, "hardsigmoid", {Spec::object()});
+  add(r, "silu", {Spec::object()});
+  add(r, "gelu", {{{"approximate", "none"}}, {{"approximate", "tanh"}}});
+  add(r, "elu", {{{"alpha", 1.0}}, {{"alpha", 0.3}}});
+}
+
+}  // namespace vkattn::conformance
