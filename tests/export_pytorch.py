@@ -26,30 +26,9 @@ except ImportError:
     print("python3-torch is not installed; skipping")
     sys.exit(77)
 
+from graph_models import Self_Attn  # noqa: E402  (the SAGAN repository's block, as written there)
+
 BOUND = 1e-4  # relative, float32 on the device against float32 PyTorch
-
-
-class Self_Attn(nn.Module):  # noqa: N801 - as the SAGAN repository names it
-    """The SAGAN repository's block, as written there: forward returns (out, attention)."""
-
-    def __init__(self, in_dim, activation):
-        super().__init__()
-        self.chanel_in = in_dim
-        self.activation = activation
-        self.query_conv = nn.Conv2d(in_dim, in_dim // 8, kernel_size=1)
-        self.key_conv = nn.Conv2d(in_dim, in_dim // 8, kernel_size=1)
-        self.value_conv = nn.Conv2d(in_dim, in_dim, kernel_size=1)
-        self.gamma = nn.Parameter(torch.zeros(1))
-        self.softmax = nn.Softmax(dim=-1)
-
-    def forward(self, x):
-        batch, channels, width, height = x.size()
-        proj_query = self.query_conv(x).view(batch, -1, width * height).permute(0, 2, 1)
-        proj_key = self.key_conv(x).view(batch, -1, width * height)
-        attention = self.softmax(torch.bmm(proj_query, proj_key))
-        proj_value = self.value_conv(x).view(batch, -1, width * height)
-        out = torch.bmm(proj_value, attention.permute(0, 2, 1)).view(batch, channels, width, height)
-        return self.gamma * out + x, attention
 
 
 class Discriminator(nn.Module):

@@ -98,4 +98,28 @@ vkattn::Graph block_graph(const vkattn::SelfAttentionWeights& weights, const vka
   return g;
 }
 
+vkattn::SafeTensors network_file(const std::string& json, std::map<std::string, vkattn::HostTensor> tensors) {
+  vkattn::SafeTensors f;
+  f.source = "net.safetensors";
+  f.metadata["vkattn.network"] = json;
+  f.tensors = std::move(tensors);
+  return f;
+}
+
+std::string graph_json(const vkattn::Shape& x, const std::string& nodes, const std::string& outputs) {
+  std::string shape;
+  for (int64_t d : x) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+  return R"({"format": 2, "inputs": [{"name": "x", "shape": [)" + shape + R"(]}], "nodes": [)" + nodes +
+         R"(], "outputs": [)" + outputs + "]}";
+}
+
+std::string load_error(const vkattn::SafeTensors& file) {
+  try {
+    vkattn::Network::from_safetensors(file);
+  } catch (const vkattn::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 }  // namespace test

@@ -2,6 +2,7 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,5 +62,13 @@ vkattn::Graph block_graph(const vkattn::SelfAttentionWeights& weights, const vka
 // Runs a graph with NaN-filled outputs and returns the named output.
 vkattn::HostTensor run_graph(const vkattn::Graph& graph, const std::vector<std::pair<std::string, vkattn::HostTensor>>& inputs,
                              const std::string& output);
+
+// A network file (source "net.safetensors") holding that JSON description and these weights.
+vkattn::SafeTensors network_file(const std::string& json, std::map<std::string, vkattn::HostTensor> tensors = {});
+// A format-2 description: one input "x" of that item shape, the nodes (JSON objects, comma-separated),
+// and the outputs (quoted names, comma-separated).
+std::string graph_json(const vkattn::Shape& x, const std::string& nodes, const std::string& outputs = R"("y")");
+// The sentence loading the file throws (vkattn::Error), or "no error".
+std::string load_error(const vkattn::SafeTensors& file);
 
 }  // namespace test

@@ -14,21 +14,8 @@ Specs cases(const vkattn::conformance::Spec& options) {
   return specs;
 }
 
-vkattn::SafeTensors file(const std::string& network) {
-  vkattn::SafeTensors f;
-  f.source = "net.safetensors";
-  f.metadata["vkattn.network"] = network;
-  return f;
-}
-
-std::string refusal(const std::string& network) {
-  try {
-    vkattn::Network::from_safetensors(file(network));
-  } catch (const vkattn::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+vkattn::SafeTensors file(const std::string& network) { return test::network_file(network); }
+std::string refusal(const std::string& network) { return test::load_error(file(network)); }
 
 }  // namespace
 

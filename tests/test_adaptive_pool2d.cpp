@@ -4,22 +4,9 @@
 
 namespace {
 
-vkattn::Network network(const std::string& nodes) {
-  vkattn::SafeTensors f;
-  f.source = "net.safetensors";
-  f.metadata["vkattn.network"] =
-      R"({"format": 2, "inputs": [{"name": "x", "shape": [3, 13, 17]}], "nodes": [)" + nodes + R"(], "outputs": ["y"]})";
-  return vkattn::Network::from_safetensors(f);
-}
-
-std::string refusal(const std::string& nodes) {
-  try {
-    network(nodes);
-  } catch (const vkattn::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+vkattn::SafeTensors file(const std::string& nodes) { return test::network_file(test::graph_json({3, 13, 17}, nodes)); }
+vkattn::Network network(const std::string& nodes) { return vkattn::Network::from_safetensors(file(nodes)); }
+std::string refusal(const std::string& nodes) { return test::load_error(file(nodes)); }
 
 }  // namespace
 

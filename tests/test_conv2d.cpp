@@ -67,22 +67,12 @@ vkattn::conformance::Spec grouped(vkattn::conformance::Spec s, int64_t groups, v
 }
 
 vkattn::SafeTensors grouped_file(const std::string& network) {
-  vkattn::SafeTensors f;
-  f.source = "net.safetensors";
-  f.metadata["vkattn.network"] = network;
-  f.tensors = {{"dw.weight", test::random_tensor({6, 1, 3, 3})}, {"dw.bias", test::random_tensor({6})},
-               {"g.weight", test::random_tensor({9, 2, 3, 2})}, {"g.bias", test::random_tensor({9})}};
-  return f;
+  return test::network_file(network, {{"dw.weight", test::random_tensor({6, 1, 3, 3})},
+                                      {"dw.bias", test::random_tensor({6})},
+                                      {"g.weight", test::random_tensor({9, 2, 3, 2})},
+                                      {"g.bias", test::random_tensor({9})}});
 }
-
-std::string grouped_refusal(const std::string& network) {
-  try {
-    vkattn::Network::from_safetensors(grouped_file(network));
-  } catch (const vkattn::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string grouped_refusal(const std::string& network) { return test::load_error(grouped_file(network)); }
 }  // namespace
 
 TEST_CASE("conv2d matches the reference with groups and dilation") {

@@ -11,22 +11,12 @@ vkattn::conformance::Spec conv(int64_t B, int64_t C, int64_t H, int64_t W, int64
 }
 
 vkattn::SafeTensors file(const std::string& network) {
-  vkattn::SafeTensors f;
-  f.source = "net.safetensors";
-  f.metadata["vkattn.network"] = network;
-  f.tensors = {{"up.weight", test::random_tensor({8, 6, 4, 4})}, {"up.bias", test::random_tensor({6})},
-               {"dw.weight", test::random_tensor({6, 1, 3, 3})}, {"dw.bias", test::random_tensor({6})}};
-  return f;
+  return test::network_file(network, {{"up.weight", test::random_tensor({8, 6, 4, 4})},
+                                      {"up.bias", test::random_tensor({6})},
+                                      {"dw.weight", test::random_tensor({6, 1, 3, 3})},
+                                      {"dw.bias", test::random_tensor({6})}});
 }
-
-std::string refusal(const std::string& network) {
-  try {
-    vkattn::Network::from_safetensors(file(network));
-  } catch (const vkattn::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string refusal(const std::string& network) { return test::load_error(file(network)); }
 }  // namespace
 
 TEST_CASE("conv_transpose2d matches the reference") {

@@ -83,21 +83,9 @@ TEST_CASE("a copy larger than one binding goes in blocks that each fit") {
 namespace {
 
 vkattn::SafeTensors network(const std::string& nodes, const std::string& outputs = R"("m")") {
-  vkattn::SafeTensors f;
-  f.source = "layout.safetensors";
-  f.metadata["vkattn.network"] = R"({"format": 2, "inputs": [{"name": "x", "shape": [12, 5, 7]}], "nodes": [)" +
-                                 nodes + R"(], "outputs": [)" + outputs + "]}";
-  return f;
+  return test::network_file(test::graph_json({12, 5, 7}, nodes, outputs));
 }
-
-std::string refusal(const std::string& node) {
-  try {
-    vkattn::Network::from_safetensors(network(node));
-  } catch (const vkattn::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string refusal(const std::string& node) { return test::load_error(network(node)); }
 
 }  // namespace
 

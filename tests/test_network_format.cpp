@@ -11,22 +11,11 @@ vkattn::HostTensor constant(vkattn::Shape s, float v) {
 
 // A conv (4 -> 4, 3x3, padding 1) with fresh random weights, and the JSON around `nodes`.
 vkattn::SafeTensors file(const std::string& network) {
-  vkattn::SafeTensors f;
-  f.source = "net.safetensors";
-  f.metadata["vkattn.network"] = network;
-  f.tensors = {{"c.weight", test::random_tensor({4, 4, 3, 3})}, {"c.bias", test::random_tensor({4})},
-               {"scale", test::random_tensor({4, 1, 1})}};
-  return f;
+  return test::network_file(network, {{"c.weight", test::random_tensor({4, 4, 3, 3})},
+                                      {"c.bias", test::random_tensor({4})},
+                                      {"scale", test::random_tensor({4, 1, 1})}});
 }
-
-std::string refusal(const std::string& network) {
-  try {
-    vkattn::Network::from_safetensors(file(network));
-  } catch (const vkattn::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string refusal(const std::string& network) { return test::load_error(file(network)); }
 
 }  // namespace
 

@@ -36,12 +36,7 @@ TEST_CASE("softmax and log_softmax over other dimensions than the last") {
 
 namespace {
 
-vkattn::SafeTensors net_file(const std::string& network) {
-  vkattn::SafeTensors f;
-  f.source = "net.safetensors";
-  f.metadata["vkattn.network"] = network;
-  return f;
-}
+vkattn::SafeTensors net_file(const std::string& network) { return test::network_file(network); }
 
 }  // namespace
 
