@@ -26,33 +26,9 @@ except ImportError:
     print("python3-torch is not installed; skipping")
     sys.exit(77)
 
-from graph_models import Self_Attn  # noqa: E402  (the SAGAN repository's block, as written there)
+from graph_models import SaganDiscriminator, Self_Attn  # noqa: E402  (the SAGAN repository's modules, as written)
 
 BOUND = 1e-4  # relative, float32 on the device against float32 PyTorch
-
-
-class Discriminator(nn.Module):
-    """The SAGAN repository's discriminator for 64x64 pictures, with conv_dim a parameter (the
-    repository hard-codes the attention widths for conv_dim=64). Registered l1..l4, last, attn1,
-    attn2; run l1, l2, l3, attn1, l4, attn2, last."""
-
-    def __init__(self, conv_dim=16, sn=nn.utils.spectral_norm):
-        super().__init__()
-        layers, dim = [], 3
-        for i, name in enumerate(["l1", "l2", "l3", "l4"]):
-            out = conv_dim * 2 ** i
-            setattr(self, name, nn.Sequential(sn(nn.Conv2d(dim, out, 4, 2, 1)), nn.LeakyReLU(0.1)))
-            dim = out
-        self.last = nn.Sequential(nn.Conv2d(dim, 1, 4))
-        self.attn1 = Self_Attn(conv_dim * 4, "relu")
-        self.attn2 = Self_Attn(conv_dim * 8, "relu")
-
-    def forward(self, x):
-        out = self.l3(self.l2(self.l1(x)))
-        out, p1 = self.attn1(out)
-        out = self.l4(out)
-        out, p2 = self.attn2(out)
-        return self.last(out).squeeze(), p1, p2
 
 
 class WrappedSpectralNorm(nn.Module):
@@ -102,7 +78,7 @@ def exported(model, shape, **kw):
 
 def sagan(name, sn, batch=3):
     torch.manual_seed(11)
-    d = randomise(Discriminator(16, sn))
+    d = randomise(SaganDiscriminator(16, sn))
     d.train()
     for _ in range(3):  # the power iterations a trained model has behind it
         d(torch.randn(2, 3, 64, 64))

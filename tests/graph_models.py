@@ -66,14 +66,15 @@ class SaganGenerator(nn.Module):
 
 
 class SaganDiscriminator(nn.Module):
-    """The SAGAN repository's discriminator for 64x64 pictures: spectral-norm Conv2d, LeakyReLU(0.1),
-    self-attention after l3 and l4."""
+    """The SAGAN repository's discriminator for 64x64 pictures: spectral-norm Conv2d (`sn`: any of
+    PyTorch's or the repository's wrapper), LeakyReLU(0.1), self-attention after l3 and l4, layers
+    registered l1..l4, last, attn1, attn2 but run l1, l2, l3, attn1, l4, attn2, last."""
 
-    def __init__(self, conv_dim=16):
+    def __init__(self, conv_dim=16, sn=SN):
         super().__init__()
         layers, dim = [], 3
         for i in range(4):
-            layers.append(nn.Sequential(SN(nn.Conv2d(dim, conv_dim * 2 ** i, 4, 2, 1)), nn.LeakyReLU(0.1)))
+            layers.append(nn.Sequential(sn(nn.Conv2d(dim, conv_dim * 2 ** i, 4, 2, 1)), nn.LeakyReLU(0.1)))
             dim = conv_dim * 2 ** i
         self.l1, self.l2, self.l3, self.l4 = layers
         self.last = nn.Sequential(nn.Conv2d(dim, 1, 4))
