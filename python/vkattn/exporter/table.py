@@ -73,21 +73,21 @@ class Context:
 
 # --- convolutions, linear, normalisation ---------------------------------------------------------
 
-def _conv_padding(padding, kernel, dilation, where):
+def _conv_padding(padding, kernel, dilation):
     if isinstance(padding, str):
         if padding == "valid":
             return [0, 0]
         total = [d * (k - 1) for k, d in zip(kernel, dilation)]
         if any(t % 2 for t in total):
-            raise Unsupported("%s: padding='same' with an even window pads one side more, which vkattn's "
-                              "convolution does not" % where)
+            raise Unsupported("padding='same' with an even window pads one side more, which vkattn's "
+                              "convolution does not")
         return [t // 2 for t in total]
     return pair(padding)
 
 
 def conv2d(ctx, node, x, weight, bias, stride=1, padding=0, dilation=1, groups=1, name=None):
     kernel = list(weight.shape[2:])
-    padding = _conv_padding(padding, kernel, pair(dilation), name or node.name)
+    padding = _conv_padding(padding, kernel, pair(dilation))
     bias = bias if bias is not None else torch.zeros(weight.shape[0])
     return ctx.emit(node, "conv2d", [x], name=name or node.name, weights={"weight": weight, "bias": bias},
                     stride=_not_default(pair(stride), [1, 1]), padding=_not_default(padding, [0, 0]),
@@ -100,8 +100,7 @@ def _not_default(v, default):
 
 def module_conv2d(ctx, node, m, x):
     if m.padding_mode != "zeros":
-        raise Unsupported("%s: Conv2d with padding_mode='%s' is not supported (zero padding only)"
-                          % (node.target, m.padding_mode))
+        raise Unsupported("Conv2d with padding_mode='%s' is not supported (zero padding only)" % m.padding_mode)
     return conv2d(ctx, node, x, m.weight, m.bias, m.stride, m.padding, m.dilation, m.groups, name=node.target)
 
 
@@ -124,7 +123,7 @@ def conv_transpose2d(ctx, node, x, weight, bias, stride, padding, dilation, grou
 
 def module_conv_transpose2d(ctx, node, m, x, output_size=None):
     if m.padding_mode != "zeros":
-        raise Unsupported("%s: ConvTranspose2d with padding_mode='%s' is not supported" % (node.target, m.padding_mode))
+        raise Unsupported("ConvTranspose2d with padding_mode='%s' is not supported" % m.padding_mode)
     return conv_transpose2d(ctx, node, x, m.weight, m.bias, m.stride, m.padding, m.dilation, m.groups, node.target)
 
 
@@ -136,8 +135,8 @@ def function_conv_transpose2d(ctx, node, x, weight, bias=None, stride=1, padding
 
 def linear(ctx, node, x, weight, bias, name):
     if len(x.shape) != 2:
-        raise Unsupported("%s: Linear on a %d-D input (%s); vkattn's linear takes (B, F) today"
-                          % (name, len(x.shape), tuple(x.shape)))
+        raise Unsupported("Linear on a %d-D input %s; vkattn's linear takes (B, F) today"
+                          % (len(x.shape), tuple(x.shape)))
     bias = bias if bias is not None else torch.zeros(weight.shape[0])
     return ctx.emit(node, "linear", [x], name=name, weights={"weight": weight, "bias": bias})
 
@@ -153,8 +152,8 @@ def function_linear(ctx, node, x, weight, bias=None):
 
 def batch_norm(ctx, node, x, mean, var, weight, bias, eps, name):
     if mean is None or var is None:
-        raise Unsupported("%s: BatchNorm without running statistics (track_running_stats=False) normalises with "
-                          "each batch's own, which vkattn does not" % name)
+        raise Unsupported("BatchNorm without running statistics (track_running_stats=False) normalises with "
+                          "each batch's own, which vkattn does not")
     weights = {"running_mean": mean, "running_var": var}
     if weight is not None:
         weights["weight"] = weight
@@ -170,7 +169,7 @@ def module_batch_norm(ctx, node, m, x):
 def function_batch_norm(ctx, node, x, running_mean, running_var, weight=None, bias=None, training=False,
                         momentum=0.1, eps=1e-5):
     if training:
-        raise Unsupported("%s: F.batch_norm with training=True" % node.name)
+        raise Unsupported("F.batch_norm with training=True")
     return batch_norm(ctx, node, x, running_mean, running_var, weight, bias, eps, node.name)
 
 
@@ -191,9 +190,9 @@ def clamp(ctx, node, x, low=None, high=None, min=None, max=None):  # noqa: A002 
     low = low if low is not None else min
     high = high if high is not None else max
     if isinstance(low, (View, torch.Tensor)) or isinstance(high, (View, torch.Tensor)):
-        raise Unsupported("%s: clamp with tensor bounds" % node.name)
+        raise Unsupported("clamp with tensor bounds")
     if low is None and high is None:
-        raise Unsupported("%s: clamp without bounds" % node.name)
+        raise Unsupported("clamp without bounds")
     if low == 0 and high is None:
         return ctx.emit(node, "relu", [x])
     return ctx.emit(node, "clamp", [x], min=None if low is None else float(low),
@@ -229,7 +228,7 @@ def softmax(kind):
         rank = len(x.shape)
         dim = dim_of(_softmax_dim(dim, rank), rank)
         if dim == 0:
-            raise Unsupported("%s: %s over the batch dimension" % (node.name, kind))
+            raise Unsupported("%s over the batch dimension" % kind)
         return ctx.emit(node, kind, [x], dim=None if dim == rank - 1 else dim)
     return handler
 
@@ -266,7 +265,7 @@ _PLAIN_MODULES = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.Hardswish: "hardswi
 def max_pool2d(ctx, node, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     if return_indices:
-        raise Unsupported("%s: max pooling with return_indices" % node.name)
+        raise Unsupported("max pooling with return_indices")
     kernel = pair(kernel_size)
     return ctx.emit(node, "max_pool2d", [x], kernel=kernel, stride=_not_default(pair(stride) if stride else kernel,
                                                                                 kernel),
@@ -287,7 +286,7 @@ def avg_pool2d(ctx, node, x, kernel_size, stride=None, padding=0, ceil_mode=Fals
 def adaptive_pool(kind):
     def handler(ctx, node, x, output_size=None, return_indices=False):
         if return_indices:
-            raise Unsupported("%s: adaptive max pooling with return_indices" % node.name)
+            raise Unsupported("adaptive max pooling with return_indices")
         size = list(out_shape(node)[2:])
         if kind == "adaptive_avg_pool2d" and size == [1, 1]:
             return ctx.emit(node, "global_avg_pool2d", [x])
@@ -309,10 +308,10 @@ def module_pool(ctx, node, m, x):
 def interpolate(ctx, node, x, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     if mode not in ("nearest", "bilinear") or antialias:
-        raise Unsupported("%s: interpolate with mode='%s'%s (vkattn has nearest and bilinear)"
-                          % (node.name, mode, " and antialias" if antialias else ""))
+        raise Unsupported("interpolate with mode='%s'%s (vkattn has nearest and bilinear)"
+                          % (mode, " and antialias" if antialias else ""))
     if len(x.shape) != 4:
-        raise Unsupported("%s: interpolate on a %d-D input; vkattn's takes (B, C, H, W)" % (node.name, len(x.shape)))
+        raise Unsupported("interpolate on a %d-D input; vkattn's takes (B, C, H, W)" % len(x.shape))
     scale = None
     if scale_factor is not None and not recompute_scale_factor:
         scale = [float(s) for s in (scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * 2)]
@@ -340,15 +339,15 @@ _BINARY = {operator.add: "add", operator.iadd: "add", torch.add: "add", "add": "
 def binary(ctx, node, a, b, alpha=None, rounding_mode=None, out=None):
     kind = _BINARY[node.target]
     if rounding_mode is not None:
-        raise Unsupported("%s: division with rounding_mode='%s'" % (node.name, rounding_mode))
+        raise Unsupported("division with rounding_mode='%s'" % rounding_mode)
     if alpha not in (None, 1):
-        raise Unsupported("%s: %s with alpha=%s" % (node.name, kind, alpha))
+        raise Unsupported("%s with alpha=%s" % (kind, alpha))
     if isinstance(a, View) and isinstance(b, View):
         return ctx.emit(node, kind, [a, b])
     first = not isinstance(a, View)
     x, c = (b, a) if first else (a, b)
     if not isinstance(x, View):
-        raise ExportError("%s: neither operand is computed from the input" % node.name)
+        raise ExportError("neither operand is computed from the input")
     if isinstance(c, (int, float, bool)):
         return ctx.emit(node, kind, [x], scalar=float(c), constant_first=True if first else None)
     if torch.is_tensor(c):
@@ -356,7 +355,7 @@ def binary(ctx, node, a, b, alpha=None, rounding_mode=None, out=None):
             return ctx.emit(node, kind, [x], scalar=float(c), constant_first=True if first else None)
         name = ctx.net.weight("%s.constant" % node.name, c)
         return ctx.emit(node, kind, [x], constant=name, constant_first=True if first else None)
-    raise Unsupported("%s: %s with a %s operand" % (node.name, kind, type(c).__name__))
+    raise Unsupported("%s with a %s operand" % (kind, type(c).__name__))
 
 
 def reverse_sub(ctx, node, x, other, alpha=None):  # torch.rsub(x, other) = other - x
@@ -374,10 +373,10 @@ def reduction(kind):
     def handler(ctx, node, x, dim=None, keepdim=False, dtype=None, **kw):
         rank = len(x.shape)
         if dim is None or dim == []:
-            raise Unsupported("%s: %s over every dimension, the batch's too" % (node.name, kind))
+            raise Unsupported("%s over every dimension, the batch's too" % kind)
         dims = sorted({dim_of(d, rank) for d in (dim if isinstance(dim, (tuple, list)) else [dim])})
         if 0 in dims:
-            raise Unsupported("%s: %s over the batch dimension" % (node.name, kind))
+            raise Unsupported("%s over the batch dimension" % kind)
         if kind == "mean" and rank == 4 and dims == [2, 3]:  # the global average pool's faster kernel
             pooled = ctx.net.emit("global_avg_pool2d", [ctx.value(x)], x.shape[:2] + (1, 1), node.name)
             return pooled if keepdim else pooled.then(("reshape", x.shape[:2]))
@@ -452,10 +451,10 @@ def getitem(ctx, node, x, index):
     if isinstance(x, dict):
         return x[index]
     if not isinstance(x, View):
-        raise ExportError("%s: indexing a %s" % (node.name, type(x).__name__))
+        raise ExportError("indexing a %s" % type(x).__name__)
     index = index if isinstance(index, tuple) else (index,)
     if any(torch.is_tensor(i) or isinstance(i, (list, View)) for i in index):
-        raise Unsupported("%s: indexing with a tensor or list (advanced indexing)" % node.name)
+        raise Unsupported("indexing with a tensor or list (advanced indexing)")
     explicit = sum(1 for i in index if i is not None and i is not Ellipsis)
     expanded = []
     for i in index:
@@ -483,7 +482,7 @@ def cat(ctx, node, tensors, dim=0):
     shape = out_shape(node)
     dim = dim_of(dim, len(shape))
     if dim == 0:
-        raise Unsupported("%s: cat along the batch dimension" % node.name)
+        raise Unsupported("cat along the batch dimension")
     if len(tensors) == 1:
         return tensors[0]
     return ctx.emit(node, "cat", tensors, dim=dim)
@@ -493,7 +492,7 @@ def stack(ctx, node, tensors, dim=0):
     shape = out_shape(node)
     dim = dim_of(dim, len(shape))
     if dim == 0:
-        raise Unsupported("%s: stack along the batch dimension" % node.name)
+        raise Unsupported("stack along the batch dimension")
     pieces = []
     for t in tensors:
         s = list(t.shape)
@@ -508,7 +507,7 @@ def flatten(ctx, node, x, start_dim=0, end_dim=-1):
 
 def expand_as_same(ctx, node, x, *rest, **kw):
     if out_shape(node) != x.shape:
-        raise Unsupported("%s: expand to another shape" % node.name)
+        raise Unsupported("expand to another shape")
     return x
 
 
