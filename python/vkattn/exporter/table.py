@@ -337,7 +337,10 @@ _BINARY = {operator.add: "add", operator.iadd: "add", torch.add: "add", "add": "
 
 
 def binary(ctx, node, a, b, alpha=None, rounding_mode=None, out=None):
-    kind = _BINARY[node.target]
+    return _binary(ctx, node, _BINARY[node.target], a, b, alpha, rounding_mode)
+
+
+def _binary(ctx, node, kind, a, b, alpha=None, rounding_mode=None):
     if rounding_mode is not None:
         raise Unsupported("division with rounding_mode='%s'" % rounding_mode)
     if alpha not in (None, 1):
@@ -359,12 +362,7 @@ def binary(ctx, node, a, b, alpha=None, rounding_mode=None, out=None):
 
 
 def reverse_sub(ctx, node, x, other, alpha=None):  # torch.rsub(x, other) = other - x
-    node_target = node.target
-    node.target = torch.sub
-    try:
-        return binary(ctx, node, other, x, alpha)
-    finally:
-        node.target = node_target
+    return _binary(ctx, node, "sub", other, x, alpha)
 
 
 # --- reductions -------------------------------------------------------------------------------------------
