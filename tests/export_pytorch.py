@@ -455,7 +455,7 @@ check("two inputs by name, a dict of two outputs by name", sorted(got) == ["logi
 glimpse("hard attention (vkattn.nn.AttentionCrop) on nn.MultiheadAttention's averaged weights")
 parity("AttentionCrop on a feature map (any value can be the image)", MultiheadGlimpse("features"), (3, 14, 10))
 refused("AttentionCrop on a map no attention layer returned", MultiheadGlimpse("made"), (3, 14, 10),
-        "torch.bmm is not supported")
+        "is not one that an attention layer before it returned")
 refused("AttentionCrop with the grid transposed", MultiheadGlimpse("transposed"), (3, 14, 10),
         "is not the 7x5 grid of mha's input")
 refused("AttentionCrop called with keywords", MultiheadGlimpse("keywords"), (3, 14, 10), "by position")
@@ -469,8 +469,8 @@ parity("a residual sum ending a forward", nn.Sequential(Residual()), (4, 4, 4))
 parity("a residual sum inside", nn.Sequential(Residual(), nn.ReLU()), (4, 4, 4))
 parity("a functional call between layers (F.gelu)", Functional(), (4, 4, 4))
 parity("arithmetic on the input ((x - 0.5) / 0.5)", Normalising(), (1, 3, 3))
-refused("a block with SAGAN's parts that computes something else is traced through, not taken for the block",
-        nn.Sequential(NotSagan(16, "relu")), (16, 4, 4), "0 (NotSagan): torch.bmm is not supported (at ")
+parity("a block with SAGAN's parts that computes something else is traced through (its bmm and softmax over "
+       "dim 1 written out), not taken for the block", nn.Sequential(NotSagan(16, "relu")), (16, 4, 4))
 refused("MultiheadAttention with add_bias_kv", TokenAttention(8, 2, add_bias_kv=True), (8, 3, 3), "add_bias_kv")
 parity("MultiheadAttention over channels as tokens", ChannelTokens(), (8, 2, 2))
 refused("an input shape with a zero size", nn.Conv2d(1, 1, 1), (1, 0, 4), "positive sizes")

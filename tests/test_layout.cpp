@@ -9,6 +9,10 @@ using vkattn::Shape;
 TEST_CASE("layout ops and reductions match their references") {
   test::check_op("reshape", {{{"x", {3, 5, 7}}, {"shape", {35}}}, {{"x", {1, 6, 4}}, {"shape", {2, -1, 2}}}});
   test::check_op("permute", {{{"x", {3, 5, 7, 2}}, {"dims", {0, 3, 1, 2}}}, {{"x", {1, 6, 5, 3}}, {"shuffle", 3}}});
+  test::check_op("as_strided", {{{"x", {2, 8, 12, 5}}, {"shape", {2, 3, 4, 4, 5}}, {"strides", {240, 20, 60, 5, 1}}},
+                                {{"x", {3, 7, 18}}, {"shape", {2, 7, 3}}, {"strides", {3, 18, 1}}, {"offset", 6}}});
+  test::check_op("expand", {{{"x", {3, 5}}, {"c", {1, 1, 8}}}});
+  test::check_op("roll", {{{"x", {2, 8, 12, 5}}, {"shifts", {-3, 2}}, {"dims", {1, 2}}}, {{"x", {3, 7}}, {"shifts", {-9}}, {"dims", {1}}}});
   test::check_op("slice", {{{"x", {3, 9, 7}}, {"dim", 2}, {"start", -4}, {"step", 2}},
                            {{"x", {2, 13}}, {"dim", 1}, {"start", 2}, {"end", 11}, {"step", 3}}});
   test::check_op("cat", {{{"x", {3, 5, 7}}, {"dim", 1}, {"k", 2}}, {{"x", {1, 2, 3, 5}}, {"dim", -1}, {"k", 30}}});
@@ -35,6 +39,16 @@ TEST_CASE("layout ops give PyTorch's shapes and refuse what PyTorch refuses, or 
   CHECK_THROWS_WITH(ops::permute(g, x, {1, 0, 2, 3}), doctest::Contains("move the batch"));
   CHECK_THROWS_WITH(ops::permute(g, x, {0, 1, 1, 2}), doctest::Contains("twice"));
   CHECK_THROWS_WITH(ops::permute(g, x, {0, 1, 2}), doctest::Contains("each of the input's 4 dimensions"));
+  CHECK(g.shape(ops::as_strided(g, x, {5, 12}, {1, 5})) == Shape{2, 5, 12});
+  CHECK_THROWS_WITH(ops::as_strided(g, x, {5, 12}, {1, 5}, 1), doctest::Contains("read outside the 60 elements"));
+  CHECK_THROWS_WITH(ops::as_strided(g, x, {5, 12}, {1}), doctest::Contains("as many strides"));
+  CHECK(g.shape(ops::as_strided(g, x, {5, 12}, {1, 5}, 0, {4, 15})) == Shape{2, 4, 15});
+  CHECK_THROWS_WITH(ops::as_strided(g, x, {5, 12}, {1, 5}, 0, {4, 16}), doctest::Contains("does not hold the 60"));
+  CHECK(g.shape(ops::roll(g, x, {1, -7}, {1, -1})) == Shape{2, 3, 4, 5});
+  CHECK_THROWS_WITH(ops::roll(g, x, {1}, {0}), doctest::Contains("batch"));
+  CHECK(g.shape(ops::expand(g, x, g.weight("c", test::random_tensor({1, 1, 7})))) == Shape{2, 1, 7});
+  CHECK_THROWS_WITH(ops::expand(g, x, g.weight("c2", test::random_tensor({2, 7}))), doctest::Contains("(1, ...)"));
+  CHECK_THROWS_WITH(ops::roll(g, x, {1, 2}, {1}), doctest::Contains("a shift for each"));
   CHECK_THROWS_WITH(ops::slice(g, x, 0, 1), doctest::Contains("batch"));
   CHECK_THROWS_WITH(ops::slice(g, x, 2, 3, 2), doctest::Contains("is empty"));
   CHECK_THROWS_WITH(ops::slice(g, x, 2, 0, 4, 0), doctest::Contains("step must be at least 1"));

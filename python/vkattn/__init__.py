@@ -8,6 +8,7 @@
     y, boxes = model.run(x, boxes=True)                  # boxes: each attention_crop's (B, 4) pixels
     vkattn.devices(), model.device                       # the Vulkan devices, as dicts
     vkattn.nn.AttentionCrop(threshold, size)             # hard attention, for a glimpse network
+    vkattn.nn.LocalSelfAttention(cin, cout, k, heads)    # local self-attention (SASA), k x k windows
 
 Errors from the engine are vkattn.Error, with the engine's sentence; export's are ValueError.
 The engine (Model, devices, version, Error) loads on first use and torch only with export, so

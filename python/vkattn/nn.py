@@ -11,6 +11,10 @@ attention layer's (B, N, N) map and that layer's grid:
     return self.head(glimpse)
 
 vkattn.export writes it as {"type": "attention_crop", "attention": <the block>, ...}.
+
+LocalSelfAttention is stand-alone local self-attention (SASA, Ramachandran et al. 2019): each
+position attends to the k x k window around it with learned relative embeddings; vkattn.export
+writes it as {"type": "local_self_attention", ...}, its map too when the forward returns it.
 """
 import torch
 from torch import nn
@@ -62,3 +66,59 @@ class AttentionCrop(nn.Module):
 
     def extra_repr(self):
         return "threshold=%g, size=%s" % (self.threshold, self.size)
+
+
+class LocalSelfAttention(nn.Module):
+    """Stand-alone local self-attention (SASA): (B, in_channels, H, W) -> (B, out_channels, H, W).
+
+    q, k and v are 1x1 convolutions without bias (query, key, value), split into `heads` groups of
+    d = out_channels / heads channels. Per head and position, with r(a, b) = concat(rel_h[:, a],
+    rel_w[:, b]) (rel_h and rel_w (d / 2, kernel_size), shared by the heads):
+
+        y_ij = sum_(a,b) softmax_(a,b)(q_ij . (k_(i+a-k//2, j+b-k//2) + r(a, b))) v_(i+a-k//2, j+b-k//2)
+
+    over the window's positions inside the image only (the others are left out of the softmax, not
+    zero padded), with no scaling. forward(x, need_weights=True) returns (y, map), the map (B, heads,
+    H W, k k) holding each position's window weights at a k + b, 0 outside the image. stride 1 only;
+    kernel_size odd; d even.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, heads=1, stride=1):
+        super().__init__()
+        if stride != 1:
+            raise ValueError("LocalSelfAttention: only stride 1 is supported, not %s" % (stride,))
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError("LocalSelfAttention: the kernel size must be odd, not %s" % (kernel_size,))
+        if heads < 1 or out_channels % heads or (out_channels // heads) % 2:
+            raise ValueError("LocalSelfAttention: %s heads must divide %s channels into heads of an even size"
+                             % (heads, out_channels))
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.heads = kernel_size, heads
+        d = out_channels // heads
+        self.query = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.key = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.value = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.rel_h = nn.Parameter(torch.randn(d // 2, kernel_size))
+        self.rel_w = nn.Parameter(torch.randn(d // 2, kernel_size))
+        for conv in (self.query, self.key, self.value):  # as the paper's implementations do
+            nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x, need_weights=False):
+        b, _, height, width = x.shape
+        k, h, d, n = self.kernel_size, self.heads, self.out_channels // self.heads, height * width
+
+        def windows(t):  # (B, h, d, k k, N): each position's window, entry a k + b, zeros outside
+            return F.unfold(t, k, padding=k // 2).reshape(b, h, d, k * k, n)
+        q = self.query(x).reshape(b, h, d, n)
+        key, value = windows(self.key(x)), windows(self.value(x))
+        rel = torch.cat([self.rel_h[:, :, None].expand(-1, -1, k), self.rel_w[:, None, :].expand(-1, k, -1)])
+        scores = torch.einsum("bhdn,bhdkn->bhnk", q, key + rel.reshape(1, 1, d, k * k, 1))
+        # Positions outside the image take no part in the softmax.
+        inside = F.unfold(x.new_ones(1, 1, height, width), k, padding=k // 2).reshape(1, 1, k * k, n)
+        scores = scores.masked_fill(inside.transpose(2, 3) == 0, float("-inf"))
+        weights = scores.softmax(-1)
+        y = torch.einsum("bhnk,bhdkn->bhdn", weights, value).reshape(b, self.out_channels, height, width)
+        return (y, weights) if need_weights else y
+
+    def extra_repr(self):
+        return "%d, %d, kernel_size=%d, heads=%d" % (self.in_channels, self.out_channels, self.kernel_size, self.heads)

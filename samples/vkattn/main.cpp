@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "output_folder.h"
 #include "command_line.h"
+#include "rollout.h"
 #include "exit_status.h"
 #include "validation.h"
 #include "vkattn/conformance.h"
@@ -455,6 +457,25 @@ int main(int argc, char** argv) {
   conformance_command->add_option("--markdown", o.markdown, "R.md to write");
   device(conformance_command);
 
+  RolloutOptions rollout;
+  CLI::App* rollout_command = app.add_subcommand(
+      "rollout",
+      "Runs a vision transformer on a picture and writes its attention rollout (Abnar & Zuidema 2020) laid over "
+      "the picture, next to it: the network's outputs named <layer>.map (vkattn.export(..., "
+      "attention_maps=True)), each 0.5 A + 0.5 I with rows renormalised, multiplied over the layers; the class "
+      "token's row. Prints the top classes.");
+  rollout_command->add_option("--model", rollout.model, "M.safetensors")->required();
+  rollout_command->add_option("--image", rollout.image, "A PNG, JPEG, BMP, TGA, GIF or PNM picture")->required();
+  rollout_command->add_option("--out", rollout.out, "P.png to write (default: <picture name>_rollout.png)");
+  rollout_command->add_option("--mean", rollout.mean, "The picture's values (0 to 1) minus this, per channel or one")
+      ->delimiter(',')
+      ->check(real_number(-1e6, 1e6));
+  rollout_command->add_option("--std", rollout.std, "... divided by this (ImageNet: --mean 0.485,0.456,0.406 --std "
+                                                    "0.229,0.224,0.225)")
+      ->delimiter(',')
+      ->check(real_number(1e-6, 1e6));
+  device(rollout_command);
+
   if (const int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
   vkattn::remove_temp_outputs_on_signals();
   try {
@@ -463,6 +484,11 @@ int main(int argc, char** argv) {
     if (run_command->parsed()) rc = run(o);
     if (bench_command->parsed()) rc = bench(o);
     if (conformance_command->parsed()) rc = conformance(o);
+    if (rollout_command->parsed()) {
+      if (rollout.out.empty()) rollout.out = std::filesystem::path(rollout.image).stem().string() + "_rollout.png";
+      vkattn::Context ctx = open_context(o);
+      attention_rollout(rollout, ctx);
+    }
     return exit_code(finish_stdout(rc, "vkattn"), "vkattn");
   } catch (const std::exception& e) {
     report_exception(e, "vkattn");

@@ -1,5 +1,5 @@
 // Builders for every op the engine runs, one kernel each. All tensors are float32 in C order:
-// activations NCHW (B, C, H, W), or (B, C, N) for the attention ops, or (B, F) for linear.
+// activations NCHW (B, C, H, W), or (B, C, N) for the attention ops, or (B, ..., F) for linear.
 // Each builder checks its inputs' shapes and throws vkattn::Error with a sentence if they do not fit.
 #pragma once
 #include <optional>
@@ -140,7 +140,7 @@ TensorId flatten(Graph& g, TensorId x);
 // may be a constant (a (C, 1, 1) per-channel tensor, a scalar of shape ()). At most 7 dimensions.
 enum class Binary : uint32_t { add = 0, sub = 1, mul = 2, div = 3 };
 TensorId binary(Graph& g, Binary op, TensorId a, TensorId b);
-// (B, F) x weight (M, F) + bias (M) -> (B, M), as torch.nn.Linear.
+// (B, ..., F) x weight (M, F) + bias (M) -> (B, ..., M), as torch.nn.Linear: over the last dimension.
 TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias);
 
 // --- layout and reductions (PyTorch semantics); dims count the batch as 0, negative ones count
@@ -149,6 +149,16 @@ TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias);
 TensorId reshape(Graph& g, TensorId x, Shape item_shape);
 // torch.permute: dims names every dimension once, dims[0] = 0.
 TensorId permute(Graph& g, TensorId x, std::vector<int64_t> dims);
+// torch.as_strided within each batch item, the item read as a flat array: out[b, c] =
+// x[b, offset + sum_d c_d strides[d]] for c over `shape` (both without the batch); strides >= 0.
+// With `result` the output's items have that shape instead (the same elements in C order).
+TensorId as_strided(Graph& g, TensorId x, Shape shape, std::vector<int64_t> strides, int64_t offset = 0,
+                    Shape result = {});
+// A constant (1, ...) repeated over the batch of `like`: (B, ...), as c.expand(B, ...).
+TensorId expand(Graph& g, TensorId like, TensorId constant);
+// torch.roll(x, shifts, dims) along dims >= 1: element i of a rolled dimension of size n moves to
+// (i + shift) mod n; a dim named twice rolls by the sum.
+TensorId roll(Graph& g, TensorId x, std::vector<int64_t> shifts, std::vector<int64_t> dims);
 // x[..., start:end:step, ...] along dim >= 1, start and end clamped as Python's (negative ones
 // count from the end); step >= 1; the result must not be empty.
 TensorId slice(Graph& g, TensorId x, int64_t dim, int64_t start = 0, int64_t end = INT64_MAX, int64_t step = 1);
@@ -211,6 +221,48 @@ TensorId batch_norm(Graph& g, TensorId x, const HostTensor& running_mean, const 
 // end; dim 0, the batch, is refused). The overloads without dim above take the last dimension.
 TensorId softmax(Graph& g, TensorId x, int64_t dim);
 TensorId log_softmax(Graph& g, TensorId x, int64_t dim);
+// --- local self-attention (SASA, Ramachandran et al. 2019; local_attention unit) ---
+// q, k and v: C channels each of (B, *, H, W) tensors of one batch and image size (slices of one
+// stacked projection, say); head t reads channels [t d, (t + 1) d), d = C / heads, even. Per head
+// and position (i, j): y_ij = sum_(a,b) softmax_(a,b)(q_ij . (k_(i+a-K/2, j+b-K/2) + r(a, b))) v_(same),
+// no scale, over the K x K window (K = kernel_size, odd), the softmax only over positions inside
+// the image (none padded: a kernel larger than the image is fine). r(a, b) = concat(rel_h[:, a],
+// rel_w[:, b]), rel_h and rel_w (d / 2, K), the same for every head. Returns y (B, C, H, W) and,
+// with `map`, the weights (B, heads, H W, K K), entry a K + b, 0 outside the image.
+struct LocalAttention {
+  TensorId y;
+  std::optional<TensorId> map;
+};
+LocalAttention local_attention(Graph& g, ChannelSlice q, ChannelSlice k, ChannelSlice v, TensorId rel_h,
+                               TensorId rel_w, int64_t heads, int64_t kernel_size, bool map = false);
+// --- attention over tokens (token_attention unit) ---
+// softmax(scale q k^T + bias) v as transformers write it: q (B, ..., Nq, d), k (B, ..., Nk, d),
+// v (B, ..., Nk, dv) with the same dimensions between the batch and the rows (the heads, Swin's
+// windows) -> (B, ..., Nq, dv). scale defaults to 1 / sqrt(d). bias (an activation or a constant)
+// broadcasts to the scores (B, ..., Nq, Nk) as PyTorch broadcasts (-inf masks a key). Fused: no
+// (Nq, Nk) scores are stored; with `map` the softmax weights (B, ..., Nq, Nk) are made too.
+struct TokenAttention {
+  TensorId out;
+  std::optional<TensorId> map;
+};
+TokenAttention token_attention(Graph& g, TensorId q, TensorId k, TensorId v, std::optional<TensorId> bias = std::nullopt,
+                               std::optional<float> scale = std::nullopt, bool map = false);
+// --- layer norm and matmul for vision transformers (layer_norm, matmul units) ---
+// As torch.nn.LayerNorm in eval over the last normalized_dims dimensions of x (rank >= 2; from 1
+// to rank - 1, never the batch): y = (x - mean) / sqrt(var + eps) * weight + bias, var biased,
+// weight and bias each of the normalised shape and optional (elementwise_affine=False; either
+// alone too). A row holding NaN or an infinity is NaN.
+TensorId layer_norm(Graph& g, TensorId x, int64_t normalized_dims, std::optional<TensorId> weight,
+                    std::optional<TensorId> bias, float eps = 1e-5f);
+// The channels-first form (ConvNeXt's LayerNorm2d): over dim 1 of (B, C, ...) at each position;
+// weight and bias (C).
+TensorId layer_norm_channels(Graph& g, TensorId x, std::optional<TensorId> weight, std::optional<TensorId> bias,
+                             float eps = 1e-5f);
+// As torch.matmul of a (..., M, K) and b (..., K, N) -> (..., M, N): the dims before the last two
+// broadcast as PyTorch's (aligned from the right, each equal or 1). One operand has rank >= 3 and
+// carries the batch; the other may lack it (a constant: a (K, N) weight, or (h, K, N)). Operands
+// of rank 1 are refused.
+TensorId matmul(Graph& g, TensorId a, TensorId b);
 }  // namespace ops
 
 }  // namespace vkattn

@@ -31,13 +31,15 @@ from .views import View
 TRACE_BATCH, CHECK_BATCH = 2, 3
 
 
-def export(module, path, input_shape, labels=None, metadata=None, check=True):
+def export(module, path, input_shape, labels=None, metadata=None, check=True, attention_maps=False):
     """Writes module as a vkattn network file and returns the network description (a dict).
 
     input_shape: the shape of one input item without the batch, e.g. (C, H, W); a list of such
     shapes for a forward with several inputs. labels: class names, stored for the classifier.
     metadata: more str -> str pairs for the file. check: run the file with vkattn and refuse to
-    keep it if its outputs differ from the module's."""
+    keep it if its outputs differ from the module's. attention_maps: also make each attention
+    layer's map (the heads' mean) an output named "<layer>.map", in the order the layers run
+    (what `vkattn rollout` reads)."""
     if not isinstance(module, nn.Module):
         raise ValueError("vkattn.export takes a torch.nn.Module, not %s" % type(module).__name__)
     shapes = _input_shapes(input_shape)
@@ -52,13 +54,13 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True):
     with _evaluating(model):
         known = {}
         try:
-            graph, tracer = capture(model, traced, _leaf_rule(known))
+            graph, tracer = capture(model, traced, _leaf_rule(known), known_functions=set(table.FUNCTIONS))
         except ExportError:
             raise
         except Exception as e:  # noqa: BLE001 - the forward's own failure, passed on with what was tried
             raise ValueError("the module's forward failed on inputs of shape %s: %s"
                              % (", ".join(str((TRACE_BATCH,) + s) for s in shapes), e)) from e
-        net = _map(graph, tracer, known)
+        net = _map(graph, tracer, known, attention_maps)
     net.fold_batch_norms()
     document, weights = net.document()
     meta = {"vkattn.network": json.dumps(document)}
@@ -164,9 +166,10 @@ def op_name(node):
     return "%s.%s" % (prefix, name)
 
 
-def _map(graph, tracer, known):
+def _map(graph, tracer, known, attention_maps=False):
     net = Network(TRACE_BATCH)
     ctx = table.Context(net, tracer.root)
+    ctx.want_maps = bool(attention_maps)
     mapped = {}
     for node in graph.nodes:
         value = node.meta.get("value")
@@ -195,6 +198,8 @@ def _map(graph, tracer, known):
 def _call(ctx, node, tracer, known, args, kwargs):
     if node.op == "call_module":
         m = tracer.root.get_submodule(node.target)
+        made = lambda v: ctx.view(v) if isinstance(v, table.Deferred) else v  # noqa: E731
+        args, kwargs = fx.node.map_aggregate(args, made), fx.node.map_aggregate(kwargs, made)
         if node.target in known:
             return _block(ctx, node, m, known[node.target].pop(0), args)
         if isinstance(m, nn.MultiheadAttention):
@@ -208,6 +213,9 @@ def _call(ctx, node, tracer, known, args, kwargs):
     handler = (table.FUNCTIONS if node.op == "call_function" else table.METHODS).get(node.target)
     if handler is None:
         raise ExportError("%s is not supported" % op_name(node))
+    if not getattr(handler, "deferred", False):  # deferred attention is made for anything else
+        made = lambda v: ctx.view(v) if isinstance(v, table.Deferred) else v  # noqa: E731
+        args, kwargs = fx.node.map_aggregate(args, made), fx.node.map_aggregate(kwargs, made)
     return handler(ctx, node, *args, **kwargs)
 
 
@@ -264,44 +272,90 @@ def _block(ctx, node, m, found, args):
 
 
 def _multihead(ctx, node, m, args, kwargs):
+    """nn.MultiheadAttention as self-attention over tokens: the input projection (one linear layer
+    for q, k and v), one fused attention node over the heads with the masks as its bias, and the
+    output projection. Its map, the heads' mean (or each head's), is made only if something reads it."""
     call = dict(zip(("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
                      "average_attn_weights"), args))
     call.update(kwargs)
-    q, k, v = call.get("query"), call.get("key"), call.get("value")
+    q, k, v = (call.get(n) for n in ("query", "key", "value"))
     if not (isinstance(q, View) and q == k == v):
         raise ExportError("MultiheadAttention must get one tensor as query, key and value (self-attention)")
-    if call.get("key_padding_mask") is not None or call.get("attn_mask") is not None:
-        raise ExportError("MultiheadAttention with a key_padding_mask or attn_mask is not supported yet")
     if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
         raise ExportError("MultiheadAttention with kdim or vdim, add_bias_kv or add_zero_attn is not supported")
-    if not call.get("average_attn_weights", True) and call.get("need_weights", True):
-        raise ExportError("MultiheadAttention with average_attn_weights=False is not supported yet")
     if len(q.shape) != 3:
         raise ExportError("MultiheadAttention on a %d-D input" % len(q.shape))
-    channels = m.embed_dim
-    # The engine's layer runs over a (B, C, H, W) map's positions: the tokens' map, or (B, C, N, 1).
-    to_map = (0, 2, 1) if m.batch_first else (1, 2, 0)
-    as_map = q.then(("permute", to_map))
-    spatial = None
-    if len(q.base_shape) == 4 and q.base_shape[1] == channels:
-        candidate = View(q.base, q.base_shape, (("reshape", q.base_shape[:2] + (-1,)),))
-        if torch.equal(as_map.indices(), candidate.indices()):
-            spatial = View(q.base, q.base_shape)
-    if spatial is None:
-        b, c, n = as_map.shape
-        spatial = as_map.then(("reshape", (b, c, n, 1)))
-    b, c, h, w = spatial.shape
-    weights = {"in_proj_weight": m.in_proj_weight,
-               "in_proj_bias": m.in_proj_bias if m.in_proj_bias is not None else torch.zeros(3 * c),
-               "out_proj.weight": m.out_proj.weight,
-               "out_proj.bias": m.out_proj.bias if m.out_proj.bias is not None else torch.zeros(c)}
-    y = ctx.net.emit("multihead_attention", [ctx.value(spatial)], (b, c, h, w), node.name, name=node.target,
-                     weights=weights, heads=int(m.num_heads))
-    attention = table.AttentionMap(ctx.net.nodes[-1], (h, w), ctx.net, (b, h * w, h * w))
-    ctx.maps[node.target] = attention
-    back = (0, 2, 1) if m.batch_first else (2, 0, 1)
-    tokens = y.then(("reshape", (b, c, h * w)), ("permute", back))
-    return (tokens, attention if call.get("need_weights", True) else None)
+    net = ctx.net
+    x = q if m.batch_first else q.then(("permute", (1, 0, 2)))
+    b, n, c = x.shape
+    heads = int(m.num_heads)
+    d = c // heads
+    zeros = torch.zeros(3 * c)
+    qkv = net.emit("linear", [ctx.value(x)], (b, n, 3 * c), node.name + ".in_proj", name=node.target + ".in_proj",
+                   weights={"weight": m.in_proj_weight,
+                            "bias": m.in_proj_bias if m.in_proj_bias is not None else zeros})
+    parts = [net.value(qkv.then(("reshape", (b, n, 3, heads, d)), ("slice", 2, i, i + 1, 1),
+                                ("reshape", (b, n, heads, d)), ("permute", (0, 2, 1, 3))), node.name + "." + part)
+             for i, part in enumerate(("q", "k", "v"))]
+    keys, inputs = {"scale": 1.0 / float(d) ** 0.5}, list(parts)
+    bias = _attention_bias(ctx, call.get("attn_mask"), call.get("key_padding_mask"), b, heads, n)
+    if isinstance(bias, View):
+        inputs.append(net.value(bias))
+    elif bias is not None:
+        keys.update(table.bias_keys(net, node.target, bias))
+    attention = net.emit("scaled_dot_product_attention", inputs, (b, heads, n, d), node.name, **keys)
+    fused = net.nodes[-1]
+    merged = attention.then(("permute", (0, 2, 1, 3)), ("reshape", (b, n, c)))
+    y = net.emit("linear", [net.value(merged)], (b, n, c), node.name + ".out_proj", name=node.target + ".out_proj",
+                 weights={"weight": m.out_proj.weight,
+                          "bias": m.out_proj.bias if m.out_proj.bias is not None else torch.zeros(c)})
+    average = call.get("average_attn_weights", True)
+    finish = (lambda per_head: net.emit("mean", [net.value(per_head)], (b, n, n), node.name + ".map",
+                                        dims=[1])) if average else None
+    attention_map = table.AttentionMap(fused, _grid_of(x), net, (b, heads, n, n), finish)
+    ctx.maps[node.target] = attention_map
+    out = y if m.batch_first else y.then(("permute", (1, 0, 2)))
+    return (out, attention_map if call.get("need_weights", True) else None)
+
+
+def _grid_of(tokens):
+    """(H, W) where (B, N, C) tokens are a (B, C, H, W) feature map's positions, flattened and
+    transposed as vision code does; else None."""
+    base = tokens.base_shape
+    if len(base) != 4 or base[1] != tokens.shape[2]:
+        return None
+    flattened = View(tokens.base, base, (("reshape", base[:2] + (-1,)), ("permute", (0, 2, 1))))
+    return tuple(base[2:]) if torch.equal(tokens.indices(), flattened.indices()) else None
+
+
+def _attention_bias(ctx, attn_mask, key_padding_mask, batch, heads, n):
+    """The masks of nn.MultiheadAttention as one additive bias, merged as PyTorch merges them: a
+    constant broadcasting to (B, heads, N, N) without the batch, a value (a float key padding mask
+    computed from the input), or None."""
+    if isinstance(attn_mask, View):
+        raise ExportError("MultiheadAttention's attn_mask is computed from the input; vkattn takes it as a constant")
+    if isinstance(key_padding_mask, View):
+        if attn_mask is not None:
+            raise ExportError("MultiheadAttention with an attn_mask and a key_padding_mask computed from the input")
+        return key_padding_mask.then(("reshape", (batch, 1, 1, n)))
+    mask = None
+    if attn_mask is not None:
+        mask = attn_mask.reshape((1, 1, n, n) if attn_mask.dim() == 2 else (batch, heads, n, n))
+    if key_padding_mask is not None:
+        padding = key_padding_mask.reshape(batch, 1, 1, n)
+        if padding.dtype == torch.uint8:
+            padding = padding.bool()
+        if mask is None:
+            mask = padding
+        elif mask.dtype == torch.bool:
+            mask = mask | padding
+        else:
+            mask = mask.masked_fill(padding, float("-inf"))
+    if mask is None:
+        return None
+    if mask.dtype == torch.bool:
+        mask = torch.zeros(mask.shape, dtype=torch.float64).masked_fill(mask, float("-inf"))
+    return table.batchless(mask, (batch, heads, n, n), ctx.net.batch)
 
 
 def _crop(ctx, node, m, args, kwargs):
@@ -311,6 +365,8 @@ def _crop(ctx, node, m, args, kwargs):
     if not isinstance(attention, table.AttentionMap):
         raise ExportError("its attention map is not one that an attention layer before it returned")
     source = next(name for name, a in ctx.maps.items() if a is attention)
+    if attention.grid is None:
+        raise ExportError("its attention map comes from %s, whose tokens are not a feature map's positions" % source)
     if tuple(int(g) for g in grid) != tuple(attention.grid):
         raise ExportError("its grid %s is not the %dx%d grid of %s's input" % (tuple(grid), *attention.grid, source))
     return ctx.emit(node, "attention_crop", [image, attention], name=node.target, grid=list(attention.grid),
@@ -321,7 +377,7 @@ def _outputs(ctx, node, result):
     found = []
 
     def walk(value, name):
-        if isinstance(value, (View, table.AttentionMap)):
+        if isinstance(value, (View, table.AttentionMap, table.Deferred)):
             found.append((name, value))
         elif isinstance(value, _NotMapped):
             raise ExportError("the module's output %s is %s" % (name, value.what))
@@ -336,6 +392,9 @@ def _outputs(ctx, node, result):
     walk(result, "y")
     if not found:
         raise ExportError("the module's forward returns no tensor computed from its input")
+    returned = len(found)
+    if ctx.want_maps:
+        found += [(layer + ".map", amap) for layer, amap in ctx.maps.items()]
     net = ctx.net
     for index, (name, value) in enumerate(found):
         made = ctx.value(value)
@@ -344,7 +403,8 @@ def _outputs(ctx, node, result):
         if made in net.outputs:
             continue
         net.outputs.append(_rename(net, made, name))
-        net.output_index[net.outputs[-1]] = index
+        if index < returned:
+            net.output_index[net.outputs[-1]] = index
 
 
 def _rename(net, value, name):

@@ -20,6 +20,10 @@ from torch import fx, nn
 _ATTRIBUTES = {"shape", "dtype", "device", "ndim", "is_cuda", "layout", "requires_grad", "is_floating_point"}
 _QUERIES = {"size", "dim", "numel", "nelement", "element_size", "stride", "is_contiguous", "get_device", "type",
             "is_floating_point", "__len__"}
+# Tensors these make depend on another's shape and type only, not its values: constants (Swin's
+# shift mask starts as x.new_zeros(...)).
+_SHAPE_ONLY_METHODS = {"new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"}
+_SHAPE_ONLY_FUNCTIONS = {torch.zeros_like, torch.ones_like, torch.full_like, torch.empty_like}
 _IN_PLACE_OPERATORS = {operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ifloordiv,
                        operator.ipow, operator.iand, operator.ior}
 
@@ -83,6 +87,9 @@ class _Proxy(fx.Proxy):
     def __index__(self):
         return operator.index(self.value)
 
+    def __setitem__(self, key, value):  # t[a:b] = v: a node that changes t's value in place
+        self.tracer.create_proxy("call_function", operator.setitem, (self, key, value), {})
+
     def keys(self):
         return self.value.keys()
 
@@ -120,7 +127,8 @@ class ConcreteTracer(fx.Tracer):
 
     def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, proxy_factory_fn=None):
         cargs, ckwargs = _concrete(args), _concrete(kwargs)
-        data = _has_data((args, kwargs))
+        data = _has_data((args, kwargs)) and not (kind == "call_method" and target in _SHAPE_ONLY_METHODS or
+                                                  kind == "call_function" and target in _SHAPE_ONLY_FUNCTIONS)
         in_place = False
         if kind == "placeholder":
             value, data = self.inputs[target], True
@@ -227,10 +235,18 @@ class ConcreteTracer(fx.Tracer):
         return False  # decided in call_module, where the arguments are known
 
 
-def capture(model, inputs, leaf):
+def capture(model, inputs, leaf, known_functions=()):
     """(fx.Graph, the module it reads weights from) for model(*inputs), its nodes' meta holding
-    `value` and `data`. inputs: {forward parameter name: tensor}."""
+    `value` and `data`. inputs: {forward parameter name: tensor}. Functions a library marked with
+    torch.fx.wrap (torchvision's shifted_window_attention) are traced into unless they are among
+    known_functions, which stay one node."""
     tracer = ConcreteTracer(inputs, leaf)
-    with torch.no_grad():
-        graph = tracer.trace(model)
+    wrapped = fx._symbolic_trace._wrapped_fns_to_patch
+    saved = list(wrapped)
+    wrapped[:] = [(scope, name) for scope, name in saved if scope.get(name) in known_functions]
+    try:
+        with torch.no_grad():
+            graph = tracer.trace(model)
+    finally:
+        wrapped[:] = saved
     return graph, tracer

@@ -2,7 +2,7 @@
 file is written (BatchNorm folded into the convolution or linear layer before it)."""
 import torch
 
-from .views import View, is_reshape_of_base
+from .views import View, is_reshape_of_base, item_strides
 
 
 class ExportError(ValueError):
@@ -59,8 +59,9 @@ class Network:
                 stored = {suffix: self.weight("%s.%s" % (prefix, suffix), t) for suffix, t in weights.items()}
                 node["name"] = prefix
             used = list(stored.values())
-        if "constant" in keys:
-            used.append(keys["constant"])
+        for key in ("constant", "bias", "mask"):  # layers that name a constant in the file
+            if isinstance(keys.get(key), str):
+                used.append(keys[key])
         self.nodes.append(node)
         self.uses.append(used)
         if len(value_shape) == 0 or value_shape[0] != self.batch:
@@ -69,55 +70,68 @@ class Network:
         return View(output, tuple(value_shape))
 
     def value(self, view, hint=None):
-        """The name of a value holding the view's elements: its base, or a copy that makes the layout."""
+        """The name of a value holding the view's elements: its base, or a copy that makes the layout
+        (a reshape, one as_strided copy, or where neither composes, a few of them and rolls)."""
         if not view.steps:
             return view.base
         key = (view.base, view.steps)
-        if key in self._materialized:
-            return self._materialized[key].base
+        if key not in self._materialized:
+            self._check_batch(view.shape, "a view")
+            self._materialized[key] = self._copy(view, hint or view.base)
+        return self._materialized[key].base
+
+    def value_split(self, view):
+        """(name, shape) of a value holding the view's elements with the batch first: a view whose
+        first dimension is the batch merged with another ((B * windows, N, C) in Swin) is made as
+        (B, windows, N, C), which row-wise ops read as they would the merged one."""
         shape = view.shape
-        hint = hint or view.base
+        if len(shape) and shape[0] != self.batch and shape[0] % self.batch == 0:
+            view = view.then(("reshape", (self.batch, shape[0] // self.batch) + tuple(shape[1:])))
+        return self.value(view), view.shape
+
+    def _copy(self, view, hint):
+        shape = view.shape
         if is_reshape_of_base(view):
             if shape == view.base_shape:
-                return view.base
-            self._check_batch(shape, "a reshape")
+                return View(view.base, shape)
             if len(shape) == 2:  # (B, F): the flatten a classifier head reads
-                made = self.emit("flatten", [view.base], shape, hint + ".flat")
-            else:
-                made = self.emit("reshape", [view.base], shape, hint + ".reshaped", shape=list(shape[1:]))
-        else:
-            made = self._steps(view, hint)
-        self._materialized[key] = made
-        return made.base
-
-    def _steps(self, view, hint):
-        current = View(view.base, view.base_shape)
-        steps = list(view.steps)
-        i = 0
-        while i < len(steps):
-            step = steps[i]
-            if step[0] == "reshape":  # consecutive reshapes are one
-                while i + 1 < len(steps) and steps[i + 1][0] == "reshape":
-                    i += 1
-                shape = tuple(steps[i][1])
-                if shape != current.base_shape:
-                    self._check_batch(shape, "a reshape")
-                    current = self.emit("reshape", [current.base], shape, hint + ".reshaped", shape=list(shape[1:]))
-            elif step[0] == "permute":
-                if step[1][0] != 0:
-                    raise ExportError("a permute %s moves the batch dimension (and what follows does not move it "
-                                      "back), which vkattn does not run" % (tuple(step[1]),))
-                current = self.emit("permute", [current.base], current.then(step).shape, hint + ".permuted",
-                                    dims=list(step[1]))
-            else:
-                _, dim, start, end, stride = step
-                if dim == 0:
-                    raise ExportError("indexing the batch dimension (x[%d:%d]) is not something vkattn runs: a "
-                                      "network file runs on any batch" % (start, end))
-                current = self.emit("slice", [current.base], current.then(step).shape, hint + ".sliced", dim=dim,
-                                    start=start, end=end, step=stride if stride != 1 else None)
-            i += 1
-        return current
+                return self.emit("flatten", [view.base], shape, hint + ".flat")
+            return self.emit("reshape", [view.base], shape, hint + ".reshaped", shape=list(shape[1:]))
+        steps = view.steps
+        rolls = [i for i, step in enumerate(steps) if step[0] == "roll"]
+        if rolls:  # what comes before the first roll, the roll, then the rest
+            i = rolls[0]
+            before = View(view.base, view.base_shape, steps[:i])
+            _, shifts, dims = steps[i]
+            if any(d % len(before.shape) == 0 for d in dims):
+                raise ExportError("a roll along the batch dimension is not something vkattn runs")
+            rolled = self.emit("roll", [self.value(before, hint)], before.shape, hint + ".rolled", shifts=list(shifts),
+                               dims=list(dims))
+            return View(self.value(View(rolled.base, rolled.base_shape, steps[i + 1:]), hint), shape)
+        # The longest run of steps that one copy makes (with the batch split out where it is merged
+        # with another dimension), then the rest on that copy: where the rest only reshapes, the
+        # copy's result takes that shape and it is one node.
+        for i in range(len(steps), 0, -1):
+            prefix = View(view.base, view.base_shape, steps[:i])
+            first = prefix.shape[0]
+            if first != self.batch:
+                if first % self.batch:
+                    continue
+                prefix = prefix.then(("reshape", (self.batch, first // self.batch) + tuple(prefix.shape[1:])))
+            strided = item_strides(prefix, self.batch)
+            if not strided:
+                continue
+            item, strides, offset = strided
+            rest = steps[i:]
+            if all(step[0] == "reshape" for step in rest):
+                return self.emit("as_strided", [view.base], shape, hint + ".view", shape=list(item), strides=strides,
+                                 offset=offset or None, result=list(shape[1:]) if tuple(item) != shape[1:] else None)
+            made = self.emit("as_strided", [view.base], prefix.shape, hint + ".view", shape=list(item),
+                             strides=strides, offset=offset or None)
+            return View(self.value(View(made.base, made.base_shape, rest), hint), shape)
+        raise ExportError("a layout change %s moves the batch dimension among the others, which vkattn does not run"
+                          % " then ".join("%s %s" % (step[0], step[1:] if step[0] == "slice" else step[1])
+                                          for step in steps))
 
     def _check_batch(self, shape, what):
         if len(shape) == 0 or shape[0] != self.batch:

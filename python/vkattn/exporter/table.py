@@ -9,7 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .network import ExportError
-from .views import View, slice_step
+from .views import View, batch_local, slice_step
 
 try:  # torchvision's stochastic depth is nothing at inference; it is optional here
     from torchvision.ops import stochastic_depth as _stochastic_depth
@@ -38,18 +38,24 @@ class Unsupported(ExportError):
 
 
 class AttentionMap:
-    """The (B, N, N) map of an attention node (its second output), and the grid of its input."""
+    """The (B, N, N) map of an attention node (its second output), and the grid of its input (None
+    for tokens). `finish`, when given, makes the map from that output (the heads' mean of each
+    head's map) the first time it is read."""
 
-    def __init__(self, node, grid, net, shape):
-        self.node, self.grid, self.net, self.shape = node, grid, net, shape
+    def __init__(self, node, grid, net, shape, finish=None):
+        self.node, self.grid, self.net, self.shape, self.finish = node, grid, net, shape, finish
+        self._made = None
 
     def view(self):
         """As a value: the node gets its map as a second output."""
-        if "outputs" not in self.node:
-            out = self.node.pop("output")
-            self.node["outputs"] = [out, self.net.value_name(out + ".map")]
-            self.net._names.add(self.node["outputs"][1])
-        return View(self.node["outputs"][1], tuple(self.shape))
+        if self._made is None:
+            if "outputs" not in self.node:
+                out = self.node.pop("output")
+                self.node["outputs"] = [out, self.net.value_name(out + ".map")]
+                self.net._names.add(self.node["outputs"][1])
+            made = View(self.node["outputs"][1], tuple(self.shape))
+            self._made = self.finish(made) if self.finish else made
+        return self._made
 
 
 class Context:
@@ -57,18 +63,223 @@ class Context:
 
     def __init__(self, net, root):
         self.net, self.root = net, root
-        self.maps = {}  # layer name -> AttentionMap
+        self.maps = {}  # layer name -> AttentionMap, in the order the layers run
+        self.want_maps = False  # every map an output too
 
     def value(self, x, what="its input"):
+        return self.net.value(self.view(x, what))
+
+    def view(self, x, what="its input"):
+        """x as a View: an attention map or a deferred attention made, or an Error for a constant."""
         if isinstance(x, AttentionMap):
             x = x.view()
+        if isinstance(x, Deferred):
+            x = x.make(self)
         if not isinstance(x, View):
             raise ExportError("%s is a constant (it does not depend on the network's input), where vkattn needs a "
                               "value computed from the input" % what)
-        return self.net.value(x)
+        return x
 
-    def emit(self, node, kind, inputs, hint=None, **keys):
-        return self.net.emit(kind, [self.value(i) for i in inputs], out_shape(node), hint or node.name, **keys)
+    def emit(self, node, kind, inputs, hint=None, shape=None, along=None, constant=None, **keys):
+        """A node making the fx node's value (or `shape`). Where that value or an operand does not
+        have the batch first (Swin's (B * windows, N, C), (N, B, C) tokens), ops that treat each
+        item alone (linear, layer_norm, elementwise ops, softmax, reductions) run on it laid out
+        with the batch first, (B, k, ...) for a merged batch or the batch's dimension moved to the
+        front, and their value is viewed back. along: (key, dims) of the node that name dims of
+        the operands as the forward counts them, renamed here for that layout. constant: a tensor
+        broadcasting against the operands (a binary op's), stored as the node's "constant"."""
+        out = tuple(shape or out_shape(node))
+        batch = self.net.batch
+        views = [self.view(x) for x in inputs]
+        name = "%s.constant" % node.name
+        if out[0] == batch and all(v.shape[0] == batch for v in views):
+            if along:
+                keys[along[0]] = along[1]
+            if constant is not None:
+                keys["constant"] = self.net.weight(name, constant)
+            return self.net.emit(kind, [self.net.value(v) for v in views], out, hint or node.name, **keys)
+        layout = self._batch_first(views, out)
+        if layout is None:
+            raise ExportError("its result %s at batch %d does not have the batch first, and its operands %s cannot be "
+                              "laid out with the batch first alike" % (out, batch, [tuple(v.shape) for v in views]))
+        to, back, made_shape, place = layout
+        if along:
+            key, dims = along
+            if any(place(d) is None for d in (dims if isinstance(dims, list) else [dims])):
+                raise ExportError("it works along the batch dimension (here merged with another or moved), which "
+                                  "vkattn does not")
+            keys[key] = [place(d) for d in dims] if isinstance(dims, list) else place(dims)
+        if constant is not None:  # aligned with the result's dimensions from the right, then laid out alike
+            full = constant.reshape((1,) * (len(out) - constant.dim()) + tuple(constant.shape))
+            if full.shape[0] != 1:
+                raise ExportError("a constant operand of shape %s spans the batch" % (tuple(constant.shape),))
+            if back[0][0] == "permute":
+                full = full.permute(to[0][0][1])
+            keys["constant"] = self.net.weight(name, full)
+        names = [self.net.value(v.then(*t)) for v, t in zip(views, to)]
+        return self.net.emit(kind, names, made_shape, hint or node.name, **keys).then(*back)
+
+    def _batch_first(self, views, out):
+        """(steps to each operand, steps back to the result, the result's shape, where an operand's
+        dimension goes (None: into the batch)) that lay the operands (all of out's rank) and the
+        result out with the batch first, or None."""
+        batch, rank = self.net.batch, len(out)
+        if any(len(v.shape) != rank for v in views):
+            return None
+        if out[0] % batch == 0 and all(v.shape[0] == out[0] for v in views):
+            to = [(("reshape", (batch, v.shape[0] // batch) + tuple(v.shape[1:])),) for v in views]
+            if all(batch_local(v.then(*t), batch) for v, t in zip(views, to)):
+                return to, (("reshape", out),), (batch, out[0] // batch) + out[1:], lambda d: d + 1 if d else None
+        for d in range(rank):
+            order = (d,) + tuple(i for i in range(rank) if i != d)
+            if all(v.shape[d] == batch and batch_local(v.then(("permute", order)), batch) for v in views):
+                inverse = tuple(order.index(i) for i in range(rank))
+                return [(("permute", order),)] * len(views), (("permute", inverse),), tuple(out[i] for i in order), \
+                    lambda k, order=order: order.index(k) or None
+        return None
+
+
+def batchless(t, shape, batch):
+    """A constant that broadcasts to `shape` (the batch first, perhaps merged with another
+    dimension) as one that broadcasts to the shape vkattn gives that value, (batch, k, ...) where
+    merged, without the batch: an Error where it differs between batch items. Dimensions along
+    which it repeats are kept at size 1."""
+    shape = tuple(shape)
+    full = torch.broadcast_to(t.double(), shape)
+    if shape[0] != batch:
+        full = full.reshape((batch, shape[0] // batch) + shape[1:])
+    if not torch.equal(full, full[:1].expand_as(full)):
+        raise ExportError("a constant of shape %s differs between batch items, which a network file that runs at any "
+                          "batch cannot hold" % (tuple(t.shape),))
+    c = full[:1]
+    for d in range(1, c.dim()):
+        first = c.narrow(d, 0, 1)
+        if torch.equal(c, first.expand_as(c)):
+            c = first
+    return c.contiguous()
+
+
+# --- attention, deferred: softmax(q k^T * scale + bias) v becomes one fused node --------------------
+
+class Deferred:
+    """A value not written as nodes yet: q @ k^T and its softmax wait for what reads them, so that
+    the attention they start runs fused, with no (N, N) scores stored. Anything else that reads them
+    gets them made as they are written (make)."""
+
+
+class Scores(Deferred):
+    """q @ k^T (q (..., Nq, d), k (..., Nk, d) as Views) times `scale` plus a constant `bias` that
+    broadcasts to `shape`, the value's shape now (reshapes that keep the last two dimensions)."""
+
+    def __init__(self, node, q, k, shape, scale=1.0, bias=None, raw=None):
+        self.node, self.q, self.k, self.shape, self.scale, self.bias = node, q, k, tuple(shape), scale, bias
+        self.raw = tuple(raw or shape)  # q @ k^T's own shape
+        self._made = None
+
+    def changed(self, shape=None, scale=None, bias=None):
+        return Scores(self.node, self.q, self.k, shape or self.shape, self.scale if scale is None else scale,
+                      self.bias if bias is None else bias, self.raw)
+
+    def make(self, ctx):
+        if self._made is None:
+            net = ctx.net
+            q, _ = net.value_split(self.q)
+            k_t = self.k.then(("permute", _swap_last(len(self.k.shape))))
+            kt, _ = net.value_split(k_t)
+            split = _split_shape(self.raw, net.batch)
+            made = net.emit("matmul", [q, kt], split, self.node.name)
+            if self.scale != 1.0:
+                made = net.emit("mul", [made.base], split, self.node.name + ".scaled", scalar=float(self.scale))
+            view = made.then(("reshape", self.raw), ("reshape", self.shape))
+            if self.bias is not None:
+                name, shape = net.value_split(view)
+                constant = net.weight("%s.bias" % self.node.name, batchless(self.bias, self.shape, net.batch))
+                view = net.emit("add", [name], shape, self.node.name + ".biased", constant=constant)
+                view = view.then(("reshape", self.shape))
+            self._made = view
+        return self._made
+
+
+class Probabilities(Deferred):
+    """softmax over the last dimension of deferred Scores."""
+
+    def __init__(self, node, scores):
+        self.node, self.scores, self.shape = node, scores, scores.shape
+        self._made = None
+
+    def make(self, ctx):
+        if self._made is None:
+            name, shape = ctx.net.value_split(self.scores.make(ctx))
+            self._made = ctx.net.emit("softmax", [name], shape, self.node.name).then(("reshape", self.shape))
+        return self._made
+
+
+def bias_keys(net, prefix, bias):
+    """The bias of a scaled_dot_product_attention node as file constants: its finite part and, where
+    it holds -inf (a masked key), a mask of 0s and 1s, since a file holds finite numbers only."""
+    if torch.isnan(bias).any() or (bias == float("inf")).any():
+        raise ExportError("an attention bias holds NaN or +inf")
+    masked = bias == float("-inf")
+    keys = {}
+    if not masked.all():
+        keys["bias"] = net.weight(prefix + ".bias", bias.masked_fill(masked, 0.0))
+    if masked.any():
+        keys["mask"] = net.weight(prefix + ".mask", masked.double())
+    return keys
+
+
+def _swap_last(rank):
+    dims = list(range(rank))
+    dims[-1], dims[-2] = dims[-2], dims[-1]
+    return tuple(dims)
+
+
+def _split_shape(shape, batch):
+    shape = tuple(shape)
+    return shape if shape[0] == batch else (batch, shape[0] // batch) + shape[1:]
+
+
+def matmul(ctx, node, a, b, out=None):  # noqa: C901 - one case per operand kind
+    if isinstance(a, Probabilities) and isinstance(b, View):
+        fused = _fused_attention(ctx, node, a.scores, b)
+        if fused is not None:
+            return fused
+    a, b = (ctx.view(x) if isinstance(x, (Deferred, AttentionMap)) else x for x in (a, b))
+    if isinstance(a, View) and isinstance(b, View) and len(a.shape) >= 3 and len(b.shape) >= 3 and \
+            len(out_shape(node)) >= 3:
+        return Scores(node, a, b.then(("permute", _swap_last(len(b.shape)))), out_shape(node))
+    if isinstance(a, View) and isinstance(b, View):
+        return ctx.emit(node, "matmul", [a, b])
+    first = not isinstance(a, View)
+    x, c = (b, a) if first else (a, b)
+    if not isinstance(x, View):
+        raise ExportError("neither operand is computed from the input")
+    if not torch.is_tensor(c) or c.dim() < 2:
+        raise Unsupported("matmul with a one-dimensional or non-tensor operand")
+    return ctx.emit(node, "matmul", [x], constant=c, constant_first=True if first else None)
+
+
+matmul.deferred = True
+
+
+def _fused_attention(ctx, node, scores, v):
+    """softmax(scores) @ v as one scaled_dot_product_attention node, or None where the shapes do
+    not line up (then it is written as it is)."""
+    raw = scores.raw
+    if scores.shape != raw or tuple(v.shape[:-2]) != raw[:-2] or v.shape[-2] != raw[-1]:
+        return None
+    net = ctx.net
+    q, q_shape = net.value_split(scores.q)
+    k, k_shape = net.value_split(scores.k)
+    value, v_shape = net.value_split(v)
+    if not (q_shape[:-2] == k_shape[:-2] == v_shape[:-2]):
+        return None
+    keys = {"scale": float(scores.scale)}
+    if scores.bias is not None:
+        keys.update(bias_keys(net, node.name, batchless(scores.bias, raw, net.batch)))
+    out = tuple(q_shape[:-1]) + (v_shape[-1],)
+    made = net.emit("scaled_dot_product_attention", [q, k, value], out, node.name, **keys)
+    return made.then(("reshape", out_shape(node))) if out != out_shape(node) else made
 
 
 # --- convolutions, linear, normalisation ---------------------------------------------------------
@@ -134,9 +345,6 @@ def function_conv_transpose2d(ctx, node, x, weight, bias=None, stride=1, padding
 
 
 def linear(ctx, node, x, weight, bias, name):
-    if len(x.shape) != 2:
-        raise Unsupported("Linear on a %d-D input %s; vkattn's linear takes (B, F) today"
-                          % (len(x.shape), tuple(x.shape)))
     bias = bias if bias is not None else torch.zeros(weight.shape[0])
     return ctx.emit(node, "linear", [x], name=name, weights={"weight": weight, "bias": bias})
 
@@ -171,6 +379,28 @@ def function_batch_norm(ctx, node, x, running_mean, running_var, weight=None, bi
     if training:
         raise Unsupported("F.batch_norm with training=True")
     return batch_norm(ctx, node, x, running_mean, running_var, weight, bias, eps, node.name)
+
+
+def layer_norm(ctx, node, x, normalized_shape, weight, bias, eps, name):
+    dims = 1 if isinstance(normalized_shape, int) else len(tuple(normalized_shape))
+    if dims >= len(ctx.view(x).shape):
+        raise Unsupported("layer_norm over every dimension, the batch's too")
+    weights = None
+    if weight is not None or bias is not None:  # the layer takes both or neither
+        _constant(weight, "layer_norm's weight")
+        _constant(bias, "layer_norm's bias")
+        weights = {"weight": weight if weight is not None else torch.ones_like(bias),
+                   "bias": bias if bias is not None else torch.zeros_like(weight)}
+    return ctx.emit(node, "layer_norm", [x], name=name, weights=weights, dims=_not_default(dims, 1),
+                    eps=_not_default(float(eps), 1e-5))
+
+
+def module_layer_norm(ctx, node, m, x):
+    return layer_norm(ctx, node, x, m.normalized_shape, m.weight, m.bias, m.eps, node.target)
+
+
+def function_layer_norm(ctx, node, x, normalized_shape, weight=None, bias=None, eps=1e-5, *rest):
+    return layer_norm(ctx, node, x, normalized_shape, weight, bias, eps, node.name)
 
 
 def _constant(t, what):
@@ -227,14 +457,20 @@ def softmax(kind):
     def handler(ctx, node, x, dim=None, _stacklevel=3, dtype=None):
         rank = len(x.shape)
         dim = dim_of(_softmax_dim(dim, rank), rank)
-        if dim == 0:
+        if dim == 0 and not isinstance(x, Deferred) and batch_local(ctx.view(x), ctx.net.batch):
             raise Unsupported("%s over the batch dimension" % kind)
-        return ctx.emit(node, kind, [x], dim=None if dim == rank - 1 else dim)
+        if kind == "softmax" and isinstance(x, Scores) and dim == rank - 1:
+            return Probabilities(node, x)
+        return ctx.emit(node, kind, [x], along=("dim", dim))
+    handler.deferred = True
     return handler
 
 
 def identity(ctx, node, x, *rest, **kw):
     return x
+
+
+identity.deferred = True
 
 
 def module_activation(ctx, node, m, x):
@@ -340,11 +576,18 @@ def binary(ctx, node, a, b, alpha=None, rounding_mode=None, out=None):
     return _binary(ctx, node, _BINARY[node.target], a, b, alpha, rounding_mode)
 
 
+binary.deferred = True
+
+
 def _binary(ctx, node, kind, a, b, alpha=None, rounding_mode=None):
     if rounding_mode is not None:
         raise Unsupported("division with rounding_mode='%s'" % rounding_mode)
     if alpha not in (None, 1):
         raise Unsupported("%s with alpha=%s" % (kind, alpha))
+    scores = _scores_arithmetic(kind, a, b)
+    if scores is not None:
+        return scores
+    a, b = (ctx.view(x) if isinstance(x, (Deferred, AttentionMap)) else x for x in (a, b))
     if isinstance(a, View) and isinstance(b, View):
         return ctx.emit(node, kind, [a, b])
     first = not isinstance(a, View)
@@ -356,9 +599,30 @@ def _binary(ctx, node, kind, a, b, alpha=None, rounding_mode=None):
     if torch.is_tensor(c):
         if c.dim() == 0:
             return ctx.emit(node, kind, [x], scalar=float(c), constant_first=True if first else None)
-        name = ctx.net.weight("%s.constant" % node.name, c)
-        return ctx.emit(node, kind, [x], constant=name, constant_first=True if first else None)
+        return ctx.emit(node, kind, [x], constant=c, constant_first=True if first else None)
     raise Unsupported("%s with a %s operand" % (kind, type(c).__name__))
+
+
+def _scores_arithmetic(kind, a, b):
+    """Deferred Scores scaled by a number or given a constant bias (Swin's relative position bias
+    and shift mask), or None where the operation is something else."""
+    first = isinstance(b, Scores)
+    s, c = (b, a) if first else (a, b)
+    if not isinstance(s, Scores) or isinstance(c, (View, Deferred, AttentionMap)):
+        return None
+    if torch.is_tensor(c) and c.dim() == 0:
+        c = float(c)
+    if isinstance(c, (int, float)) and not isinstance(c, bool):
+        if kind == "mul":
+            return s.changed(scale=s.scale * c, bias=None if s.bias is None else s.bias * c)
+        if kind == "div" and not first and c != 0:
+            return s.changed(scale=s.scale / c, bias=None if s.bias is None else s.bias / c)
+        return None
+    if torch.is_tensor(c) and kind in ("add", "sub") and not (kind == "sub" and first) and \
+            tuple(torch.broadcast_shapes(c.shape, s.shape)) == s.shape:
+        c = c.double() if kind == "add" else -c.double()
+        return s.changed(bias=c if s.bias is None else s.bias + c)
+    return None
 
 
 def reverse_sub(ctx, node, x, other, alpha=None):  # torch.rsub(x, other) = other - x
@@ -373,19 +637,29 @@ def reduction(kind):
         if dim is None or dim == []:
             raise Unsupported("%s over every dimension, the batch's too" % kind)
         dims = sorted({dim_of(d, rank) for d in (dim if isinstance(dim, (tuple, list)) else [dim])})
-        if 0 in dims:
+        batch_first = batch_local(ctx.view(x), ctx.net.batch)
+        if 0 in dims and batch_first:
             raise Unsupported("%s over the batch dimension" % kind)
-        if kind == "mean" and rank == 4 and dims == [2, 3]:  # the global average pool's faster kernel
+        if kind == "mean" and rank == 4 and dims == [2, 3] and batch_first:  # the global average pool's kernel
             pooled = ctx.net.emit("global_avg_pool2d", [ctx.value(x)], x.shape[:2] + (1, 1), node.name)
             return pooled if keepdim else pooled.then(("reshape", x.shape[:2]))
-        return ctx.emit(node, kind, [x], dims=dims, keepdim=True if keepdim else None)
+        kept = tuple(1 if d in dims else n for d, n in enumerate(x.shape))
+        made = ctx.emit(node, kind, [x], shape=kept, along=("dims", dims), keepdim=True)
+        return made if keepdim else made.then(("reshape", out_shape(node)))
     return handler
 
 
 # --- layout -----------------------------------------------------------------------------------------------
 
 def reshape_to(ctx, node, x, *rest, **kw):
-    return x.then(("reshape", out_shape(node)))
+    shape = out_shape(node)
+    if isinstance(x, Scores) and shape[-2:] == x.shape[-2:]:
+        bias = None if x.bias is None else torch.broadcast_to(x.bias, x.shape).reshape(shape)
+        return x.changed(shape=shape, bias=bias)
+    return ctx.view(x).then(("reshape", shape))
+
+
+reshape_to.deferred = True
 
 
 def permute(ctx, node, x, *dims):
@@ -476,14 +750,74 @@ def getitem(ctx, node, x, index):
 
 
 def cat(ctx, node, tensors, dim=0):
-    tensors = [t for t in tensors]
     shape = out_shape(node)
     dim = dim_of(dim, len(shape))
     if dim == 0:
         raise Unsupported("cat along the batch dimension")
-    if len(tensors) == 1:
-        return tensors[0]
-    return ctx.emit(node, "cat", tensors, dim=dim)
+    views = [ctx.view(t) for t in tensors if not torch.is_tensor(t)]
+    parts = [_repeated(ctx, t, views[0]) if torch.is_tensor(t) else t for t in tensors]
+    if len(parts) == 1:
+        return parts[0]
+    return ctx.emit(node, "cat", parts, along=("dim", dim))
+
+
+def _repeated(ctx, t, like):
+    """A constant operand of an op that reads values (a ViT's class token, expanded over the batch,
+    before cat): one item of it repeated over like's batch by an expand node."""
+    net = ctx.net
+    shape = tuple(t.shape)
+    if not shape or shape[0] != like.shape[0]:
+        raise Unsupported("cat of a constant of shape %s with values of shape %s" % (shape, tuple(like.shape)))
+    split = _split_shape(shape, net.batch)
+    items = t.reshape(split)
+    if not torch.equal(items, items[:1].expand_as(items)):
+        raise ExportError("a constant of shape %s differs between batch items, which a network file that runs at any "
+                          "batch cannot hold" % (shape,))
+    name = net.weight("constant", items[:1])
+    made = net.emit("expand", [net.value_split(like)[0]], split, "constant", constant=name)
+    return made.then(("reshape", shape)) if split != shape else made
+
+
+def pad(ctx, node, x, pad, mode="constant", value=None):
+    """F.pad with a constant: each padded dimension a cat of the input with constant blocks,
+    repeated over the batch; negative padding crops."""
+    if mode != "constant":
+        raise Unsupported("F.pad with mode='%s' (vkattn pads with a constant)" % mode)
+    x = ctx.view(x)
+    if x.shape[0] != ctx.net.batch:
+        raise Unsupported("F.pad of a value whose batch is merged with another dimension")
+    fill = 0.0 if value is None else float(value)
+    for i in range(len(pad) // 2):
+        d = len(x.shape) - 1 - i
+        left, right = int(pad[2 * i]), int(pad[2 * i + 1])
+        if (left or right) and d == 0:
+            raise Unsupported("F.pad of the batch dimension")
+        if left < 0 or right < 0:
+            x = x.then(slice_step(x.shape, d, max(-left, 0), x.shape[d] - max(-right, 0), 1))
+            left, right = max(left, 0), max(right, 0)
+        if not (left or right):
+            continue
+        pieces = []
+        for width in (left, None, right):
+            if width is None:
+                pieces.append(x)
+            elif width:
+                block = list(x.shape)
+                block[d] = width
+                pieces.append(_repeated(ctx, torch.full(block, fill), x))
+        shape = list(x.shape)
+        shape[d] += left + right
+        x = ctx.net.emit("cat", [ctx.net.value(p) for p in pieces], tuple(shape), node.name, dim=d)
+    return x
+
+
+def roll(ctx, node, x, shifts, dims=None):
+    if dims is None:
+        raise Unsupported("torch.roll without dims (over the flattened tensor)")
+    x = ctx.view(x)
+    shifts = [int(shifts)] if isinstance(shifts, int) else [int(v) for v in shifts]
+    dims = [dim_of(dims, len(x.shape))] if isinstance(dims, int) else [dim_of(d, len(x.shape)) for d in dims]
+    return x.then(("roll", tuple(shifts), tuple(dims)))
 
 
 def stack(ctx, node, tensors, dim=0):
@@ -529,6 +863,8 @@ FUNCTIONS = {
     torch.chunk: chunk, torch.split: split, torch.unbind: unbind, torch.narrow: narrow, torch.select: select,
     torch.mean: reduction("mean"), torch.sum: reduction("sum"), torch.amax: reduction("amax"),
     torch.rsub: reverse_sub, operator.getitem: getitem,
+    F.layer_norm: function_layer_norm, torch.layer_norm: function_layer_norm,
+    torch.matmul: matmul, torch.bmm: matmul, operator.matmul: matmul, F.pad: pad, torch.roll: roll,
 }
 FUNCTIONS.update({f: binary for f in _BINARY if not isinstance(f, str)})
 if _stochastic_depth is not None:
@@ -543,11 +879,13 @@ METHODS = {
     "contiguous": contiguous, "chunk": chunk, "split": split, "unbind": unbind, "narrow": narrow, "select": select,
     "mean": reduction("mean"), "sum": reduction("sum"), "amax": reduction("amax"), "expand_as": expand_as_same,
     "float": contiguous, "clone": contiguous, "detach": contiguous,
+    "matmul": matmul, "bmm": matmul, "__matmul__": matmul, "roll": roll,
 }
 METHODS.update({m: binary for m in _BINARY if isinstance(m, str)})
 
 MODULES = [
     (nn.Conv2d, module_conv2d), (nn.ConvTranspose2d, module_conv_transpose2d), (nn.Linear, module_linear),
+    (nn.LayerNorm, module_layer_norm),
     ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d), module_batch_norm),
     ((nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.LeakyReLU, nn.GELU, nn.ELU, nn.Softmax, nn.LogSoftmax)
      + tuple(_PLAIN_MODULES), module_activation),
@@ -570,3 +908,7 @@ def module_handler(m):
             if isinstance(m, t) and type(m).forward is t.forward:
                 return handler
     return None
+
+
+from .local_attention import LocalSelfAttention, module_local_self_attention  # noqa: E402
+MODULES.append((LocalSelfAttention, module_local_self_attention))

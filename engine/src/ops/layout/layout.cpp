@@ -215,6 +215,141 @@ struct Permute final : CopyOp {
   std::vector<int64_t> dims_;
 };
 
+// torch.as_strided within each batch item: out[b, c] = x[b, offset + sum_d c_d strides_d], the
+// item read as a flat array, then given the item shape `result` if one is set (the same elements
+// in C order: the copy is contiguous, so that costs nothing). Any composition of reshapes,
+// permutes and slices that keeps the batch first is one such copy (the exporter writes Swin's
+// window partition and a head split out of a fused projection so); reads stay inside the item.
+struct AsStrided final : CopyOp {
+  AsStrided(Shape shape, std::vector<int64_t> strides, int64_t offset, Shape result)
+      : shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset), result_(std::move(result)) {}
+  std::string name() const override { return "as_strided"; }
+
+  std::vector<Shape> infer(std::span<const Shape> in) const override {
+    require_item(in[0], name(), "input");
+    require(!shape_.empty() && shape_.size() == strides_.size(),
+            name() + ": it needs a shape and as many strides, but it is given " + to_string(shape_) + " and " +
+                to_string(strides_) + ".");
+    const int64_t item = element_count(in[0]) / in[0][0];
+    int64_t first = offset_, last = offset_, count = 1;
+    for (size_t d = 0; d < shape_.size(); ++d) {
+      require(shape_[d] >= 1 && shape_[d] <= kMaxItem && strides_[d] >= 0 && strides_[d] < kMaxItem,
+              name() + ": the shape " + to_string(shape_) + " and strides " + to_string(strides_) +
+                  " must hold sizes of at least 1 and strides of at least 0.");
+      count *= shape_[d];
+      require(count < kMaxItem, name() + ": the shape " + to_string(shape_) + " is too large.");
+      last += (shape_[d] - 1) * strides_[d];
+    }
+    require(first >= 0 && last < item, name() + ": the shape " + to_string(shape_) + ", strides " + to_string(strides_) +
+                                           " and offset " + std::to_string(offset_) + " read outside the " +
+                                           std::to_string(item) + " elements of each batch item of " + to_string(in[0]) + ".");
+    Shape out = {in[0][0]};
+    const Shape& made = result_.empty() ? shape_ : result_;
+    out.insert(out.end(), made.begin(), made.end());
+    int64_t held = 1;  // stops past kMaxItem, so it cannot wrap
+    for (int64_t d : made) {
+      require(d >= 1, name() + ": the result shape " + to_string(result_) + " must hold sizes of at least 1.");
+      held = d > kMaxItem / held ? kMaxItem : held * d;
+    }
+    require(held == count, name() + ": the result shape " + to_string(result_) +
+                                                      " does not hold the " + std::to_string(count) +
+                                                      " elements of the shape " + to_string(shape_) + ".");
+    return {out};
+  }
+
+  std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const Shape &x = n.in_shape[0], &y = n.out_shape[0];
+    const Region r{shape_, strides_, strides_of(shape_), offset_, 0};
+    const int64_t in_item = element_count(x) / x[0], out_item = element_count(y) / y[0];
+    require(merged(r).size.size() <= kMaxRegionDims, name() + ": the strides " + to_string(strides_) + " walk more than " +
+                                                         std::to_string(kMaxRegionDims) +
+                                                         " separate dimensions, more than the kernel takes.");
+    return copy_dispatches(n.in[0], n.out[0], x[0], in_item, out_item, r, device, name());
+  }
+
+ private:
+  Shape shape_;
+  std::vector<int64_t> strides_;
+  int64_t offset_;
+  Shape result_;
+};
+
+// A constant (1, ...) repeated over the batch of another value: torch's c.expand(B, ...), which a
+// ViT's class token takes before it is joined to the tokens. Inputs: the value, the constant.
+struct Expand final : CopyOp {
+  std::string name() const override { return "expand"; }
+
+  std::vector<Shape> infer(std::span<const Shape> in) const override {
+    require_item(in[0], name(), "value whose batch it takes");
+    require(!in[1].empty() && in[1][0] == 1 && element_count(in[1]) >= 1 && element_count(in[1]) < kMaxItem,
+            name() + ": the constant must be (1, ...), one batch item to repeat, but it is " + to_string(in[1]) + ".");
+    Shape out = in[1];
+    out[0] = in[0][0];
+    return {out};
+  }
+
+  std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const int64_t count = element_count(n.in_shape[1]);
+    // Batch stride 0 on the input side: every item copies the same elements.
+    return copy_dispatches(n.in[1], n.out[0], n.out_shape[0][0], 0, count, {{count}, {1}, {1}}, device, name());
+  }
+};
+
+// torch.roll along dimensions after the batch: element i of a rolled dimension of size n goes to
+// (i + shift) mod n. Each rolled dimension splits the copy in two, so 2^k regions for k of them.
+struct Roll final : CopyOp {
+  Roll(std::vector<int64_t> shifts, std::vector<int64_t> dims) : shifts_(std::move(shifts)), dims_(std::move(dims)) {}
+  std::string name() const override { return "roll"; }
+
+  std::vector<Shape> infer(std::span<const Shape> in) const override {
+    require_item(in[0], name(), "input");
+    require(!dims_.empty() && shifts_.size() == dims_.size() && dims_.size() <= 8,
+            name() + ": it takes 1 to 8 dims and a shift for each, but it is given " + std::to_string(dims_.size()) +
+                " dims and " + std::to_string(shifts_.size()) + " shifts.");
+    for (int64_t d : dims_)
+      require(wrap_dim(d, in[0].size(), name()) >= 1, name() + ": dimension 0 is the batch, which roll does not move.");
+    return {in[0]};
+  }
+
+  std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const Shape& x = n.in_shape[0];
+    const auto stride = strides_of(x);
+    std::vector<int64_t> shift(x.size(), 0);  // per dimension, in [0, size)
+    for (size_t k = 0; k < dims_.size(); ++k) {
+      const size_t d = wrap_dim(dims_[k], x.size(), name());
+      shift[d] = ((shift[d] + shifts_[k]) % x[d] + x[d]) % x[d];
+    }
+    std::vector<size_t> rolled;
+    for (size_t d = 1; d < x.size(); ++d)
+      if (shift[d]) rolled.push_back(d);
+    const int64_t count = element_count(x) / x[0];
+    std::vector<Dispatch> all;
+    for (uint32_t part = 0; part < (1u << rolled.size()); ++part) {
+      Region r;
+      for (size_t d = 1; d < x.size(); ++d) {
+        r.size.push_back(x[d]);
+        r.in_stride.push_back(stride[d]);
+        r.out_stride.push_back(stride[d]);
+      }
+      for (size_t k = 0; k < rolled.size(); ++k) {
+        const size_t d = rolled[k];
+        const int64_t s = shift[d];
+        // Part bit 0: input [0, n - s) to output [s, n); bit 1: input [n - s, n) to output [0, s).
+        const bool wrapped_part = (part >> k) & 1;
+        r.size[d - 1] = wrapped_part ? s : x[d] - s;
+        r.in_offset += (wrapped_part ? x[d] - s : 0) * stride[d];
+        r.out_offset += (wrapped_part ? 0 : s) * stride[d];
+      }
+      auto p = copy_dispatches(n.in[0], n.out[0], x[0], count, count, r, device, name());
+      std::move(p.begin(), p.end(), std::back_inserter(all));
+    }
+    return all;
+  }
+
+ private:
+  std::vector<int64_t> shifts_, dims_;
+};
+
 // x[..., start:end:step, ...] along one dimension after the batch, bounds clamped as Python's.
 struct Slice final : CopyOp {
   Slice(int64_t dim, int64_t start, int64_t end, int64_t step) : dim_(dim), start_(start), end_(end), step_(step) {}
@@ -324,6 +459,19 @@ TensorId ops::permute(Graph& g, TensorId x, std::vector<int64_t> dims) {
   return add(g, std::make_shared<Permute>(std::move(dims)), {x})[0];
 }
 
+TensorId ops::as_strided(Graph& g, TensorId x, Shape shape, std::vector<int64_t> strides, int64_t offset,
+                         Shape result) {
+  return add(g, std::make_shared<AsStrided>(std::move(shape), std::move(strides), offset, std::move(result)), {x})[0];
+}
+
+TensorId ops::expand(Graph& g, TensorId like, TensorId constant) {
+  return add(g, std::make_shared<Expand>(), {like, constant})[0];
+}
+
+TensorId ops::roll(Graph& g, TensorId x, std::vector<int64_t> shifts, std::vector<int64_t> dims) {
+  return add(g, std::make_shared<Roll>(std::move(shifts), std::move(dims)), {x})[0];
+}
+
 TensorId ops::slice(Graph& g, TensorId x, int64_t dim, int64_t start, int64_t end, int64_t step) {
   return add(g, std::make_shared<Slice>(dim, start, end, step), {x})[0];
 }
@@ -335,6 +483,12 @@ TensorId ops::cat(Graph& g, const std::vector<TensorId>& tensors, int64_t dim) {
 // Dims count the batch as 0; a negative dim counts from the end, as in PyTorch.
 // {"type": "reshape", "shape": [d1, ...]}: the item shape without the batch, at most one -1.
 // {"type": "permute", "dims": [0, ...]}: every dimension once, dims[0] = 0 (transpose is one too).
+// {"type": "as_strided", "shape": [..], "strides": [..], "offset": o, "result": [..]}: per batch
+//   item, torch.as_strided on the item as a flat array (shape and strides without the batch), then
+//   reshaped to `result` if given.
+// {"type": "roll", "shifts": [..], "dims": [..]}: torch.roll along dims >= 1.
+// {"type": "expand", "inputs": [v], "constant": name}: the file's tensor `name` (1, ...) repeated
+//   over v's batch.
 // {"type": "slice", "dim": d, "start": s, "end": e, "step": k}: x[..., s:e:k, ...] along d >= 1;
 //   start defaults to 0, end to the size, step to 1; bounds clamp as Python's.
 // {"type": "cat", "dim": d, "inputs": [1 to 256 values]}: torch.cat along d >= 1.
@@ -351,6 +505,30 @@ void register_layout(Registry& r) {
                                  return ops::permute(g, in[0], dims);
                                };
                              }});
+  r.add("as_strided", LayerType{{"shape", "strides", "offset", "result"}, false, [](const LayerSpec& spec) -> AddLayer {
+                                  const Shape shape = spec.integers("shape");
+                                  const std::vector<int64_t> strides = spec.integers("strides");
+                                  const int64_t offset = spec.signed_integer("offset", 0);
+                                  const Shape result = spec.has("result") ? spec.integers("result") : Shape{};
+                                  return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                    return ops::as_strided(g, in[0], shape, strides, offset, result);
+                                  };
+                                }});
+  r.add("expand", LayerType{{"constant"}, false, [](const LayerSpec& spec) -> AddLayer {
+                              const std::string name = spec.text("constant", "");
+                              const auto it = spec.file().tensors.find(name);
+                              require(it != spec.file().tensors.end(), "the file holds no tensor called '" + name + "'.");
+                              const HostTensor constant = it->second;
+                              return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                return ops::expand(g, in[0], g.weight(name, constant));
+                              };
+                            }});
+  r.add("roll", LayerType{{"shifts", "dims"}, false, [](const LayerSpec& spec) -> AddLayer {
+                            const std::vector<int64_t> shifts = spec.integers("shifts"), dims = spec.integers("dims");
+                            return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                              return ops::roll(g, in[0], shifts, dims);
+                            };
+                          }});
   r.add("slice", LayerType{{"dim", "start", "end", "step"}, false, [](const LayerSpec& spec) -> AddLayer {
                              require(spec.has("dim"), "it needs a \"dim\": the dimension to slice.");
                              const int64_t dim = spec.signed_integer("dim", 0), start = spec.signed_integer("start", 0),

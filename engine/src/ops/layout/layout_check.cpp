@@ -102,6 +102,67 @@ Prepared prepare_permute(const Spec& s, Rng& rng) {
       });
 }
 
+// {"x": shape, "shape": item shape, "strides": [..], "offset": o, "result": item shape}:
+// out[b, c] = x[b, o + sum c_d s_d], in C order (whatever `result` reshapes it to).
+Prepared prepare_as_strided(const Spec& s, Rng& rng) {
+  return one_input(
+      input(s, rng),
+      [](Graph& g, TensorId x, const Spec& s) {
+        return ops::as_strided(g, x, shape(s, "shape"), shape(s, "strides"), s.value("offset", int64_t{0}),
+                               s.contains("result") ? shape(s, "result") : Shape{});
+      },
+      s,
+      [item = shape(s, "shape"), strides = shape(s, "strides"), offset = s.value("offset", int64_t{0})](const HostTensor& x) {
+        Shape out = {x.shape[0]};
+        out.insert(out.end(), item.begin(), item.end());
+        const int64_t per_item = element_count(x.shape) / x.shape[0];
+        return gather(
+            out,
+            [&](const Coords& c) {
+              int64_t at = c[0] * per_item + offset;
+              for (size_t d = 0; d < strides.size(); ++d) at += c[d + 1] * strides[d];
+              return at;
+            },
+            x.data);
+      });
+}
+
+// {"x": shape, "c": (1, ...)}: the constant c repeated over x's batch.
+Prepared prepare_expand(const Spec& s, Rng& rng) {
+  Prepared p;
+  HostTensor x = input(s, rng), c = random(rng, shape(s, "c"));
+  sprinkle(c, special(s), 1, rng);
+  p.graph.output("y", ops::expand(p.graph, p.graph.input("x", x.shape), p.graph.weight("c", c)));
+  p.reference = [c, B = x.shape[0]] {
+    std::vector<double> y;
+    for (int64_t b = 0; b < B; ++b) y.insert(y.end(), c.data.begin(), c.data.end());
+    return Outputs{{"y", y}};
+  };
+  p.inputs = {{"x", std::move(x)}};
+  p.bound = 0;
+  return p;
+}
+
+// {"x": shape, "shifts": [..], "dims": [..]}: out[c] = x[c'] with c'[d] = (c[d] - shift) mod n.
+Prepared prepare_roll(const Spec& s, Rng& rng) {
+  return one_input(
+      input(s, rng),
+      [](Graph& g, TensorId x, const Spec& s) { return ops::roll(g, x, shape(s, "shifts"), shape(s, "dims")); }, s,
+      [shifts = shape(s, "shifts"), dims = shape(s, "dims")](const HostTensor& x) {
+        return gather(
+            x.shape,
+            [&](const Coords& c) {
+              Coords from = c;
+              for (size_t k = 0; k < dims.size(); ++k) {
+                const size_t d = wrap(dims[k], x.shape.size());
+                from[d] = ((from[d] - shifts[k]) % x.shape[d] + x.shape[d]) % x.shape[d];
+              }
+              return flat(x.shape, from);
+            },
+            x.data);
+      });
+}
+
 // {"x": shape, "dim": d, "start": s, "end": e (absent: to the end), "step": k}
 Prepared prepare_slice(const Spec& s, Rng& rng) {
   const int64_t dim = integer(s, "dim"), start = integer(s, "start"), step = integer(s, "step");
@@ -205,6 +266,24 @@ std::vector<Spec> permute_matrix(const MatrixOptions& o) {
   return specs;
 }
 
+std::vector<Spec> as_strided_matrix(const MatrixOptions&) {
+  return {// Swin's window partition of (B, 8, 12, 5) into 4 x 4 windows: (B, 6, 16, 5) in one copy.
+          {{"x", {2, 8, 12, 5}}, {"shape", {2, 3, 4, 4, 5}}, {"strides", {240, 20, 60, 5, 1}}, {"result", {6, 16, 5}}},
+          // q of a fused (B, N, 3, h, d) projection as (B, h, N, d): N = 7, h = 2, d = 3.
+          {{"x", {3, 7, 18}}, {"shape", {2, 7, 3}}, {"strides", {3, 18, 1}}, {"offset", 6}},
+          {{"x", {1, 10}}, {"shape", {4, 3}}, {"strides", {2, 0}}, {"offset", 1}},  // a repeat
+          {{"x", {2, 5, 6}}, {"shape", {6, 5}}, {"strides", {1, 6}}, {"special", "nan"}}};
+}
+
+std::vector<Spec> roll_matrix(const MatrixOptions&) {
+  return {{{"x", {2, 8, 12, 5}}, {"shifts", {-3, -3}}, {"dims", {1, 2}}},  // Swin's shift and back
+          {{"x", {2, 8, 12, 5}}, {"shifts", {3, 3}}, {"dims", {1, 2}}},
+          {{"x", {3, 7}}, {"shifts", {9}}, {"dims", {-1}}},                 // past the size
+          {{"x", {1, 4, 5, 6}}, {"shifts", {1, 2, -1}}, {"dims", {1, 1, 3}}},  // a dim twice
+          {{"x", {1, 4, 5}}, {"shifts", {4}}, {"dims", {1}}},               // a whole turn: a copy
+          {{"x", {3, 5, 7, 6}}, {"shifts", {2}}, {"dims", {2}}, {"special", "nan"}}};
+}
+
 std::vector<Spec> slice_matrix(const MatrixOptions&) {
   return {{{"x", {3, 10}}, {"dim", 1}, {"start", 0}, {"step", 1}},
           {{"x", {3, 10}}, {"dim", -1}, {"start", -3}, {"step", 1}},
@@ -238,6 +317,13 @@ std::vector<Spec> cat_matrix(const MatrixOptions& o) {
 void register_layout_check(CheckRegistry& r) {
   r.add({"reshape", reshape_matrix, prepare_reshape});
   r.add({"permute", permute_matrix, prepare_permute});
+  r.add({"roll", roll_matrix, prepare_roll});
+  r.add({"as_strided", as_strided_matrix, prepare_as_strided});
+  r.add({"expand", [](const MatrixOptions&) -> std::vector<Spec> {
+           return {{{"x", {3, 5}}, {"c", {1, 1, 768}}}, {{"x", {1, 2}}, {"c", {1, 3, 5}}},
+                   {{"x", {2, 2}}, {"c", {1, 7}}, {"special", "nan"}}};
+         },
+         prepare_expand});
   r.add({"slice", slice_matrix, prepare_slice});
   r.add({"cat", cat_matrix, prepare_cat});
 }

@@ -10,9 +10,9 @@
 namespace vkattn::conformance {
 namespace {
 
-// y[b, m] = bias[m] + sum_f w[m, f] x[b, f]
+// y[r, m] = bias[m] + sum_f w[m, f] x[r, f] for every row r of x (B, F) or (B, N, F)
 std::vector<double> reference(const HostTensor& x, const HostTensor& w, const HostTensor& bias) {
-  const int64_t B = x.shape[0], F = x.shape[1], M = w.shape[0];
+  const int64_t F = x.shape.back(), B = element_count(x.shape) / F, M = w.shape[0];
   std::vector<double> y(B * M);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t m = 0; m < M; ++m) {
@@ -23,11 +23,12 @@ std::vector<double> reference(const HostTensor& x, const HostTensor& w, const Ho
   return y;
 }
 
-// {"B", "F", "M", "relu": bool}: x (B, F), weight (M, F), bias (M).
+// {"B", "F", "M", "relu": bool, "N"}: x (B, F), or with N tokens (B, N, F); weight (M, F), bias (M).
 Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t F = integer(s, "F"), M = integer(s, "M");
   Prepared p;
-  auto x = random(rng, {integer(s, "B"), F}), w = random(rng, {M, F}), b = random(rng, {M});
+  const Shape shape = s.contains("N") ? Shape{integer(s, "B"), integer(s, "N"), F} : Shape{integer(s, "B"), F};
+  auto x = random(rng, shape), w = random(rng, {M, F}), b = random(rng, {M});
   const std::string kind = special(s);
   for (int64_t row : {1, 4})  // with "special", one NaN (or +inf, then -inf) in rows 1 and 4; the others finite
     if (!kind.empty() && row < x.shape[0])
@@ -52,6 +53,9 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs;
   for (auto [B, F, M] : shapes) specs.push_back({{"B", B}, {"F", F}, {"M", M}});
   specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"relu", true}});
+  // Tokens: a ViT's (B, 197, 64) and rows that leave remainders everywhere.
+  specs.push_back({{"B", 2}, {"N", 197}, {"F", 64}, {"M", 192}});
+  specs.push_back({{"B", 3}, {"N", 5}, {"F", 7}, {"M", 9}, {"relu", true}});
   for (const char* kind : {"nan", "inf"}) specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"relu", true}, {"special", kind}});
   return specs;
 }
