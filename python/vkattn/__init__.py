@@ -20,9 +20,10 @@ _ENGINE = ("Error", "Model", "devices", "version")
 __all__ = list(_ENGINE) + ["export", "write_safetensors"]
 
 
-def export(module, path, input_shape, labels=None, metadata=None, check=True):
+def export(module, path, input_shape, labels=None, metadata=None, check=True, attention_maps=False):
     from .exporter import export as export_module
-    return export_module(module, path, input_shape, labels=labels, metadata=metadata, check=check)
+    return export_module(module, path, input_shape, labels=labels, metadata=metadata, check=check,
+                         attention_maps=attention_maps)
 
 
 export.__doc__ = """Writes a torch.nn.Module as a vkattn network file; see the docs of vkattn.exporter."""

@@ -103,7 +103,8 @@ def export(args):
     module = load_module(args.source, args.weights)
     labels = args.labels.split(",") if args.labels else None
     try:
-        network = export_module(module, args.output, shape, labels=labels, check=not args.no_check)
+        network = export_module(module, args.output, shape, labels=labels, check=not args.no_check,
+                                attention_maps=args.attention_maps)
     except ValueError as e:
         raise Error("Cannot export '%s': %s." % (args.source, e)) from None
     except OSError as e:
@@ -130,6 +131,8 @@ def main(argv=None):
     p.add_argument("--weights", help="a state_dict (.pt) to load into the module first")
     p.add_argument("--labels", help="class names, separated by commas")
     p.add_argument("--no-check", action="store_true", help="do not run the file with vkattn against the module")
+    p.add_argument("--attention-maps", action="store_true",
+                   help="also make each attention layer's map an output <layer>.map (for vkattn rollout)")
     args = parser.parse_args(argv)
     try:
         {"info": info, "run": run, "export": export}[args.command](args)
