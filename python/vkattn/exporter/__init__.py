@@ -303,7 +303,7 @@ def _multihead(ctx, node, m, args, kwargs):
         inputs.append(net.value(bias))
     elif bias is not None:
         keys.update(table.bias_keys(net, node.target, bias))
-    attention = net.emit("scaled_dot_product_attention", inputs, (b, heads, n, d), node.name, **keys)
+    attention = net.emit("scaled_dot_product_attention", inputs, (b, heads, n, d), node.name, name=node.target, **keys)
     fused = net.nodes[-1]
     merged = attention.then(("permute", (0, 2, 1, 3)), ("reshape", (b, n, c)))
     y = net.emit("linear", [net.value(merged)], (b, n, c), node.name + ".out_proj", name=node.target + ".out_proj",

@@ -59,6 +59,10 @@ class _Proxy(fx.Proxy):
             return self
         if k in _ATTRIBUTES:
             return getattr(self.value, k)
+        if k == "T":  # tensor-valued attributes: the calls they stand for
+            return self.permute(*reversed(range(self.value.dim())))
+        if k == "mT":
+            return self.transpose(-2, -1)
         return super().__getattr__(k)
 
     def __setattr__(self, k, v):

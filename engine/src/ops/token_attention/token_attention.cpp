@@ -210,7 +210,8 @@ ops::TokenAttention ops::token_attention(Graph& g, TensorId q, TensorId k, Tenso
 // tokens. "scale" (default 1/sqrt(d)); "bias": the name of a constant in the file instead of a
 // fourth input (Swin's relative position bias, an additive mask), "mask": a constant of 0s and 1s
 // (the bias's shape, if both) whose 1s mask a key (-inf, which a file does not hold). "outputs":
-// [o, map] also makes the softmax weights (B, ..., Nq, Nk) a value.
+// [o, map] also makes the softmax weights (B, ..., Nq, Nk) a value. "name" (optional) names the
+// layer's map among the attention maps a caller asks for (their mean over the heads, (B, Nq, Nk)).
 void register_token_attention(Registry& r) {
   r.add("token_attention");
   r.add("token_attention_map");
@@ -235,6 +236,7 @@ void register_token_attention(Registry& r) {
                        if (mask.data[i] != 0.f) bias->data[i] = -std::numeric_limits<float>::infinity();
                    }
                    const std::string label = spec.has("bias") ? spec.text("bias", "") : spec.text("mask", "");
+                   const std::string name = spec.name().empty() ? "scaled_dot_product_attention" : spec.name();
                    return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors& out) {
                      require(in.size() == 3 || (!bias && in.size() == 4),
                              std::string("it reads q, k and v") + (bias ? "" : " and optionally a bias") +
@@ -242,8 +244,17 @@ void register_token_attention(Registry& r) {
                      std::optional<TensorId> b;
                      if (bias) b = g.weight(label, *bias);
                      if (in.size() == 4) b = in[3];
-                     const auto a = ops::token_attention(g, in[0], in[1], in[2], b, scale, out.outputs_wanted > 1);
-                     if (a.map) out.more_outputs.push_back(*a.map);
+                     const auto a = ops::token_attention(g, in[0], in[1], in[2], b, scale,
+                                                         out.outputs_wanted > 1 || out.attention_maps);
+                     if (out.outputs_wanted > 1) out.more_outputs.push_back(*a.map);
+                     if (out.attention_maps) {  // the maps a caller asks of every attention layer: (B, Nq, Nk)
+                       TensorId map = *a.map;
+                       const size_t rank = g.shape(map).size();
+                       std::vector<int64_t> heads;
+                       for (size_t d = 1; d + 2 < rank; ++d) heads.push_back(int64_t(d));
+                       if (!heads.empty()) map = ops::mean(g, map, heads);
+                       out.attention.emplace_back(name, map);
+                     }
                      return a.out;
                    };
                  }};
