@@ -25,8 +25,8 @@ TEST_CASE("layer_norm channels-first matches the reference, few positions and ma
 TEST_CASE("layer_norm keeps its precision on rows far from 0, and makes rows with NaN or inf NaN") {
   std::vector<vkattn::conformance::Spec> specs;
   for (int64_t L : {3, 50, 768})
-    specs.push_back({{"x", {2, 7, L}}, {"dims", 1}, {"offset", 100.f}, {"spread", 0.01f}});
-  specs.push_back({{"x", {2, 64, 3, 3}}, {"dims", 0}, {"offset", -100.f}, {"spread", 0.01f}});
+    specs.push_back({{"x", {2, 7, L}}, {"dims", 1}, {"offset", 100.0}, {"spread", 0.01}});
+  specs.push_back({{"x", {2, 64, 3, 3}}, {"dims", 0}, {"offset", -100.0}, {"spread", 0.01}});
   for (const char* kind : {"nan", "inf"}) {
     specs.push_back({{"x", {3, 9, 50}}, {"dims", 1}, {"special", kind}});
     specs.push_back({{"x", {2, 6, 300}}, {"dims", 1}, {"special", kind}});

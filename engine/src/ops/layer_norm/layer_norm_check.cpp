@@ -69,9 +69,9 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   specs.push_back({{"x", {3, 10}}, {"dims", 0}});
   specs.push_back({{"x", {3, 3, 5}}, {"dims", 0}});
   specs.push_back({{"x", {1, 768, 7, 7}}, {"dims", 0}});  // ConvNeXt's last stage: few positions, long rows
-  specs.push_back({{"x", {2, 197, 768}}, {"dims", 1}, {"offset", 100.f}, {"spread", 0.01f}});
-  specs.push_back({{"x", {1, 300, 5, 5}}, {"dims", 0}, {"offset", 100.f}, {"spread", 0.01f}});
-  specs.push_back({{"x", {3, 9, 50}}, {"dims", 1}, {"offset", 100.f}, {"spread", 0.01f}, {"eps", 1e-6f}});
+  specs.push_back({{"x", {2, 197, 768}}, {"dims", 1}, {"offset", 100.0}, {"spread", 0.01}});
+  specs.push_back({{"x", {1, 300, 5, 5}}, {"dims", 0}, {"offset", 100.0}, {"spread", 0.01}});
+  specs.push_back({{"x", {3, 9, 50}}, {"dims", 1}, {"offset", 100.0}, {"spread", 0.01}, {"eps", 1e-6}});
   for (const char* kind : {"nan", "inf"}) {
     specs.push_back({{"x", {3, 9, 50}}, {"dims", 1}, {"special", kind}});
     specs.push_back({{"x", {2, 6, 300}}, {"dims", 1}, {"special", kind}});
