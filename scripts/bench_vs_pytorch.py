@@ -36,7 +36,8 @@ CLASSIFIER_BATCH = 250
 # torchvision networks exported with vkattn.export (random weights): (label, name, B, size, vkattn
 # iterations, PyTorch iterations). Figures only here: speed on these is the next issue's work.
 NETWORKS = [("ResNet-50 (1,3,224,224)", "resnet50", 1, 224, 3, 5),
-            ("MobileNetV3-Small (1,3,224,224)", "mobilenet_v3_small", 1, 224, 5, 10)]
+            ("MobileNetV3-Small (1,3,224,224)", "mobilenet_v3_small", 1, 224, 5, 10),
+            ("ViT-B/16 (1,3,224,224)", "vit_b_16", 1, 224, 3, 5)]
 
 
 def run_json(cmd, env=None):
