@@ -11,9 +11,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-
-import numpy as np
 
 try:
     import torch
@@ -22,50 +19,10 @@ except ImportError:
     print("python3-torch or python3-torchvision is not installed; skipping")
     sys.exit(77)
 
-import vkattn
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import graph_models as gm  # noqa: E402
-from report import check, finish, relative  # noqa: E402
-
-BOUND = 1e-4
-BATCH = 3
-
-
-def tensors(value):
-    if torch.is_tensor(value):
-        return [value]
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else []
-    return [t for v in items for t in tensors(v)]
-
-
-def parity(name, model, shape, tmp, seed=0):
-    model = gm.randomise(model, seed, shape)
-    path = os.path.join(tmp, name + ".safetensors")
-    start = time.time()
-    try:
-        document = vkattn.export(model, path, shape, check=False)
-    except Exception as e:  # noqa: BLE001 - the failure being reported
-        check(name, False, "export: %s: %s" % (type(e).__name__, e))
-        return
-    exported = time.time() - start
-    x = torch.randn((BATCH,) + tuple(shape), generator=torch.Generator().manual_seed(seed + 1))
-    with torch.no_grad():
-        want = tensors(model.double()(x.double()))
-    model.float()
-    try:
-        got = vkattn.Model(path).run(x.numpy(), outputs=True)
-    except Exception as e:  # noqa: BLE001
-        check(name, False, "run: %s: %s" % (type(e).__name__, e))
-        return
-    errors = []
-    for output, w in zip(document["outputs"], want):
-        g = got[output]
-        errors.append(relative(g, w.numpy()) if g.size == w.numel() else float("inf"))
-    worst = max(errors) if errors else float("inf")
-    check("%s %s" % (name, (BATCH,) + tuple(shape)), len(errors) == len(want) and worst < BOUND,
-          "%d outputs, worst relative %.2g, %d nodes, export %.1f s" % (len(errors), worst, len(document["nodes"]),
-                                                                         exported))
+from model_parity import parity  # noqa: E402
+from report import finish  # noqa: E402
 
 
 def main():
@@ -89,7 +46,7 @@ def main():
     for name, make, shape in models:
         if (only and name not in only) or name in skip:
             continue
-        parity(name, make(), shape, tmp)
+        parity(name, gm.randomise(make(), 0, shape), shape, tmp)
     finish()
 
 

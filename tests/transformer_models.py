@@ -22,7 +22,8 @@ def randomise(model, seed=0):
         for name, p in model.named_parameters():
             if name.endswith("layer_scale"):
                 p.copy_(torch.rand(p.shape, generator=generator) * 0.5 + 0.25)
-            elif "class_token" in name or "pos_embedding" in name or "relative_position_bias_table" in name:
+            elif "class_token" in name or "pos_embedding" in name or "relative_position_bias_table" in name \
+                    or name.endswith("logit_scale"):
                 p.copy_(randn(p.shape, 0.5))
             elif p.dim() == 1:  # norm scales around 1, biases around 0
                 p.copy_(1 + randn(p.shape, 0.2) if name.endswith("weight") else randn(p.shape, 0.1))
@@ -104,6 +105,10 @@ def small(name):
     if name == "swin_padded":  # 10x10 tokens padded to 12x12 for 4x4 windows
         return SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2], num_heads=[2], window_size=[4, 4],
                                num_classes=10), (3, 40, 40)
+    if name == "swin_v2":  # cosine attention with a logit scale per head, a continuous position bias MLP
+        from torchvision.models.swin_transformer import PatchMergingV2, SwinTransformerBlockV2
+        return SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
+                               num_classes=10, block=SwinTransformerBlockV2, downsample_layer=PatchMergingV2), (3, 32, 32)
     if name == "masked_tokens":
         return MaskedTokens(), (3, 16, 16)
     if name == "relative_attention":
@@ -111,7 +116,7 @@ def small(name):
     raise ValueError(name)
 
 
-SMALL = ["vit", "vit_odd", "convnext", "swin", "swin_padded", "masked_tokens", "relative_attention"]
+SMALL = ["vit", "vit_odd", "convnext", "swin", "swin_padded", "swin_v2", "masked_tokens", "relative_attention"]
 FULL = [("vit_b_16", (3, 224, 224)), ("convnext_tiny", (3, 224, 224)), ("swin_t", (3, 224, 224))]
 
 

@@ -171,19 +171,29 @@ class Scores(Deferred):
     """q @ k^T (q (..., Nq, d), k (..., Nk, d) as Views) times `scale` plus a constant `bias` that
     broadcasts to `shape`, the value's shape now (reshapes that keep the last two dimensions)."""
 
-    def __init__(self, node, q, k, shape, scale=1.0, bias=None, raw=None):
+    def __init__(self, node, q, k, shape, scale=1.0, bias=None, raw=None, factor=None):
         self.node, self.q, self.k, self.shape, self.scale, self.bias = node, q, k, tuple(shape), scale, bias
         self.raw = tuple(raw or shape)  # q @ k^T's own shape
+        self.factor = factor  # a constant each query row is scaled by (Swin V2's logit scale per head), or None
         self._made = None
 
-    def changed(self, shape=None, scale=None, bias=None):
+    def changed(self, shape=None, scale=None, bias=None, factor=None):
         return Scores(self.node, self.q, self.k, shape or self.shape, self.scale if scale is None else scale,
-                      self.bias if bias is None else bias, self.raw)
+                      self.bias if bias is None else bias, self.raw, self.factor if factor is None else factor)
+
+    def query(self, net):
+        """(name, shape) of q laid out with the batch first, times the row factor if there is one."""
+        q, shape = net.value_split(self.q)
+        if self.factor is None:
+            return q, shape
+        factor = batchless(self.factor, tuple(self.q.shape[:-1]) + (1,), net.batch)
+        constant = net.weight("%s.factor" % self.node.name, factor)
+        return net.emit("mul", [q], shape, self.node.name + ".q", constant=constant).base, shape
 
     def make(self, ctx):
         if self._made is None:
             net = ctx.net
-            q, _ = net.value_split(self.q)
+            q, _ = self.query(net)
             k_t = self.k.then(("permute", _swap_last(len(self.k.shape))))
             kt, _ = net.value_split(k_t)
             split = _split_shape(self.raw, net.batch)
@@ -269,7 +279,7 @@ def _fused_attention(ctx, node, scores, v):
     if scores.shape != raw or tuple(v.shape[:-2]) != raw[:-2] or v.shape[-2] != raw[-1]:
         return None
     net = ctx.net
-    q, q_shape = net.value_split(scores.q)
+    q, q_shape = scores.query(net)
     k, k_shape = net.value_split(scores.k)
     value, v_shape = net.value_split(v)
     if not (q_shape[:-2] == k_shape[:-2] == v_shape[:-2]):
@@ -466,6 +476,19 @@ def softmax(kind):
     return handler
 
 
+def normalize(ctx, node, x, p=2.0, dim=1, eps=1e-12, out=None):
+    if float(p) != 2.0 or float(eps) != 1e-12:
+        raise Unsupported("F.normalize with p=%s, eps=%s (vkattn's is the L2 norm with eps 1e-12)" % (p, eps))
+    x = ctx.view(x)
+    rank = len(x.shape)
+    dim = dim_of(dim, rank)
+    if rank == 2 and dim == 1 and x.shape[0] == ctx.net.batch:  # (B, F) embeddings: as (B, 1, F)
+        made = ctx.net.emit("l2_normalize", [ctx.net.value(x.then(("reshape", (x.shape[0], 1, x.shape[1]))))],
+                            (x.shape[0], 1, x.shape[1]), node.name, dim=-1)
+        return made.then(("reshape", x.shape))
+    return ctx.emit(node, "l2_normalize", [x], along=("dim", dim))
+
+
 def identity(ctx, node, x, *rest, **kw):
     return x
 
@@ -612,6 +635,10 @@ def _scores_arithmetic(kind, a, b):
         return None
     if torch.is_tensor(c) and c.dim() == 0:
         c = float(c)
+    if torch.is_tensor(c) and kind == "mul" and s.shape == s.raw and c.dim() >= 1 and c.shape[-1] == 1 and \
+            tuple(torch.broadcast_shapes(c.shape, s.shape)) == s.shape:  # constant along the keys: a row factor
+        c = c.double()
+        return s.changed(factor=c if s.factor is None else s.factor * c, bias=None if s.bias is None else s.bias * c)
     if isinstance(c, (int, float)) and not isinstance(c, bool):
         if kind == "mul":
             return s.changed(scale=s.scale * c, bias=None if s.bias is None else s.bias * c)
@@ -863,7 +890,7 @@ FUNCTIONS = {
     torch.chunk: chunk, torch.split: split, torch.unbind: unbind, torch.narrow: narrow, torch.select: select,
     torch.mean: reduction("mean"), torch.sum: reduction("sum"), torch.amax: reduction("amax"),
     torch.rsub: reverse_sub, operator.getitem: getitem,
-    F.layer_norm: function_layer_norm, torch.layer_norm: function_layer_norm,
+    F.layer_norm: function_layer_norm, torch.layer_norm: function_layer_norm, F.normalize: normalize,
     torch.matmul: matmul, torch.bmm: matmul, operator.matmul: matmul, F.pad: pad, torch.roll: roll,
 }
 FUNCTIONS.update({f: binary for f in _BINARY if not isinstance(f, str)})

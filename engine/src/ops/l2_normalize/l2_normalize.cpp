@@ -51,7 +51,24 @@ TensorId ops::l2_normalize(Graph& g, TensorId x, NormalizeAlong along, int64_t f
   return add(g, std::make_shared<L2Normalize>(along, first, count), {x})[0];
 }
 
-// Not a layer of its own: self_attention's cosine similarity builds it.
-void register_l2_normalize(Registry& r) { r.add("l2_normalize"); }
+// {"type": "l2_normalize", "dim": d}: F.normalize(x, p=2, dim=d, eps=1e-12) on (B, C, ...) along
+// the last dimension or dim 1 (self_attention's cosine similarity also builds it for part of a row).
+void register_l2_normalize(Registry& r) {
+  r.add("l2_normalize", LayerType{{"dim"}, false, [](const LayerSpec& spec) -> AddLayer {
+                                    require(spec.has("dim"), "it needs a \"dim\": the dimension the vectors run along.");
+                                    const int64_t dim = spec.signed_integer("dim", 0);
+                                    return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                      const Shape& s = g.shape(in[0]);
+                                      const int64_t rank = int64_t(s.size());
+                                      const int64_t d = dim < 0 ? dim + rank : dim;
+                                      require(rank >= 3 && (d == rank - 1 || d == 1),
+                                              "l2_normalize: it normalises along dim 1 or the last of a tensor of "
+                                              "rank 3 or more, not dim " + std::to_string(dim) + " of " +
+                                                  to_string(s) + ".");
+                                      return d == rank - 1 ? ops::l2_normalize(g, in[0], ops::NormalizeAlong::rows, 0, s.back())
+                                                           : ops::l2_normalize(g, in[0], ops::NormalizeAlong::channels, 0, s[1]);
+                                    };
+                                  }});
+}
 
 }  // namespace vkattn
