@@ -117,7 +117,8 @@ def small(name):
 
 
 SMALL = ["vit", "vit_odd", "convnext", "swin", "swin_padded", "swin_v2", "masked_tokens", "relative_attention"]
-FULL = [("vit_b_16", (3, 224, 224)), ("convnext_tiny", (3, 224, 224)), ("swin_t", (3, 224, 224))]
+FULL = [("vit_b_16", (3, 224, 224)), ("convnext_tiny", (3, 224, 224)), ("swin_t", (3, 224, 224)),
+        ("swin_v2_t", (3, 224, 224))]
 
 
 def full(name):

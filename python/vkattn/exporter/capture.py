@@ -146,7 +146,9 @@ class ConcreteTracer(fx.Tracer):
                     else getattr(cargs[0], cargs[1])
             in_place = target in _IN_PLACE_OPERATORS or (isinstance(target, str) and target.endswith("_")
                                                          and not target.startswith("__")) or ckwargs.get("inplace")
-            if in_place or kind == "call_module":  # the values of earlier nodes stay as they were
+            # An activation's earlier values stay as they were; a constant changed in place changes
+            # for every view of it (Swin V2 zeroes a slice of a cloned bias).
+            if (in_place and data) or kind == "call_module":
                 cargs, ckwargs = _clone_tensors(cargs), _clone_tensors(ckwargs)
             self.concrete += 1
             try:
