@@ -28,7 +28,13 @@ vkattn::SafeTensors weights() {
       {"fc.weight", {10, 64}},                 {"fc.bias", {10}},
       {"head.weight", {10, 4}},                {"head.bias", {10}},
       {"bn.running_mean", {4}},                {"bn.running_var", {4}},
-      {"dw.weight", {4, 2, 3, 3}},             {"dw.bias", {4}}};
+      {"dw.weight", {4, 2, 3, 3}},             {"dw.bias", {4}},
+      {"ln.weight", {4}},                      {"ln.bias", {4}},
+      {"tok.weight", {12, 4}},                 {"tok.bias", {12}},
+      {"cls", {1, 1, 4}},                      {"relbias", {2, 5, 5}},
+      {"mask", {2, 5, 5}},                     {"sasa.rel_h", {1, 3}},
+      {"sasa.query.weight", {4, 4, 1, 1}},     {"sasa.rel_w", {1, 3}},
+      {"sasa.key.weight", {4, 4, 1, 1}},       {"sasa.value.weight", {4, 4, 1, 1}}};
   for (const auto& [name, shape] : shapes) {
     vkattn::HostTensor t;
     t.shape = shape;
