@@ -86,6 +86,27 @@ class RelativeAttention(nn.Module):
         return self.head(y.mean(1))
 
 
+class SequenceFirstAttention(nn.Module):
+    """Attention written by hand on (N, B, C) tokens as older transformer code does: the heads
+    merged with the batch by view(N, B * h, d).transpose(0, 1), torch.bmm, softmax, torch.bmm."""
+
+    def __init__(self, channels=16, heads=4):
+        super().__init__()
+        self.heads = heads
+        self.stem = nn.Conv2d(3, channels, 4, stride=4)
+        self.qkv = nn.Linear(channels, 3 * channels)
+        self.out = nn.Linear(channels, 10)
+
+    def forward(self, x):
+        t = self.stem(x).flatten(2).permute(2, 0, 1)
+        n, b, c = t.shape
+        d = c // self.heads
+        q, k, v = (u.contiguous().view(n, b * self.heads, d).transpose(0, 1) for u in self.qkv(t).chunk(3, dim=-1))
+        a = torch.bmm(q * d ** -0.5, k.transpose(1, 2)).softmax(-1)
+        y = torch.bmm(a, v).transpose(0, 1).contiguous().view(n, b, c)
+        return self.out(y.mean(0))
+
+
 def small(name):
     """(module, input shape) of a small configuration of a torchvision transformer family."""
     from torchvision.models import ConvNeXt, SwinTransformer, VisionTransformer
@@ -111,12 +132,15 @@ def small(name):
                                num_classes=10, block=SwinTransformerBlockV2, downsample_layer=PatchMergingV2), (3, 32, 32)
     if name == "masked_tokens":
         return MaskedTokens(), (3, 16, 16)
+    if name == "sequence_first_attention":
+        return SequenceFirstAttention(), (3, 16, 16)
     if name == "relative_attention":
         return RelativeAttention(), (3, 12, 12)
     raise ValueError(name)
 
 
-SMALL = ["vit", "vit_odd", "convnext", "swin", "swin_padded", "swin_v2", "masked_tokens", "relative_attention"]
+SMALL = ["vit", "vit_odd", "convnext", "swin", "swin_padded", "swin_v2", "masked_tokens", "relative_attention",
+         "sequence_first_attention"]
 FULL = [("vit_b_16", (3, 224, 224)), ("convnext_tiny", (3, 224, 224)), ("swin_t", (3, 224, 224)),
         ("swin_v2_t", (3, 224, 224))]
 

@@ -113,7 +113,8 @@ class Network:
         # copy's result takes that shape and it is one node.
         for i in range(len(steps), 0, -1):
             prefix = View(view.base, view.base_shape, steps[:i])
-            first = prefix.shape[0]
+            unsplit = prefix.shape
+            first = unsplit[0]
             if first != self.batch:
                 if first % self.batch:
                     continue
@@ -126,9 +127,13 @@ class Network:
             if all(step[0] == "reshape" for step in rest):
                 return self.emit("as_strided", [view.base], shape, hint + ".view", shape=list(item), strides=strides,
                                  offset=offset or None, result=list(shape[1:]) if tuple(item) != shape[1:] else None)
+            if is_reshape_of_base(prefix):
+                continue  # a copy of the base as it is: no nearer to the view
             made = self.emit("as_strided", [view.base], prefix.shape, hint + ".view", shape=list(item),
-                             strides=strides, offset=offset or None)
-            return View(self.value(View(made.base, made.base_shape, rest), hint), shape)
+                             strides=strides, offset=offset or None,
+                             result=list(prefix.shape[1:]) if tuple(item) != prefix.shape[1:] else None)
+            again = (("reshape", unsplit),) if unsplit != prefix.shape else ()  # the rest reads the unsplit layout
+            return View(self.value(View(made.base, made.base_shape, again + tuple(rest)), hint), shape)
         raise ExportError("a layout change %s moves the batch dimension among the others, which vkattn does not run"
                           % " then ".join("%s %s" % (step[0], step[1:] if step[0] == "slice" else step[1])
                                           for step in steps))

@@ -61,8 +61,10 @@ def batch_local(view, batch):
 
 
 def item_strides(view, batch):
-    """(item shape, strides, offset) when every batch item of the view reads its own base item as
-    torch.as_strided would (offset + sum of coordinates times strides, strides >= 0), else None."""
+    """(walk shape, strides, offset) when every batch item of the view reads its own base item as
+    torch.as_strided would (offset + sum of coordinates times strides, strides >= 0) over the walk
+    shape, which is the item shape with dimensions split where a merge of two strided ones asks
+    (a transpose then a flatten: (N, h, d) for an item of (N, h * d)); else None."""
     shape = view.shape
     if len(shape) == 0 or shape[0] != batch or view.base_shape[0] != batch:
         return None
@@ -73,20 +75,42 @@ def item_strides(view, batch):
         return None  # an item reads another item's elements: the batch moved
     first = local[0]
     offset = int(first.flatten()[0]) if first.numel() else 0
-    strides, expected = [], torch.full(first.shape, offset, dtype=torch.long)
+    walk, strides = [], []
     for d, size in enumerate(first.shape):
-        unit = [0] * first.dim()
-        if size > 1:
-            unit[d] = 1
-        stride = int(first[tuple(unit)]) - offset if size > 1 else 0
-        if stride < 0:
+        line = first[tuple(0 if k != d else slice(None) for k in range(first.dim()))] - offset
+        factors = _factors(line)
+        if factors is None:
             return None
-        strides.append(stride)
-        coords = torch.arange(size).reshape((1,) * d + (size,) + (1,) * (first.dim() - d - 1))
-        expected = expected + coords * stride
-    if not torch.equal(expected, first):
+        for size_f, stride_f in factors:
+            walk.append(size_f)
+            strides.append(stride_f)
+    expected = torch.full(tuple(walk), offset, dtype=torch.long)
+    for d, (size, stride) in enumerate(zip(walk, strides)):
+        expected = expected + torch.arange(size).reshape((1,) * d + (size,) + (1,) * (len(walk) - d - 1)) * stride
+    if not torch.equal(expected.reshape(first.shape), first):
         return None
-    return tuple(shape[1:]), strides, offset
+    return tuple(walk), strides, offset
+
+
+def _factors(line):
+    """The sizes and strides, outermost first, whose nested walk visits `line` (offsets from its
+    first element): [(n, s)] when it steps evenly, [(n / r, S), (r, s)] when it steps by s for
+    runs of r, and so on; None where no such nesting fits or a stride is negative."""
+    n = line.numel()
+    if n <= 1:
+        return [(max(n, 1), 0)]
+    step = int(line[1] - line[0])
+    run = 1
+    while run < n and int(line[run] - line[run - 1]) == step:
+        run += 1
+    if run == n:
+        return [(n, step)] if step >= 0 else None
+    if n % run:
+        return None
+    outer = _factors(line[::run] - line[0])
+    if outer is None or step < 0:
+        return None
+    return outer + [(run, step)]
 
 
 def is_reshape_of_base(view):
