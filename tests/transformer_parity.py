@@ -13,16 +13,10 @@ import os
 import sys
 import tempfile
 
-try:
-    import torch
-    import torchvision  # noqa: F401 - the families come from it
-except ImportError:
-    print("python3-torch or python3-torchvision is not installed; skipping")
-    sys.exit(77)
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model_parity import parity  # noqa: E402 - first: it skips (exit 77) without torch or torchvision
 import transformer_models as tm  # noqa: E402
-from model_parity import parity  # noqa: E402
+import torch  # noqa: E402
 from report import finish  # noqa: E402
 
 
