@@ -198,8 +198,7 @@ def _map(graph, tracer, known, attention_maps=False):
 def _call(ctx, node, tracer, known, args, kwargs):
     if node.op == "call_module":
         m = tracer.root.get_submodule(node.target)
-        made = lambda v: ctx.view(v) if isinstance(v, table.Deferred) else v  # noqa: E731
-        args, kwargs = fx.node.map_aggregate(args, made), fx.node.map_aggregate(kwargs, made)
+        args, kwargs = ctx.made((args, kwargs))
         if node.target in known:
             return _block(ctx, node, m, known[node.target].pop(0), args)
         if isinstance(m, nn.MultiheadAttention):
@@ -214,8 +213,7 @@ def _call(ctx, node, tracer, known, args, kwargs):
     if handler is None:
         raise ExportError("%s is not supported" % op_name(node))
     if not getattr(handler, "deferred", False):  # deferred attention is made for anything else
-        made = lambda v: ctx.view(v) if isinstance(v, table.Deferred) else v  # noqa: E731
-        args, kwargs = fx.node.map_aggregate(args, made), fx.node.map_aggregate(kwargs, made)
+        args, kwargs = ctx.made((args, kwargs))
     return handler(ctx, node, *args, **kwargs)
 
 

@@ -5,7 +5,7 @@ View (constants as their values) and returns the node's value: a View, or a tupl
 import operator
 
 import torch
-from torch import nn
+from torch import fx, nn
 from torch.nn import functional as F
 
 from .network import ExportError
@@ -68,6 +68,11 @@ class Context:
 
     def value(self, x, what="its input"):
         return self.net.value(self.view(x, what))
+
+    def made(self, value):
+        """value (arguments, perhaps nested) with each deferred attention in it written out, for
+        handlers that read only values."""
+        return fx.node.map_aggregate(value, lambda v: self.view(v) if isinstance(v, Deferred) else v)
 
     def view(self, x, what="its input"):
         """x as a View: an attention map or a deferred attention made, or an Error for a constant."""
@@ -144,19 +149,22 @@ def batchless(t, shape, batch):
     dimension) as one that broadcasts to the shape vkattn gives that value, (batch, k, ...) where
     merged, without the batch: an Error where it differs between batch items. Dimensions along
     which it repeats are kept at size 1."""
-    shape = tuple(shape)
-    full = torch.broadcast_to(t.double(), shape)
-    if shape[0] != batch:
-        full = full.reshape((batch, shape[0] // batch) + shape[1:])
-    if not torch.equal(full, full[:1].expand_as(full)):
-        raise ExportError("a constant of shape %s differs between batch items, which a network file that runs at any "
-                          "batch cannot hold" % (tuple(t.shape),))
-    c = full[:1]
+    c = _one_item(t.double(), shape, batch)
     for d in range(1, c.dim()):
         first = c.narrow(d, 0, 1)
         if torch.equal(c, first.expand_as(c)):
             c = first
     return c.contiguous()
+
+
+def _one_item(t, shape, batch):
+    """t broadcast to `shape` (the batch first, perhaps merged with another dimension), laid out
+    (batch, k, ...) where merged, as its first batch item: an Error where the items differ."""
+    full = torch.broadcast_to(t, tuple(shape)).reshape(_split_shape(shape, batch))
+    if not torch.equal(full, full[:1].expand_as(full)):
+        raise ExportError("a constant of shape %s differs between batch items, which a network file that runs at any "
+                          "batch cannot hold" % (tuple(t.shape),))
+    return full[:1]
 
 
 # --- attention, deferred: softmax(q k^T * scale + bias) v becomes one fused node --------------------
@@ -249,7 +257,7 @@ def _split_shape(shape, batch):
     return shape if shape[0] == batch else (batch, shape[0] // batch) + shape[1:]
 
 
-def matmul(ctx, node, a, b, out=None):  # noqa: C901 - one case per operand kind
+def matmul(ctx, node, a, b, out=None):
     if isinstance(a, Probabilities) and isinstance(b, View):
         fused = _fused_attention(ctx, node, a.scores, b)
         if fused is not None:
@@ -796,11 +804,7 @@ def _repeated(ctx, t, like):
     if not shape or shape[0] != like.shape[0]:
         raise Unsupported("cat of a constant of shape %s with values of shape %s" % (shape, tuple(like.shape)))
     split = _split_shape(shape, net.batch)
-    items = t.reshape(split)
-    if not torch.equal(items, items[:1].expand_as(items)):
-        raise ExportError("a constant of shape %s differs between batch items, which a network file that runs at any "
-                          "batch cannot hold" % (shape,))
-    name = net.weight("constant", items[:1])
+    name = net.weight("constant", _one_item(t, shape, net.batch))
     made = net.emit("expand", [net.value_split(like)[0]], split, "constant", constant=name)
     return made.then(("reshape", shape)) if split != shape else made
 

@@ -7,6 +7,7 @@ costs nothing, one that is a reshape is one copy, and only the rest runs step by
 sequence that moves the batch for a moment ((N, B, C) tokens) can still be exported when its
 composition does not.
 """
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -22,12 +23,19 @@ class View:
     def then(self, *steps):
         return View(self.base, self.base_shape, self.steps + tuple(steps))
 
-    @property
+    # Both are computed once per view: the exporter asks them of the same view many times, and the
+    # indices of a 224x224 network's views are large.
+    @functools.cached_property
     def shape(self):
         return tuple(apply(torch.empty(self.base_shape, device="meta"), self.steps).shape)
 
     def indices(self):
-        """Where each element of the view comes from, as flat indices into the base."""
+        """Where each element of the view comes from, as flat indices into the base (not to be
+        changed in place: it is kept)."""
+        return self._indices
+
+    @functools.cached_property
+    def _indices(self):
         count = 1
         for d in self.base_shape:
             count *= d
