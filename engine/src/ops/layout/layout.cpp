@@ -231,16 +231,15 @@ struct AsStrided final : CopyOp {
             name() + ": it needs a shape and as many strides, but it is given " + to_string(shape_) + " and " +
                 to_string(strides_) + ".");
     const int64_t item = element_count(in[0]) / in[0][0];
-    int64_t first = offset_, last = offset_, count = 1;
+    int64_t count = 1;
     for (size_t d = 0; d < shape_.size(); ++d) {
       require(shape_[d] >= 1 && shape_[d] <= kMaxItem && strides_[d] >= 0 && strides_[d] < kMaxItem,
               name() + ": the shape " + to_string(shape_) + " and strides " + to_string(strides_) +
                   " must hold sizes of at least 1 and strides of at least 0.");
       count *= shape_[d];
       require(count < kMaxItem, name() + ": the shape " + to_string(shape_) + " is too large.");
-      last += (shape_[d] - 1) * strides_[d];
     }
-    require(first >= 0 && last < item, name() + ": the shape " + to_string(shape_) + ", strides " + to_string(strides_) +
+    require(offset_ >= 0 && offset_ + extent(shape_, strides_) <= item, name() + ": the shape " + to_string(shape_) + ", strides " + to_string(strides_) +
                                            " and offset " + std::to_string(offset_) + " read outside the " +
                                            std::to_string(item) + " elements of each batch item of " + to_string(in[0]) + ".");
     Shape out = {in[0][0]};

@@ -86,6 +86,13 @@ std::vector<uint32_t> push_of(const Layout& l, const BiasWalk& b, uint64_t qbloc
           u32(qblocks),  bits(scale)};
 }
 
+// Binding 4 of both kernels: the bias, walked per batch item (a constant's whole tensor when it
+// repeats over the batch); without one, q stands in, never read.
+Operand bias_operand(const NodeShapes& n, const BiasWalk& b, bool bias) {
+  if (!bias) return {n.in[0], 0, uint64_t(element_count(n.in_shape[0]) / n.in_shape[0][0])};
+  return {n.in[3], 0, b.batch, b.batch ? 0 : uint64_t(element_count(n.in_shape[3]))};
+}
+
 // k and v as RGBA32F texels where every row and head starts on a whole texel.
 bool texel4(const Layout& l) { return l.d % 4 == 0 && l.dv % 4 == 0; }
 
@@ -130,8 +137,7 @@ struct FusedTokenAttention final : Op {
                 {n.in[1], 0, l.T * l.nk * l.d, 0, as},
                 {n.in[2], 0, l.T * l.nk * l.dv, 0, as},
                 {out, 0, l.T * l.nq * l.dv},
-                bias_ ? Operand{n.in[3], 0, b.batch, b.batch ? 0 : uint64_t(element_count(n.in_shape[3]))}
-                      : Operand{n.in[0], 0, l.T * l.nq * l.d},
+                bias_operand(n, b, bias_),
                 stats_ ? Operand{n.out[1], 0, l.T * 2 * l.nq} : Operand{out, 0, l.T * l.nq * l.dv}},
                push_of(l, b, qblocks, scale_)};
     d.batches = l.B;
@@ -172,8 +178,7 @@ struct TokenAttentionMap final : Op {
                 {n.in[1], 0, l.T * l.nk * l.d, 0, as},
                 {n.in[1], 0, l.T * l.nk * l.d, 0, as},  // v: not read
                 {n.out[0], 0, per_item},
-                bias_ ? Operand{n.in[3], 0, b.batch, b.batch ? 0 : uint64_t(element_count(n.in_shape[3]))}
-                      : Operand{n.in[0], 0, l.T * l.nq * l.d},
+                bias_operand(n, b, bias_),
                 {n.in[2], 0, l.T * 2 * l.nq}},
                push_of(l, b, 0, scale_)};
     d.batches = l.B;
