@@ -1,3 +1,5 @@
+#ifndef VKATTN_COMMON_GLSL
+#define VKATTN_COMMON_GLSL
 // Shared by every kernel. The executor may split one node's dispatch over the batch so that each
 // binding stays within maxStorageBufferRange; it fills this header for every such chunk.
 //   baseN             element offset of binding N's data inside the bound range (the range is bound
@@ -22,3 +24,5 @@ vec4 max_nan(vec4 a, vec4 b) { return mix(mix(b, a, greaterThan(a, b)), a, isnan
 float min_nan(float a, float b) { return isnan(a) || a < b ? a : b; }
 float relu(float v) { return max_nan(v, 0.0); }
 vec4 relu(vec4 v) { return max_nan(v, vec4(0.0)); }
+
+#endif

@@ -9,10 +9,10 @@
 // implicit GEMM (conv2d.comp) pays shared-memory stores, per-lane loads and barriers on lavapipe.
 // With VEC4_STORE (the host's choice) a lane's positions for one channel are whole vec4s of y,
 // stored at once (store_channel_major.glsl). With POOL (P = 4) a lane's positions are one 2x2
-// window and it stores their max: a 2x2 max pool with stride 2 folded in (the plan's epilogue).
+// window and it stores the max of their epilogues: a 2x2 max pool with stride 2 folded in.
 // Bindings: 0 x (B, C, H, W) as float texels; 1 weights (C*KH*KW, padded4(M)) as vec4 texels
 // (ops::output_major_weight); 2 bias (M) as float texels; 3 y (B, M, OH, OW), or with POOL
-// (B, M, OH / 2, OW / 2).
+// (B, M, OH / 2, OW / 2); 4 the epilogue's residual (epilogue.glsl, specialization constants 4-7).
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
@@ -28,7 +28,6 @@ layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
 layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
 layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
-#include "store_channel_major.glsl"
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -38,10 +37,16 @@ layout(push_constant) uniform Push {
   uint OH; uint OW;      // the convolution's output
   uint M;
   uint position_groups;  // workgroups along the stored positions
-  uint relu;             // 1: store relu(y) (a relu fused into this node)
   uint YH; uint YW;      // what is stored: OH x OW, or with POOL the pooled OH / 2 x OW / 2
   uint items;            // batch items per unit (ops::items_per_unit): their lanes follow each other
 } p;
+
+#define EPILOGUE_ID 4
+#define RESIDUAL_BINDING 4
+#define RESIDUAL_BASE p.base4
+#define Y_BASE p.base3
+#include "epilogue.glsl"
+#include "store_channel_major.glsl"
 
 void main() {
   const uint gid = linear_group_id();
@@ -101,14 +106,15 @@ void main() {
     }
   float b[MG];  // a texel gather for all lanes, where a storage-buffer float is a per-lane loop
   [[unroll]] for (uint m = 0; m < MG; ++m) b[m] = texelFetch(bias, int(p.base2 + m0 + min(m, count - 1))).r;
-  if (POOL) {
+  if (POOL) {  // the plan folds no residual here: it would have the shape before pooling
     [[unroll]] for (uint m = 0; m < MG; ++m)
       if (m < count) {
-        const uint g = m / 4, e = m % 4;
-        const float v = max_nan(max_nan(acc[0][g][e], acc[1][g][e]), max_nan(acc[2][g][e], acc[3][g][e])) + b[m];
-        y[p.base3 + (batch * p.M + m0 + m) * positions + n0] = p.relu != 0 ? relu(v) : v;
+        const uint g = m / 4, e = m % 4, at = p.base3 + (batch * p.M + m0 + m) * positions + n0;
+        const float v0 = epilogue(acc[0][g][e] + b[m], at), v1 = epilogue(acc[1][g][e] + b[m], at),
+                    v2 = epilogue(acc[2][g][e] + b[m], at), v3 = epilogue(acc[3][g][e] + b[m], at);
+        y[at] = max_nan(max_nan(v0, v1), max_nan(v2, v3));
       }
   } else {
-    store_channel_major(acc, b, p.base3 + (batch * p.M + m0) * positions + n0, positions, n0, count, p.relu != 0);
+    store_channel_major(acc, b, p.base3 + (batch * p.M + m0) * positions + n0, positions, n0, count);
   }
 }

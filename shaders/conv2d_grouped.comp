@@ -14,7 +14,8 @@
 // weight texels and neighbouring input texels. Both are float texels: one vector gather for all
 // lanes, where a storage-buffer float is a per-lane loop.
 // Bindings: 0 x (B, C, H, W) as float texels; 1 weight (M, C / groups, KH, KW) as float texels;
-// 2 bias (M) as float texels; 3 y (B, M, OH, OW).
+// 2 bias (M) as float texels; 3 y (B, M, OH, OW); 4 the epilogue's residual (epilogue.glsl,
+// specialization constants 9-12).
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
@@ -46,8 +47,13 @@ layout(push_constant) uniform Push {
   uint tile_rows;       // tiles down the output
   uint tile_columns;    // tiles across it
   uint lanes;           // invocations per batch item: M / Mg * blocks * tile_rows * tile_columns
-  uint relu;            // 1: store relu(y) (a relu fused into this node)
 } p;
+
+#define EPILOGUE_ID 9
+#define RESIDUAL_BINDING 4
+#define RESIDUAL_BASE p.base4
+#define Y_BASE p.base3
+#include "epilogue.glsl"
 
 void main() {
   const uint gid = linear_group_id();
@@ -109,7 +115,7 @@ void main() {
         [[unroll]] for (uint q = 0; q < P; ++q)
           if (ox0 + q < p.OW) {
             const float v = acc[m][r][q] + b;
-            y[at_y + q] = p.relu != 0 ? relu(v) : v;
+            y[at_y + q] = epilogue(v, at_y + q);
           }
       }
   }

@@ -13,7 +13,7 @@
 // lavapipe stores per lane in a loop, so one vec4 store costs about what one float store does.
 // Bindings: 0 x as float texels; 1 weights (C, padded4(M)) as vec4 texels
 // (ops::output_major_weight); 2 bias (M) as float texels; 3 y (B, M, N), or (B, N, M) when
-// POSITIONS_MAJOR.
+// POSITIONS_MAJOR; 4 the epilogue's residual (epilogue.glsl, specialization constants 4-7).
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
@@ -29,7 +29,6 @@ layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
 layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
 layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
-#include "store_channel_major.glsl"
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -40,9 +39,15 @@ layout(push_constant) uniform Push {
   uint x_batch_stride;    // x[b * x_batch_stride + c * channel_stride + n * position_stride]:
   uint channel_stride;    // (B, C, N) for a projection, (N, C) with N the batch rows for linear
   uint position_stride;
-  uint relu;              // 1: store relu(y) (a relu fused into this node)
   uint items;             // batch items per unit (ops::items_per_unit): their lanes follow each other
 } p;
+
+#define EPILOGUE_ID 4
+#define RESIDUAL_BINDING 4
+#define RESIDUAL_BASE p.base4
+#define Y_BASE p.base3
+#include "epilogue.glsl"
+#include "store_channel_major.glsl"
 
 void main() {
   const uint gid = linear_group_id();
@@ -82,17 +87,17 @@ void main() {
         [[unroll]] for (uint g = 0; g < GT; ++g) {
           if (4 * g >= count) break;
           const vec4 v = acc[q][g] + vec4(b[4 * g], b[4 * g + 1], b[4 * g + 2], b[4 * g + 3]);
-          y4[at / 4 + g] = p.relu != 0 ? relu(v) : v;
+          y4[at / 4 + g] = epilogue(v, at + 4 * g);
         }
       } else {
         [[unroll]] for (uint m = 0; m < MG; ++m) {
           if (m >= count) break;
           const float v = acc[q][m / 4][m % 4] + b[m];
-          y[at + m] = p.relu != 0 ? relu(v) : v;
+          y[at + m] = epilogue(v, at + m);
         }
       }
     }
   } else {
-    store_channel_major(acc, b, p.base3 + (batch * p.M + m0) * p.N + n0, p.N, n0, count, p.relu != 0);
+    store_channel_major(acc, b, p.base3 + (batch * p.M + m0) * p.N + n0, p.N, n0, count);
   }
 }

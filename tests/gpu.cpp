@@ -77,7 +77,7 @@ void check_op(const std::string& op, const std::vector<vkattn::conformance::Spec
   for (const auto& spec : specs) {
     const auto r = vkattn::conformance::run_case(gpu(), op, spec);
     INFO(r.name << ": relative error " << r.relative << ", max abs error " << r.max_abs << ", bound " << r.bound
-                << (r.reason.empty() ? "" : ", ") << r.reason);
+                << (r.reason.empty() ? std::string() : ", " + r.reason));
     CHECK(r.status == vkattn::conformance::Status::Passed);
   }
 }

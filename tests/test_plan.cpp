@@ -166,9 +166,9 @@ TEST_CASE("plan: a relu that is its convolution's only reader runs inside it on 
   CHECK(count(cpu, "relu") == 1);
   CHECK(cpu.home[c1].kind == vkattn::Home::Unused);  // never written: no memory
   CHECK(cpu.home[c2].kind == vkattn::Home::Shared);
-  constexpr size_t kReluFlag = 13;  // conv2d_direct's push constants: ..., position_groups, relu, YH, YW, items
-  CHECK(cpu.steps.at(0).dispatch.push.at(kReluFlag) == 1);  // c1 stores max(y, 0)
-  CHECK(cpu.steps.at(1).dispatch.push.at(kReluFlag) == 0);
+  constexpr size_t kActivation = 4;  // conv2d_direct's specialization: MG, P, VEC4_STORE, POOL, ACTIVATION, ...
+  CHECK(cpu.steps.at(0).dispatch.specialization.at(kActivation) == uint32_t(vkattn::ActivationFunction::relu));
+  CHECK(cpu.steps.at(1).dispatch.specialization.at(kActivation) == uint32_t(vkattn::ActivationFunction::identity));
   const auto gpu = vkattn::make_plan(g, small_device("gpu"));  // the GEMM cannot: both relus run
   CHECK(count(gpu, "relu") == 2);
   CHECK(gpu.home[c1].kind == vkattn::Home::Shared);
@@ -200,12 +200,68 @@ TEST_CASE("plan: a 2x2 max pool after a convolution (and its relu) runs inside i
   CHECK(cpu.home[c1].kind == vkattn::Home::Unused);
   CHECK(cpu.home[r1].kind == vkattn::Home::Unused);
   CHECK(cpu.steps.at(0).dispatch.specialization.at(3) == 1);  // POOL
-  CHECK(cpu.steps.at(0).dispatch.operands.back().tensor == p1);
+  CHECK(cpu.steps.at(0).dispatch.operands.at(3).tensor == p1);
   CHECK(cpu.steps.at(1).dispatch.specialization.at(3) == 0);
-  CHECK(cpu.steps.at(3).dispatch.operands.back().tensor == r3);
+  CHECK(cpu.steps.at(3).dispatch.operands.at(3).tensor == r3);
   const auto gpu = vkattn::make_plan(g, small_device("gpu"));  // the GEMM folds nothing
   CHECK(kernels(gpu) == std::vector<std::string>{"conv2d", "relu", "max_pool2d", "conv2d", "max_pool2d", "conv2d",
                                                  "relu", "max_pool2d"});
+}
+
+TEST_CASE("plan: a residual add and any activation after it run inside the convolution when each value has no other reader") {
+  vkattn::Graph g;
+  const auto x = g.input("x", {2, 3, 8, 8});
+  const auto skip = conv(g, x, "skip");
+  const auto c1 = conv(g, x, "c1");
+  const auto sum = vkattn::ops::binary(g, vkattn::ops::Binary::add, skip, c1);  // folds into c1, reading skip
+  const auto act = vkattn::ops::hardswish(g, sum);
+  const auto c2 = conv(g, x, "c2");
+  const auto silu = vkattn::ops::silu(g, c2);
+  const auto pooled = vkattn::ops::max_pool2d(g, silu, {2, 2}, {2, 2}, {0, 0});  // after the silu: folds
+  const auto c3 = conv(g, x, "c3");
+  const auto p3 = vkattn::ops::max_pool2d(g, c3, {2, 2}, {2, 2}, {0, 0});
+  const auto gelu = vkattn::ops::gelu(g, p3, false);  // gelu does not commute with max: a node of its own
+  g.output("act", act);
+  g.output("pooled", pooled);
+  g.output("gelu", gelu);
+  const auto cpu = vkattn::make_plan(g, small_device("cpu"));
+  std::vector<std::string> kernels;
+  for (const auto& s : cpu.steps) kernels.push_back(s.name);
+  CHECK(kernels == std::vector<std::string>{"conv2d_direct", "conv2d_direct", "conv2d_direct", "conv2d_direct", "gelu"});
+  const auto& fused = cpu.steps.at(1).dispatch;  // c1 + skip, then hardswish
+  CHECK(fused.operands.at(3).tensor == act);
+  CHECK(fused.operands.at(4).tensor == skip);  // the residual's binding
+  constexpr size_t kActivation = 4, kResidual = 7;
+  CHECK(fused.specialization.at(kActivation) == uint32_t(vkattn::ActivationFunction::hardswish));
+  CHECK(fused.specialization.at(kResidual) == 1);
+  CHECK(cpu.home[c1].kind == vkattn::Home::Unused);
+  CHECK(cpu.home[sum].kind == vkattn::Home::Unused);
+  CHECK(cpu.steps.at(0).dispatch.specialization.at(kResidual) == 0);
+  CHECK(cpu.steps.at(2).dispatch.specialization.at(kActivation) == uint32_t(vkattn::ActivationFunction::silu));
+  CHECK(cpu.steps.at(2).dispatch.operands.at(3).tensor == pooled);
+  CHECK(cpu.steps.at(3).dispatch.operands.at(3).tensor == p3);
+  CHECK(cpu.steps.at(3).dispatch.specialization.at(kActivation) == uint32_t(vkattn::ActivationFunction::identity));
+  // skip lives until the fused step that reads it, so it cannot share memory with what that step writes.
+  CHECK(cpu.home[skip].kind == vkattn::Home::Shared);
+}
+
+TEST_CASE("plan: a residual onto a depthwise convolution folds on both profiles, a broadcast add does not") {
+  vkattn::Graph g;
+  const auto x = g.input("x", {2, 4, 6, 6});
+  const auto dw = vkattn::ops::conv2d(g, x, g.weight("w", test::random_tensor({4, 1, 3, 3})),
+                                      g.weight("b", test::random_tensor({4})), {1, 1}, {1, 1}, 4);
+  const auto sum = vkattn::ops::binary(g, vkattn::ops::Binary::add, dw, x);
+  const auto dw2 = vkattn::ops::conv2d(g, sum, g.weight("w2", test::random_tensor({4, 1, 3, 3})),
+                                       g.weight("b2", test::random_tensor({4})), {1, 1}, {1, 1}, 4);
+  const auto column = g.input("column", {2, 4, 6, 1});
+  g.output("y", vkattn::ops::binary(g, vkattn::ops::Binary::add, dw2, column));  // broadcasts: its own node
+  for (const char* profile : {"cpu", "gpu"}) {
+    const auto plan = vkattn::make_plan(g, small_device(profile));
+    std::vector<std::string> kernels;
+    for (const auto& s : plan.steps) kernels.push_back(s.name);
+    CHECK(kernels == std::vector<std::string>{"conv2d_grouped", "conv2d_grouped", "binary"});
+    CHECK(plan.steps.at(0).dispatch.operands.at(4).tensor == x);
+  }
 }
 
 TEST_CASE("plan: weights no kernel of the profile reads get no memory") {

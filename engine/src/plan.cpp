@@ -51,12 +51,13 @@ uint64_t items_per_chunk(const Graph& graph, const Dispatch& d, const DeviceInfo
   return std::max<uint64_t>(1, std::min(per_chunk, most / d.groups_per_batch));
 }
 
-// A node as the plan runs it: a graph node, or a node and the relu and max pool after it as one.
+// A node as the plan runs it: a graph node, or a node and the nodes of its epilogue as one.
 struct Unit {
   const Op* op;
   std::string name;
-  std::vector<TensorId> in, out;
+  std::vector<TensorId> in, out;  // in: the node's inputs, then the epilogue's residual if any
   std::vector<Dispatch> dispatches;
+  size_t op_inputs;  // how many of `in` are the node's own
 };
 
 // The node view of in -> out, its shapes kept in the two vectors it points into.
@@ -67,9 +68,41 @@ NodeShapes shapes_of(const Graph& graph, std::span<const TensorId> in, std::span
   return {in, out, in_shapes, out_shapes};
 }
 
-// The graph's nodes with the relus and 2x2 max pools that follow a node folded into it (each
-// the only reader of the tensor before it), as far as that node's kernels can apply them as they
-// store (Op::fused_dispatches).
+// One more node of an epilogue: what `e` becomes with `next` folded in after the value `last`,
+// and the residual it reads, if any; nothing if it cannot fold. Each step keeps the kernels'
+// order (a residual, an activation, a max pool); an activation after the pool folds only when it
+// commutes with max.
+std::optional<std::pair<Epilogue, std::optional<TensorId>>> extend(const Graph& graph, const Epilogue& e,
+                                                                   const Graph::Node& next, TensorId last) {
+  const bool only_last = next.inputs == std::vector<TensorId>{last};
+  if (const auto a = next.op->activation(); a && only_last && e.activation.function == ActivationFunction::identity &&
+                                            (!e.max_pool || a->monotone())) {
+    Epilogue out = e;
+    out.activation = *a;
+    return std::pair{out, std::nullopt};
+  }
+  if (next.op->is_2x2_max_pool() && only_last && !e.max_pool && !e.residual) {
+    Epilogue out = e;
+    out.max_pool = true;
+    return std::pair{out, std::nullopt};
+  }
+  if (next.op->adds_two_values() && next.inputs.size() == 2 && !e.residual && !e.max_pool &&
+      e.activation.function == ActivationFunction::identity) {
+    const TensorId other = next.inputs[0] == last ? next.inputs[1] : next.inputs[0];
+    if (other != last && (next.inputs[0] == last || next.inputs[1] == last) &&
+        graph.shape(other) == graph.shape(last) && graph.shape(next.outputs[0]) == graph.shape(last)) {
+      Epilogue out = e;
+      out.residual = true;
+      return std::pair{out, other};
+    }
+  }
+  return std::nullopt;
+}
+
+// The graph's nodes with the nodes after each folded into its epilogue where its kernels can apply
+// them as they store (Op::fused_dispatches): each folded node reads the value before it, which has
+// no other reader. A residual comes from before the node (the graph's order is topological and
+// the folded nodes follow each other), so the unit reads it as one more input.
 std::vector<Unit> fuse_nodes(const Graph& graph, const DeviceInfo& device) {
   std::vector<uint32_t> readers(graph.tensors().size(), 0);
   for (const auto& node : graph.nodes())
@@ -79,32 +112,35 @@ std::vector<Unit> fuse_nodes(const Graph& graph, const DeviceInfo& device) {
   const auto& nodes = graph.nodes();
   for (size_t i = 0; i < nodes.size(); ++i) {
     const auto& node = nodes[i];
-    // The chain that could fold in: each next node, if it is a relu or a 2x2 max pool (at most one
-    // of each; they commute) and the only reader of what the chain has produced so far.
-    std::vector<Epilogue> chain;
+    std::vector<Epilogue> chain;  // the epilogue with one, two, ... nodes after this one folded in
+    std::optional<TensorId> residual;
+    std::vector<std::optional<TensorId>> residuals;
     for (size_t j = i + 1; j < nodes.size() && node.outputs.size() == 1; ++j) {
       const TensorId last = nodes[j - 1].outputs[0];
-      if (nodes[j].inputs != std::vector<TensorId>{last} || readers[last] != 1) break;
-      Epilogue e = chain.empty() ? Epilogue{} : chain.back();
-      if (nodes[j].op->name() == "relu" && !e.relu) e.relu = true;
-      else if (nodes[j].op->is_2x2_max_pool() && !e.max_pool) e.max_pool = true;
-      else break;
-      chain.push_back(e);
+      if (readers[last] != 1 || nodes[j].outputs.size() != 1) break;
+      const auto next = extend(graph, chain.empty() ? Epilogue{} : chain.back(), nodes[j], last);
+      if (!next) break;
+      if (next->second) residual = next->second;
+      chain.push_back(next->first);
+      residuals.push_back(residual);
     }
     bool folded = false;
     for (size_t k = chain.size(); k > 0 && !folded; --k) {  // the longest the kernels can apply
+      std::vector<TensorId> in = node.inputs;
+      if (residuals[k - 1]) in.push_back(*residuals[k - 1]);
       std::vector<Shape> in_shapes, out_shapes;
       const std::vector<TensorId>& out = nodes[i + k].outputs;
-      auto fused = node.op->fused_dispatches(shapes_of(graph, node.inputs, out, in_shapes, out_shapes), device, chain[k - 1]);
+      auto fused = node.op->fused_dispatches(shapes_of(graph, in, out, in_shapes, out_shapes), device, chain[k - 1]);
       if (fused.empty()) continue;
-      units.push_back({node.op.get(), node.name, node.inputs, out, std::move(fused)});
+      units.push_back({node.op.get(), node.name, in, out, std::move(fused), node.inputs.size()});
       i += k;
       folded = true;
     }
     if (folded) continue;
     std::vector<Shape> in_shapes, out_shapes;
     units.push_back({node.op.get(), node.name, node.inputs, node.outputs,
-                     node.op->dispatches(shapes_of(graph, node.inputs, node.outputs, in_shapes, out_shapes), device)});
+                     node.op->dispatches(shapes_of(graph, node.inputs, node.outputs, in_shapes, out_shapes), device),
+                     node.inputs.size()});
   }
   return units;
 }
@@ -179,10 +215,11 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
     return plan.home[t].kind == Home::Shared ? tensor_count + plan.home[t].slot : size_t{t};
   };
   std::set<size_t> written, read;
-  auto add_steps = [&](const Op& op, const std::string& node, std::span<const TensorId> in,
+  auto add_steps = [&](const Op& op, const std::string& node, std::span<const TensorId> in, size_t op_inputs,
                        std::span<const TensorId> out, std::vector<Dispatch> dispatches, const std::string& image) {
     std::vector<Shape> in_shapes, out_shapes;
-    const double flops = op.flops(shapes_of(graph, in, out, in_shapes, out_shapes)) / double(dispatches.size());
+    const double flops =
+        op.flops(shapes_of(graph, in.first(op_inputs), out, in_shapes, out_shapes)) / double(dispatches.size());
     for (Dispatch& d : dispatches) {
       check_interface(d, !image.empty());
       Step step{d.kernel, node, flops, std::move(d), image, 0, false};
@@ -203,10 +240,11 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
   for (const HeadNode& h : head) {
     std::vector<Shape> in_shapes, out_shapes;
     const std::span<const TensorId> out(&h.writes, 1);
-    add_steps(*h.op, "image '" + h.image + "'", {}, out,
+    add_steps(*h.op, "image '" + h.image + "'", {}, 0, out,
               h.op->dispatches(shapes_of(graph, {}, out, in_shapes, out_shapes), device), h.image);
   }
-  for (const Unit& unit : units) add_steps(*unit.op, unit.name, unit.in, unit.out, unit.dispatches, "");
+  for (const Unit& unit : units)
+    add_steps(*unit.op, unit.name, unit.in, unit.op_inputs, unit.out, unit.dispatches, "");
   if (plan.steps.empty()) throw Error("The graph has no nodes to run.");
   // Weights that no kernel this device runs reads (another profile's layout) get no memory.
   std::set<TensorId> bound;

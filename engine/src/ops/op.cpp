@@ -59,6 +59,27 @@ uint64_t items_per_unit(uint64_t batches, std::initializer_list<std::pair<uint64
   return 1;
 }
 
+bool Activation::monotone() const {
+  using F = ActivationFunction;
+  switch (function) {
+    case F::hardswish: case F::silu: case F::gelu: case F::gelu_tanh: return false;
+    case F::elu: case F::leaky_relu: return a >= 0.f;
+    default: return true;
+  }
+}
+
+std::vector<uint32_t> Activation::specialization() const { return {uint32_t(function), bits(a), bits(b)}; }
+
+std::vector<uint32_t> Epilogue::specialization() const {
+  auto values = activation.specialization();
+  values.push_back(residual);
+  return values;
+}
+
+Operand residual_operand(const NodeShapes& n, const Epilogue& e, uint64_t stride, const Operand& stand_in) {
+  return e.residual ? Operand{n.in.back(), 0, stride, 0, BindAs::FloatTexels} : stand_in;
+}
+
 std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseLayout& l, const DeviceInfo& device) {
   const ShaderInterface shader = reflect(projection_pointwise_spv);
   const uint64_t C = l.channels, N = l.positions, M = l.outputs;
@@ -71,15 +92,18 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
   const BindAs out_as = vec4_store ? BindAs::Vec4Storage : BindAs::Storage;
   const uint64_t items = items_per_unit(l.batches, {{l.x_batch_stride, BindAs::FloatTexels}, {M * N, out_as}}, device);
   const uint64_t position_groups = ceil_div(items * ceil_div(N, per_position), shader.local_size[0]);
+  const Operand x{n.in[0], 0, items * l.x_batch_stride, 0, BindAs::FloatTexels};
   Dispatch d{"projection_pointwise", projection_pointwise_spv,
-             {{n.in[0], 0, items * l.x_batch_stride, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels},
-              {n.in[2], 0, 0, 0, BindAs::FloatTexels}, {n.out[0], 0, items * M * N, 0, out_as}},
+             {x, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2], 0, 0, 0, BindAs::FloatTexels},
+              {n.out[0], 0, items * M * N, 0, out_as}, residual_operand(n, l.epilogue, items * M * N, x)},
              {u32(C), u32(N), u32(M), u32(position_groups), u32(l.x_batch_stride), u32(l.channel_stride),
-              u32(l.position_stride), l.relu, u32(items)}};
+              u32(l.position_stride), u32(items)}};
   const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
   d.batches = l.batches / items;
   d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
   d.specialization = {u32(per_lane), u32(per_position), l.positions_major, vec4_store};
+  const auto epilogue = l.epilogue.specialization();
+  d.specialization.insert(d.specialization.end(), epilogue.begin(), epilogue.end());
   return {d};
 }
 

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -72,11 +73,29 @@ struct NodeShapes {
   std::span<const Shape> in_shape, out_shape;
 };
 
+// An elementwise function that an activation node computes and that the kernels of the node
+// before it may apply as they store instead (shaders/activations.glsl, same numbering).
+enum class ActivationFunction : uint32_t {
+  identity = 0, relu, clamp, hardswish, hardsigmoid, silu, gelu, gelu_tanh, elu, leaky_relu, sigmoid, tanh
+};
+struct Activation {
+  ActivationFunction function = ActivationFunction::identity;
+  float a = 0.f, b = 0.f;  // clamp's min and max, elu's alpha, leaky_relu's slope
+  // Never decreasing, so that it commutes with a max pool.
+  bool monotone() const;
+  // The shader's specialization values: function, a, b.
+  std::vector<uint32_t> specialization() const;
+};
+
 // What a node's kernels may apply to its output as they store it, in place of the nodes after it
-// (the plan folds those in when each tensor between them has no other reader).
+// (the plan folds those in when each tensor between them has no other reader), in this order:
+// a residual added, the activation, a 2x2 max pool.
 struct Epilogue {
-  bool relu = false;      // max(y, 0)
+  bool residual = false;  // adds the unit's last input, of the output's shape (not with max_pool)
+  Activation activation;
   bool max_pool = false;  // 2x2 max pooling, stride 2, no padding: the node stores the pooled tensor
+  // The epilogue.glsl specialization values: function, a, b, residual.
+  std::vector<uint32_t> specialization() const;
 };
 
 class Op {
@@ -94,8 +113,11 @@ class Op {
   virtual std::vector<Dispatch> fused_dispatches(const NodeShapes&, const DeviceInfo&, const Epilogue&) const {
     return {};
   }
-  // Whether this node is what Epilogue::max_pool applies.
+  // What the node is as part of an epilogue: the activation it computes, a 2x2 max pool with
+  // stride 2, or the sum of two values (a residual, when they have the output's shape).
+  virtual std::optional<Activation> activation() const { return {}; }
   virtual bool is_2x2_max_pool() const { return false; }
+  virtual bool adds_two_values() const { return false; }
   virtual double flops(const NodeShapes& node) const = 0;
 };
 
@@ -155,7 +177,7 @@ uint64_t channels_per_lane(uint64_t M, uint64_t most);
 struct PointwiseLayout {
   uint64_t channels, positions, outputs, batches, x_batch_stride, channel_stride, position_stride;
   bool positions_major;
-  bool relu = false;  // store max(y, 0)
+  Epilogue epilogue = {};  // without max_pool
 };
 std::vector<Dispatch> pointwise_dispatches(const NodeShapes& node, const PointwiseLayout& layout,
                                            const DeviceInfo& device);
@@ -176,15 +198,20 @@ uint64_t threads_per_group(std::span<const uint32_t> spirv);
 // specialization constant 0 says whether they are one vec4.
 Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& node);
 
-// An activation: each element to one output element through a shader built on elementwise.glsl,
-// with its own specialization constants from id 1 on (leaky_relu's slope). Any shape of at least
-// one dimension.
+// Each element to one output element through a shader built on elementwise.glsl, with its own
+// specialization constants from id 1 on; `activation` when it computes one the kernels before it
+// can apply instead. Any shape of at least one dimension.
 class ElementwiseOp final : public Op {
  public:
   ElementwiseOp(std::string name, std::span<const uint32_t> spirv, double flops_per_element,
-                std::vector<uint32_t> specialization = {})
-      : name_(std::move(name)), spirv_(spirv), flops_(flops_per_element), specialization_(std::move(specialization)) {}
+                std::vector<uint32_t> specialization = {}, std::optional<Activation> activation = {})
+      : name_(std::move(name)),
+        spirv_(spirv),
+        flops_(flops_per_element),
+        specialization_(std::move(specialization)),
+        activation_(activation) {}
   std::string name() const override { return name_; }
+  std::optional<Activation> activation() const override { return activation_; }
   std::vector<Shape> infer(std::span<const Shape> in) const override;
   Dispatch dispatch(const NodeShapes& n) const override;
   double flops(const NodeShapes& n) const override { return flops_ * double(element_count(n.in_shape[0])); }
@@ -194,7 +221,15 @@ class ElementwiseOp final : public Op {
   std::span<const uint32_t> spirv_;
   double flops_;
   std::vector<uint32_t> specialization_;
+  std::optional<Activation> activation_;
 };
+
+// A node computing `f` on each element (shaders/activation.comp), named `name`.
+TensorId add_activation(Graph& g, TensorId x, const std::string& name, const Activation& f, double flops_per_element);
+// The epilogue's residual operand (binding 4 of the kernels that take one, as float texels): the
+// unit's last input with the output's window `stride` per batch item, or, without one, `stand_in`
+// (a float-texel operand of the same dispatch), which the kernel then never reads.
+Operand residual_operand(const NodeShapes& n, const Epilogue& e, uint64_t stride, const Operand& stand_in);
 
 // Output size of a sliding window: (in + 2 pad - window) / stride + 1, or an Error if no window fits.
 int64_t window_count(int64_t in, int64_t window, int64_t stride, int64_t pad, const std::string& op,

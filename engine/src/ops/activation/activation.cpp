@@ -1,7 +1,8 @@
 // The activations of modern CNNs (MobileNetV3, EfficientNet, ConvNeXt, ...), elementwise on any
 // shape through one shader (shaders/activation.comp): clamp (hardtanh, relu6), hardswish,
 // hardsigmoid, silu, gelu (erf or tanh form) and elu. The function and its parameters are
-// specialization constants: one pipeline per function and parameter set a graph uses.
+// specialization constants: one pipeline per function and parameter set a graph uses. relu,
+// leaky_relu, sigmoid and tanh run through the same shader from their own units.
 #include <cmath>
 #include <limits>
 
@@ -10,44 +11,36 @@
 #include "ops/registry.h"
 
 namespace vkattn {
-namespace {
+using F = ActivationFunction;
 
-// The shader's FUNCTION values.
-enum class Function : uint32_t { clamp = 0, hardswish, hardsigmoid, silu, gelu, gelu_tanh, elu };
-
-TensorId activation(Graph& g, TensorId x, const std::string& name, Function f, double flops, float a = 0.f,
-                    float b = 0.f) {
-  return add(g, std::make_shared<ElementwiseOp>(name, activation_spv, flops,
-                                                std::vector<uint32_t>{uint32_t(f), bits(a), bits(b)}),
-             {x})[0];
+TensorId add_activation(Graph& g, TensorId x, const std::string& name, const Activation& f, double flops_per_element) {
+  return add(g, std::make_shared<ElementwiseOp>(name, activation_spv, flops_per_element, f.specialization(), f), {x})[0];
 }
-
-}  // namespace
 
 TensorId ops::clamp(Graph& g, TensorId x, std::optional<float> min, std::optional<float> max) {
   require(min || max, "clamp: it needs a min, a max or both.");
   require(!(min && std::isnan(*min)) && !(max && std::isnan(*max)), "clamp: min and max must not be NaN.");
   constexpr float inf = std::numeric_limits<float>::infinity();
-  return activation(g, x, "clamp", Function::clamp, 2.0, min.value_or(-inf), max.value_or(inf));
+  return add_activation(g, x, "clamp", {F::clamp, min.value_or(-inf), max.value_or(inf)}, 2.0);
 }
 
-TensorId ops::hardswish(Graph& g, TensorId x) { return activation(g, x, "hardswish", Function::hardswish, 5.0); }
+TensorId ops::hardswish(Graph& g, TensorId x) { return add_activation(g, x, "hardswish", {F::hardswish}, 5.0); }
 
 TensorId ops::hardsigmoid(Graph& g, TensorId x) {
-  return activation(g, x, "hardsigmoid", Function::hardsigmoid, 4.0);
+  return add_activation(g, x, "hardsigmoid", {F::hardsigmoid}, 4.0);
 }
 
-TensorId ops::silu(Graph& g, TensorId x) { return activation(g, x, "silu", Function::silu, 5.0); }
+TensorId ops::silu(Graph& g, TensorId x) { return add_activation(g, x, "silu", {F::silu}, 5.0); }
 
 // Flops: the erf form costs about two dozen multiply-adds, an exponential and a division.
 TensorId ops::gelu(Graph& g, TensorId x, bool tanh_approximation) {
-  return tanh_approximation ? activation(g, x, "gelu", Function::gelu_tanh, 12.0)
-                            : activation(g, x, "gelu", Function::gelu, 25.0);
+  return tanh_approximation ? add_activation(g, x, "gelu", {F::gelu_tanh}, 12.0)
+                            : add_activation(g, x, "gelu", {F::gelu}, 25.0);
 }
 
 TensorId ops::elu(Graph& g, TensorId x, float alpha) {
   require(std::isfinite(alpha), "elu: alpha must be a finite number.");
-  return activation(g, x, "elu", Function::elu, 4.0, alpha);
+  return add_activation(g, x, "elu", {F::elu, alpha}, 4.0);
 }
 
 // {"type": "clamp", "min": a, "max": b}: torch.clamp (F.hardtanh(x, a, b), F.relu6 with 0 and

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ops/activation/epilogue_check.h"
+#include "vkattn/error.h"
 #include "vkattn/op_check.h"
 #include "vkattn/ops.h"
 
@@ -106,6 +108,27 @@ void add(CheckRegistry& r, const std::string& op, std::vector<Spec> options) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& activation_step_names() {
+  static const std::vector<std::string> names = {"relu", "relu6", "hardswish", "hardsigmoid", "silu", "gelu",
+                                                 "gelu_tanh", "elu", "leaky_relu", "sigmoid", "tanh"};
+  return names;
+}
+
+ActivationStep activation_step(const std::string& name) {
+  if (name == "relu") return {ops::relu, [](double v) { return max_nan(v, 0.0); }};
+  if (name == "relu6") return {[](Graph& g, TensorId x) { return ops::clamp(g, x, 0.f, 6.f); },
+                               [](double v) { return clamp_ref(v, 0, 6); }};
+  if (name == "leaky_relu") return {[](Graph& g, TensorId x) { return ops::leaky_relu(g, x, 0.1f); },
+                                    [](double v) { return v >= 0 ? v : double(0.1f) * v; }};
+  if (name == "sigmoid") return {ops::sigmoid, [](double v) { return 1 / (1 + std::exp(-v)); }};
+  if (name == "tanh") return {ops::tanh, [](double v) { return std::tanh(v); }};
+  const std::string op = name == "gelu_tanh" ? "gelu" : name;
+  const Spec spec = name == "gelu_tanh" ? Spec{{"approximate", "tanh"}} : Spec::object();
+  if (std::find(activation_step_names().begin(), activation_step_names().end(), name) == activation_step_names().end())
+    throw Error("Internal error: no activation step named '" + name + "'.");
+  return {[=](Graph& g, TensorId x) { return build(op, spec, g, x); }, reference(op, spec)};
+}
 
 void register_activation_check(CheckRegistry& r) {
   // hardtanh's default, relu6, one bound only each way, and min > max (all max, as torch.clamp).

@@ -30,6 +30,7 @@ struct BinaryOp final : Op {
   ops::Binary op;
   explicit BinaryOp(ops::Binary o) : op(o) {}
   std::string name() const override { return op_name(op); }
+  bool adds_two_values() const override { return op == ops::Binary::add; }
 
   std::vector<Shape> infer(std::span<const Shape> in) const override {
     const size_t rank = std::max(in[0].size(), in[1].size());

@@ -49,7 +49,7 @@ struct Conv2d final : Op {
   }
 
   Dispatch dispatch(const NodeShapes& n) const override {
-    if (!plain()) return grouped_dispatch(n, false);
+    if (!plain()) return grouped_dispatch(n, {});
     const Shape &x = n.in_shape[0], &w = n.in_shape[1], &y = n.out_shape[0];
     const uint64_t M = w[0], K = w[1] * w[2] * w[3], N = y[2] * y[3];
     const uint64_t in_size = x[1] * x[2] * x[3];
@@ -63,12 +63,12 @@ struct Conv2d final : Op {
   }
 
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    if (!plain()) return {grouped_dispatch(n, false)};
+    if (!plain()) return {grouped_dispatch(n, {})};
     auto direct = direct_dispatches(n, device, {});
     return direct.empty() ? std::vector<Dispatch>{dispatch(n)} : direct;
   }
   std::vector<Dispatch> fused_dispatches(const NodeShapes& n, const DeviceInfo& device, const Epilogue& e) const override {
-    if (!plain()) return e.max_pool ? std::vector<Dispatch>{} : std::vector<Dispatch>{grouped_dispatch(n, e.relu)};
+    if (!plain()) return e.max_pool ? std::vector<Dispatch>{} : std::vector<Dispatch>{grouped_dispatch(n, e)};
     return direct_dispatches(n, device, e);
   }
 
@@ -87,7 +87,7 @@ struct Conv2d final : Op {
     const ShaderInterface shader = reflect(conv2d_direct_spv);
     const uint64_t per_position = shader.spec_constant(1);
     if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
-        !fits(item, BindAs::FloatTexels, device) || (e.max_pool && per_position != 4))
+        !fits(item, BindAs::FloatTexels, device) || (e.max_pool && (per_position != 4 || e.residual)))
       return {};
     // Whole vec4 stores when every lane's positions are whole vec4s of every output channel.
     const bool vec4_store = !e.max_pool && per_position % 4 == 0 && positions % 4 == 0;
@@ -95,16 +95,19 @@ struct Conv2d final : Op {
     const uint64_t items = items_per_unit(x[0], {{item, BindAs::FloatTexels}, {M * positions, out_as}}, device);
     const uint64_t lanes_per_item = e.max_pool ? positions : ceil_div(positions, per_position);
     const uint64_t position_groups = ceil_div(items * lanes_per_item, shader.local_size[0]);
+    const Operand in{n.in[0], 0, items * item, 0, BindAs::FloatTexels};
     Dispatch d{"conv2d_direct", conv2d_direct_spv,
-               {{n.in[0], 0, items * item, 0, BindAs::FloatTexels}, {n.in[3], 0, 0, 0, BindAs::Vec4Texels},
-                {n.in[2], 0, 0, 0, BindAs::FloatTexels}, {n.out[0], 0, items * M * positions, 0, out_as}},
+               {in, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2], 0, 0, 0, BindAs::FloatTexels},
+                {n.out[0], 0, items * M * positions, 0, out_as}, residual_operand(n, e, items * M * positions, in)},
                {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
-                u32(padding_.w), u32(conv[2]), u32(conv[3]), u32(M), u32(position_groups), e.relu, u32(y[2]), u32(y[3]),
+                u32(padding_.w), u32(conv[2]), u32(conv[3]), u32(M), u32(position_groups), u32(y[2]), u32(y[3]),
                 u32(items)}};
     const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
     d.batches = x[0] / items;
     d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
     d.specialization = {u32(per_lane), u32(per_position), vec4_store, e.max_pool};
+    const auto epilogue = e.specialization();
+    d.specialization.insert(d.specialization.end(), epilogue.begin(), epilogue.end());
     return {d};
   }
 
@@ -113,7 +116,7 @@ struct Conv2d final : Op {
   // then P up to 8 columns, then rows (depthwise 3x3: 4 x 8); fewer for kernels of over 64 taps,
   // so that the unrolled multiply-adds stay within about 2048. Each is as even as whole tiles
   // allow (Mg = 6: two runs of 3; OW = 14: two of 7), so few lanes work past the ends for nothing.
-  Dispatch grouped_dispatch(const NodeShapes& n, bool relu) const {
+  Dispatch grouped_dispatch(const NodeShapes& n, const Epilogue& e) const {
     const Shape &x = n.in_shape[0], &w = n.in_shape[1], &y = n.out_shape[0];
     const uint64_t M = w[0], Mg = M / groups_, OH = y[2], OW = y[3];
     const auto even = [](uint64_t n, uint64_t most) { return ceil_div(n, ceil_div(n, std::max<uint64_t>(most, 1))); };
@@ -122,15 +125,18 @@ struct Conv2d final : Op {
                    PH = even(OH, most / (MG * P));
     const uint64_t blocks = ceil_div(Mg, MG), tile_rows = ceil_div(OH, PH), tile_columns = ceil_div(OW, P);
     const uint64_t lanes = groups_ * blocks * tile_rows * tile_columns, item = x[1] * x[2] * x[3];
+    const Operand in{n.in[0], 0, item, 0, BindAs::FloatTexels};
     Dispatch d{"conv2d_grouped", conv2d_grouped_spv,
-               {{n.in[0], 0, item, 0, BindAs::FloatTexels}, {n.in[1], 0, 0, 0, BindAs::FloatTexels},
-                {n.in[2], 0, 0, 0, BindAs::FloatTexels}, {n.out[0], 0, M * OH * OW}},
+               {in, {n.in[1], 0, 0, 0, BindAs::FloatTexels}, {n.in[2], 0, 0, 0, BindAs::FloatTexels},
+                {n.out[0], 0, M * OH * OW}, residual_operand(n, e, M * OH * OW, in)},
                {u32(x[1]), u32(x[2]), u32(x[3]), u32(padding_.h), u32(padding_.w), u32(OH), u32(OW), u32(M), u32(w[1]),
-                u32(Mg), u32(blocks), u32(tile_rows), u32(tile_columns), u32(lanes), relu}};
+                u32(Mg), u32(blocks), u32(tile_rows), u32(tile_columns), u32(lanes)}};
     d.batches = x[0];
     d.groups_per_batch = ceil_div(lanes, threads_per_group(conv2d_grouped_spv));
     d.specialization = {u32(MG),        u32(PH),        u32(P),           u32(w[2]),       u32(w[3]),
                         u32(stride_.h), u32(stride_.w), u32(dilation_.h), u32(dilation_.w)};
+    const auto epilogue = e.specialization();
+    d.specialization.insert(d.specialization.end(), epilogue.begin(), epilogue.end());
     return d;
   }
 

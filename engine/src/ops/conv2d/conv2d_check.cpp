@@ -1,12 +1,15 @@
 // conv2d against float64: 1x1 images, primes, kernels larger than the stride, non-square
-// kernels and strides, padding, and channel counts that leave tile remainders; with "then", a relu
-// and a 2x2 max pool after it in that order (which the cpu profile runs inside the convolution).
+// kernels and strides, padding, and channel counts that leave tile remainders; with "then", nodes
+// after it that the plan folds into the convolution's epilogue where the kernels can: a residual
+// add, an activation, a 2x2 max pool (the plan keeps them as nodes where it cannot).
 // With "special", a few NaN or infinite inputs: NaN must come through the relu and the pool.
 // With "groups" and "dilation" (conv2d_grouped.comp): depthwise as MobileNet and EfficientNet
 // use it (3x3 and 5x5, stride 1 and 2), groups 2 and 3, channels per group not a multiple of 4,
 // dilation alone and with groups, asymmetric in every option.
 #include <algorithm>
+#include <functional>
 
+#include "ops/activation/epilogue_check.h"
 #include "ops/pool2d/pool2d_check.h"
 #include "vkattn/op_check.h"
 #include "vkattn/ops.h"
@@ -46,7 +49,8 @@ std::vector<double> reference(const HostTensor& x, const HostTensor& w, const Ho
 }
 
 // {"B", "C", "H", "W", "M", "k": [kh, kw], "stride": [sh, sw], "pad": [ph, pw],
-//  "then": ["relu" | "max_pool", ...], "groups" (1), "dilation": [dh, dw] ([1, 1])}
+//  "then": ["add" | "max_pool" | an activation_step name, ...], "groups" (1), "dilation": [dh, dw]
+//  ([1, 1])}; each "add" adds an input "r<i>" of the shape so far.
 Prepared prepare(const Spec& s, Rng& rng) {
   const Shape k = shape(s, "k"), st = shape(s, "stride"), pd = shape(s, "pad");
   const Shape dl = s.contains("dilation") ? shape(s, "dilation") : Shape{1, 1};
@@ -59,23 +63,36 @@ Prepared prepare(const Spec& s, Rng& rng) {
   Graph& g = p.graph;
   const std::vector<std::string> then = s.value("then", std::vector<std::string>{});
   TensorId y = ops::conv2d(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b), stride, pad, groups, dilation);
-  for (const std::string& op : then) y = op == "relu" ? ops::relu(g, y) : ops::max_pool2d(g, y, {2, 2}, {2, 2}, {0, 0});
-  g.output("y", y);
   const int64_t BM = x.shape[0] * M;
+  int64_t OH = out_size(x.shape[2], k[0], stride.h, pad.h, dilation.h),
+          OW = out_size(x.shape[3], k[1], stride.w, pad.w, dilation.w);
+  // What each step does to the float64 result, applied in order.
+  std::vector<std::function<void(std::vector<double>&)>> steps;
+  for (size_t i = 0; i < then.size(); ++i)
+    if (then[i] == "max_pool") {
+      y = ops::max_pool2d(g, y, {2, 2}, {2, 2}, {0, 0});
+      steps.push_back([=](std::vector<double>& v) { v = vkattn::reference::pool2d(v, BM, OH, OW, {2, 2}, {2, 2}, {0, 0}, true); });
+      OH /= 2, OW /= 2;
+    } else if (then[i] == "add") {
+      HostTensor r = random(rng, {x.shape[0], M, OH, OW});
+      const std::string name = "r" + std::to_string(i);
+      y = ops::binary(g, ops::Binary::add, y, g.input(name, r.shape));
+      steps.push_back([=](std::vector<double>& v) {
+        for (size_t e = 0; e < v.size(); ++e) v[e] += r.data[e];
+      });
+      p.inputs.push_back({name, std::move(r)});
+    } else {
+      const ActivationStep a = activation_step(then[i]);
+      y = a.build(g, y);
+      steps.push_back([f = a.reference](std::vector<double>& v) { std::transform(v.begin(), v.end(), v.begin(), f); });
+    }
+  g.output("y", y);
   p.reference = [=] {
     auto y = reference(x, w, b, stride, pad, groups, dilation);
-    int64_t OH = out_size(x.shape[2], k[0], stride.h, pad.h, dilation.h),
-            OW = out_size(x.shape[3], k[1], stride.w, pad.w, dilation.w);
-    for (const std::string& op : then)
-      if (op == "relu") {
-        for (double& v : y) v = max_nan(v, 0.0);
-      } else {
-        y = vkattn::reference::pool2d(y, BM, OH, OW, {2, 2}, {2, 2}, {0, 0}, true);
-        OH /= 2, OW /= 2;
-      }
+    for (const auto& step : steps) step(y);
     return Outputs{{"y", y}};
   };
-  p.inputs = {{"x", std::move(x)}};
+  p.inputs.insert(p.inputs.begin(), {"x", std::move(x)});
   return p;
 }
 
@@ -124,6 +141,10 @@ std::vector<Spec> grouped_matrix(const MatrixOptions& o) {
   specs.push_back(then_relu(grouped(conv(2, 6, 9, 10, 6, {3, 3}, {1, 1}, {1, 1}), 6)));
   specs.push_back(then(grouped(conv(1, 4, 8, 8, 8, {3, 3}, {1, 1}, {1, 1}), 2), {"relu", "max_pool"}));
   specs.push_back(then(grouped(conv(2, 6, 9, 7, 3, {3, 3}, {1, 1}, {1, 1}), 3), {"max_pool", "relu"}));
+  // MobileNet's depthwise conv, BN and ReLU6 or Hardswish; a residual onto it.
+  specs.push_back(then(grouped(conv(2, 8, 9, 10, 8, {3, 3}, {1, 1}, {1, 1}), 8), {"relu6"}));
+  specs.push_back(then(grouped(conv(1, 6, 7, 9, 6, {5, 5}, {2, 2}, {2, 2}), 6), {"hardswish"}));
+  specs.push_back(then(grouped(conv(2, 6, 9, 7, 9, {3, 3}, {1, 1}, {1, 1}), 3), {"add", "silu"}));
   for (const char* kind : {"nan", "inf"}) {
     Spec s = grouped(conv(2, 6, 9, 10, 6, {3, 3}, {2, 1}, {1, 1}), 6, {1, 2});
     s["special"] = kind;
@@ -165,6 +186,16 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
     specs.push_back(special(then(conv(1, 7, 11, 13, 72, {3, 2}, {2, 1}, {1, 0}), {"max_pool", "relu"}), kind));
   }
   if (!o.quick) specs.push_back(conv(2, 72, 32, 32, 40, {3, 3}, {1, 1}, {1, 1}));
+  // Every activation as an epilogue, after a residual (ResNet's conv, add, relu), before a pool
+  // (the non-monotone ones: each of the 4 activated before the max), and on a 1x1 convolution.
+  for (const std::string& a : activation_step_names()) {
+    specs.push_back(then(conv(2, 5, 9, 7, 6, {3, 3}, {1, 1}, {1, 1}), {"add", a}));
+    specs.push_back(then(conv(1, 3, 8, 9, 5, {3, 3}, {1, 1}, {1, 1}), {a, "max_pool"}));
+  }
+  specs.push_back(then(conv(2, 16, 7, 7, 24, {1, 1}, {1, 1}, {0, 0}), {"add"}));
+  specs.push_back(then(conv(3, 6, 5, 5, 8, {3, 3}, {2, 2}, {1, 1}), {"add", "hardswish", "max_pool"}));
+  specs.push_back(then(conv(2, 4, 8, 8, 4, {3, 3}, {1, 1}, {1, 1}), {"max_pool", "silu"}));  // not folded
+  specs.push_back(then(conv(2, 4, 8, 8, 4, {3, 3}, {1, 1}, {1, 1}), {"max_pool", "add"}));   // not folded
   for (Spec& s : grouped_matrix(o)) specs.push_back(std::move(s));
   return specs;
 }

@@ -1,8 +1,7 @@
-// x for x >= 0, slope * x below, as torch.nn.LeakyReLU (shaders/leaky_relu.comp). The slope is a
+// x for x >= 0, slope * x below, as torch.nn.LeakyReLU (shaders/activations.glsl). The slope is a
 // specialization constant: one pipeline per slope a graph uses.
 #include <cmath>
 
-#include "leaky_relu.spv.h"
 #include "ops/op.h"
 #include "ops/registry.h"
 
@@ -10,8 +9,7 @@ namespace vkattn {
 
 TensorId ops::leaky_relu(Graph& g, TensorId x, float slope) {
   require(std::isfinite(slope), "leaky_relu: the slope must be a finite number.");
-  return add(g, std::make_shared<ElementwiseOp>("leaky_relu", leaky_relu_spv, 1.0, std::vector<uint32_t>{bits(slope)}),
-             {x})[0];
+  return add_activation(g, x, "leaky_relu", {ActivationFunction::leaky_relu, slope}, 1.0);
 }
 
 // {"type": "leaky_relu", "slope": a}, a defaulting to PyTorch's 0.01.

@@ -44,13 +44,13 @@ struct Linear final : Op {
   // CPU profile: each batch row is a position of the pointwise kernel, which reads the
   // feature-major copy of the weights (the builder's fourth input) as vec4 texels.
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    auto out = pointwise_dispatches(n, layout(n, false), device);
+    auto out = pointwise_dispatches(n, layout(n, {}), device);
     if (out.empty()) out.push_back(dispatch(n));
     return out;
   }
   std::vector<Dispatch> fused_dispatches(const NodeShapes& n, const DeviceInfo& device, const Epilogue& e) const override {
     if (e.max_pool) return {};
-    return pointwise_dispatches(n, layout(n, e.relu), device);
+    return pointwise_dispatches(n, layout(n, e), device);
   }
 
   double flops(const NodeShapes& n) const override {
@@ -59,11 +59,11 @@ struct Linear final : Op {
 
  private:
   // The rows are the positions: (B, F) is one unit of B rows, (B, ..., F) B units of the rows of an item.
-  static PointwiseLayout layout(const NodeShapes& n, bool relu) {
+  static PointwiseLayout layout(const NodeShapes& n, const Epilogue& e) {
     const Shape& x = n.in_shape[0];
     const uint64_t F = x.back(), M = n.in_shape[1][0];
     const uint64_t units = x.size() == 2 ? 1 : x[0], rows = element_count(x) / units / F;
-    return {F, rows, M, units, rows * F, 1, F, true, relu};
+    return {F, rows, M, units, rows * F, 1, F, true, e};
   }
 };
 

@@ -1,9 +1,13 @@
 // linear against float64: batch and feature counts with remainders, up to the classifier's 3136
-// features; with "relu", a relu after it (which the cpu profile runs inside the linear kernel),
-// also with NaN and infinite inputs ("special").
+// features; with "then", a residual add and an activation after it (which the cpu profile runs
+// inside the linear kernel: a transformer block's fc2 and its residual), also with NaN and
+// infinite inputs ("special").
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <functional>
 
+#include "ops/activation/epilogue_check.h"
 #include "vkattn/op_check.h"
 #include "vkattn/ops.h"
 
@@ -23,7 +27,26 @@ std::vector<double> reference(const HostTensor& x, const HostTensor& w, const Ho
   return y;
 }
 
-// {"B", "F", "M", "relu": bool, "N"}: x (B, F), or with N tokens (B, N, F); weight (M, F), bias (M).
+// The relative error float32 sums may show: about 4 u sqrt(F) times the norm of the products
+// over the norm of their sums. A few outputs whose products cancel (one row, one feature) sum to
+// a small number with the rounding error of large ones, so a fixed bound fails them by chance.
+double rounding_bound(const HostTensor& x, const HostTensor& w, const HostTensor& bias, const std::vector<double>& y) {
+  const int64_t F = x.shape.back(), B = element_count(x.shape) / F, M = w.shape[0];
+  double products = 0, sums = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t m = 0; m < M; ++m) {
+      if (!std::isfinite(y[b * M + m])) continue;
+      double p = double(bias.data[m]) * bias.data[m];
+      for (int64_t f = 0; f < F; ++f) p += std::pow(double(w.data[m * F + f]) * x.data[b * F + f], 2);
+      products += p;
+      sums += y[b * M + m] * y[b * M + m];
+    }
+  const double ratio = sums > 0 ? std::sqrt(products / sums) : 1;
+  return std::max(1e-5, 4 * 0x1p-24 * std::sqrt(double(F)) * ratio);
+}
+
+// {"B", "F", "M", "then": ["add" | an activation_step name, ...], "N"}: x (B, F), or with N tokens
+// (B, N, F); weight (M, F), bias (M); each "add" adds an input "r<i>" of the output's shape.
 Prepared prepare(const Spec& s, Rng& rng) {
   const int64_t F = integer(s, "F"), M = integer(s, "M");
   Prepared p;
@@ -34,16 +57,31 @@ Prepared prepare(const Spec& s, Rng& rng) {
     if (!kind.empty() && row < x.shape[0])
       x.data[row * F + std::uniform_int_distribution<int64_t>(0, F - 1)(rng)] = kind == "nan" ? kNaN : row == 1 ? kInf : -kInf;
   Graph& g = p.graph;
-  const bool relu = s.value("relu", false);
-  const TensorId y = ops::linear(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b));
-  g.output("y", relu ? ops::relu(g, y) : y);
+  TensorId y = ops::linear(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b));
+  std::vector<std::function<void(std::vector<double>&)>> steps;  // each step's effect on the reference
+  const std::vector<std::string> then = s.value("then", std::vector<std::string>{});
+  for (size_t i = 0; i < then.size(); ++i)
+    if (then[i] == "add") {
+      HostTensor r = random(rng, g.shape(y));
+      const std::string name = "r" + std::to_string(i);
+      y = ops::binary(g, ops::Binary::add, y, g.input(name, r.shape));
+      steps.push_back([=](std::vector<double>& v) {
+        for (size_t e = 0; e < v.size(); ++e) v[e] += r.data[e];
+      });
+      p.inputs.push_back({name, std::move(r)});
+    } else {
+      const ActivationStep a = activation_step(then[i]);
+      y = a.build(g, y);
+      steps.push_back([f = a.reference](std::vector<double>& v) { std::transform(v.begin(), v.end(), v.begin(), f); });
+    }
+  g.output("y", y);
+  p.bound = rounding_bound(x, w, b, reference(x, w, b));
   p.reference = [=] {
     auto y = reference(x, w, b);
-    if (relu)
-      for (double& v : y) v = max_nan(v, 0.0);
+    for (const auto& step : steps) step(y);
     return Outputs{{"y", y}};
   };
-  p.inputs = {{"x", std::move(x)}};
+  p.inputs.insert(p.inputs.begin(), {"x", std::move(x)});
   return p;
 }
 
@@ -52,11 +90,16 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   if (!o.quick) shapes.insert(shapes.end(), {{257, 1000, 72}, {3, 17000, 5}});  // a weight row past 64 KiB
   std::vector<Spec> specs;
   for (auto [B, F, M] : shapes) specs.push_back({{"B", B}, {"F", F}, {"M", M}});
-  specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"relu", true}});
+  specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"then", {"relu"}}});
+  // A transformer block's fc2 with its residual, and fc1 with GELU, on tokens.
+  specs.push_back({{"B", 2}, {"N", 17}, {"F", 24}, {"M", 12}, {"then", {"add"}}});
+  specs.push_back({{"B", 3}, {"N", 9}, {"F", 16}, {"M", 40}, {"then", {"gelu"}}});
+  specs.push_back({{"B", 5}, {"F", 33}, {"M", 7}, {"then", {"add", "hardswish"}}});
   // Tokens: a ViT's (B, 197, 64) and rows that leave remainders everywhere.
   specs.push_back({{"B", 2}, {"N", 197}, {"F", 64}, {"M", 192}});
-  specs.push_back({{"B", 3}, {"N", 5}, {"F", 7}, {"M", 9}, {"relu", true}});
-  for (const char* kind : {"nan", "inf"}) specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"relu", true}, {"special", kind}});
+  specs.push_back({{"B", 3}, {"N", 5}, {"F", 7}, {"M", 9}, {"then", {"relu"}}});
+  for (const char* kind : {"nan", "inf"})
+    specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"then", {"relu"}}, {"special", kind}});
   return specs;
 }
 

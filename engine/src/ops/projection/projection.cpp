@@ -41,13 +41,13 @@ struct Projection final : Op {
   // CPU profile: the pointwise kernel (4 positions a lane) reading the channel-major copy of the
   // weights (the builder's fourth input) as vec4 texels; the tiled GEMM elsewhere.
   std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
-    auto out = pointwise_dispatches(n, layout(n, false), device);
+    auto out = pointwise_dispatches(n, layout(n, {}), device);
     if (out.empty()) out.push_back(dispatch(n));
     return out;
   }
   std::vector<Dispatch> fused_dispatches(const NodeShapes& n, const DeviceInfo& device, const Epilogue& e) const override {
     if (e.max_pool) return {};
-    return pointwise_dispatches(n, layout(n, e.relu), device);
+    return pointwise_dispatches(n, layout(n, e), device);
   }
 
   double flops(const NodeShapes& n) const override {
@@ -56,10 +56,10 @@ struct Projection final : Op {
   }
 
  private:
-  PointwiseLayout layout(const NodeShapes& n, bool relu) const {
+  PointwiseLayout layout(const NodeShapes& n, const Epilogue& e) const {
     const Shape& x = n.in_shape[0];
     const uint64_t C = x[1], N = spatial_size(x);
-    return {C, N, uint64_t(n.in_shape[1][0]), uint64_t(x[0]), C * N, N, 1, positions_major_, relu};
+    return {C, N, uint64_t(n.in_shape[1][0]), uint64_t(x[0]), C * N, N, 1, positions_major_, e};
   }
 
   bool positions_major_;

@@ -1,11 +1,10 @@
-// max(x, 0) (shaders/relu.comp).
+// max(x, 0) (shaders/activations.glsl).
 #include "ops/op.h"
 #include "ops/registry.h"
-#include "relu.spv.h"
 
 namespace vkattn {
 
-TensorId ops::relu(Graph& g, TensorId x) { return add(g, std::make_shared<ElementwiseOp>("relu", relu_spv, 1.0), {x})[0]; }
+TensorId ops::relu(Graph& g, TensorId x) { return add_activation(g, x, "relu", {ActivationFunction::relu}, 1.0); }
 
 // {"type": "relu"}
 void register_relu(Registry& r) { r.add("relu", plain_layer(ops::relu)); }
