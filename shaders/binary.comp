@@ -1,7 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// y = a OP b elementwise with PyTorch's broadcasting (add, sub, mul, div: specialization constant
-// 0). The host aligns both operands to y's rank; an operand's stride is 0 along a dimension it
+// y = a OP b elementwise with PyTorch's broadcasting (add, sub, mul, div, pow: specialization
+// constant 0). The host aligns both operands to y's rank; an operand's stride is 0 along a dimension it
 // broadcasts. Batch items come from the header (an operand broadcast over the batch has batch
 // stride 0). SAME_LAYOUT: both operands are laid out as y within a batch item, so no index is
 // taken apart (a residual sum); otherwise the element index is split into coordinates, which
@@ -9,7 +9,7 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(constant_id = 0) const uint OP = 0;  // 0 add, 1 sub, 2 mul, 3 div
+layout(constant_id = 0) const uint OP = 0;  // 0 add, 1 sub, 2 mul, 3 div, 4 pow
 layout(constant_id = 1) const bool SAME_LAYOUT = false;
 layout(std430, binding = 0) readonly buffer ABuffer { float a[]; };
 layout(std430, binding = 1) readonly buffer BBuffer { float b[]; };
@@ -26,11 +26,32 @@ layout(push_constant) uniform Push {
   uint b_stride[kMaxDims];
 } p;
 
+// u^v as C's powf and numpy's float32 power give it. GLSL's pow() is undefined for u < 0 and for
+// 0^v with v <= 0 (lavapipe takes exp2(v log2 u)), so it only ever sees a finite |u| > 0 and a
+// finite v; the sign comes from v's parity, and 0, infinities and NaN follow C's table.
+float power(float u, float v) {
+  if (v == 0.0 || u == 1.0) return 1.0;  // NaN^0 and 1^NaN too
+  if (isnan(u) || isnan(v)) return u + v;
+  const float a = abs(u), inf = uintBitsToFloat(0x7f800000u);
+  const bool whole = floor(v) == v;  // infinities count as whole and even
+  if (u < 0.0 && !isinf(u) && !whole) return uintBitsToFloat(0x7fc00000u);  // NaN: no real root
+  float m;
+  if (isinf(v)) m = a == 1.0 ? 1.0 : (a > 1.0) == (v > 0.0) ? inf : 0.0;
+  else if (a == 0.0) m = v > 0.0 ? 0.0 : inf;
+  else if (isinf(a)) m = v > 0.0 ? inf : 0.0;
+  else if (v == 2.0) m = a * a;  // exact, as numpy: a variance's (x - mean)^2
+  else if (v == 0.5) m = sqrt(a);
+  else m = pow(a, v);
+  const bool odd = whole && !isinf(v) && mod(abs(v), 2.0) == 1.0;
+  return odd && (floatBitsToUint(u) >> 31) != 0 ? -m : m;  // the sign bit: (-0)^-1 is -inf
+}
+
 float combine(float u, float v) {
   if (OP == 0) return u + v;
   if (OP == 1) return u - v;
   if (OP == 2) return u * v;
-  return u / v;
+  if (OP == 3) return u / v;
+  return power(u, v);
 }
 
 void main() {

@@ -185,6 +185,10 @@ Network Network::from_safetensors(const SafeTensors& f) {
     }
     net.outputs_ = {previous};
   } else if (format == json(2)) {
+    if (const json& batch = doc.value("batch", json()); !batch.is_null()) {
+      if (batch != "implicit") fail("has \"batch\": " + json_excerpt(batch) + "; the one value it takes is \"implicit\".");
+      net.implicit_batch_ = true;
+    }
     const json& inputs = doc.value("inputs", json());
     if (!inputs.is_array() || inputs.empty()) fail("needs \"inputs\": a list of {\"name\", \"shape\"}.");
     for (const json& in : inputs) {
@@ -289,21 +293,21 @@ NetworkTensors Network::build(Graph& g, const std::map<std::string, TensorId>& i
   require(inputs.size() == inputs_.size(), "'" + source_ + "' is given an input it does not have.");
   NetworkTensors out;
   out.attention_maps = attention_maps;
-  out.maps_needed = maps_needed_;
+  LayerBuild build{out, maps_needed_};
   for (const NetworkLayer& layer : layers_) {
     std::vector<TensorId> in;
     for (const std::string& value : layer.inputs) in.push_back(values.at(value));
     const size_t nodes_before = g.nodes().size();
-    out.outputs_wanted = 1 + layer.more_outputs.size();
-    out.more_outputs.clear();
+    build.outputs_wanted = 1 + layer.more_outputs.size();
+    build.more_outputs.clear();
     const TensorId result = in_layer(source_, layer.where, [&] {
-      const TensorId y = layer.add(g, in, out);
-      require(out.more_outputs.size() == layer.more_outputs.size(),
-              "it makes " + std::to_string(1 + out.more_outputs.size()) + " value(s), but names " +
+      const TensorId y = layer.add(g, in, build);
+      require(build.more_outputs.size() == layer.more_outputs.size(),
+              "it makes " + std::to_string(1 + build.more_outputs.size()) + " value(s), but names " +
                   std::to_string(1 + layer.more_outputs.size()) + ".");
       return y;
     });
-    for (size_t k = 0; k < layer.more_outputs.size(); ++k) values[layer.more_outputs[k]] = out.more_outputs[k];
+    for (size_t k = 0; k < layer.more_outputs.size(); ++k) values[layer.more_outputs[k]] = build.more_outputs[k];
     // A named layer of one node gives it its name; a block names its own nodes after it.
     if (!layer.name.empty() && g.nodes().size() == nodes_before + 1) g.name_node(result, layer.name);
     values[layer.output] = result;

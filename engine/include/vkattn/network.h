@@ -33,23 +33,13 @@ struct NetworkTensors {
   // Each attention_crop layer's boxes (B, 4): top, left, bottom, right in input pixels, ends
   // exclusive; under the crop layer's name, else its attention layer's.
   std::vector<std::pair<std::string, TensorId>> boxes;
-
-  // For the layers' use while the graph is built: the attention layers whose map a later layer
-  // reads, and those maps with the (h, w) grid of the layer's input, by layer name.
-  struct LayerMap {
-    TensorId map;
-    Size2 grid;
-  };
-  std::set<std::string> maps_needed;
-  std::map<std::string, LayerMap> layer_maps;
-  // How many values the node being built makes (1 + those it names after its first) and, from the
-  // layer, the values after its first (an attention layer's map, attention_crop's boxes).
-  size_t outputs_wanted = 1;
-  std::vector<TensorId> more_outputs;
 };
 
+// What the layers share while Network::build adds them (the engine's own: engine/src/layer_build.h).
+struct LayerBuild;
+
 // Adds one layer's nodes to a graph reading the values `in` and returns the layer's result.
-using AddLayer = std::function<TensorId(Graph& graph, const std::vector<TensorId>& in, NetworkTensors& out)>;
+using AddLayer = std::function<TensorId(Graph& graph, const std::vector<TensorId>& in, LayerBuild& build)>;
 
 struct NetworkLayer {
   std::string type, name;
@@ -74,6 +64,9 @@ class Network {
   const Shape& input_shape() const { return inputs_.front().second; }  // the first input's
   const std::vector<std::string>& output_names() const { return outputs_; }
   const std::vector<std::string>& labels() const { return labels_; }
+  // A format-2 file with "batch": "implicit" (an ONNX model of fixed shapes): each input's shape
+  // is the whole array, run as one batch item; callers give and get arrays without a batch axis.
+  bool implicit_batch() const { return implicit_batch_; }
   // In an order where every layer comes after the layers it reads.
   const std::vector<NetworkLayer>& layers() const { return layers_; }
 
@@ -93,6 +86,7 @@ class Network {
   std::vector<std::string> labels_;
   std::vector<NetworkLayer> layers_;
   std::set<std::string> maps_needed_;  // attention layers a later layer reads the map of
+  bool implicit_batch_ = false;
 };
 
 }  // namespace vkattn

@@ -135,10 +135,12 @@ TensorId squeeze_excitation(Graph& g, TensorId x, TensorId fc1_weight, TensorId 
                             TensorId fc2_bias);
 // (B, d1, d2, ...) -> (B, d1 * d2 * ...), in C order.
 TensorId flatten(Graph& g, TensorId x);
-// a + b, a - b, a * b, a / b elementwise with PyTorch's broadcasting (shapes aligned from the
-// right; each dimension equal or 1), IEEE arithmetic (x / 0 is inf or NaN, as in PyTorch). Either
+// a + b, a - b, a * b, a / b and a ^ b elementwise with PyTorch's broadcasting (shapes aligned from
+// the right; each dimension equal or 1), IEEE arithmetic (x / 0 is inf or NaN, as in PyTorch). pow
+// is numpy's float32 power (ONNX Pow): a negative base with a whole exponent keeps the sign the
+// exponent's parity gives ((-2)^3 = -8), with any other exponent it is NaN, and x^0 = 1. Either
 // may be a constant (a (C, 1, 1) per-channel tensor, a scalar of shape ()). At most 7 dimensions.
-enum class Binary : uint32_t { add = 0, sub = 1, mul = 2, div = 3 };
+enum class Binary : uint32_t { add = 0, sub = 1, mul = 2, div = 3, pow = 4 };
 TensorId binary(Graph& g, Binary op, TensorId a, TensorId b);
 // (B, ..., F) x weight (M, F) + bias (M) -> (B, ..., M), as torch.nn.Linear: over the last dimension.
 TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias);
@@ -263,6 +265,16 @@ TensorId layer_norm_channels(Graph& g, TensorId x, std::optional<TensorId> weigh
 // carries the batch; the other may lack it (a constant: a (K, N) weight, or (h, K, N)). Operands
 // of rank 1 are refused.
 TensorId matmul(Graph& g, TensorId a, TensorId b);
+// --- padding (pad unit) ---
+// As F.pad on (B, ...): pads[k] = (before, after) elements added to dimension rank - 1 - k (pads[0]
+// the last dimension, as F.pad's flat list (left, right, top, bottom, ...) pairs them), at most
+// rank - 1 pairs so that the batch is never padded. A negative count crops instead (ONNX Pad;
+// F.pad in constant mode). constant fills with value; reflect mirrors the input without repeating
+// its edge (numpy's 'reflect', every positive pad below the dimension's size); edge (F.pad's
+// 'replicate') repeats the edge element. Every dimension of the result must keep an element.
+enum class PadMode : uint32_t { constant = 0, reflect = 1, edge = 2 };
+TensorId pad(Graph& g, TensorId x, std::vector<std::pair<int64_t, int64_t>> pads, PadMode mode = PadMode::constant,
+             float value = 0.f);
 }  // namespace ops
 
 }  // namespace vkattn

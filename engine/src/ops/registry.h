@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/op.h"
+#include "layer_build.h"
 #include "vkattn/network.h"
 
 namespace vkattn {
@@ -59,7 +60,7 @@ struct LayerType {
 // A layer with no options and no weights that applies one op to its input.
 inline LayerType plain_layer(TensorId (*op)(Graph&, TensorId)) {
   return {{}, false, [op](const LayerSpec&) -> AddLayer {
-            return [op](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) { return op(g, in[0]); };
+            return [op](Graph& g, const std::vector<TensorId>& in, LayerBuild&) { return op(g, in[0]); };
           }};
 }
 
@@ -68,14 +69,14 @@ inline LayerType plain_layer(TensorId (*op)(Graph&, TensorId)) {
 // layer's name when the network asks for maps, and for later layers when one reads it.
 template <class AddBlock>
 AddLayer attention_layer(const std::string& type, const std::string& name, AddBlock add) {
-  return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors& out) {
+  return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild& out) {
     const TensorId x = in[0];
     const Shape& shape = g.shape(x);
     require(shape.size() == 4, type + " needs a (B, C, H, W) input, but it gets " + to_string(shape) + ".");
     const Size2 grid{shape[2], shape[3]};
     const bool needed = out.maps_needed.count(name) > 0 || out.outputs_wanted > 1;
-    const auto block = add(g, x, name + ".", out.attention_maps || needed);
-    if (block.attention && out.attention_maps) out.attention.emplace_back(name, *block.attention);
+    const auto block = add(g, x, name + ".", out.made.attention_maps || needed);
+    if (block.attention && out.made.attention_maps) out.made.attention.emplace_back(name, *block.attention);
     if (block.attention && needed) out.layer_maps[name] = {*block.attention, grid};
     if (block.attention && out.outputs_wanted > 1) out.more_outputs.push_back(*block.attention);
     return block.y;

@@ -70,7 +70,7 @@ def export(module, path, input_shape, labels=None, metadata=None, check=True, at
     write_safetensors(path, weights, meta)
     if check:
         try:
-            _check(path, model, names, shapes, dtype, net.output_index)
+            _check(path, model, names, shapes, dtype, net.returned)
         except BaseException:
             os.remove(path)
             raise
@@ -215,6 +215,21 @@ def _call(ctx, node, tracer, known, args, kwargs):
     if not getattr(handler, "deferred", False):  # deferred attention is made for anything else
         args, kwargs = ctx.made((args, kwargs))
     return handler(ctx, node, *args, **kwargs)
+
+
+def _leaves(value, name="y"):
+    """(name, leaf) for each leaf of a forward's result, walking tuples, lists and dicts: the names
+    the outputs get ("y", "y.1", ... for a tuple; the keys of a dict). The export walks what the
+    capture returned and its check walks what the module returned: the same leaves in the same
+    order, so a leaf's position names it in both."""
+    if isinstance(value, (tuple, list)):
+        for i, v in enumerate(value):
+            yield from _leaves(v, "%s.%d" % (name, i) if name != "y" or i else name)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, str(k))
+    else:
+        yield name, value
 
 
 def _structure(value, pick):
@@ -372,22 +387,15 @@ def _crop(ctx, node, m, args, kwargs):
 
 
 def _outputs(ctx, node, result):
-    found = []
-
-    def walk(value, name):
+    found, positions = [], []  # the outputs, and where each is among the result's leaves
+    for position, (name, value) in enumerate(_leaves(result)):
         if isinstance(value, (View, table.AttentionMap, table.Deferred)):
             found.append((name, value))
+            positions.append(position)
         elif isinstance(value, _NotMapped):
             raise ExportError("the module's output %s is %s" % (name, value.what))
         elif torch.is_tensor(value):
             raise ExportError("the module's output %s does not depend on the input" % name)
-        elif isinstance(value, (tuple, list)):
-            for i, v in enumerate(value):
-                walk(v, "%s.%d" % (name, i) if name != "y" or i else name)
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, str(k))
-    walk(result, "y")
     if not found:
         raise ExportError("the module's forward returns no tensor computed from its input")
     returned = len(found)
@@ -402,7 +410,7 @@ def _outputs(ctx, node, result):
             continue
         net.outputs.append(_rename(net, made, name))
         if index < returned:
-            net.output_index[net.outputs[-1]] = index
+            net.returned[net.outputs[-1]] = positions[index]
 
 
 def _rename(net, value, name):
@@ -419,7 +427,7 @@ def _rename(net, value, name):
     return name
 
 
-def _check(path, model, names, shapes, dtype, output_index):
+def _check(path, model, names, shapes, dtype, returned):
     from .. import Model  # the engine, loaded only when a check is asked for
     generator = torch.Generator().manual_seed(1)
     xs = {n: torch.randn((CHECK_BATCH,) + s, generator=generator, dtype=dtype) for n, s in zip(names, shapes)}
@@ -433,10 +441,9 @@ def _check(path, model, names, shapes, dtype, output_index):
         got = Model(path).run({n: x.numpy() for n, x in xs.items()}, outputs=True)
     except Exception as e:  # noqa: BLE001 - the engine's sentence, passed on
         raise ValueError("vkattn cannot run the exported network: %s" % e) from None
-    tensors = []
-    _structure(want, lambda t: tensors.append(t))
-    for name, index in output_index.items():
-        w = tensors[index]
+    leaves = [leaf for _, leaf in _leaves(want)]
+    for name, position in returned.items():
+        w = leaves[position]
         g = got[name]
         w = w.detach().double().numpy().reshape(g.shape) if w.numel() == g.size else None
         scale = max(1.0, float(np.abs(w).max())) if w is not None and w.size else 1.0

@@ -13,7 +13,7 @@ class Network:
     def __init__(self, batch):
         self.batch = batch           # the traced batch size
         self.inputs, self.nodes, self.outputs = [], [], []
-        self.output_index = {}       # output name -> which of the forward's returned tensors it is
+        self.returned = {}           # output name -> its position among the forward's result's leaves (_leaves)
         self.weights = {}            # name -> tensor
         self.uses = []               # per node, the weight names it reads
         self._names = set()

@@ -33,10 +33,6 @@ def out_shape(node):
     return tuple(node.meta["value"].shape)
 
 
-class Unsupported(ExportError):
-    pass
-
-
 class AttentionMap:
     """The (B, N, N) map of an attention node (its second output), and the grid of its input (None
     for tokens). `finish`, when given, makes the map from that output (the heads' mean of each
@@ -273,7 +269,7 @@ def matmul(ctx, node, a, b, out=None):
     if not isinstance(x, View):
         raise ExportError("neither operand is computed from the input")
     if not torch.is_tensor(c) or c.dim() < 2:
-        raise Unsupported("matmul with a one-dimensional or non-tensor operand")
+        raise ExportError("matmul with a one-dimensional or non-tensor operand")
     return ctx.emit(node, "matmul", [x], constant=c, constant_first=True if first else None)
 
 
@@ -308,7 +304,7 @@ def _conv_padding(padding, kernel, dilation):
             return [0, 0]
         total = [d * (k - 1) for k, d in zip(kernel, dilation)]
         if any(t % 2 for t in total):
-            raise Unsupported("padding='same' with an even window pads one side more, which vkattn's "
+            raise ExportError("padding='same' with an even window pads one side more, which vkattn's "
                               "convolution does not")
         return [t // 2 for t in total]
     return pair(padding)
@@ -329,7 +325,7 @@ def _not_default(v, default):
 
 def module_conv2d(ctx, node, m, x):
     if m.padding_mode != "zeros":
-        raise Unsupported("Conv2d with padding_mode='%s' is not supported (zero padding only)" % m.padding_mode)
+        raise ExportError("Conv2d with padding_mode='%s' is not supported (zero padding only)" % m.padding_mode)
     return conv2d(ctx, node, x, m.weight, m.bias, m.stride, m.padding, m.dilation, m.groups, name=node.target)
 
 
@@ -352,7 +348,7 @@ def conv_transpose2d(ctx, node, x, weight, bias, stride, padding, dilation, grou
 
 def module_conv_transpose2d(ctx, node, m, x, output_size=None):
     if m.padding_mode != "zeros":
-        raise Unsupported("ConvTranspose2d with padding_mode='%s' is not supported" % m.padding_mode)
+        raise ExportError("ConvTranspose2d with padding_mode='%s' is not supported" % m.padding_mode)
     return conv_transpose2d(ctx, node, x, m.weight, m.bias, m.stride, m.padding, m.dilation, m.groups, node.target)
 
 
@@ -378,7 +374,7 @@ def function_linear(ctx, node, x, weight, bias=None):
 
 def batch_norm(ctx, node, x, mean, var, weight, bias, eps, name):
     if mean is None or var is None:
-        raise Unsupported("BatchNorm without running statistics (track_running_stats=False) normalises with "
+        raise ExportError("BatchNorm without running statistics (track_running_stats=False) normalises with "
                           "each batch's own, which vkattn does not")
     weights = {"running_mean": mean, "running_var": var}
     if weight is not None:
@@ -395,14 +391,14 @@ def module_batch_norm(ctx, node, m, x):
 def function_batch_norm(ctx, node, x, running_mean, running_var, weight=None, bias=None, training=False,
                         momentum=0.1, eps=1e-5):
     if training:
-        raise Unsupported("F.batch_norm with training=True")
+        raise ExportError("F.batch_norm with training=True")
     return batch_norm(ctx, node, x, running_mean, running_var, weight, bias, eps, node.name)
 
 
 def layer_norm(ctx, node, x, normalized_shape, weight, bias, eps, name):
     dims = 1 if isinstance(normalized_shape, int) else len(tuple(normalized_shape))
     if dims >= len(ctx.view(x).shape):
-        raise Unsupported("layer_norm over every dimension, the batch's too")
+        raise ExportError("layer_norm over every dimension, the batch's too")
     weights = None
     if weight is not None or bias is not None:  # the layer takes both or neither
         _constant(weight, "layer_norm's weight")
@@ -423,7 +419,7 @@ def function_layer_norm(ctx, node, x, normalized_shape, weight=None, bias=None, 
 
 def _constant(t, what):
     if isinstance(t, View):
-        raise Unsupported("%s is computed from the input; vkattn takes it as a constant" % what)
+        raise ExportError("%s is computed from the input; vkattn takes it as a constant" % what)
 
 
 # --- activations -----------------------------------------------------------------------------------
@@ -438,9 +434,9 @@ def clamp(ctx, node, x, low=None, high=None, min=None, max=None):  # noqa: A002 
     low = low if low is not None else min
     high = high if high is not None else max
     if isinstance(low, (View, torch.Tensor)) or isinstance(high, (View, torch.Tensor)):
-        raise Unsupported("clamp with tensor bounds")
+        raise ExportError("clamp with tensor bounds")
     if low is None and high is None:
-        raise Unsupported("clamp without bounds")
+        raise ExportError("clamp without bounds")
     if low == 0 and high is None:
         return ctx.emit(node, "relu", [x])
     return ctx.emit(node, "clamp", [x], min=None if low is None else float(low),
@@ -476,7 +472,7 @@ def softmax(kind):
         rank = len(x.shape)
         dim = dim_of(_softmax_dim(dim, rank), rank)
         if dim == 0 and not isinstance(x, Deferred) and batch_local(ctx.view(x), ctx.net.batch):
-            raise Unsupported("%s over the batch dimension" % kind)
+            raise ExportError("%s over the batch dimension" % kind)
         if kind == "softmax" and isinstance(x, Scores) and dim == rank - 1:
             return Probabilities(node, x)
         return ctx.emit(node, kind, [x], along=("dim", dim))
@@ -486,7 +482,7 @@ def softmax(kind):
 
 def normalize(ctx, node, x, p=2.0, dim=1, eps=1e-12, out=None):
     if float(p) != 2.0 or float(eps) != 1e-12:
-        raise Unsupported("F.normalize with p=%s, eps=%s (vkattn's is the L2 norm with eps 1e-12)" % (p, eps))
+        raise ExportError("F.normalize with p=%s, eps=%s (vkattn's is the L2 norm with eps 1e-12)" % (p, eps))
     x = ctx.view(x)
     rank = len(x.shape)
     dim = dim_of(dim, rank)
@@ -532,7 +528,7 @@ _PLAIN_MODULES = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.Hardswish: "hardswi
 def max_pool2d(ctx, node, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     if return_indices:
-        raise Unsupported("max pooling with return_indices")
+        raise ExportError("max pooling with return_indices")
     kernel = pair(kernel_size)
     return ctx.emit(node, "max_pool2d", [x], kernel=kernel, stride=_not_default(pair(stride) if stride else kernel,
                                                                                 kernel),
@@ -553,7 +549,7 @@ def avg_pool2d(ctx, node, x, kernel_size, stride=None, padding=0, ceil_mode=Fals
 def adaptive_pool(kind):
     def handler(ctx, node, x, output_size=None, return_indices=False):
         if return_indices:
-            raise Unsupported("adaptive max pooling with return_indices")
+            raise ExportError("adaptive max pooling with return_indices")
         size = list(out_shape(node)[2:])
         if kind == "adaptive_avg_pool2d" and size == [1, 1]:
             return ctx.emit(node, "global_avg_pool2d", [x])
@@ -575,10 +571,10 @@ def module_pool(ctx, node, m, x):
 def interpolate(ctx, node, x, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     if mode not in ("nearest", "bilinear") or antialias:
-        raise Unsupported("interpolate with mode='%s'%s (vkattn has nearest and bilinear)"
+        raise ExportError("interpolate with mode='%s'%s (vkattn has nearest and bilinear)"
                           % (mode, " and antialias" if antialias else ""))
     if len(x.shape) != 4:
-        raise Unsupported("interpolate on a %d-D input; vkattn's takes (B, C, H, W)" % len(x.shape))
+        raise ExportError("interpolate on a %d-D input; vkattn's takes (B, C, H, W)" % len(x.shape))
     scale = None
     if scale_factor is not None and not recompute_scale_factor:
         scale = [float(s) for s in (scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * 2)]
@@ -612,9 +608,9 @@ binary.deferred = True
 
 def _binary(ctx, node, kind, a, b, alpha=None, rounding_mode=None):
     if rounding_mode is not None:
-        raise Unsupported("division with rounding_mode='%s'" % rounding_mode)
+        raise ExportError("division with rounding_mode='%s'" % rounding_mode)
     if alpha not in (None, 1):
-        raise Unsupported("%s with alpha=%s" % (kind, alpha))
+        raise ExportError("%s with alpha=%s" % (kind, alpha))
     scores = _scores_arithmetic(kind, a, b)
     if scores is not None:
         return scores
@@ -631,7 +627,7 @@ def _binary(ctx, node, kind, a, b, alpha=None, rounding_mode=None):
         if c.dim() == 0:
             return ctx.emit(node, kind, [x], scalar=float(c), constant_first=True if first else None)
         return ctx.emit(node, kind, [x], constant=c, constant_first=True if first else None)
-    raise Unsupported("%s with a %s operand" % (kind, type(c).__name__))
+    raise ExportError("%s with a %s operand" % (kind, type(c).__name__))
 
 
 def _scores_arithmetic(kind, a, b):
@@ -670,11 +666,11 @@ def reduction(kind):
     def handler(ctx, node, x, dim=None, keepdim=False, dtype=None, **kw):
         rank = len(x.shape)
         if dim is None or dim == []:
-            raise Unsupported("%s over every dimension, the batch's too" % kind)
+            raise ExportError("%s over every dimension, the batch's too" % kind)
         dims = sorted({dim_of(d, rank) for d in (dim if isinstance(dim, (tuple, list)) else [dim])})
         batch_first = batch_local(ctx.view(x), ctx.net.batch)
         if 0 in dims and batch_first:
-            raise Unsupported("%s over the batch dimension" % kind)
+            raise ExportError("%s over the batch dimension" % kind)
         if kind == "mean" and rank == 4 and dims == [2, 3] and batch_first:  # the global average pool's kernel
             pooled = ctx.net.emit("global_avg_pool2d", [ctx.value(x)], x.shape[:2] + (1, 1), node.name)
             return pooled if keepdim else pooled.then(("reshape", x.shape[:2]))
@@ -761,7 +757,7 @@ def getitem(ctx, node, x, index):
         raise ExportError("indexing a %s" % type(x).__name__)
     index = index if isinstance(index, tuple) else (index,)
     if any(torch.is_tensor(i) or isinstance(i, (list, View)) for i in index):
-        raise Unsupported("indexing with a tensor or list (advanced indexing)")
+        raise ExportError("indexing with a tensor or list (advanced indexing)")
     explicit = sum(1 for i in index if i is not None and i is not Ellipsis)
     expanded = []
     for i in index:
@@ -788,7 +784,7 @@ def cat(ctx, node, tensors, dim=0):
     shape = out_shape(node)
     dim = dim_of(dim, len(shape))
     if dim == 0:
-        raise Unsupported("cat along the batch dimension")
+        raise ExportError("cat along the batch dimension")
     views = [ctx.view(t) for t in tensors if not torch.is_tensor(t)]
     parts = [_repeated(ctx, t, views[0]) if torch.is_tensor(t) else t for t in tensors]
     if len(parts) == 1:
@@ -802,7 +798,7 @@ def _repeated(ctx, t, like):
     net = ctx.net
     shape = tuple(t.shape)
     if not shape or shape[0] != like.shape[0]:
-        raise Unsupported("cat of a constant of shape %s with values of shape %s" % (shape, tuple(like.shape)))
+        raise ExportError("cat of a constant of shape %s with values of shape %s" % (shape, tuple(like.shape)))
     split = _split_shape(shape, net.batch)
     name = net.weight("constant", _one_item(t, shape, net.batch))
     made = net.emit("expand", [net.value_split(like)[0]], split, "constant", constant=name)
@@ -813,16 +809,16 @@ def pad(ctx, node, x, pad, mode="constant", value=None):
     """F.pad with a constant: each padded dimension a cat of the input with constant blocks,
     repeated over the batch; negative padding crops."""
     if mode != "constant":
-        raise Unsupported("F.pad with mode='%s' (vkattn pads with a constant)" % mode)
+        raise ExportError("F.pad with mode='%s' (vkattn pads with a constant)" % mode)
     x = ctx.view(x)
     if x.shape[0] != ctx.net.batch:
-        raise Unsupported("F.pad of a value whose batch is merged with another dimension")
+        raise ExportError("F.pad of a value whose batch is merged with another dimension")
     fill = 0.0 if value is None else float(value)
     for i in range(len(pad) // 2):
         d = len(x.shape) - 1 - i
         left, right = int(pad[2 * i]), int(pad[2 * i + 1])
         if (left or right) and d == 0:
-            raise Unsupported("F.pad of the batch dimension")
+            raise ExportError("F.pad of the batch dimension")
         if left < 0 or right < 0:
             x = x.then(slice_step(x.shape, d, max(-left, 0), x.shape[d] - max(-right, 0), 1))
             left, right = max(left, 0), max(right, 0)
@@ -844,7 +840,7 @@ def pad(ctx, node, x, pad, mode="constant", value=None):
 
 def roll(ctx, node, x, shifts, dims=None):
     if dims is None:
-        raise Unsupported("torch.roll without dims (over the flattened tensor)")
+        raise ExportError("torch.roll without dims (over the flattened tensor)")
     x = ctx.view(x)
     shifts = [int(shifts)] if isinstance(shifts, int) else [int(v) for v in shifts]
     dims = [dim_of(dims, len(x.shape))] if isinstance(dims, int) else [dim_of(d, len(x.shape)) for d in dims]
@@ -855,7 +851,7 @@ def stack(ctx, node, tensors, dim=0):
     shape = out_shape(node)
     dim = dim_of(dim, len(shape))
     if dim == 0:
-        raise Unsupported("stack along the batch dimension")
+        raise ExportError("stack along the batch dimension")
     pieces = []
     for t in tensors:
         s = list(t.shape)
@@ -870,7 +866,7 @@ def flatten(ctx, node, x, start_dim=0, end_dim=-1):
 
 def expand_as_same(ctx, node, x, *rest, **kw):
     if out_shape(node) != x.shape:
-        raise Unsupported("expand to another shape")
+        raise ExportError("expand to another shape")
     return x
 
 

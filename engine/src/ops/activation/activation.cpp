@@ -55,7 +55,7 @@ void register_activation(Registry& r) {
                              std::optional<float> min, max;
                              if (spec.has("min")) min = spec.number("min", 0.f);
                              if (spec.has("max")) max = spec.number("max", 0.f);
-                             return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                             return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                return ops::clamp(g, in[0], min, max);
                              };
                            }});
@@ -67,13 +67,13 @@ void register_activation(Registry& r) {
                             require(approximate == "none" || approximate == "tanh",
                                     "its \"approximate\" must be \"none\" or \"tanh\", but it is \"" + approximate + "\".");
                             const bool tanh = approximate == "tanh";
-                            return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                            return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                               return ops::gelu(g, in[0], tanh);
                             };
                           }});
   r.add("elu", LayerType{{"alpha"}, false, [](const LayerSpec& spec) -> AddLayer {
                            const float alpha = spec.number("alpha", 1.f);
-                           return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                           return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                              return ops::elu(g, in[0], alpha);
                            };
                          }});

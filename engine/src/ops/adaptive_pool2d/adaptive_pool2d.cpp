@@ -74,7 +74,7 @@ static LayerType adaptive_layer(bool max) {
             require(spec.has("size"), std::string("an adaptive_") + (max ? "max" : "avg") + "_pool2d layer needs a \"size\".");
             const Size2 size = spec.size2("size", {});
             require(size.h >= 1 && size.w >= 1, "its \"size\" must be at least 1 a side.");
-            return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) { return adaptive(g, in[0], size, max); };
+            return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) { return adaptive(g, in[0], size, max); };
           }};
 }
 

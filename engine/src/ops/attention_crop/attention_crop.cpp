@@ -40,10 +40,10 @@ void register_attention_crop(Registry& r) {
                                             "x" + std::to_string(size.w) + ".");
     if (named) spec.need_map(attention);
     const std::string name = !spec.name().empty() ? spec.name() : named ? attention : std::string("attention_crop");
-    return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors& out) {
+    return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild& out) {
       require(in.size() == (named ? 1u : 2u), named ? "with \"attention\" it reads one value, the image."
                                                     : "it reads two values: the image and the map.");
-      NetworkTensors::LayerMap map{0, grid};
+      LayerBuild::LayerMap map{0, grid};
       if (named) {
         const auto found = out.layer_maps.find(attention);
         require(found != out.layer_maps.end(), "its \"attention\" '" + attention +
@@ -62,7 +62,7 @@ void register_attention_crop(Registry& r) {
       g.name_node(crop.received, name + ".received");
       g.name_node(crop.boxes, name + ".box");
       g.name_node(crop.crop, name + ".crop");
-      out.boxes.emplace_back(name, crop.boxes);
+      out.made.boxes.emplace_back(name, crop.boxes);
       if (out.outputs_wanted > 1) out.more_outputs.push_back(crop.boxes);
       return crop.crop;
     };

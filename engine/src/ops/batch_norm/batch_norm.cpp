@@ -114,7 +114,7 @@ void register_batch_norm(Registry& r) {
                                   };
                                   const Folded f = fold(spec.tensor("running_mean"), spec.tensor("running_var"),
                                                         optional("weight"), optional("bias"), spec.number("eps", 1e-5f));
-                                  return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                  return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                     return apply(g, in[0], f, name);
                                   };
                                 }});

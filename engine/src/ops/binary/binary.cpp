@@ -1,4 +1,4 @@
-// add, sub, mul and div of two tensors with PyTorch's broadcasting (shaders/binary.comp): two
+// add, sub, mul, div and pow of two tensors with PyTorch's broadcasting (shaders/binary.comp): two
 // activations, or an activation and a constant (a per-channel tensor, a scalar).
 #include "binary.spv.h"
 #include "ops/op.h"
@@ -15,6 +15,7 @@ const char* op_name(ops::Binary op) {
     case ops::Binary::sub: return "sub";
     case ops::Binary::mul: return "mul";
     case ops::Binary::div: return "div";
+    case ops::Binary::pow: return "pow";
   }
   return "?";
 }
@@ -92,12 +93,14 @@ TensorId ops::binary(Graph& g, Binary op, TensorId a, TensorId b) {
   return add(g, std::make_shared<BinaryOp>(op), {a, b})[0];
 }
 
-// {"type": "add" | "sub" | "mul" | "div", "inputs": [a, b]}: a OP b with PyTorch's broadcasting.
+// {"type": "add" | "sub" | "mul" | "div" | "pow", "inputs": [a, b]}: a OP b with PyTorch's
+// broadcasting (pow: a^b as numpy's float32 power, NaN for a negative a and a fractional b).
 // With one input and a constant instead of b: "constant": the name of a tensor in the file (any
 // shape that broadcasts: a per-channel (C, 1, 1), a position embedding), or "scalar": a number;
-// "constant_first": true puts the constant on the left (1 - x, 2 / x).
+// "constant_first": true puts the constant on the left (1 - x, 2 / x, 2^x).
 void register_binary(Registry& r) {
-  for (const ops::Binary op : {ops::Binary::add, ops::Binary::sub, ops::Binary::mul, ops::Binary::div}) {
+  for (const ops::Binary op :
+       {ops::Binary::add, ops::Binary::sub, ops::Binary::mul, ops::Binary::div, ops::Binary::pow}) {
     LayerType type{{"constant", "scalar", "constant_first"}, false, [op](const LayerSpec& spec) -> AddLayer {
                      require(!(spec.has("constant") && spec.has("scalar")),
                              "it takes a \"constant\" or a \"scalar\", not both.");
@@ -112,7 +115,7 @@ void register_binary(Registry& r) {
                      const bool first = spec.flag("constant_first", false);
                      require(constant || !first, "\"constant_first\" goes with a \"constant\" or a \"scalar\".");
                      const std::string label = spec.has("constant") ? spec.text("constant", "") : std::string();
-                     return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                     return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                        require(in.size() == (constant ? 1u : 2u),
                                std::string("it reads ") + (constant ? "one value and its constant" : "two values") +
                                    ", but it is given " + std::to_string(in.size()) + ".");

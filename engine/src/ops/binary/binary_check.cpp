@@ -1,6 +1,11 @@
-// add, sub, mul and div against float64: equal shapes, per-channel and scalar constants, a
+// add, sub, mul, div and pow against float64: equal shapes, per-channel and scalar constants, a
 // constant on the left, broadcasting along rows, columns and the batch between two activations,
-// tokens (B, N, C) with a (C) vector, 7 dimensions, and NaN and infinities passed through.
+// tokens (B, N, C) with a (C) vector, 7 dimensions, and NaN and infinities passed through. pow
+// also on negative bases with whole and fractional exponents, zeros (0^0, 0^-k), and the
+// exponents 2 and 0.5 as scalar constants.
+#include <algorithm>
+#include <cmath>
+
 #include "vkattn/op_check.h"
 #include "vkattn/ops.h"
 
@@ -13,6 +18,7 @@ double combine(ops::Binary op, double a, double b) {
     case ops::Binary::sub: return a - b;
     case ops::Binary::mul: return a * b;
     case ops::Binary::div: return a / b;
+    case ops::Binary::pow: return std::pow(a, b);  // C's table for signs, zeros and NaN, as numpy
   }
   return 0;
 }
@@ -49,19 +55,45 @@ ops::Binary parse_op(const std::string& name) {
   if (name == "add") return ops::Binary::add;
   if (name == "sub") return ops::Binary::sub;
   if (name == "mul") return ops::Binary::mul;
+  if (name == "pow") return ops::Binary::pow;
   return ops::Binary::div;
 }
 
+// Values of magnitude in [0.5, 2) and either sign.
+void signed_magnitudes(HostTensor& t, Rng& rng) {
+  std::uniform_real_distribution<float> magnitude(0.5f, 2.f);
+  std::bernoulli_distribution negative(0.5);
+  for (float& v : t.data) v = negative(rng) ? -magnitude(rng) : magnitude(rng);
+}
+
+// pow's operands by role (with a negative b_constant the constant b is the base): bases of either
+// sign, exponents whole numbers in [-3, 3] or, with "exponents": "real", fractional ones of either
+// sign; "base" or "exponent" fixes every value of that operand; "zeros" puts that many +0 and -0
+// among the bases.
+void power_operands(const Spec& s, HostTensor& base, HostTensor& exponent, Rng& rng) {
+  signed_magnitudes(base, rng);
+  if (s.value("exponents", "") == "real") signed_magnitudes(exponent, rng);
+  else {
+    std::uniform_int_distribution<int> whole(-3, 3);
+    for (float& v : exponent.data) v = float(whole(rng));
+  }
+  if (s.contains("base")) std::fill(base.data.begin(), base.data.end(), s["base"].get<float>());
+  if (s.contains("exponent")) std::fill(exponent.data.begin(), exponent.data.end(), s["exponent"].get<float>());
+  std::uniform_int_distribution<size_t> at(0, base.data.size() - 1);
+  for (int64_t i = 0; i < s.value("zeros", int64_t{0}); ++i) base.data[at(rng)] = i % 2 ? -0.f : 0.f;
+}
+
 // {"op", "a", "b", "b_constant", "special"}: a (an input) OP b (an input, or a constant weight when
-// b_constant; a negative b_constant puts the constant on the left). Divisors lie in +-[0.5, 2].
-// special "nan" or "inf": some elements of a are NaN, or +inf and -inf.
+// b_constant; a negative b_constant puts the constant on the left). Divisors lie in +-[0.5, 2];
+// pow's operands are as power_operands says. special "nan" or "inf": some elements of a are NaN,
+// or +inf and -inf.
 Prepared prepare(const Spec& s, Rng& rng) {
   const ops::Binary op = parse_op(s["op"].get<std::string>());
   const Shape a_shape = shape(s, "a"), b_shape = shape(s, "b");
   const int64_t constant = s.value("b_constant", 0);
-  HostTensor a = random(rng, a_shape), b = random(rng, b_shape, 0.5f, 2.f);
-  std::bernoulli_distribution negative(0.5);
-  for (float& v : b.data) v = negative(rng) ? -v : v;
+  HostTensor a = random(rng, a_shape), b = random(rng, b_shape);
+  if (op == ops::Binary::pow) power_operands(s, constant < 0 ? b : a, constant < 0 ? a : b, rng);
+  else signed_magnitudes(b, rng);
   sprinkle(a, special(s), 12, rng);
   Prepared p;
   const TensorId ta = p.graph.input("a", a_shape);
@@ -72,13 +104,14 @@ Prepared prepare(const Spec& s, Rng& rng) {
   p.reference = [=] { return Outputs{{"y", constant < 0 ? reference(op, b, a, out) : reference(op, a, b, out)}}; };
   p.inputs = {{"a", a}};
   if (!constant) p.inputs.emplace_back("b", b);
-  p.bound = 1e-6;
+  // Vulkan lets pow() be exp2(v log2 u), each a few ulps off, the error growing with |v log2 u|.
+  p.bound = op == ops::Binary::pow ? 1e-5 : 1e-6;
   return p;
 }
 
 std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs;
-  for (const char* op : {"add", "sub", "mul", "div"}) {
+  for (const char* op : {"add", "sub", "mul", "div", "pow"}) {
     specs.push_back({{"op", op}, {"a", {1}}, {"b", {1}}});
     specs.push_back({{"op", op}, {"a", {3, 5, 7, 13}}, {"b", {3, 5, 7, 13}}});             // a residual sum
     specs.push_back({{"op", op}, {"a", {2, 6, 5, 3}}, {"b", {6, 1, 1}}, {"b_constant", 1}});  // per channel
@@ -90,6 +123,24 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
     for (const char* kind : {"nan", "inf"})
       specs.push_back({{"op", op}, {"a", {2, 3, 4, 5}}, {"b", {3, 1, 5}}, {"special", kind}});
     if (!o.quick) specs.push_back({{"op", op}, {"a", {8, 64, 56, 56}}, {"b", {8, 64, 56, 56}}});
+  }
+  // pow: fractional exponents (NaN for negative bases), x^2 and x^0.5 as numpy's x ** 2 and
+  // x ** 0.5, 2^x and (-2)^x with the constant first, and zeros under whole exponents and x^0.
+  specs.push_back({{"op", "pow"}, {"a", {3, 5, 7, 13}}, {"b", {3, 5, 7, 13}}, {"exponents", "real"}});
+  specs.push_back({{"op", "pow"}, {"a", {2, 6, 5, 3}}, {"b", {6, 1, 1}}, {"b_constant", 1}, {"exponents", "real"}});
+  for (const double e : {2.0, 0.5, 3.0, -1.0, 0.0})
+    specs.push_back(
+        {{"op", "pow"}, {"a", {2, 197, 24}}, {"b", Shape{}}, {"b_constant", 1}, {"exponent", e}, {"zeros", 6}});
+  for (const double base : {2.0, -2.0})
+    specs.push_back({{"op", "pow"}, {"a", {2, 6, 5, 3}}, {"b", Shape{}}, {"b_constant", -1}, {"base", base}});
+  specs.push_back({{"op", "pow"}, {"a", {2, 6, 5, 3}}, {"b", Shape{}}, {"b_constant", -1}, {"base", 2.0},
+                   {"exponents", "real"}});
+  specs.push_back({{"op", "pow"}, {"a", {2, 4, 7, 9}}, {"b", {2, 4, 1, 9}}, {"zeros", 9}});
+  for (const char* kind : {"nan", "inf"}) {
+    specs.push_back({{"op", "pow"}, {"a", {2, 3, 4, 5}}, {"b", {3, 1, 5}}, {"exponents", "real"}, {"special", kind}});
+    for (const double base : {1.0, -1.0, -0.5})  // 1^NaN = 1, (-1)^inf = 1, (-0.5)^-inf = inf
+      specs.push_back({{"op", "pow"}, {"a", {2, 3, 4, 5}}, {"b", Shape{}}, {"b_constant", -1}, {"base", base},
+                       {"special", kind}});
   }
   return specs;
 }

@@ -165,7 +165,7 @@ void register_conv2d(Registry& r) {
           const Size2 stride = spec.size2("stride", {1, 1}), padding = spec.size2("padding", {0, 0}),
                       dilation = spec.size2("dilation", {1, 1});
           const int64_t groups = spec.integer("groups", 1);
-          return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+          return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
             const TensorId x = in[0];
             return ops::conv2d(g, x, g.weight(name + ".weight", weight), g.weight(name + ".bias", bias), stride, padding,
                                groups, dilation);

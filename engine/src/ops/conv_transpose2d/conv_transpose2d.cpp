@@ -128,7 +128,7 @@ void register_conv_transpose2d(Registry& r) {
                                 output_padding = spec.size2("output_padding", {0, 0}),
                                 dilation = spec.size2("dilation", {1, 1});
                     const int64_t groups = spec.integer("groups", 1);
-                    return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                    return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                       return ops::conv_transpose2d(g, in[0], g.weight(name + ".weight", weight),
                                                    g.weight(name + ".bias", bias), stride, padding, output_padding,
                                                    groups, dilation);

@@ -143,7 +143,7 @@ void register_interpolate(Registry& r) {
                       const auto s = spec.reals2("scale", {1, 1});
                       scales = ops::Scale2{s[0], s[1]};
                     }
-                    return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                    return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                       const Shape& x = g.shape(in[0]);
                       Size2 out = size;
                       if (!sized && x.size() == 4)  // F.interpolate's size for a scale_factor

@@ -57,7 +57,7 @@ void register_l2_normalize(Registry& r) {
   r.add("l2_normalize", LayerType{{"dim"}, false, [](const LayerSpec& spec) -> AddLayer {
                                     require(spec.has("dim"), "it needs a \"dim\": the dimension the vectors run along.");
                                     const int64_t dim = spec.signed_integer("dim", 0);
-                                    return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                    return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                       const Shape& s = g.shape(in[0]);
                                       const int64_t rank = int64_t(s.size());
                                       const int64_t d = dim < 0 ? dim + rank : dim;

@@ -105,7 +105,7 @@ void register_layer_norm(Registry& r) {
             return it->second;
           };
           const std::optional<HostTensor> weight = optional("weight"), bias = optional("bias");
-          return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+          return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
             std::optional<TensorId> w, b;
             if (weight) w = g.weight(name + ".weight", *weight);
             if (bias) b = g.weight(name + ".bias", *bias);

@@ -494,13 +494,13 @@ TensorId ops::cat(Graph& g, const std::vector<TensorId>& tensors, int64_t dim) {
 void register_layout(Registry& r) {
   r.add("reshape", LayerType{{"shape"}, false, [](const LayerSpec& spec) -> AddLayer {
                                const Shape shape = spec.integers("shape");
-                               return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                               return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                  return ops::reshape(g, in[0], shape);
                                };
                              }});
   r.add("permute", LayerType{{"dims"}, false, [](const LayerSpec& spec) -> AddLayer {
                                const std::vector<int64_t> dims = spec.integers("dims");
-                               return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                               return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                  return ops::permute(g, in[0], dims);
                                };
                              }});
@@ -509,7 +509,7 @@ void register_layout(Registry& r) {
                                   const std::vector<int64_t> strides = spec.integers("strides");
                                   const int64_t offset = spec.signed_integer("offset", 0);
                                   const Shape result = spec.has("result") ? spec.integers("result") : Shape{};
-                                  return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                  return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                     return ops::as_strided(g, in[0], shape, strides, offset, result);
                                   };
                                 }});
@@ -518,13 +518,13 @@ void register_layout(Registry& r) {
                               const auto it = spec.file().tensors.find(name);
                               require(it != spec.file().tensors.end(), "the file holds no tensor called '" + name + "'.");
                               const HostTensor constant = it->second;
-                              return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                              return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                 return ops::expand(g, in[0], g.weight(name, constant));
                               };
                             }});
   r.add("roll", LayerType{{"shifts", "dims"}, false, [](const LayerSpec& spec) -> AddLayer {
                             const std::vector<int64_t> shifts = spec.integers("shifts"), dims = spec.integers("dims");
-                            return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                            return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                               return ops::roll(g, in[0], shifts, dims);
                             };
                           }});
@@ -533,14 +533,14 @@ void register_layout(Registry& r) {
                              const int64_t dim = spec.signed_integer("dim", 0), start = spec.signed_integer("start", 0),
                                            end = spec.signed_integer("end", INT64_MAX),
                                            step = spec.signed_integer("step", 1);
-                             return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                             return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                return ops::slice(g, in[0], dim, start, end, step);
                              };
                            }});
   LayerType cat{{"dim"}, false, [](const LayerSpec& spec) -> AddLayer {
                   require(spec.has("dim"), "it needs a \"dim\": the dimension to join along.");
                   const int64_t dim = spec.signed_integer("dim", 0);
-                  return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) { return ops::cat(g, in, dim); };
+                  return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) { return ops::cat(g, in, dim); };
                 }};
   cat.max_inputs = kMaxCatInputs;
   r.add("cat", cat);

@@ -16,7 +16,7 @@ TensorId ops::leaky_relu(Graph& g, TensorId x, float slope) {
 void register_leaky_relu(Registry& r) {
   r.add("leaky_relu", LayerType{{"slope"}, false, [](const LayerSpec& spec) -> AddLayer {
                                   const float slope = spec.number("slope", 0.01f);
-                                  return [slope](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                  return [slope](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                     return ops::leaky_relu(g, in[0], slope);
                                   };
                                 }});

@@ -78,7 +78,7 @@ void register_linear(Registry& r) {
   r.add("linear", LayerType{{}, true, [](const LayerSpec& spec) -> AddLayer {
           const std::string name = spec.name();
           const HostTensor weight = spec.tensor("weight"), bias = spec.tensor("bias");
-          return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+          return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
             const TensorId x = in[0];
             return ops::linear(g, x, g.weight(name + ".weight", weight), g.weight(name + ".bias", bias));
           };

@@ -139,7 +139,7 @@ void register_local_attention(Registry& r) {
             stacked.data.insert(stacked.data.end(), data.begin(), data.end());
           }
           const HostTensor zeros{{3 * C}, std::vector<float>(3 * C, 0.f)};
-          return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors& out) {
+          return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild& out) {
             const Shape& x = g.shape(in[0]);
             require(x.size() == 4 && x[1] == Cin, what + " needs a (B, " + str(Cin) + ", H, W) input for its " +
                                                       to_string(weight) + " weights, but it gets " + to_string(x) + ".");

@@ -145,7 +145,7 @@ void register_matmul(Registry& r) {
                    }
                    const bool first = spec.flag("constant_first", false);
                    require(constant || !first, "\"constant_first\" goes with a \"constant\".");
-                   return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                   return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                      require(in.size() == (constant ? 1u : 2u),
                              std::string("it reads ") + (constant ? "one value and its constant" : "two values") +
                                  ", but it is given " + std::to_string(in.size()) + ".");

@@ -114,7 +114,7 @@ static LayerType pool_layer(bool max) {
                                           spec.integer("divisor_override", 0)};
             require(!spec.has("divisor_override") || a.divisor_override >= 1,
                     "its \"divisor_override\" must be a whole number from 1 to 2^20, but it is 0.");
-            return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+            return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
               const TensorId x = in[0];
               return max ? ops::max_pool2d(g, x, kernel, stride, padding, m) : ops::avg_pool2d(g, x, kernel, stride, padding, a);
             };

@@ -147,7 +147,7 @@ void register_reduce(Registry& r) {
     r.add(op_name(kind), LayerType{{"dims", "keepdim"}, false, [kind](const LayerSpec& spec) -> AddLayer {
                                      const std::vector<int64_t> dims = spec.integers("dims");
                                      const bool keepdim = spec.flag("keepdim", false);
-                                     return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                     return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                        return ops::reduce(g, in[0], kind, dims, keepdim);
                                      };
                                    }});

@@ -86,7 +86,7 @@ void register_softmax(Registry& r) {
   for (const bool log : {false, true})
     r.add(log ? "log_softmax" : "softmax", LayerType{{"dim"}, false, [log](const LayerSpec& spec) -> AddLayer {
                                                        const int64_t dim = spec.signed_integer("dim", -1);
-                                                       return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+                                                       return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
                                                          return log ? ops::log_softmax(g, in[0], dim)
                                                                     : ops::softmax(g, in[0], dim);
                                                        };

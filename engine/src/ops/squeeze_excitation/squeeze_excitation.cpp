@@ -103,7 +103,7 @@ void register_squeeze_excitation(Registry& r) {
           const std::string name = spec.name();
           const HostTensor w1 = as_matrix(spec.tensor("fc1.weight")), b1 = spec.tensor("fc1.bias");
           const HostTensor w2 = as_matrix(spec.tensor("fc2.weight")), b2 = spec.tensor("fc2.bias");
-          return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors&) {
+          return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
             const TensorId x = in[0];
             return ops::squeeze_excitation(g, x, g.weight(name + ".fc1.weight", w1), g.weight(name + ".fc1.bias", b1),
                                            g.weight(name + ".fc2.weight", w2), g.weight(name + ".fc2.bias", b2));

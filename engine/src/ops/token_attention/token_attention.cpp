@@ -242,7 +242,7 @@ void register_token_attention(Registry& r) {
                    }
                    const std::string label = spec.has("bias") ? spec.text("bias", "") : spec.text("mask", "");
                    const std::string name = spec.name().empty() ? "scaled_dot_product_attention" : spec.name();
-                   return [=](Graph& g, const std::vector<TensorId>& in, NetworkTensors& out) {
+                   return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild& out) {
                      require(in.size() == 3 || (!bias && in.size() == 4),
                              std::string("it reads q, k and v") + (bias ? "" : " and optionally a bias") +
                                  ", but it is given " + std::to_string(in.size()) + " values.");
@@ -250,15 +250,15 @@ void register_token_attention(Registry& r) {
                      if (bias) b = g.weight(label, *bias);
                      if (in.size() == 4) b = in[3];
                      const auto a = ops::token_attention(g, in[0], in[1], in[2], b, scale,
-                                                         out.outputs_wanted > 1 || out.attention_maps);
+                                                         out.outputs_wanted > 1 || out.made.attention_maps);
                      if (out.outputs_wanted > 1) out.more_outputs.push_back(*a.map);
-                     if (out.attention_maps) {  // the maps a caller asks of every attention layer: (B, Nq, Nk)
+                     if (out.made.attention_maps) {  // the maps a caller asks of every attention layer: (B, Nq, Nk)
                        TensorId map = *a.map;
                        const size_t rank = g.shape(map).size();
                        std::vector<int64_t> heads;
                        for (size_t d = 1; d + 2 < rank; ++d) heads.push_back(int64_t(d));
                        if (!heads.empty()) map = ops::mean(g, map, heads);
-                       out.attention.emplace_back(name, map);
+                       out.made.attention.emplace_back(name, map);
                      }
                      return a.out;
                    };
