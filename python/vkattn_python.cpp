@@ -50,7 +50,7 @@ class Model {
 
   // The file is read (and a bad one refused) before a device is opened.
   Model(const py::object& path, const std::optional<std::string>& device)
-      : Model(vkattn::load_safetensors(path_of(path)), device) {}
+      : Model(vkattn::load_model(path_of(path)), device) {}
 
   py::dict device() const { return describe(context_.device()); }
 
@@ -90,6 +90,7 @@ class Model {
       if (!network_ && shape.size() != 4)
         throw vkattn::Error("The input must be a (B, C, H, W) array, but it has " + std::to_string(shape.size()) +
                             " dimensions.");
+      if (network_ && network_->implicit_batch()) shape.insert(shape.begin(), 1);  // one whole item
       inputs[name] = {shape, std::vector<float>(a.data(), a.data() + a.size())};
     };
     const std::vector<std::string> names = input_names();
@@ -219,9 +220,11 @@ class Model {
     return compiled_.emplace(std::move(key), std::move(c)).first->second;
   }
 
-  // An output straight from the device's mapped buffer into a new numpy array.
-  static py::array_t<float> read(Compiled& c, const std::string& name) {
-    const vkattn::Shape& shape = c.graph.shape(c.graph.outputs().at(name));
+  // An output straight from the device's mapped buffer into a new numpy array (without the batch
+  // axis of 1 for a network whose batch is implicit).
+  py::array_t<float> read(Compiled& c, const std::string& name) const {
+    vkattn::Shape shape = c.graph.shape(c.graph.outputs().at(name));
+    if (network_ && network_->implicit_batch() && shape.size() > 1) shape.erase(shape.begin());
     py::array_t<float> out(std::vector<py::ssize_t>(shape.begin(), shape.end()));
     c.executor->read_output(name, 0, static_cast<uint64_t>(out.size()), out.mutable_data());
     return out;
@@ -241,6 +244,13 @@ PYBIND11_MODULE(_vkattn, m) {
   m.doc() = "vkattn: self-attention vision models on any Vulkan GPU.";
   py::register_exception<vkattn::Error>(m, "Error", PyExc_RuntimeError);
   m.def("version", [] { return std::string(vkattn::version()); }, "The library's version, e.g. '0.1.0'.");
+  m.def(
+      "onnx_ops",
+      [] {
+        const auto ops = vkattn::onnx_ops();
+        return std::vector<std::string>(ops.begin(), ops.end());
+      },
+      "The ONNX op types Model loads from .onnx files (empty when built without ONNX support).");
   m.def(
       "devices",
       [] {

@@ -5,12 +5,12 @@
 # `build-fuzz/fuzz/fuzz_<target> FILE`. A finding, once fixed, goes into fuzz/corpus/<target>/,
 # which ctest replays in every build (fuzz_regressions_<target>).
 set -euo pipefail
-usage="usage: scripts/fuzz.sh SECONDS [safetensors|npy|network|pipeline_cache|image ...]"
+usage="usage: scripts/fuzz.sh SECONDS [safetensors|npy|network|pipeline_cache|image|onnx ...]"
 seconds=${1:?$usage}
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "$usage" >&2; exit 2; }
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy network pipeline_cache image)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy network pipeline_cache image onnx)
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --fuzz
 

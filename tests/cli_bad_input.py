@@ -98,8 +98,11 @@ with tempfile.TemporaryDirectory() as d:
     with zipfile.ZipFile(p("model.pt"), "w") as z:
         z.writestr("archive/data.pkl", pickle.dumps({"weight": [1.0]}, protocol=2))
     open(p("legacy.pth"), "wb").write(pickle.dumps({"weight": [1.0]}, protocol=2))
+    # A truncated ONNX file: the ONNX loader's sentence (tests/onnx_bad_files.py has the others).
     open(p("model.onnx"), "wb").write(b"\x08\x07\x12\x07pytorch\x1a\x032.0" + bytes(40))
-    for name, what in (("model.pt", "zip archive"), ("legacy.pth", "pickle"), ("model.onnx", "ONNX model")):
+    expect_error("a truncated .onnx file", ["run", "--model", p("model.onnx"), "--input", p("x.npy"),
+                                            "--output", p("y.npy")], "is not an ONNX model")
+    for name, what in (("model.pt", "zip archive"), ("legacy.pth", "pickle")):
         expect_error("%s as a model" % name, ["run", "--model", p(name), "--input", p("x.npy"), "--output", p("y.npy")],
                      what)
         expect_error("%s says how to export" % name, ["run", "--model", p(name), "--input", p("x.npy"),

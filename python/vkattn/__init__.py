@@ -3,6 +3,7 @@
     import vkattn
     vkattn.export(module, "model.safetensors", input_shape=(C, H, W))   # a PyTorch module to a file
     model = vkattn.Model("model.safetensors")          # a network file or a lone block
+    model = vkattn.Model("model.onnx")                 # or an ONNX model (vkattn.onnx_ops(): its ops)
     y = model.run(x)                                     # x: (B, C, H, W), any float dtype
     y, maps = model.run(x, attention=True)               # maps: each attention layer's (B, N, N)
     y, boxes = model.run(x, boxes=True)                  # boxes: each attention_crop's (B, 4) pixels
@@ -16,7 +17,7 @@ that the safetensors writer works without either.
 """
 from .safetensors import write_safetensors
 
-_ENGINE = ("Error", "Model", "devices", "version")
+_ENGINE = ("Error", "Model", "devices", "version", "onnx_ops")
 __all__ = list(_ENGINE) + ["export", "write_safetensors"]
 
 

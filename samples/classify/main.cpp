@@ -303,7 +303,7 @@ int main(int argc, char** argv) {
     Options o;
     if (const int rc = parse(argc, argv, o); rc >= 0) return rc;
     vkattn::remove_temp_outputs_on_signals();
-    const vkattn::Network net = vkattn::Network::from_safetensors(vkattn::load_safetensors(o.model));
+    const vkattn::Network net = vkattn::Network::from_safetensors(vkattn::load_model(o.model));
     vkattn::Context ctx = vkattn::Context::create(sample_context_options(o.device, "classify"));
     const int rc = o.eval ? evaluate(o, ctx, net) : classify_images(o, ctx, net);
     return exit_code(finish_stdout(rc, "classify"), "classify");

@@ -80,7 +80,7 @@ vkattn::SelfAttentionWeights random_weights(int64_t C) {
 
 // What a model file holds: its inputs, outputs and nodes (a lone block: its sizes).
 int describe_model(const std::string& path) {
-  const auto file = vkattn::load_safetensors(path);
+  const auto file = vkattn::load_model(path);
   if (!vkattn::Network::describes(file)) {
     const auto block = vkattn::SelfAttentionWeights::from_safetensors(file, "auto");
     std::printf("%s: one self-attention block, C %lld, Cq %lld; input x (B, %lld, H, W), output y of x's shape\n",
@@ -190,7 +190,7 @@ std::vector<std::pair<std::string, std::string>> named_paths(const std::vector<s
 
 int run(const Options& o) {
   const bool with_map = !o.attention.empty();
-  const auto file = vkattn::load_safetensors(o.model);
+  const auto file = vkattn::load_model(o.model);
   std::optional<vkattn::Network> net;
   if (vkattn::Network::describes(file)) net = vkattn::Network::from_safetensors(file);
   std::vector<std::string> input_names = {"x"}, output_names = {"y"};
@@ -202,8 +202,11 @@ int run(const Options& o) {
   vkattn::Graph graph;
   std::map<std::string, vkattn::HostTensor> inputs;
   std::map<std::string, vkattn::TensorId> input_ids;
+  // A network of fixed shapes (an ONNX model's) reads and writes whole arrays: one batch item.
+  const bool implicit = net && net->implicit_batch();
   for (const auto& [name, path] : named_paths(o.inputs, input_names, "--input")) {
     inputs[name] = vkattn::load_npy(path);
+    if (implicit) inputs[name].shape.insert(inputs[name].shape.begin(), 1);
     if (!net && inputs[name].shape.size() != 4)
       throw vkattn::Error("The input must be a (B, C, H, W) array, but '" + path + "' has shape " +
                           vkattn::to_string(inputs[name].shape) + ".");
@@ -236,7 +239,8 @@ int run(const Options& o) {
   // Streamed from the mapped output buffers: a map at N = 16384 is 1 GiB per batch item. Every
   // file is committed only once all are written, so a failure leaves none of them replaced.
   auto write = [&](const std::string& name, vkattn::OutputFile& out) {
-    const vkattn::Shape shape = graph.shape(graph.outputs().at(name));
+    vkattn::Shape shape = graph.shape(graph.outputs().at(name));
+    if (implicit && shape.size() > 1) shape.erase(shape.begin());
     vkattn::write_npy(out, shape, [&](uint64_t first, uint64_t count, float* dst) {
       exec.read_output(name, first, count, dst);
     });
@@ -263,7 +267,7 @@ int run(const Options& o) {
 int bench(const Options& o) {
   const int iterations = static_cast<int>(o.iterations);
   std::optional<vkattn::SafeTensors> file;
-  if (!o.model.empty()) file = vkattn::load_safetensors(o.model);
+  if (!o.model.empty()) file = vkattn::load_model(o.model);
   // A network file carries its input (C, H, W); a lone block or random weights need --shape.
   std::vector<int64_t> shape;
   if (!o.shape.empty()) {

@@ -60,7 +60,7 @@ std::vector<double> rollout_matrix(const std::vector<std::vector<float>>& maps, 
 }
 
 void attention_rollout(const RolloutOptions& o, vkattn::Context& ctx) {
-  const auto file = vkattn::load_safetensors(o.model);
+  const auto file = vkattn::load_model(o.model);
   if (!vkattn::Network::describes(file))
     throw vkattn::Error("'" + o.model + "' is a lone block, not a network with attention maps to roll out.");
   const vkattn::Network net = vkattn::Network::from_safetensors(file);

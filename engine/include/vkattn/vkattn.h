@@ -7,6 +7,7 @@
 #include "vkattn/ops.h"
 #include "vkattn/io.h"
 #include "vkattn/network.h"
+#include "vkattn/onnx.h"
 #include "vkattn/multihead_attention.h"
 #include "vkattn/self_attention.h"
 #include "vkattn/tensor.h"

@@ -1,0 +1,274 @@
+// The nodes evaluated on the host when the model loads: those whose inputs are all known then
+// (initializers, Constant nodes, shapes, and what is computed from them), as ONNX defines each.
+#include <cmath>
+#include <functional>
+#include <map>
+#include <numeric>
+
+#include "onnx/converter.h"
+#include "vkattn/error.h"
+
+namespace vkattn::onnx_import {
+namespace {
+
+using Kind = HostArray::Kind;
+
+// An axis of a rank-`rank` array, negative ones counted from the end.
+int64_t axis_of(Converter& c, int64_t axis, size_t rank, const std::string& what) {
+  const int64_t r = int64_t(rank);
+  if (axis < -r || axis >= r) c.refuse("its " + what + " " + std::to_string(axis) + " is outside a rank-" + std::to_string(r) + " value.");
+  return axis < 0 ? axis + r : axis;
+}
+
+// The Constant node's value, from whichever attribute holds it.
+HostArray constant_value(Converter& c) {
+  const auto& attrs = c.node().attribute();
+  if (attrs.size() != 1) c.refuse("it must have exactly one value attribute.");
+  const auto& a = attrs[0];
+  if (a.name() == "value") return from_tensor(a.t());
+  if (a.name() == "value_float") return scalar(a.f());
+  if (a.name() == "value_int") return scalar(double(a.i()), Kind::Int);
+  if (a.name() == "value_floats") return {Kind::Float, {a.floats_size()}, {a.floats().begin(), a.floats().end()}};
+  if (a.name() == "value_ints") {
+    HostArray out{Kind::Int, {a.ints_size()}, {}};
+    for (int64_t v : a.ints()) out.values.push_back(double(v));
+    return out;
+  }
+  c.refuse("its value is a " + a.name() + ", which vkattn does not read.");
+}
+
+// Axes from the attribute (before `input_from`) or from input 1 (from that opset on).
+std::vector<int64_t> axes_of(Converter& c, int64_t input_from, const std::vector<int64_t>& fallback = {}) {
+  if (c.opset() >= input_from) return c.has_input(1) ? c.constant_input(1, "axes").integers("axes") : fallback;
+  return c.attr_ints("axes", fallback);
+}
+
+// The shape a Reshape makes of `from` with `target` (0 copies a size unless allowzero, one -1).
+Shape reshape_target(Converter& c, const Shape& from, std::vector<int64_t> target) {
+  const bool allowzero = c.attr_int("allowzero", 0) != 0;
+  int64_t known = 1, unknown = -1;
+  const int64_t count = std::accumulate(from.begin(), from.end(), int64_t{1}, std::multiplies<>());
+  for (size_t d = 0; d < target.size(); ++d) {
+    if (target[d] == 0 && !allowzero) {
+      if (d >= from.size()) c.refuse("its shape copies dimension " + std::to_string(d) + ", which the input lacks.");
+      target[d] = from[d];
+    }
+    if (target[d] == -1) {
+      if (unknown >= 0) c.refuse("its shape has more than one -1.");
+      unknown = int64_t(d);
+    } else if (target[d] < 0) {
+      c.refuse("its shape has a size of " + std::to_string(target[d]) + ".");
+    } else {
+      known *= target[d];
+    }
+  }
+  if (unknown >= 0) {
+    if (known == 0 || count % known != 0) c.refuse("its shape " + to_string(Shape(target)) + " does not fit " + std::to_string(count) + " elements.");
+    target[size_t(unknown)] = count / known;
+  }
+  if (std::accumulate(target.begin(), target.end(), int64_t{1}, std::multiplies<>()) != count)
+    c.refuse("its shape " + to_string(Shape(target)) + " does not hold the input's " + std::to_string(count) + " elements.");
+  return Shape(target);
+}
+
+HostArray cast(HostArray a, int64_t to) {
+  using T = onnx::TensorProto;
+  if (to == T::FLOAT || to == T::DOUBLE || to == T::FLOAT16 || to == T::BFLOAT16) {
+    if (to == T::FLOAT)
+      for (double& v : a.values) v = double(float(v));
+    a.kind = Kind::Float;
+  } else if (to == T::BOOL) {
+    for (double& v : a.values) v = v != 0;
+    a.kind = Kind::Bool;
+  } else {
+    for (double& v : a.values) v = std::trunc(v);  // float to integer truncates toward zero
+    a.kind = Kind::Int;
+  }
+  return a;
+}
+
+double onnx_div(double a, double b) { return a / b; }
+
+// a broadcast to `shape` (which a broadcasts to).
+HostArray expanded(const HostArray& a, const Shape& shape) {
+  require_foldable(shape, "a broadcast");
+  const HostArray zeros{a.kind, shape, std::vector<double>(size_t(std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>())), 0)};
+  return broadcast(a, zeros, a.kind, [](double x, double) { return x; }, "a broadcast");
+}
+
+using Fold = std::function<HostArray(Converter&)>;
+
+HostArray binary(Converter& c, Kind kind, double (*f)(double, double)) {
+  const HostArray &a = *c.input(0).constant, &b = *c.input(1).constant;
+  return broadcast(a, b, kind, f, c.node().op_type());
+}
+
+HostArray unary(Converter& c, double (*f)(double)) {
+  HostArray a = *c.input(0).constant;
+  for (double& v : a.values) v = f(v);
+  return a;
+}
+
+Kind arithmetic_kind(Converter& c) { return c.input(0).constant->kind == Kind::Float ? Kind::Float : Kind::Int; }
+
+const std::map<std::string, Fold>& folds() {
+  static const std::map<std::string, Fold> table = {
+      {"Constant", constant_value},
+      {"Identity", [](Converter& c) { return *c.input(0).constant; }},
+      {"Add", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return a + b; }); }},
+      {"Sub", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return a - b; }); }},
+      {"Mul", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return a * b; }); }},
+      {"Div", [](Converter& c) {
+         if (arithmetic_kind(c) == Kind::Float) return binary(c, Kind::Float, onnx_div);
+         for (double v : c.input(1).constant->values)
+           if (v == 0) c.refuse("it divides integers by 0.");
+         return binary(c, Kind::Int, [](double a, double b) { return std::trunc(a / b); });
+       }},
+      {"Pow", [](Converter& c) { return binary(c, c.input(0).constant->kind, [](double a, double b) { return std::pow(a, b); }); }},
+      {"Min", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return std::fmin(a, b); }); }},
+      {"Max", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return std::fmax(a, b); }); }},
+      {"Equal", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a == b); }); }},
+      {"Less", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a < b); }); }},
+      {"Greater", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a > b); }); }},
+      {"And", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a && b); }); }},
+      {"Or", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a || b); }); }},
+      {"Not", [](Converter& c) { return unary(c, [](double a) { return double(a == 0); }); }},
+      {"Neg", [](Converter& c) { return unary(c, [](double a) { return -a; }); }},
+      {"Abs", [](Converter& c) { return unary(c, [](double a) { return std::fabs(a); }); }},
+      {"Sqrt", [](Converter& c) { return unary(c, [](double a) { return double(std::sqrt(float(a))); }); }},
+      {"Floor", [](Converter& c) { return unary(c, [](double a) { return std::floor(a); }); }},
+      {"Ceil", [](Converter& c) { return unary(c, [](double a) { return std::ceil(a); }); }},
+      {"Cast", [](Converter& c) { return cast(*c.input(0).constant, c.attr_int("to", 1)); }},
+      {"Where", [](Converter& c) {
+         const HostArray &cond = *c.input(0).constant, &a = *c.input(1).constant, &b = *c.input(2).constant;
+         const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape, a.shape, "Where"), b.shape, "Where");
+         const HostArray k = expanded(cond, shape), x = expanded(a, shape), y = expanded(b, shape);
+         HostArray out = x;
+         for (size_t i = 0; i < out.values.size(); ++i) out.values[i] = k.values[i] != 0 ? x.values[i] : y.values[i];
+         return out;
+       }},
+      {"Shape", [](Converter& c) {
+         const auto& v = c.input(0);
+         const Shape s = v.constant ? v.constant->shape : v.shape;
+         const int64_t r = int64_t(s.size());
+         int64_t start = c.attr_int("start", 0), end = c.attr_int("end", r);
+         start = std::clamp<int64_t>(start < 0 ? start + r : start, 0, r);
+         end = std::clamp<int64_t>(end < 0 ? end + r : end, 0, r);
+         return vector_of(std::vector<int64_t>(s.begin() + start, s.begin() + std::max(start, end)));
+       }},
+      {"Size", [](Converter& c) {
+         const auto& v = c.input(0);
+         const Shape s = v.constant ? v.constant->shape : v.shape;
+         return scalar(double(std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>())), Kind::Int);
+       }},
+      {"Gather", [](Converter& c) {
+         const HostArray& a = *c.input(0).constant;
+         return take(a, *c.input(1).constant, axis_of(c, c.attr_int("axis", 0), a.shape.size(), "axis"), "Gather");
+       }},
+      {"Unsqueeze", [](Converter& c) {
+         HostArray a = *c.input(0).constant;
+         const auto axes = axes_of(c, 13);
+         Shape shape = a.shape;
+         std::vector<int64_t> sorted;
+         for (int64_t ax : axes) sorted.push_back(axis_of(c, ax, a.shape.size() + axes.size(), "axis"));
+         std::sort(sorted.begin(), sorted.end());
+         for (int64_t ax : sorted) shape.insert(shape.begin() + ax, 1);
+         return reshaped(std::move(a), shape);
+       }},
+      {"Squeeze", [](Converter& c) {
+         HostArray a = *c.input(0).constant;
+         const auto axes = axes_of(c, 13);
+         Shape shape;
+         for (size_t d = 0; d < a.shape.size(); ++d) {
+           bool drop = axes.empty() && a.shape[d] == 1;
+           for (int64_t ax : axes) drop |= axis_of(c, ax, a.shape.size(), "axis") == int64_t(d);
+           if (drop && a.shape[d] != 1) c.refuse("it squeezes a dimension of size " + std::to_string(a.shape[d]) + ".");
+           if (!drop) shape.push_back(a.shape[d]);
+         }
+         return reshaped(std::move(a), shape);
+       }},
+      {"Concat", [](Converter& c) {
+         std::vector<HostArray> parts;
+         for (int i = 0; i < c.node().input_size(); ++i)
+           if (c.has_input(i)) parts.push_back(*c.input(i).constant);
+         return concatenated(parts, axis_of(c, c.attr_int("axis", 0), parts.at(0).shape.size(), "axis"), "Concat");
+       }},
+      {"Reshape", [](Converter& c) {
+         HostArray a = *c.input(0).constant;
+         const Shape shape = reshape_target(c, a.shape, c.input(1).constant->integers("shape"));
+         return reshaped(std::move(a), shape);
+       }},
+      {"Flatten", [](Converter& c) {
+         HostArray a = *c.input(0).constant;
+         const int64_t axis = axis_of(c, c.attr_int("axis", 1), a.shape.size() + 1, "axis");
+         const int64_t outer = std::accumulate(a.shape.begin(), a.shape.begin() + axis, int64_t{1}, std::multiplies<>());
+         return reshaped(std::move(a), {outer, outer ? a.count() / outer : 0});
+       }},
+      {"Transpose", [](Converter& c) {
+         const HostArray& a = *c.input(0).constant;
+         std::vector<int64_t> perm(a.shape.size());
+         std::iota(perm.rbegin(), perm.rend(), 0);
+         return transposed(a, c.attr_ints("perm", perm));
+       }},
+      {"Slice", [](Converter& c) {
+         const HostArray& a = *c.input(0).constant;
+         const auto starts = c.input(1).constant->integers("starts"), ends = c.input(2).constant->integers("ends");
+         std::vector<int64_t> axes(starts.size()), steps(starts.size(), 1);
+         std::iota(axes.begin(), axes.end(), 0);
+         if (c.has_input(3)) axes = c.input(3).constant->integers("axes");
+         if (c.has_input(4)) steps = c.input(4).constant->integers("steps");
+         if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+           c.refuse("its starts, ends, axes and steps differ in length.");
+         for (auto& ax : axes) ax = axis_of(c, ax, a.shape.size(), "axis");
+         for (int64_t s : steps)
+           if (s == 0) c.refuse("a step is 0.");
+         return sliced(a, starts, ends, axes, steps);
+       }},
+      {"ConstantOfShape", [](Converter& c) {
+         const Shape shape(c.input(0).constant->integers("shape"));
+         require_foldable(shape, "ConstantOfShape");
+         HostArray value = c.has_attr("value") ? from_tensor(c.attr("value")->t()) : scalar(0);
+         if (value.count() != 1) c.refuse("its value must be one element.");
+         return HostArray{value.kind, shape, std::vector<double>(size_t(std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>())), value.values[0])};
+       }},
+      {"Expand", [](Converter& c) {
+         const HostArray& a = *c.input(0).constant;
+         return expanded(a, broadcast_shapes(a.shape, Shape(c.input(1).constant->integers("shape")), "Expand"));
+       }},
+      {"Range", [](Converter& c) {
+         const double start = c.input(0).constant->values.at(0), limit = c.input(1).constant->values.at(0),
+                      delta = c.input(2).constant->values.at(0);
+         if (delta == 0) c.refuse("its delta is 0.");
+         const double n = std::max(0.0, std::ceil((limit - start) / delta));
+         require_foldable({int64_t(std::min(n, 1e12))}, "Range");
+         HostArray out{c.input(0).constant->kind, {int64_t(n)}, {}};
+         for (int64_t i = 0; i < int64_t(n); ++i) out.values.push_back(start + double(i) * delta);
+         return out;
+       }},
+  };
+  return table;
+}
+
+}  // namespace
+
+bool fold_node(Converter& c) {
+  const std::string& op = c.node().op_type();
+  const auto it = folds().find(op);
+  if (it == folds().end()) return false;
+  // Shape and Size read only the shape, which an engine value has too.
+  if (op != "Shape" && op != "Size" && !c.all_inputs_constant()) return false;
+  if (op == "Identity" && !c.input(0).constant) return false;
+  c.set_constant(0, it->second(c));
+  return true;
+}
+
+const std::set<std::string>& folded_ops() {
+  static const std::set<std::string> ops = [] {
+    std::set<std::string> s;
+    for (const auto& [name, fold] : folds()) s.insert(name);
+    return s;
+  }();
+  return ops;
+}
+
+}  // namespace vkattn::onnx_import

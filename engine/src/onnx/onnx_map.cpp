@@ -1,0 +1,748 @@
+// ONNX ops on values the engine computes, each as the engine's layers (docs/network-format.md).
+// What an op's attributes ask for that the engine's layer does not do is refused by name.
+#include <cmath>
+#include <functional>
+#include <map>
+#include <numeric>
+
+#include "onnx/converter.h"
+#include "vkattn/error.h"
+#include "vkattn/ops.h"
+
+namespace vkattn::onnx_import {
+namespace {
+
+using json = nlohmann::json;
+using Value = Converter::Value;
+
+int64_t count_of(const Shape& s) { return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>()); }
+
+// Input i, which must be computed from the model's input (a constant there is refused: vkattn
+// evaluates constants only through the ops onnx_fold.cpp knows).
+const Value& computed(Converter& c, int i) {
+  const Value& v = c.input(i);
+  if (v.constant)
+    c.refuse("its input " + std::to_string(i) + " is a constant, and vkattn computes this op only on values computed "
+             "from the model's input.");
+  return v;
+}
+
+// Refuses attributes other than `known` (an attribute vkattn would silently ignore could change
+// the result).
+void only_attributes(Converter& c, std::initializer_list<const char*> known) {
+  for (const auto& a : c.node().attribute())
+    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return a.name() == k; }))
+      c.refuse("its attribute '" + a.name() + "' is not one vkattn reads for this op.");
+}
+
+// Outputs after the first must be unread (BatchNormalization's running statistics, Dropout's mask).
+void only_first_output(Converter& c) {
+  for (int i = 1; i < c.node().output_size(); ++i)
+    if (c.output_used(i)) c.refuse("its output " + std::to_string(i) + " is read, which vkattn does not compute.");
+}
+
+// A constant operand as the engine holds it: without the leading dims that would align with the
+// batch (1s there; a constant that differs along a free batch is refused).
+HostArray batchless(Converter& c, HostArray k, const Value& like) {
+  const size_t item_rank = like.shape.size() - (c.implicit_batch() ? 0 : 1);
+  if (k.shape.size() > like.shape.size()) c.refuse("its constant operand " + to_string(k.shape) + " has more dimensions than the computed one " + to_string(like.shape) + ".");
+  while (k.shape.size() > item_rank) {
+    if (k.shape[0] != 1) {
+      // The same for every batch item (an exporter expanded it to the traced batch): keep one.
+      const int64_t item = count_of(Shape(k.shape.begin() + 1, k.shape.end()));
+      for (int64_t i = item; i < k.count(); ++i)
+        if (k.values[size_t(i)] != k.values[size_t(i % item)])
+          c.refuse("its constant operand " + to_string(k.shape) + " differs between batch items.");
+      k.values.resize(size_t(item));
+    }
+    k.shape.erase(k.shape.begin());
+  }
+  return k;
+}
+
+std::string constant_weight(Converter& c, const HostArray& k) {
+  const std::string name = c.fresh_name() + ".constant";
+  c.add_weight(name, k);
+  return name;
+}
+
+// A constant made a value with the batch of `like`: one item repeated (ViT's class token expanded
+// to the batch, then joined to the patches).
+std::string constant_value(Converter& c, const HostArray& k, const Value& like) {
+  HostArray item = batchless(c, k, like);
+  item.shape.insert(item.shape.begin(), 1);
+  Shape shape = item.shape;
+  if (!c.implicit_batch()) shape[0] = like.shape[0];
+  else shape.erase(shape.begin());
+  return c.emit("expand", {like.name}, {{"constant", constant_weight(c, item)}}, shape);
+}
+
+// {top, left, bottom, right} of a 2-D window op from pads or auto_pad.
+std::array<int64_t, 4> pads_of(Converter& c, const Shape& x, Size2 k, Size2 s, Size2 d) {
+  const std::string mode = c.attr_string("auto_pad", "NOTSET");
+  if (mode == "NOTSET") {
+    const auto p = c.attr_ints("pads", {0, 0, 0, 0});
+    if (p.size() != 4) c.refuse("its pads are not 4 numbers.");
+    for (int64_t v : p)
+      if (v < 0) c.refuse("a pad is negative.");
+    return {p[0], p[1], p[2], p[3]};
+  }
+  if (mode == "VALID") return {0, 0, 0, 0};
+  if (mode != "SAME_UPPER" && mode != "SAME_LOWER") c.refuse("its auto_pad '" + mode + "' is not one ONNX defines.");
+  std::array<int64_t, 4> p{};
+  const int64_t in[2] = {x[2], x[3]}, kk[2] = {k.h, k.w}, ss[2] = {s.h, s.w}, dd[2] = {d.h, d.w};
+  for (int a = 0; a < 2; ++a) {
+    const int64_t out = (in[a] + ss[a] - 1) / ss[a];
+    const int64_t total = std::max<int64_t>(0, (out - 1) * ss[a] + (kk[a] - 1) * dd[a] + 1 - in[a]);
+    const int64_t small = total / 2, big = total - small;
+    p[a] = mode == "SAME_UPPER" ? small : big;
+    p[a + 2] = mode == "SAME_UPPER" ? big : small;
+  }
+  return p;
+}
+
+bool same(Size2 a, Size2 b) { return a.h == b.h && a.w == b.w; }
+
+Size2 pair(Converter& c, const char* name, Size2 fallback) {
+  const auto v = c.attr_ints(name, {fallback.h, fallback.w});
+  if (v.size() != 2) c.refuse("its " + std::string(name) + " has " + std::to_string(v.size()) + " values; vkattn runs 2-D windows.");
+  return {v[0], v[1]};
+}
+
+// Symmetric padding as the engine's layers take it, or a refusal.
+Size2 symmetric(Converter& c, const std::array<int64_t, 4>& p) {
+  if (p[0] != p[2] || p[1] != p[3])
+    c.refuse("its padding (top " + std::to_string(p[0]) + ", left " + std::to_string(p[1]) + ", bottom " +
+             std::to_string(p[2]) + ", right " + std::to_string(p[3]) + ") is asymmetric, which vkattn's layer does not take.");
+  return {p[0], p[1]};
+}
+
+const Value& image(Converter& c) {
+  const Value& x = computed(c, 0);
+  if (x.shape.size() != 4) c.refuse("its input is " + to_string(x.shape) + "; vkattn runs this op on 2-D images (N, C, H, W).");
+  if (c.implicit_batch()) c.refuse("its model has a fixed batch; vkattn runs image ops on models whose batch is free.");
+  return x;
+}
+
+void map_conv(Converter& c) {
+  only_attributes(c, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+  const Value& x = computed(c, 0);
+  HostArray w = c.constant_input(1, "weight");
+  if (w.shape.size() != 4 || x.shape.size() != 4)
+    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D convolution; vkattn runs 2-D ones.");
+  image(c);
+  const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
+  if (!same(pair(c, "kernel_shape", k), k)) c.refuse("its kernel_shape differs from its weight's.");
+  const Size2 p = symmetric(c, pads_of(c, x.shape, k, s, d));
+  const int64_t groups = c.attr_int("group", 1), M = w.shape[0];
+  HostArray b = c.has_input(2) ? c.constant_input(2, "bias") : HostArray{HostArray::Kind::Float, {M}, std::vector<double>(size_t(M), 0)};
+  const std::string name = c.fresh_name();
+  c.add_weight(name + ".weight", w);
+  c.add_weight(name + ".bias", b);
+  const Shape out = {x.shape[0], M, (x.shape[2] + 2 * p.h - d.h * (k.h - 1) - 1) / s.h + 1,
+                     (x.shape[3] + 2 * p.w - d.w * (k.w - 1) - 1) / s.w + 1};
+  c.emit("conv2d", {x.name},
+         {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"groups", groups}, {"dilation", {d.h, d.w}}},
+         out, 0);
+}
+
+void map_conv_transpose(Converter& c) {
+  only_attributes(c, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"});
+  const Value& x = computed(c, 0);
+  const HostArray& w = c.constant_input(1, "weight");
+  if (w.shape.size() != 4 || x.shape.size() != 4)
+    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D transposed convolution; vkattn runs 2-D ones.");
+  image(c);
+  const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
+  if (!same(pair(c, "kernel_shape", k), k)) c.refuse("its kernel_shape differs from its weight's.");
+  const int64_t groups = c.attr_int("group", 1), M = w.shape[1] * groups;
+  Size2 op = pair(c, "output_padding", {0, 0});
+  // The full output before padding is cut: (in - 1) s + d (k - 1) + 1 + output_padding.
+  const int64_t full[2] = {(x.shape[2] - 1) * s.h + d.h * (k.h - 1) + 1, (x.shape[3] - 1) * s.w + d.w * (k.w - 1) + 1};
+  std::array<int64_t, 4> pads{};
+  if (c.has_attr("output_shape")) {
+    const auto want = c.attr_ints("output_shape", {});
+    if (want.size() != 2) c.refuse("its output_shape is not 2 numbers.");
+    const std::string mode = c.attr_string("auto_pad", "NOTSET");
+    for (int a = 0; a < 2; ++a) {
+      const int64_t total = full[a] + (a ? op.w : op.h) - want[size_t(a)];
+      if (total < 0) c.refuse("its output_shape is larger than the convolution makes.");
+      // ONNX puts the odd pixel at the end unless SAME_UPPER says otherwise.
+      pads[size_t(a)] = mode == "SAME_UPPER" ? total - total / 2 : total / 2;
+      pads[size_t(a) + 2] = total - pads[size_t(a)];
+    }
+  } else {
+    const std::string mode = c.attr_string("auto_pad", "NOTSET");
+    if (mode == "NOTSET") {
+      const auto p = c.attr_ints("pads", {0, 0, 0, 0});
+      if (p.size() != 4) c.refuse("its pads are not 4 numbers.");
+      pads = {p[0], p[1], p[2], p[3]};
+    } else if (mode != "VALID") {
+      for (int a = 0; a < 2; ++a) {  // SAME: the output is in * stride
+        const int64_t total = std::max<int64_t>(0, full[a] + (a ? op.w : op.h) - x.shape[size_t(a) + 2] * (a ? s.w : s.h));
+        pads[size_t(a)] = mode == "SAME_UPPER" ? total / 2 : total - total / 2;
+        pads[size_t(a) + 2] = total - pads[size_t(a)];
+      }
+    }
+  }
+  // Asymmetric pads that differ by whole output pixels at the end are output padding.
+  for (int a = 0; a < 2; ++a) {
+    const int64_t extra = pads[size_t(a)] - pads[size_t(a) + 2];
+    if (extra > 0) {
+      (a ? op.w : op.h) += extra;
+      pads[size_t(a)] -= extra;
+    }
+  }
+  const Size2 p = symmetric(c, pads);
+  HostArray b = c.has_input(2) ? c.constant_input(2, "bias") : HostArray{HostArray::Kind::Float, {M}, std::vector<double>(size_t(M), 0)};
+  const std::string name = c.fresh_name();
+  c.add_weight(name + ".weight", w);
+  c.add_weight(name + ".bias", b);
+  const Shape out = {x.shape[0], M, full[0] + op.h - 2 * p.h, full[1] + op.w - 2 * p.w};
+  c.emit("conv_transpose2d", {x.name},
+         {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"output_padding", {op.h, op.w}},
+          {"groups", groups}, {"dilation", {d.h, d.w}}},
+         out, 0);
+}
+
+void map_pool(Converter& c, bool max) {
+  if (max) only_attributes(c, {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"});
+  else only_attributes(c, {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"});
+  if (c.output_used(1)) c.refuse("its Indices output is read, which vkattn does not compute.");
+  const Value& x = computed(c, 0);
+  if (x.shape.size() != 4) c.refuse("it pools a rank-" + std::to_string(x.shape.size()) + " value; vkattn pools 2-D images.");
+  image(c);
+  const Size2 k = pair(c, "kernel_shape", {0, 0}), s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
+  const Size2 p = symmetric(c, pads_of(c, x.shape, k, s, d));
+  const bool ceil = c.attr_int("ceil_mode", 0) != 0;
+  json keys = {{"kernel", {k.h, k.w}}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"ceil_mode", ceil}};
+  if (max) keys["dilation"] = {d.h, d.w};
+  else keys["count_include_pad"] = c.attr_int("count_include_pad", 0) != 0;
+  // PyTorch's (and the engine's) sizes: a last window starting in the right padding is dropped.
+  auto size = [&](int64_t in, int64_t kk, int64_t ss, int64_t pp, int64_t dd) {
+    const int64_t span = dd * (kk - 1) + 1, room = in + 2 * pp - span;
+    int64_t out = (ceil ? (room + ss - 1) / ss : room / ss) + 1;
+    if (ceil && (out - 1) * ss >= in + pp) --out;
+    return out;
+  };
+  c.emit(max ? "max_pool2d" : "avg_pool2d", {x.name}, keys,
+         {x.shape[0], x.shape[1], size(x.shape[2], k.h, s.h, p.h, d.h), size(x.shape[3], k.w, s.w, p.w, d.w)}, 0);
+}
+
+// Emits a reshape of x to `target` (an ONNX shape), keeping a free batch first.
+void reshape_to(Converter& c, const Value& x, const Shape& target) {
+  if (!c.implicit_batch() && (target.empty() || target[0] != x.shape[0]))
+    c.refuse("it turns " + to_string(x.shape) + " into " + to_string(target) +
+             ", which merges or moves the batch dimension that vkattn keeps first.");
+  if (target == x.shape) return c.alias(0, x);
+  c.emit("reshape", {x.name}, {{"shape", c.item_shape(target)}}, target, 0);
+}
+
+void map_reshape(Converter& c) {
+  only_attributes(c, {"allowzero"});
+  const Value& x = computed(c, 0);
+  std::vector<int64_t> target = c.constant_input(1, "shape").integers("its shape");
+  const bool allowzero = c.attr_int("allowzero", 0) != 0;
+  int64_t known = 1, unknown = -1;
+  for (size_t d = 0; d < target.size(); ++d) {
+    if (target[d] == 0 && !allowzero && d < x.shape.size()) target[d] = x.shape[d];
+    if (target[d] == -1) unknown = unknown < 0 ? int64_t(d) : -2;
+    else known *= target[d];
+  }
+  if (unknown == -2) c.refuse("its shape has more than one -1.");
+  if (unknown >= 0) {
+    if (known <= 0 || count_of(x.shape) % known) c.refuse("its shape " + to_string(Shape(target)) + " does not fit " + to_string(x.shape) + ".");
+    target[size_t(unknown)] = count_of(x.shape) / known;
+  }
+  if (count_of(Shape(target)) != count_of(x.shape)) c.refuse("its shape " + to_string(Shape(target)) + " does not hold " + to_string(x.shape) + ".");
+  reshape_to(c, x, Shape(target));
+}
+
+int64_t axis_in(Converter& c, int64_t axis, size_t rank) {
+  const int64_t r = int64_t(rank);
+  if (axis < -r || axis >= r) c.refuse("its axis " + std::to_string(axis) + " is outside a rank-" + std::to_string(r) + " value.");
+  return axis < 0 ? axis + r : axis;
+}
+
+std::vector<int64_t> axes_input(Converter& c, int64_t from_opset, const std::string& attribute = "axes") {
+  if (c.opset() >= from_opset) return c.has_input(1) ? c.constant_input(1, "axes").integers("its axes") : std::vector<int64_t>{};
+  return c.attr_ints(attribute, {});
+}
+
+void map_squeeze(Converter& c, bool unsqueeze) {
+  only_attributes(c, {"axes"});
+  const Value& x = computed(c, 0);
+  const auto axes = axes_input(c, 13);
+  Shape shape = x.shape;
+  if (unsqueeze) {
+    std::vector<int64_t> at;
+    for (int64_t a : axes) at.push_back(axis_in(c, a, x.shape.size() + axes.size()));
+    std::sort(at.begin(), at.end());
+    for (int64_t a : at) shape.insert(shape.begin() + a, 1);
+  } else {
+    shape.clear();
+    for (size_t d = 0; d < x.shape.size(); ++d) {
+      bool drop = axes.empty() && x.shape[d] == 1 && (d > 0 || c.implicit_batch());
+      for (int64_t a : axes) drop |= axis_in(c, a, x.shape.size()) == int64_t(d);
+      if (drop && x.shape[d] != 1) c.refuse("it squeezes dimension " + std::to_string(d) + " of size " + std::to_string(x.shape[d]) + ".");
+      if (!drop) shape.push_back(x.shape[d]);
+    }
+  }
+  reshape_to(c, x, shape);
+}
+
+void map_flatten(Converter& c) {
+  only_attributes(c, {"axis"});
+  const Value& x = computed(c, 0);
+  int64_t axis = c.attr_int("axis", 1);  // in [-r, r]: a negative one counts from the end, r itself too
+  const int64_t r = int64_t(x.shape.size());
+  if (axis < -r || axis > r) c.refuse("its axis " + std::to_string(axis) + " is outside [-" + std::to_string(r) + ", " + std::to_string(r) + "].");
+  if (axis < 0) axis += r;
+  const int64_t outer = count_of(Shape(x.shape.begin(), x.shape.begin() + axis));
+  reshape_to(c, x, {outer, count_of(x.shape) / std::max<int64_t>(outer, 1)});
+}
+
+void map_transpose(Converter& c) {
+  only_attributes(c, {"perm"});
+  const Value& x = computed(c, 0);
+  std::vector<int64_t> perm(x.shape.size());
+  std::iota(perm.rbegin(), perm.rend(), 0);
+  perm = c.attr_ints("perm", perm);
+  if (perm.size() != x.shape.size()) c.refuse("its perm does not name every dimension.");
+  std::vector<int64_t> dims;
+  Shape shape;
+  if (c.implicit_batch()) dims.push_back(0);
+  for (int64_t p : perm) {
+    dims.push_back(axis_in(c, p, x.shape.size()) + (c.implicit_batch() ? 1 : 0));
+    shape.push_back(x.shape[size_t(axis_in(c, p, x.shape.size()))]);
+  }
+  if (!c.implicit_batch() && dims[0] != 0) c.refuse("it moves the batch dimension, which vkattn keeps first.");
+  if (std::is_sorted(dims.begin(), dims.end())) return c.alias(0, x);
+  c.emit("permute", {x.name}, {{"dims", dims}}, shape, 0);
+}
+
+// x[start:end:step] along ONNX axis `axis` (clamped as ONNX's Slice); returns the new value.
+Value slice_along(Converter& c, const Value& x, int64_t axis, int64_t start, int64_t end, int64_t step,
+                  std::optional<int> output) {
+  const int64_t n = x.shape[size_t(axis)];
+  auto clamp = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + n : v, 0, n); };
+  const int64_t b = clamp(start), e = clamp(end);
+  if (step <= 0) c.refuse("it slices with step " + std::to_string(step) + "; vkattn slices forwards only.");
+  Shape shape = x.shape;
+  shape[size_t(axis)] = std::max<int64_t>(0, (e - b + step - 1) / step);
+  if (shape[size_t(axis)] == 0) c.refuse("it makes an empty value.");
+  if (b == 0 && e == n && step == 1) {
+    if (output) c.alias(*output, x);
+    return x;
+  }
+  const int64_t dim = c.engine_axis(axis, x.shape.size(), "axis");
+  const std::string name = c.emit("slice", {x.name}, {{"dim", dim}, {"start", b}, {"end", e}, {"step", step}}, shape, output);
+  return {std::nullopt, name, shape};
+}
+
+void map_slice(Converter& c) {
+  only_attributes(c, {});
+  Value x = computed(c, 0);
+  const auto starts = c.constant_input(1, "starts").integers("its starts"), ends = c.constant_input(2, "ends").integers("its ends");
+  std::vector<int64_t> axes(starts.size()), steps(starts.size(), 1);
+  std::iota(axes.begin(), axes.end(), 0);
+  if (c.has_input(3)) axes = c.constant_input(3, "axes").integers("its axes");
+  if (c.has_input(4)) steps = c.constant_input(4, "steps").integers("its steps");
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    c.refuse("its starts, ends, axes and steps differ in length.");
+  for (size_t k = 0; k < starts.size(); ++k)
+    x = slice_along(c, x, axis_in(c, axes[k], x.shape.size()), starts[k], ends[k], steps[k],
+                    k + 1 == starts.size() ? std::optional<int>(0) : std::nullopt);
+  if (starts.empty()) c.alias(0, x);
+}
+
+void map_split(Converter& c) {
+  only_attributes(c, {"axis", "split"});
+  const Value& x = computed(c, 0);
+  const int64_t axis = axis_in(c, c.attr_int("axis", 0), x.shape.size()), n = x.shape[size_t(axis)];
+  const int outputs = c.node().output_size();
+  std::vector<int64_t> sizes = c.opset() >= 13 ? (c.has_input(1) ? c.constant_input(1, "split").integers("its split") : std::vector<int64_t>{})
+                                                : c.attr_ints("split", {});
+  if (sizes.empty()) {
+    if (n % outputs) c.refuse("it splits " + std::to_string(n) + " into " + std::to_string(outputs) + " equal parts.");
+    sizes.assign(size_t(outputs), n / outputs);
+  }
+  if (int(sizes.size()) != outputs || std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) != n)
+    c.refuse("its split sizes do not add up to the dimension's " + std::to_string(n) + ".");
+  int64_t at = 0;
+  for (int i = 0; i < outputs; ++i) {
+    if (sizes[size_t(i)] <= 0) c.refuse("it makes an empty part.");
+    if (c.output_used(i)) slice_along(c, x, axis, at, at + sizes[size_t(i)], 1, i);
+    at += sizes[size_t(i)];
+  }
+}
+
+void map_gather(Converter& c) {
+  only_attributes(c, {"axis"});
+  const Value& x = computed(c, 0);
+  const HostArray& idx = c.constant_input(1, "indices");
+  const int64_t axis = axis_in(c, c.attr_int("axis", 0), x.shape.size()), n = x.shape[size_t(axis)];
+  auto at = idx.integers("its indices");
+  for (int64_t& i : at) {
+    if (i < -n || i >= n) c.refuse("index " + std::to_string(i) + " is outside a dimension of " + std::to_string(n) + ".");
+    if (i < 0) i += n;
+  }
+  if (idx.shape.size() > 1) c.refuse("its indices have " + std::to_string(idx.shape.size()) + " dimensions; vkattn takes one or none.");
+  if (idx.shape.empty()) {  // one index: a slice, then the axis dropped
+    const Value one = slice_along(c, x, axis, at[0], at[0] + 1, 1, std::nullopt);
+    Shape shape = one.shape;
+    shape.erase(shape.begin() + axis);
+    return reshape_to(c, one, shape);
+  }
+  if (at.empty() || at.size() > 256) c.refuse("it gathers " + std::to_string(at.size()) + " indices; vkattn takes 1 to 256.");
+  bool run = true;
+  for (size_t k = 1; k < at.size(); ++k) run &= at[k] == at[0] + int64_t(k);
+  if (run) return void(slice_along(c, x, axis, at[0], at[0] + int64_t(at.size()), 1, 0));
+  std::vector<std::string> parts;
+  for (int64_t i : at) parts.push_back(slice_along(c, x, axis, i, i + 1, 1, std::nullopt).name);
+  Shape shape = x.shape;
+  shape[size_t(axis)] = int64_t(at.size());
+  c.emit("cat", parts, {{"dim", c.engine_axis(axis, x.shape.size(), "axis")}}, shape, 0);
+}
+
+void map_concat(Converter& c) {
+  only_attributes(c, {"axis"});
+  const Value* like = nullptr;
+  for (int i = 0; i < c.node().input_size(); ++i)
+    if (c.has_input(i) && !c.input(i).constant) like = &c.input(i);
+  const int64_t rank = int64_t(like->shape.size()), axis = axis_in(c, c.attr_int("axis", 0), size_t(rank));
+  std::vector<std::string> parts;
+  Shape shape = like->shape;
+  shape[size_t(axis)] = 0;
+  for (int i = 0; i < c.node().input_size(); ++i) {
+    if (!c.has_input(i)) continue;
+    const Value& v = c.input(i);
+    const Shape s = v.constant ? v.constant->shape : v.shape;
+    if (s.size() != size_t(rank)) c.refuse("its inputs differ in rank.");
+    if (s[size_t(axis)] == 0) continue;  // an empty part adds nothing
+    parts.push_back(v.constant ? constant_value(c, *v.constant, *like) : v.name);
+    shape[size_t(axis)] += s[size_t(axis)];
+  }
+  if (parts.size() > 256) c.refuse("it joins " + std::to_string(parts.size()) + " values; vkattn joins up to 256.");
+  c.emit("cat", parts, {{"dim", c.engine_axis(axis, size_t(rank), "axis")}}, shape, 0);
+}
+
+void map_binary(Converter& c, const std::string& type) {
+  only_attributes(c, {});
+  const Value &a = c.input(0), &b = c.input(1);
+  if (!a.constant && !b.constant) {
+    if (!c.implicit_batch() && a.shape.size() != b.shape.size())
+      c.refuse("its operands " + to_string(a.shape) + " and " + to_string(b.shape) +
+               " differ in rank, so broadcasting would not keep the batch first.");
+    c.emit(type, {a.name, b.name}, json::object(), broadcast_shapes(a.shape, b.shape, c.node().op_type()), 0);
+    return;
+  }
+  const bool first = bool(a.constant);
+  const Value& v = first ? b : a;
+  const HostArray k = batchless(c, *(first ? a : b).constant, v);
+  const Shape out = broadcast_shapes(v.shape, k.shape, c.node().op_type());
+  // A bias right after a linear layer that nothing else reads: into the layer's own bias.
+  if (const auto it = c.linear_bias.find(v.name);
+      type == "add" && it != c.linear_bias.end() && c.readers(v.name) == 1 && out == v.shape &&
+      k.count() == v.shape.back() && (k.shape.size() == 1 || count_of(Shape(k.shape.begin(), k.shape.end() - 1)) == 1)) {
+    HostTensor& bias = c.weight(it->second);
+    for (size_t m = 0; m < bias.data.size(); ++m) bias.data[m] = float(double(bias.data[m]) + k.values[m]);
+    c.linear_bias.erase(it);
+    c.alias(0, v);
+    return;
+  }
+  if (out != v.shape) c.refuse("its constant operand " + to_string(k.shape) + " makes the result larger than " + to_string(v.shape) + ".");
+  json keys = json::object();
+  if (k.count() == 1) keys["scalar"] = k.values[0];
+  else keys["constant"] = constant_weight(c, k);
+  if (first && type != "add" && type != "mul") keys["constant_first"] = true;
+  c.emit(type, {v.name}, keys, out, 0);
+}
+
+void map_matmul(Converter& c) {
+  only_attributes(c, {});
+  const Value &a = c.input(0), &b = c.input(1);
+  const Shape sa = a.constant ? a.constant->shape : a.shape, sb = b.constant ? b.constant->shape : b.shape;
+  if (sa.size() < 2 || sb.size() < 2) c.refuse("an operand has one dimension; vkattn multiplies matrices.");
+  Shape out = broadcast_shapes(Shape(sa.begin(), sa.end() - 2), Shape(sb.begin(), sb.end() - 2), "MatMul");
+  out.insert(out.end(), {sa[sa.size() - 2], sb.back()});
+  if (sa.back() != sb[sb.size() - 2]) c.refuse("its operands " + to_string(sa) + " and " + to_string(sb) + " do not multiply.");
+  if (!a.constant && b.constant && sb.size() == 2) {  // x W: a linear layer with W^T and no bias
+    const std::string name = c.fresh_name();
+    c.add_weight(name + ".weight", transposed(*b.constant, {1, 0}));
+    c.add_weight(name + ".bias", HostArray{HostArray::Kind::Float, {sb[1]}, std::vector<double>(size_t(sb[1]), 0)});
+    c.linear_bias[c.emit("linear", {a.name}, {{"name", name}}, out, 0)] = name + ".bias";
+    return;
+  }
+  if (!a.constant && !b.constant) {
+    if (!c.implicit_batch() && sa.size() != sb.size())
+      c.refuse("its operands " + to_string(sa) + " and " + to_string(sb) + " differ in rank, so the batch would not stay first.");
+    c.emit("matmul", {a.name, b.name}, json::object(), out, 0);
+    return;
+  }
+  const bool first = bool(a.constant);
+  const Value& v = first ? b : a;
+  HostArray k = *(first ? a : b).constant;
+  if (!c.implicit_batch()) {
+    if (k.shape.size() > v.shape.size()) c.refuse("its constant operand has more dimensions than the computed one.");
+    while (k.shape.size() >= v.shape.size() && k.shape.size() > 2 && k.shape[0] == 1) k.shape.erase(k.shape.begin());
+    if (k.shape.size() >= v.shape.size()) c.refuse("its constant operand " + to_string(k.shape) + " spans the batch.");
+  }
+  json keys = {{"constant", constant_weight(c, k)}};
+  if (first) keys["constant_first"] = true;
+  c.emit("matmul", {v.name}, keys, out, 0);
+}
+
+void map_gemm(Converter& c) {
+  only_attributes(c, {"alpha", "beta", "transA", "transB"});
+  const Value& a = computed(c, 0);
+  if (a.shape.size() != 2) c.refuse("its A is " + to_string(a.shape) + ", not a matrix.");
+  if (c.attr_int("transA", 0)) c.refuse("it transposes A, the batch of rows, which vkattn keeps first.");
+  HostArray w = c.constant_input(1, "B");
+  if (w.shape.size() != 2) c.refuse("its B is not a matrix.");
+  if (!c.attr_int("transB", 0)) w = transposed(w, {1, 0});  // the linear layer's (N, K)
+  const int64_t N = w.shape[0];
+  if (w.shape[1] != a.shape[1]) c.refuse("its A " + to_string(a.shape) + " and B do not multiply.");
+  const double alpha = c.attr_float("alpha", 1.f), beta = c.attr_float("beta", 1.f);
+  for (double& v : w.values) v *= alpha;
+  HostArray bias{HostArray::Kind::Float, {N}, std::vector<double>(size_t(N), 0)};
+  if (c.has_input(2)) {
+    const HostArray& k = c.constant_input(2, "C");
+    if (k.count() != 1 && k.count() != N) c.refuse("its C " + to_string(k.shape) + " is not one value per output column.");
+    for (int64_t m = 0; m < N; ++m) bias.values[size_t(m)] = beta * k.values[k.count() == 1 ? 0 : size_t(m)];
+  }
+  const std::string name = c.fresh_name();
+  c.add_weight(name + ".weight", w);
+  c.add_weight(name + ".bias", bias);
+  c.emit("linear", {a.name}, {{"name", name}}, {a.shape[0], N}, 0);
+}
+
+void map_batch_norm(Converter& c) {
+  only_attributes(c, {"epsilon", "momentum", "training_mode", "spatial"});
+  only_first_output(c);
+  if (c.attr_int("training_mode", 0)) c.refuse("it normalizes in training mode, with the batch's statistics.");
+  const Value& x = computed(c, 0);
+  if (x.shape.size() < 2 || x.shape.size() > 5) c.refuse("its input " + to_string(x.shape) + " is not (N, C, ...).");
+  if (c.implicit_batch()) c.refuse("its model has a fixed batch; vkattn's batch_norm needs the batch free.");
+  const std::string name = c.fresh_name();
+  c.add_weight(name + ".weight", c.constant_input(1, "scale"));
+  c.add_weight(name + ".bias", c.constant_input(2, "bias"));
+  c.add_weight(name + ".running_mean", c.constant_input(3, "mean"));
+  c.add_weight(name + ".running_var", c.constant_input(4, "variance"));
+  c.emit("batch_norm", {x.name}, {{"name", name}, {"eps", c.attr_float("epsilon", 1e-5f)}}, x.shape, 0);
+}
+
+void map_layer_norm(Converter& c) {
+  only_attributes(c, {"axis", "epsilon", "stash_type"});
+  only_first_output(c);
+  const Value& x = computed(c, 0);
+  const int64_t axis = axis_in(c, c.attr_int("axis", -1), x.shape.size());
+  c.engine_axis(axis, x.shape.size(), "axis");  // refuses the batch
+  const Shape normalized(x.shape.begin() + axis, x.shape.end());
+  const std::string name = c.fresh_name();
+  auto weight = [&](int i, const char* what, const char* suffix) {
+    if (!c.has_input(i)) return;
+    HostArray k = c.constant_input(i, what);
+    if (count_of(k.shape) != count_of(normalized)) c.refuse("its " + std::string(what) + " is " + to_string(k.shape) + ", not " + to_string(normalized) + ".");
+    c.add_weight(name + suffix, reshaped(std::move(k), normalized));
+  };
+  weight(1, "scale", ".weight");
+  weight(2, "bias", ".bias");
+  c.emit("layer_norm", {x.name}, {{"name", name}, {"dims", int64_t(normalized.size())}, {"eps", c.attr_float("epsilon", 1e-5f)}}, x.shape, 0);
+}
+
+void map_instance_norm(Converter& c) {
+  only_attributes(c, {"epsilon"});
+  const Value& x = computed(c, 0);
+  if (x.shape.size() < 3) c.refuse("its input " + to_string(x.shape) + " is not (N, C, ...).");
+  const int64_t C = x.shape[1];
+  const std::string normed = c.emit("layer_norm", {x.name}, {{"dims", int64_t(x.shape.size()) - 2}, {"eps", c.attr_float("epsilon", 1e-5f)}}, x.shape);
+  Shape per_channel(x.shape.size() - 1, 1);
+  per_channel[0] = C;
+  if (c.implicit_batch()) per_channel.insert(per_channel.begin(), 1);
+  auto channel = [&](int i, const char* what) {
+    HostArray k = c.constant_input(i, what);
+    if (k.count() != C) c.refuse("its " + std::string(what) + " is not one value per channel.");
+    return constant_weight(c, reshaped(std::move(k), per_channel));
+  };
+  const std::string scaled = c.emit("mul", {normed}, {{"constant", channel(1, "scale")}}, x.shape);
+  c.emit("add", {scaled}, {{"constant", channel(2, "bias")}}, x.shape, 0);
+}
+
+void map_reduce(Converter& c, const std::string& type, int64_t axes_input_from) {
+  only_attributes(c, {"axes", "keepdims", "noop_with_empty_axes"});
+  const Value& x = computed(c, 0);
+  std::vector<int64_t> axes = axes_input(c, axes_input_from);
+  const bool keep = c.attr_int("keepdims", 1) != 0;
+  if (axes.empty()) {
+    if (c.attr_int("noop_with_empty_axes", 0)) return c.alias(0, x);
+    axes.resize(x.shape.size());
+    std::iota(axes.begin(), axes.end(), 0);
+  }
+  std::vector<int64_t> dims;
+  Shape shape;
+  std::set<int64_t> reduced;
+  for (int64_t a : axes) reduced.insert(axis_in(c, a, x.shape.size()));
+  for (int64_t a : reduced) dims.push_back(c.engine_axis(a, x.shape.size(), "axis"));
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    if (!reduced.count(int64_t(d))) shape.push_back(x.shape[d]);
+    else if (keep) shape.push_back(1);
+  c.emit(type, {x.name}, {{"dims", dims}, {"keepdim", keep}}, shape, 0);
+}
+
+void map_global_pool(Converter& c, const std::string& type) {
+  only_attributes(c, {});
+  const Value& x = computed(c, 0);
+  if (x.shape.size() < 3) c.refuse("its input " + to_string(x.shape) + " is not (N, C, ...).");
+  std::vector<int64_t> dims;
+  Shape shape = x.shape;
+  for (size_t d = 2; d < x.shape.size(); ++d) {
+    dims.push_back(c.engine_axis(int64_t(d), x.shape.size(), "axis"));
+    shape[d] = 1;
+  }
+  c.emit(type, {x.name}, {{"dims", dims}, {"keepdim", true}}, shape, 0);
+}
+
+void map_softmax(Converter& c, const std::string& type) {
+  only_attributes(c, {"axis"});
+  const Value& x = computed(c, 0);
+  const int64_t axis = axis_in(c, c.attr_int("axis", c.opset() >= 13 ? -1 : 1), x.shape.size());
+  if (c.opset() >= 13 || axis == int64_t(x.shape.size()) - 1) {
+    c.emit(type, {x.name}, {{"dim", c.engine_axis(axis, x.shape.size(), "axis")}}, x.shape, 0);
+    return;
+  }
+  // Before opset 13 the softmax runs over all axes from `axis` on, as one row.
+  if (!c.implicit_batch() && axis == 0) c.refuse("it takes the softmax over the batch, which vkattn keeps apart.");
+  Shape rows(x.shape.begin(), x.shape.begin() + axis);
+  rows.push_back(count_of(Shape(x.shape.begin() + axis, x.shape.end())));
+  const std::string flat = c.emit("reshape", {x.name}, {{"shape", c.item_shape(rows)}}, rows);
+  const std::string soft = c.emit(type, {flat}, {{"dim", -1}}, rows);
+  c.emit("reshape", {soft}, {{"shape", c.item_shape(x.shape)}}, x.shape, 0);
+}
+
+void map_clip(Converter& c) {
+  only_attributes(c, {"min", "max"});
+  const Value& x = computed(c, 0);
+  json keys = json::object();
+  auto bound = [&](int i, const char* key) {
+    if (c.opset() < 11 && c.has_attr(key)) keys[key] = c.attr_float(key, 0.f);
+    if (c.opset() >= 11 && c.has_input(i)) {
+      const HostArray& k = c.constant_input(i, key);
+      if (k.count() != 1) c.refuse("its " + std::string(key) + " is not one number.");
+      keys[key] = k.values[0];
+    }
+  };
+  bound(1, "min");
+  bound(2, "max");
+  if (keys.empty()) return c.alias(0, x);
+  c.emit("clamp", {x.name}, keys, x.shape, 0);
+}
+
+void map_hard_sigmoid(Converter& c) {
+  only_attributes(c, {"alpha", "beta"});
+  const Value& x = computed(c, 0);
+  const double alpha = c.attr_float("alpha", 0.2f), beta = c.attr_float("beta", 0.5f);
+  if (std::abs(alpha - 1.0 / 6) < 1e-6 && std::abs(beta - 0.5) < 1e-6) return void(c.emit("hardsigmoid", {x.name}, json::object(), x.shape, 0));
+  // max(0, min(1, alpha x + beta)) as its parts.
+  const std::string scaled = c.emit("mul", {x.name}, {{"scalar", alpha}}, x.shape);
+  const std::string shifted = c.emit("add", {scaled}, {{"scalar", beta}}, x.shape);
+  c.emit("clamp", {shifted}, {{"min", 0}, {"max", 1}}, x.shape, 0);
+}
+
+void map_pass_through(Converter& c) {
+  only_attributes(c, {"seed", "ratio", "to", "saturate"});
+  if (c.node().op_type() == "Dropout") {
+    only_first_output(c);
+    if (c.has_input(2) && c.constant_input(2, "training_mode").values.at(0) != 0)
+      c.refuse("it drops values in training mode.");
+  }
+  if (c.node().op_type() == "Cast" && c.attr_int("to", 1) != onnx::TensorProto::FLOAT)
+    c.refuse("it casts a computed value to another type than float32, which vkattn does not hold.");
+  c.alias(0, c.input(0));
+}
+
+void map_expand(Converter& c) {
+  only_attributes(c, {});
+  const Value& x = computed(c, 0);
+  const Shape target(c.constant_input(1, "shape").integers("its shape"));
+  if (broadcast_shapes(x.shape, target, "Expand") != x.shape)
+    c.refuse("it broadcasts a computed value " + to_string(x.shape) + " to " + to_string(target) + ", which vkattn does not.");
+  c.alias(0, x);
+}
+
+void simple(Converter& c, const std::string& type, json keys = json::object()) {
+  const Value& x = computed(c, 0);
+  c.emit(type, {x.name}, std::move(keys), x.shape, 0);
+}
+
+using Mapper = std::function<void(Converter&)>;
+
+const std::map<std::string, Mapper>& mappers() {
+  static const std::map<std::string, Mapper> table = {
+      {"Conv", map_conv},
+      {"ConvTranspose", map_conv_transpose},
+      {"MaxPool", [](Converter& c) { map_pool(c, true); }},
+      {"AveragePool", [](Converter& c) { map_pool(c, false); }},
+      {"GlobalAveragePool", [](Converter& c) { map_global_pool(c, "mean"); }},
+      {"GlobalMaxPool", [](Converter& c) { map_global_pool(c, "amax"); }},
+      {"Gemm", map_gemm},
+      {"MatMul", map_matmul},
+      {"Add", [](Converter& c) { map_binary(c, "add"); }},
+      {"Sub", [](Converter& c) { map_binary(c, "sub"); }},
+      {"Mul", [](Converter& c) { map_binary(c, "mul"); }},
+      {"Div", [](Converter& c) { map_binary(c, "div"); }},
+      {"Pow", [](Converter& c) { map_binary(c, "pow"); }},
+      {"Relu", [](Converter& c) { only_attributes(c, {}); simple(c, "relu"); }},
+      {"Sigmoid", [](Converter& c) { only_attributes(c, {}); simple(c, "sigmoid"); }},
+      {"Tanh", [](Converter& c) { only_attributes(c, {}); simple(c, "tanh"); }},
+      {"HardSwish", [](Converter& c) { only_attributes(c, {}); simple(c, "hardswish"); }},
+      {"HardSigmoid", map_hard_sigmoid},
+      {"LeakyRelu", [](Converter& c) { only_attributes(c, {"alpha"}); simple(c, "leaky_relu", {{"slope", c.attr_float("alpha", 0.01f)}}); }},
+      {"Elu", [](Converter& c) { only_attributes(c, {"alpha"}); simple(c, "elu", {{"alpha", c.attr_float("alpha", 1.f)}}); }},
+      {"Clip", map_clip},
+      {"Softmax", [](Converter& c) { map_softmax(c, "softmax"); }},
+      {"LogSoftmax", [](Converter& c) { map_softmax(c, "log_softmax"); }},
+      {"BatchNormalization", map_batch_norm},
+      {"LayerNormalization", map_layer_norm},
+      {"InstanceNormalization", map_instance_norm},
+      {"ReduceMean", [](Converter& c) { map_reduce(c, "mean", 18); }},
+      {"ReduceSum", [](Converter& c) { map_reduce(c, "sum", 13); }},
+      {"ReduceMax", [](Converter& c) { map_reduce(c, "amax", 18); }},
+      {"Reshape", map_reshape},
+      {"Flatten", map_flatten},
+      {"Squeeze", [](Converter& c) { map_squeeze(c, false); }},
+      {"Unsqueeze", [](Converter& c) { map_squeeze(c, true); }},
+      {"Transpose", map_transpose},
+      {"Slice", map_slice},
+      {"Split", map_split},
+      {"Gather", map_gather},
+      {"Concat", map_concat},
+      {"Expand", map_expand},
+      {"Identity", map_pass_through},
+      {"Dropout", map_pass_through},
+      {"Cast", map_pass_through},
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::set<std::string>& folded_ops();
+
+void map_node(Converter& c) {
+  const auto it = mappers().find(c.node().op_type());
+  if (it == mappers().end())
+    c.refuse("vkattn computes this op only on constants, and here it reads a value computed from the model's input.");
+  it->second(c);
+}
+
+const std::set<std::string>& mapped_ops() {
+  static const std::set<std::string> ops = [] {
+    std::set<std::string> s = folded_ops();
+    for (const auto& [name, mapper] : mappers()) s.insert(name);
+    return s;
+  }();
+  return ops;
+}
+
+}  // namespace vkattn::onnx_import

@@ -1,0 +1,217 @@
+// Chains of ONNX nodes that exporters write for one operation, found before conversion and run
+// as the engine's op: LayerNorm as ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div (and the
+// affine Mul, Add), as torch.onnx writes nn.LayerNorm before opset 17; GELU as x * (1 +
+// erf(x / sqrt 2)) / 2. Every value inside a chain must have no reader outside it.
+#include <cmath>
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "onnx/converter.h"
+#include "onnx/onnx_read.h"
+
+namespace vkattn::onnx_import {
+namespace {
+
+using nlohmann::json;
+
+struct Graph {
+  const onnx::GraphProto& g;
+  std::map<std::string, int> producer;
+  std::map<std::string, int> readers;  // including the graph's outputs
+  std::map<std::string, const onnx::TensorProto*> initializer;
+
+  explicit Graph(const onnx::GraphProto& graph) : g(graph) {
+    for (const auto& t : g.initializer()) initializer[t.name()] = &t;
+    for (int i = 0; i < g.node_size(); ++i) {
+      for (const std::string& o : g.node(i).output()) producer[o] = i;
+      for (const std::string& in : g.node(i).input()) ++readers[in];
+    }
+    for (const auto& o : g.output()) ++readers[o.name()];
+  }
+  const onnx::NodeProto* maker(const std::string& value, const char* op) const {
+    const auto it = producer.find(value);
+    return it != producer.end() && g.node(it->second).op_type() == op ? &g.node(it->second) : nullptr;
+  }
+  // The one node reading `value`, if it is of type `op` and nothing else reads the value.
+  const onnx::NodeProto* only_reader(const std::string& value, const char* op, int* index = nullptr) const {
+    const auto r = readers.find(value);
+    if (r == readers.end() || r->second != 1) return nullptr;
+    for (int i = 0; i < g.node_size(); ++i)
+      for (const std::string& in : g.node(i).input())
+        if (in == value) {
+          if (g.node(i).op_type() != op) return nullptr;
+          if (index) *index = i;
+          return &g.node(i);
+        }
+    return nullptr;
+  }
+  // A scalar constant (an initializer or a Constant node's value) near `want`.
+  std::optional<double> scalar(const std::string& value) const {
+    const onnx::TensorProto* t = nullptr;
+    if (const auto it = initializer.find(value); it != initializer.end()) t = it->second;
+    else if (const auto* c = maker(value, "Constant"); c && c->attribute_size() == 1 && c->attribute(0).name() == "value")
+      t = &c->attribute(0).t();
+    if (!t || element_count_of(t->dims()) != 1) return std::nullopt;
+    return from_tensor(*t).values[0];
+  }
+  bool near(const std::string& value, double want) const {
+    const auto v = scalar(value);
+    return v && std::abs(*v - want) <= 1e-6 * std::max(1.0, std::abs(want));
+  }
+  int index_of(const onnx::NodeProto* n) const { return int(n - &g.node(0)); }
+};
+
+// An array of `shape` holding `value`, or `a` broadcast to it.
+HostArray filled(const Shape& shape, double value, const HostArray* a = nullptr) {
+  const int64_t count = std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
+  HostArray out{HostArray::Kind::Float, shape, std::vector<double>(size_t(count), value)};
+  return a ? broadcast(*a, out, HostArray::Kind::Float, [](double w, double) { return w; }, "LayerNorm") : out;
+}
+
+// The other input of a two-input node, given one of them.
+std::string other(const onnx::NodeProto& n, const std::string& one) { return n.input(0) == one ? n.input(1) : n.input(0); }
+
+// x * (1 + erf(x / sqrt 2)) / 2, found from its Erf node.
+std::optional<Pattern> gelu(const Graph& G, int erf_index) {
+  const auto& erf = G.g.node(erf_index);
+  const onnx::NodeProto* scale = G.maker(erf.input(0), "Div");
+  std::string x;
+  if (scale && G.near(scale->input(1), std::sqrt(2.0))) x = scale->input(0);
+  else if ((scale = G.maker(erf.input(0), "Mul")))
+    x = G.near(scale->input(1), std::sqrt(0.5)) ? scale->input(0) : G.near(scale->input(0), std::sqrt(0.5)) ? scale->input(1) : "";
+  if (x.empty() || G.readers.at(erf.input(0)) != 1) return std::nullopt;
+  int add_index = 0, last = 0;
+  const onnx::NodeProto* add = G.only_reader(erf.output(0), "Add", &add_index);
+  if (!add || !G.near(other(*add, erf.output(0)), 1.0)) return std::nullopt;
+  Pattern p{0, {G.index_of(scale), erf_index, add_index}, x, nullptr};
+  // Then the products with x and 1/2, in either order.
+  int i1 = 0, i2 = 0;
+  const onnx::NodeProto* m1 = G.only_reader(add->output(0), "Mul", &i1);
+  if (!m1) return std::nullopt;
+  const std::string with = other(*m1, add->output(0));
+  if (with == x) {  // (x (1 + erf)) / 2
+    const onnx::NodeProto* m2 = G.only_reader(m1->output(0), "Mul", &i2);
+    if (!m2 || !G.near(other(*m2, m1->output(0)), 0.5)) return std::nullopt;
+    last = i2;
+  } else if (G.near(with, 0.5)) {  // x ((1 + erf) / 2)
+    const onnx::NodeProto* m2 = G.only_reader(m1->output(0), "Mul", &i2);
+    if (!m2 || other(*m2, m1->output(0)) != x) return std::nullopt;
+    last = i2;
+  } else if (const auto* half = G.maker(with, "Mul"); half && G.readers.at(with) == 1 &&
+                                                       ((half->input(0) == x && G.near(half->input(1), 0.5)) ||
+                                                        (half->input(1) == x && G.near(half->input(0), 0.5)))) {
+    p.nodes.insert(G.index_of(half));  // (x / 2) (1 + erf)
+    last = i1;
+  } else {
+    return std::nullopt;
+  }
+  p.nodes.insert(i1);
+  p.nodes.insert(last);
+  p.last = last;
+  p.emit = [x](Converter& c) {
+    const auto& v = c.value(x);
+    if (v.constant) c.refuse("its GELU reads a constant.");
+    c.emit("gelu", {v.name}, json::object(), v.shape, 0);
+  };
+  return p;
+}
+
+// The reduced axes of a ReduceMean (attribute before opset 18), as positive numbers.
+std::optional<std::vector<int64_t>> mean_axes(const onnx::NodeProto& n) {
+  for (const auto& a : n.attribute())
+    if (a.name() == "keepdims" && a.i() != 1) return std::nullopt;
+  for (const auto& a : n.attribute())
+    if (a.name() == "axes") return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+  return std::nullopt;
+}
+
+// (x - mean) / sqrt(var + eps) over the last axes, then * weight + bias, found from its Sqrt.
+std::optional<Pattern> layer_norm(const Graph& G, int sqrt_index) {
+  const auto& sqrt = G.g.node(sqrt_index);
+  const onnx::NodeProto* add = G.maker(sqrt.input(0), "Add");
+  if (!add || G.readers.at(sqrt.input(0)) != 1) return std::nullopt;
+  const auto* var = G.maker(add->input(0), "ReduceMean");
+  std::string eps_value = add->input(1);
+  if (!var) {
+    var = G.maker(add->input(1), "ReduceMean");
+    eps_value = add->input(0);
+  }
+  const auto eps = G.scalar(eps_value);
+  if (!var || !eps || G.readers.at(var->output(0)) != 1) return std::nullopt;
+  const auto* pow = G.maker(var->input(0), "Pow");
+  if (!pow || !G.near(pow->input(1), 2.0) || G.readers.at(pow->output(0)) != 1) return std::nullopt;
+  const auto* sub = G.maker(pow->input(0), "Sub");
+  if (!sub || G.readers.at(sub->output(0)) != 2) return std::nullopt;
+  const auto* mean = G.maker(sub->input(1), "ReduceMean");
+  if (!mean || mean->input(0) != sub->input(0) || G.readers.at(mean->output(0)) != 1) return std::nullopt;
+  const auto a1 = mean_axes(*mean), a2 = mean_axes(*var);
+  if (!a1 || !a2 || *a1 != *a2) return std::nullopt;
+  int div_index = 0;
+  const onnx::NodeProto* div = G.only_reader(sqrt.output(0), "Div", &div_index);
+  if (!div || div->input(0) != sub->output(0) || div->input(1) != sqrt.output(0)) return std::nullopt;
+  Pattern p{div_index, {G.index_of(mean), G.index_of(sub), G.index_of(pow), G.index_of(var), G.index_of(add), sqrt_index, div_index},
+            sub->input(0), nullptr};
+  // The affine part: a Mul by a constant and an Add of one, each folded in when it is there.
+  std::string weight, bias, last = div->output(0);
+  int i = 0;
+  if (const auto* mul = G.only_reader(last, "Mul", &i); mul && G.initializer.count(other(*mul, last))) {
+    weight = other(*mul, last);
+    p.nodes.insert(i);
+    p.last = i;
+    last = mul->output(0);
+  }
+  if (const auto* plus = G.only_reader(last, "Add", &i); plus && G.initializer.count(other(*plus, last))) {
+    bias = other(*plus, last);
+    p.nodes.insert(i);
+    p.last = i;
+  }
+  const std::vector<int64_t> axes = *a1;
+  const std::string x = p.input;
+  const double epsilon = *eps;
+  p.emit = [=](Converter& c) {
+    const auto& v = c.value(x);
+    if (v.constant) c.refuse("its LayerNorm reads a constant.");
+    const int64_t rank = int64_t(v.shape.size()), k = int64_t(axes.size());
+    std::vector<int64_t> sorted;
+    for (int64_t a : axes) sorted.push_back(a < 0 ? a + rank : a);
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t j = 0; j < k; ++j)
+      if (sorted[size_t(j)] != rank - k + j) c.refuse("its LayerNorm's mean is over axes that are not the last ones.");
+    c.engine_axis(rank - k, v.shape.size(), "axis");  // not over the batch
+    const Shape normalized(v.shape.end() - k, v.shape.end());
+    const std::string name = c.fresh_name();
+    json keys = {{"name", name}, {"dims", k}, {"eps", epsilon}};
+    for (const auto& [tensor, suffix] : {std::pair{weight, ".weight"}, std::pair{bias, ".bias"}}) {
+      if (tensor.empty()) continue;
+      HostArray a = *c.value(tensor).constant;
+      if (broadcast_shapes(normalized, a.shape, "LayerNorm") != normalized)
+        c.refuse("its LayerNorm's " + std::string(suffix + 1) + " " + to_string(a.shape) + " is not of the normalized shape.");
+      c.add_weight(name + suffix, filled(normalized, 0, &a));
+    }
+    if (weight.empty() && !bias.empty()) {  // the engine's layer takes a bias only with a weight
+      c.add_weight(name + ".weight", filled(normalized, 1));
+    }
+    c.emit("layer_norm", {v.name}, keys, v.shape, 0);
+  };
+  return p;
+}
+
+}  // namespace
+
+std::map<int, Pattern> find_patterns(const onnx::GraphProto& graph) {
+  const Graph G(graph);
+  std::map<int, Pattern> found;
+  std::set<int> taken;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    std::optional<Pattern> p;
+    if (graph.node(i).op_type() == "Erf") p = gelu(G, i);
+    else if (graph.node(i).op_type() == "Sqrt") p = layer_norm(G, i);
+    if (!p || std::any_of(p->nodes.begin(), p->nodes.end(), [&](int n) { return taken.count(n); })) continue;
+    taken.insert(p->nodes.begin(), p->nodes.end());
+    found.emplace(p->last, std::move(*p));
+  }
+  return found;
+}
+
+}  // namespace vkattn::onnx_import

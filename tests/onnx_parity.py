@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""ONNX models against PyTorch in float64: each network is written with torch.onnx.export at
+opset 14 and 17 (traced at batch 2, the batch a dynamic axis), loaded by vkattn from the .onnx
+file, run at batch 3, and every output compared with the module's float64 forward of the same
+weights within 1e-4 relative. ctest runs the small set on 64x64 pictures; --size 224 and --all are
+scripts/onnx-parity.sh's full run. Needs PYTHONPATH to the built package; skips (exit 77) where
+torch, torchvision or onnx is absent, or vkattn was built without ONNX support.
+
+    onnx_parity.py [--size N] [--only NAME,NAME] [--opsets 14,17] [--all]
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model_parity import BATCH, BOUND, tensors  # noqa: E402 - first: skips (77) without torch
+import graph_models as gm  # noqa: E402
+import torch  # noqa: E402
+from report import check, finish, relative  # noqa: E402
+
+try:
+    import onnx  # noqa: F401 - torch.onnx.export needs it to check what it writes
+except ImportError:
+    print("python3-onnx is not installed; skipping")
+    sys.exit(77)
+import vkattn  # noqa: E402
+
+# The families ctest runs (a residual network, depthwise and squeeze-and-excitation blocks, SiLU,
+# concatenations, channel shuffles, transposed convolutions, SAGAN's attention); --all adds the rest.
+SMALL = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x0_5",
+         "sagan_generator", "se_resnet_attention"]
+
+
+def models(size):
+    shape = (3, size, size)
+    out = [(n, lambda n=n, kw=kw: gm.torchvision_model(n, kw), (3, max(size, 80), max(size, 80)) if n == "inception_v3"
+            else shape) for n, kw in gm.TORCHVISION]
+    out += [("sagan_generator", lambda: gm.SaganGenerator(), (32,)),
+            ("sagan_discriminator", lambda: gm.SaganDiscriminator(), (3, 64, 64)),
+            ("se_resnet_attention", lambda: gm.SEResNetAttention(), (3, size // 2, size // 2))]
+    return out
+
+
+def export(model, shape, opset, path):
+    x = torch.randn((2,) + tuple(shape))
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # torch's notes on tracing and constant folding
+        torch.onnx.export(model, x, path, opset_version=opset, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, do_constant_folding=True)
+
+
+def parity(name, model, shape, opset, tmp):
+    path = os.path.join(tmp, "%s_%d.onnx" % (name, opset))
+    label = "%s opset %d %s" % (name, opset, (BATCH,) + tuple(shape))
+    try:
+        export(model.float(), shape, opset, path)
+    except Exception as e:  # noqa: BLE001 - torch's own failure, not vkattn's
+        check(label, False, "torch.onnx.export: %s: %s" % (type(e).__name__, str(e).splitlines()[0]))
+        return
+    x = torch.randn((BATCH,) + tuple(shape), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want = tensors(model.double()(x.double()))
+    model.float()
+    start = time.time()
+    try:
+        got = vkattn.Model(path).run({"x": x.numpy()}, outputs=True)
+    except Exception as e:  # noqa: BLE001 - the failure being reported
+        check(label, False, "%s: %s" % (type(e).__name__, e))
+        return
+    ran = time.time() - start
+    g = got["y"]
+    worst = relative(g, want[0].numpy()) if g.size == want[0].numel() else float("inf")
+    check(label, worst < BOUND, "worst relative %.2g, load and run %.1f s" % (worst, ran))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--opsets", default="14,17")
+    parser.add_argument("--all", action="store_true")
+    args = parser.parse_args()
+    if not vkattn.onnx_ops():
+        print("this vkattn was built without ONNX support; skipping")
+        sys.exit(77)
+    only = set(filter(None, args.only.split(","))) or (None if args.all else set(SMALL))
+    tmp = tempfile.mkdtemp()
+    torch.manual_seed(0)
+    for name, make, shape in models(args.size):
+        if only is not None and name not in only:
+            continue
+        model = gm.randomise(make(), 0, shape)
+        for opset in [int(o) for o in args.opsets.split(",")]:
+            parity(name, model, shape, opset, tmp)
+    finish()
+
+
+main()
