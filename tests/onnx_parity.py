@@ -31,7 +31,7 @@ import vkattn  # noqa: E402
 # The families ctest runs (a residual network, depthwise and squeeze-and-excitation blocks, SiLU,
 # concatenations, channel shuffles, transposed convolutions, SAGAN's attention); --all adds the rest.
 SMALL = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x0_5",
-         "sagan_generator", "se_resnet_attention"]
+         "sagan_generator", "sagan_discriminator", "se_resnet_attention"]
 
 
 def models(size):

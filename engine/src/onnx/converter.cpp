@@ -16,11 +16,12 @@ Converter::Converter(const onnx::ModelProto& model, std::string file, Mode mode,
       opset_(opset_of(model)),
       implicit_(mode == Mode::implicit) {}
 
-void Converter::refuse(const std::string& why) const {
+std::string Converter::label() const {
   std::string label = node_label(*node_, node_index_);
-  label.insert(label.size() - 1, ", opset " + std::to_string(opset_));  // "node 3 'a' (Conv, opset 17)"
-  throw Error("'" + file_ + "', " + label + ": " + why);
+  return label.insert(label.size() - 1, ", opset " + std::to_string(opset_));
 }
+
+void Converter::refuse(const std::string& why) const { throw Error("'" + file_ + "', " + label() + ": " + why); }
 
 bool Converter::has_input(int i) const { return i < node_->input_size() && !node_->input(i).empty(); }
 
@@ -131,6 +132,7 @@ std::string Converter::emit(const std::string& type, const std::vector<std::stri
   keys["inputs"] = inputs;
   keys["output"] = name;
   nodes_.push_back(std::move(keys));
+  origins_.push_back(label());
   if (output) set_value(*output, name, shape);
   return name;
 }
@@ -194,16 +196,16 @@ Converted Converter::run() {
   for (const auto& out : graph_.output()) {
     const Value& v = values_.at(out.name());
     if (v.constant) throw Error("'" + file_ + "': graph output '" + out.name() + "' does not depend on the inputs.");
-    for (const auto* in : inputs)
-      if (in->name() == v.name) throw Error("'" + file_ + "': graph output '" + out.name() + "' is an input, unchanged.");
     if (v.name != out.name()) {
-      // The output is another value passed through (Identity): a copy under the output's name.
+      // The output is another value passed through (Identity, even of an input): a copy under
+      // the output's name.
       nodes_.push_back({{"type", "reshape"}, {"inputs", {v.name}}, {"output", out.name()}, {"shape", item_shape(v.shape)}});
+      origins_.push_back("graph output '" + out.name() + "'");
     }
     network["outputs"].push_back(out.name());
   }
   network["nodes"] = std::move(nodes_);
-  return {std::move(network), std::move(weights_)};
+  return {std::move(network), std::move(weights_), std::move(origins_)};
 }
 
 }  // namespace vkattn::onnx_import

@@ -22,6 +22,7 @@ namespace vkattn::onnx_import {
 struct Converted {
   nlohmann::json network;                     // format 2
   std::map<std::string, HostTensor> weights;  // by the names the network uses
+  std::vector<std::string> origins;           // for each network node, the ONNX node it comes from
 };
 
 class Converter {
@@ -46,6 +47,7 @@ class Converter {
   int64_t opset() const { return opset_; }
   bool implicit_batch() const { return implicit_; }
   [[noreturn]] void refuse(const std::string& why) const;  // one sentence naming the file and node
+  std::string label() const;  // "node 3 'a' (Conv, opset 17)"
 
   // Inputs: whether optional input i is given, the value, and a constant one (or a refusal
   // saying `what` must be constant).
@@ -103,6 +105,7 @@ class Converter {
   std::map<std::string, Value> values_;
   std::map<std::string, int> readers_;
   nlohmann::json nodes_ = nlohmann::json::array();
+  std::vector<std::string> origins_;
   std::map<std::string, HostTensor> weights_;
   int fresh_ = 0;
   const onnx::NodeProto* node_ = nullptr;

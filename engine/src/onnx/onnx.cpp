@@ -7,6 +7,7 @@
 #include "onnx/converter.h"
 #include "onnx/onnx_read.h"
 #include "vkattn/error.h"
+#include "vkattn/network.h"
 
 namespace vkattn {
 namespace {
@@ -22,11 +23,26 @@ std::string first_difference(const Converted& a, const Converted& b) {
   return "what it computes changes with the batch size";
 }
 
+// The converted file, checked by building it as the engine will (every layer's shapes): an
+// error there names the ONNX node the failing layer comes from.
 SafeTensors to_file(Converted c, const std::string& source) {
   SafeTensors file;
   file.tensors = std::move(c.weights);
   file.metadata["vkattn.network"] = c.network.dump();
   file.source = source;
+  try {
+    Network::from_safetensors(file);
+  } catch (const Error& e) {
+    const std::string message = e.what(), prefix = "'" + source + "', node ";
+    size_t end = 0;
+    if (message.rfind(prefix, 0) == 0) {
+      const size_t index = std::stoul(message.substr(prefix.size()), &end);
+      const size_t rest = message.find("): ", prefix.size());
+      if (index >= 1 && index <= c.origins.size() && rest != std::string::npos)
+        throw Error("'" + source + "', " + c.origins[index - 1] + ": " + message.substr(rest + 3));
+    }
+    throw;
+  }
   return file;
 }
 

@@ -96,6 +96,45 @@ HostArray expanded(const HostArray& a, const Shape& shape) {
   return broadcast(a, zeros, a.kind, [](double x, double) { return x; }, "a broadcast");
 }
 
+// numpy.matmul: 1-D operands as a row (a) or a column (b), dropped from the result; the dims
+// before the last two broadcast.
+HostArray matmul(Converter& c, HostArray a, HostArray b) {
+  const bool row = a.shape.size() == 1, column = b.shape.size() == 1;
+  if (a.shape.empty() || b.shape.empty()) c.refuse("an operand is a scalar.");
+  if (row) a.shape.insert(a.shape.begin(), 1);
+  if (column) b.shape.push_back(1);
+  const int64_t M = a.shape[a.shape.size() - 2], K = a.shape.back(), N = b.shape.back();
+  if (b.shape[b.shape.size() - 2] != K) c.refuse("its operands " + to_string(a.shape) + " and " + to_string(b.shape) + " do not multiply.");
+  const Shape batch = broadcast_shapes(Shape(a.shape.begin(), a.shape.end() - 2), Shape(b.shape.begin(), b.shape.end() - 2), "MatMul");
+  Shape out = batch;
+  out.insert(out.end(), {M, N});
+  require_foldable(out, "MatMul");
+  if (double(std::accumulate(out.begin(), out.end(), int64_t{1}, std::multiplies<>())) * double(K) > 1e10)
+    c.refuse("it multiplies constants too large to compute when the model loads.");
+  // Each operand's matrices broadcast over the batch dims: index them through a broadcast of
+  // their matrix numbers.
+  auto numbers = [&](const HostArray& x) {
+    Shape dims(x.shape.begin(), x.shape.end() - 2);
+    HostArray n{HostArray::Kind::Int, dims, std::vector<double>(size_t(std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<>())))};
+    std::iota(n.values.begin(), n.values.end(), 0.0);
+    HostArray zeros{HostArray::Kind::Int, batch, std::vector<double>(size_t(std::accumulate(batch.begin(), batch.end(), int64_t{1}, std::multiplies<>())), 0)};
+    return broadcast(n, zeros, HostArray::Kind::Int, [](double v, double) { return v; }, "MatMul").values;
+  };
+  const auto na = numbers(a), nb = numbers(b);
+  HostArray y{HostArray::Kind::Float, out, std::vector<double>(na.size() * size_t(M * N))};
+  for (size_t i = 0; i < na.size(); ++i) {
+    const double* A = &a.values[size_t(na[i]) * size_t(M * K)];
+    const double* B = &b.values[size_t(nb[i]) * size_t(K * N)];
+    double* Y = &y.values[i * size_t(M * N)];
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t n = 0; n < N; ++n) Y[m * N + n] += A[m * K + k] * B[k * N + n];
+  }
+  if (column) y.shape.pop_back();
+  if (row) y.shape.erase(y.shape.end() - (column ? 1 : 2));
+  return y;
+}
+
 using Fold = std::function<HostArray(Converter&)>;
 
 HostArray binary(Converter& c, Kind kind, double (*f)(double, double)) {
@@ -134,6 +173,9 @@ const std::map<std::string, Fold>& folds() {
       {"Or", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a || b); }); }},
       {"Not", [](Converter& c) { return unary(c, [](double a) { return double(a == 0); }); }},
       {"Neg", [](Converter& c) { return unary(c, [](double a) { return -a; }); }},
+      {"Reciprocal", [](Converter& c) { return unary(c, [](double a) { return 1 / a; }); }},
+      {"Exp", [](Converter& c) { return unary(c, [](double a) { return std::exp(a); }); }},
+      {"MatMul", [](Converter& c) { return matmul(c, *c.input(0).constant, *c.input(1).constant); }},
       {"Abs", [](Converter& c) { return unary(c, [](double a) { return std::fabs(a); }); }},
       {"Sqrt", [](Converter& c) { return unary(c, [](double a) { return double(std::sqrt(float(a))); }); }},
       {"Floor", [](Converter& c) { return unary(c, [](double a) { return std::floor(a); }); }},

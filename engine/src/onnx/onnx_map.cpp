@@ -117,6 +117,14 @@ Size2 symmetric(Converter& c, const std::array<int64_t, 4>& p) {
   return {p[0], p[1]};
 }
 
+// x padded by {top, left, bottom, right} as its own node (zeros, or with `edge` the nearest
+// element): for the pads the window layers do not take (asymmetric, or over half the window).
+Value padded(Converter& c, const Value& x, const std::array<int64_t, 4>& p, bool edge) {
+  const Shape shape = {x.shape[0], x.shape[1], x.shape[2] + p[0] + p[2], x.shape[3] + p[1] + p[3]};
+  json keys = {{"pad", {p[1], p[3], p[0], p[2]}}, {"mode", edge ? "edge" : "constant"}};
+  return {std::nullopt, c.emit("pad", {x.name}, keys, shape), shape};
+}
+
 const Value& image(Converter& c) {
   const Value& x = computed(c, 0);
   if (x.shape.size() != 4) c.refuse("its input is " + to_string(x.shape) + "; vkattn runs this op on 2-D images (N, C, H, W).");
@@ -126,14 +134,19 @@ const Value& image(Converter& c) {
 
 void map_conv(Converter& c) {
   only_attributes(c, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
-  const Value& x = computed(c, 0);
+  Value x = computed(c, 0);
   HostArray w = c.constant_input(1, "weight");
   if (w.shape.size() != 4 || x.shape.size() != 4)
     c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D convolution; vkattn runs 2-D ones.");
   image(c);
   const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
   if (!same(pair(c, "kernel_shape", k), k)) c.refuse("its kernel_shape differs from its weight's.");
-  const Size2 p = symmetric(c, pads_of(c, x.shape, k, s, d));
+  auto pads = pads_of(c, x.shape, k, s, d);
+  if (pads[0] != pads[2] || pads[1] != pads[3]) {  // zeros around the image, then no padding
+    x = padded(c, x, pads, false);
+    pads = {0, 0, 0, 0};
+  }
+  const Size2 p = symmetric(c, pads);
   const int64_t groups = c.attr_int("group", 1), M = w.shape[0];
   HostArray b = c.has_input(2) ? c.constant_input(2, "bias") : HostArray{HostArray::Kind::Float, {M}, std::vector<double>(size_t(M), 0)};
   const std::string name = c.fresh_name();
@@ -209,15 +222,26 @@ void map_pool(Converter& c, bool max) {
   if (max) only_attributes(c, {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"});
   else only_attributes(c, {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"});
   if (c.output_used(1)) c.refuse("its Indices output is read, which vkattn does not compute.");
-  const Value& x = computed(c, 0);
+  Value x = computed(c, 0);
   if (x.shape.size() != 4) c.refuse("it pools a rank-" + std::to_string(x.shape.size()) + " value; vkattn pools 2-D images.");
   image(c);
   const Size2 k = pair(c, "kernel_shape", {0, 0}), s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
-  const Size2 p = symmetric(c, pads_of(c, x.shape, k, s, d));
-  const bool ceil = c.attr_int("ceil_mode", 0) != 0;
+  auto pads = pads_of(c, x.shape, k, s, d);
+  const bool ceil = c.attr_int("ceil_mode", 0) != 0, include_pad = c.attr_int("count_include_pad", 0) != 0;
+  // Pads the layers do not take (asymmetric, or over half the window) as a pad node first, where
+  // that computes the same: a max pool pads with copies of the nearest element (which every
+  // window reaching the padding also holds: ONNX's pads are smaller than the window), an
+  // average counting the padding with zeros. (Dilated windows may skip that nearest element.)
+  const bool uneven = pads[0] != pads[2] || pads[1] != pads[3] || 2 * std::max(pads[0], pads[2]) > k.h ||
+                      2 * std::max(pads[1], pads[3]) > k.w;
+  if (uneven && !ceil && (max ? d.h == 1 && d.w == 1 : include_pad)) {
+    x = padded(c, x, pads, max);
+    pads = {0, 0, 0, 0};
+  }
+  const Size2 p = symmetric(c, pads);
   json keys = {{"kernel", {k.h, k.w}}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"ceil_mode", ceil}};
   if (max) keys["dilation"] = {d.h, d.w};
-  else keys["count_include_pad"] = c.attr_int("count_include_pad", 0) != 0;
+  else keys["count_include_pad"] = include_pad;
   // PyTorch's (and the engine's) sizes: a last window starting in the right padding is dropped.
   auto size = [&](int64_t in, int64_t kk, int64_t ss, int64_t pp, int64_t dd) {
     const int64_t span = dd * (kk - 1) + 1, room = in + 2 * pp - span;
@@ -532,10 +556,30 @@ void map_batch_norm(Converter& c) {
   c.emit("batch_norm", {x.name}, {{"name", name}, {"eps", c.attr_float("epsilon", 1e-5f)}}, x.shape, 0);
 }
 
+// LayerNormalization's optional outputs: the mean and 1 / sqrt(variance + eps) over the
+// normalized axes, kept as size-1 dims.
+void layer_norm_statistics(Converter& c, const Value& x, int64_t axis, double eps) {
+  std::vector<int64_t> dims;
+  Shape kept = x.shape;
+  for (int64_t d = axis; d < int64_t(x.shape.size()); ++d) {
+    dims.push_back(c.engine_axis(d, x.shape.size(), "axis"));
+    kept[size_t(d)] = 1;
+  }
+  const json over = {{"dims", dims}, {"keepdim", true}};
+  const std::string mean = c.emit("mean", {x.name}, over, kept, c.output_used(1) ? std::optional<int>(1) : std::nullopt);
+  if (!c.output_used(2)) return;
+  const std::string centred = c.emit("sub", {x.name, mean}, json::object(), x.shape);
+  const std::string squared = c.emit("mul", {centred, centred}, json::object(), x.shape);
+  const std::string variance = c.emit("mean", {squared}, over, kept);
+  const std::string shifted = c.emit("add", {variance}, {{"scalar", eps}}, kept);
+  c.emit("pow", {shifted}, {{"scalar", -0.5}}, kept, 2);
+}
+
 void map_layer_norm(Converter& c) {
   only_attributes(c, {"axis", "epsilon", "stash_type"});
-  only_first_output(c);
   const Value& x = computed(c, 0);
+  if (c.output_used(1) || c.output_used(2))
+    layer_norm_statistics(c, x, axis_in(c, c.attr_int("axis", -1), x.shape.size()), c.attr_float("epsilon", 1e-5f));
   const int64_t axis = axis_in(c, c.attr_int("axis", -1), x.shape.size());
   c.engine_axis(axis, x.shape.size(), "axis");  // refuses the batch
   const Shape normalized(x.shape.begin() + axis, x.shape.end());
@@ -638,6 +682,86 @@ void map_clip(Converter& c) {
   c.emit("clamp", {x.name}, keys, x.shape, 0);
 }
 
+// ONNX Pad: pads [x1_begin, x2_begin, ..., x1_end, ...] (negative ones crop), a constant value.
+void map_pad(Converter& c) {
+  only_attributes(c, {"mode"});
+  const Value& x = computed(c, 0);
+  const size_t rank = x.shape.size();
+  const auto pads = c.constant_input(1, "pads").integers("its pads");
+  if (pads.size() != 2 * rank) c.refuse("its pads are not two per dimension.");
+  double value = 0;
+  if (c.has_input(2)) {
+    const HostArray& k = c.constant_input(2, "constant_value");
+    if (k.count() != 1) c.refuse("its constant_value is not one number.");
+    value = k.values[0];
+  }
+  if (c.has_input(3)) c.refuse("it pads only some axes (its axes input), which vkattn does not read.");
+  const std::string mode = c.attr_string("mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge") c.refuse("its mode '" + mode + "' is not one vkattn pads with.");
+  if (!c.implicit_batch() && (pads[0] != 0 || pads[rank] != 0)) c.refuse("it pads the batch dimension, which vkattn keeps apart.");
+  // The engine's list: (before, after) from the last dimension back, as F.pad.
+  std::vector<int64_t> list;
+  size_t first = rank;
+  for (size_t d = 0; d < rank; ++d)
+    if (pads[d] != 0 || pads[d + rank] != 0) first = std::min(first, d);
+  Shape shape = x.shape;
+  for (size_t d = rank; d-- > first;) {
+    list.insert(list.end(), {pads[d], pads[d + rank]});
+    shape[d] += pads[d] + pads[d + rank];
+    if (shape[d] < 1) c.refuse("it crops dimension " + std::to_string(d) + " to nothing.");
+  }
+  if (list.empty()) return c.alias(0, x);
+  json keys = {{"pad", list}, {"mode", mode}};
+  if (mode == "constant") keys["value"] = value;
+  c.emit("pad", {x.name}, keys, shape, 0);
+}
+
+// ONNX Resize on (N, C, H, W) where it computes what F.interpolate does: nearest as
+// (asymmetric, floor), linear with half_pixel or align_corners.
+void map_resize(Converter& c) {
+  only_attributes(c, {"coordinate_transformation_mode", "cubic_coeff_a", "exclude_outside", "extrapolation_value",
+                      "mode", "nearest_mode"});
+  const Value& x = image(c);
+  const std::string mode = c.attr_string("mode", "nearest"),
+                    coordinates = c.attr_string("coordinate_transformation_mode", "half_pixel"),
+                    nearest = c.attr_string("nearest_mode", "round_prefer_floor");
+  if (c.attr_int("exclude_outside", 0)) c.refuse("its exclude_outside is set, which vkattn's interpolate does not do.");
+  json keys;
+  if (mode == "nearest") {
+    if (coordinates != "asymmetric" || nearest != "floor")
+      c.refuse("its nearest mode with " + coordinates + " coordinates and " + nearest +
+               " rounding is not PyTorch's (asymmetric, floor), the one vkattn runs.");
+    keys["mode"] = "nearest";
+  } else if (mode == "linear") {
+    if (coordinates == "align_corners") keys["align_corners"] = true;
+    else if (coordinates != "half_pixel" && coordinates != "pytorch_half_pixel")
+      c.refuse("its linear mode with " + coordinates + " coordinates is not one vkattn runs.");
+    keys["mode"] = "bilinear";
+  } else {
+    c.refuse("its mode '" + mode + "' is not one vkattn runs (nearest and linear are).");
+  }
+  Shape out = x.shape;
+  if (c.has_input(3) && c.constant_input(3, "sizes").count() > 0) {
+    const auto sizes = c.constant_input(3, "sizes").integers("its sizes");
+    if (sizes.size() != 4 || sizes[0] != x.shape[0] || sizes[1] != x.shape[1]) c.refuse("it resizes other dims than height and width.");
+    keys["size"] = {sizes[2], sizes[3]};
+    out[2] = sizes[2], out[3] = sizes[3];
+  } else {
+    const HostArray& scales = c.constant_input(2, "scales");
+    if (scales.count() != 4 || scales.values[0] != 1 || scales.values[1] != 1) c.refuse("it resizes other dims than height and width.");
+    // ONNX's align_corners divides by in x scale unrounded, F.interpolate by the whole output size.
+    for (int a = 2; a < 4; ++a)
+      if (coordinates == "align_corners" && double(x.shape[size_t(a)]) * scales.values[size_t(a)] != std::floor(double(x.shape[size_t(a)]) * scales.values[size_t(a)]))
+        c.refuse("its align_corners coordinates with a scale that makes a fractional size are not F.interpolate's.");
+    keys["scale"] = {scales.values[2], scales.values[3]};
+    out[2] = int64_t(std::floor(double(x.shape[2]) * float(scales.values[2])));
+    out[3] = int64_t(std::floor(double(x.shape[3]) * float(scales.values[3])));
+  }
+  if (coordinates == "pytorch_half_pixel" && (out[2] == 1 || out[3] == 1))
+    c.refuse("its pytorch_half_pixel coordinates with an output size of 1 are not F.interpolate's.");
+  c.emit("interpolate", {x.name}, keys, out, 0);
+}
+
 void map_hard_sigmoid(Converter& c) {
   only_attributes(c, {"alpha", "beta"});
   const Value& x = computed(c, 0);
@@ -693,6 +817,11 @@ const std::map<std::string, Mapper>& mappers() {
       {"Div", [](Converter& c) { map_binary(c, "div"); }},
       {"Pow", [](Converter& c) { map_binary(c, "pow"); }},
       {"Relu", [](Converter& c) { only_attributes(c, {}); simple(c, "relu"); }},
+      {"Neg", [](Converter& c) { only_attributes(c, {}); simple(c, "mul", {{"scalar", -1}}); }},
+      {"Sqrt", [](Converter& c) { only_attributes(c, {}); simple(c, "pow", {{"scalar", 0.5}}); }},
+      {"Reciprocal", [](Converter& c) { only_attributes(c, {}); simple(c, "div", {{"scalar", 1}, {"constant_first", true}}); }},
+      {"Pad", map_pad},
+      {"Resize", map_resize},
       {"Sigmoid", [](Converter& c) { only_attributes(c, {}); simple(c, "sigmoid"); }},
       {"Tanh", [](Converter& c) { only_attributes(c, {}); simple(c, "tanh"); }},
       {"HardSwish", [](Converter& c) { only_attributes(c, {}); simple(c, "hardswish"); }},
