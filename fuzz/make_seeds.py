@@ -162,3 +162,46 @@ bmp_pixels = b"".join(bytes([x * 40, 128, 255 - x * 40]) * 1 for x in range(4)) 
 put("image", "tiny.bmp", b"BM" + struct.pack("<IHHI", 54 + len(bmp_pixels), 0, 0, 54) +
     struct.pack("<IiiHHIIiiII", 40, 4, 4, 1, 24, 0, len(bmp_pixels), 2835, 2835, 0, 0) + bmp_pixels)
 put("image", "grey.pgm", b"P5\n5 4\n255\n" + bytes(range(0, 200, 10)))
+
+
+def onnx_seeds():
+    """Small ONNX models built with python3-onnx (skipped where it is missing): the ops and the
+    shape arithmetic exporters write, a fixed-shape model, and short or inconsistent tensors."""
+    try:
+        import numpy as np
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        print("python3-onnx is not installed: no ONNX seeds")
+        return
+
+    def model(nodes, inputs, outputs, inits=(), opset=13):
+        graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8).SerializeToString()
+
+    f = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+    w = numpy_helper.from_array(np.full((4, 3, 3, 3), 0.1, np.float32), "w")
+    b = numpy_helper.from_array(np.zeros(4, np.float32), "b")
+    put("onnx", "conv_relu_pool.onnx", model(
+        [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["r"]),
+         helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+         helper.make_node("GlobalAveragePool", ["p"], ["g"]), helper.make_node("Flatten", ["g"], ["y"])],
+        [f("x", ["batch", 3, 8, 8])], [f("y", ["batch", 4])], [w, b]))
+    shape = numpy_helper.from_array(np.array([0, -1], np.int64), "shape")
+    put("onnx", "shape_arithmetic.onnx", model(
+        [helper.make_node("Shape", ["x"], ["s"]), helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+         helper.make_node("Unsqueeze", ["n", "axes"], ["n1"]), helper.make_node("Concat", ["n1", "minus"], ["t"], axis=0),
+         helper.make_node("Reshape", ["x", "t"], ["r"]), helper.make_node("Reshape", ["r", "shape"], ["m"]),
+         helper.make_node("Softmax", ["m"], ["y"], axis=-1)],
+        [f("x", ["batch", 3, 4])], [f("y", ["batch", 12])],
+        [numpy_helper.from_array(np.array(0, np.int64), "zero"), numpy_helper.from_array(np.array([0], np.int64), "axes"),
+         numpy_helper.from_array(np.array([-1], np.int64), "minus"), shape]))
+    put("onnx", "fixed_shapes.onnx", model(
+        [helper.make_node("ReduceMean", ["x"], ["m"], axes=[0], keepdims=1), helper.make_node("Sub", ["x", "m"], ["y"])],
+        [f("x", [3, 4])], [f("y", [3, 4])]))
+    short = numpy_helper.from_array(np.zeros((2,), np.int64), "shape")
+    short.raw_data = short.raw_data[:3]
+    put("onnx", "short_int64.onnx", model([helper.make_node("Reshape", ["x", "shape"], ["y"])],
+                                          [f("x", ["batch", 4])], [f("y", ["batch", 4])], [short]))
+
+
+onnx_seeds()

@@ -18,6 +18,7 @@ import warnings
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_parity import BATCH, BOUND, tensors  # noqa: E402 - first: skips (77) without torch
 import graph_models as gm  # noqa: E402
+import transformer_models as tm  # noqa: E402
 import torch  # noqa: E402
 from report import check, finish, relative  # noqa: E402
 
@@ -31,7 +32,7 @@ import vkattn  # noqa: E402
 # The families ctest runs (a residual network, depthwise and squeeze-and-excitation blocks, SiLU,
 # concatenations, channel shuffles, transposed convolutions, SAGAN's attention); --all adds the rest.
 SMALL = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x0_5",
-         "sagan_generator", "sagan_discriminator", "se_resnet_attention"]
+         "sagan_generator", "sagan_discriminator", "se_resnet_attention", "convnext", "relative_attention"]
 
 
 def models(size):
@@ -41,6 +42,7 @@ def models(size):
     out += [("sagan_generator", lambda: gm.SaganGenerator(), (32,)),
             ("sagan_discriminator", lambda: gm.SaganDiscriminator(), (3, 64, 64)),
             ("se_resnet_attention", lambda: gm.SEResNetAttention(), (3, size // 2, size // 2))]
+    out += [(n, lambda n=n: tm.small(n)[0], tm.small(n)[1]) for n in tm.SMALL]
     return out
 
 
