@@ -30,9 +30,12 @@ except ImportError:
 import vkattn  # noqa: E402
 
 # The families ctest runs (a residual network, depthwise and squeeze-and-excitation blocks, SiLU,
-# concatenations, channel shuffles, transposed convolutions, SAGAN's attention); --all adds the rest.
+# concatenations, channel shuffles, transposed convolutions, SAGAN's attention, a vision
+# transformer with nn.MultiheadAttention, ConvNeXt, Swin with shifted and padded windows, attention
+# written by hand with tokens sequence-first); --all adds the rest.
 SMALL = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x0_5",
-         "sagan_generator", "sagan_discriminator", "se_resnet_attention", "convnext", "relative_attention"]
+         "sagan_generator", "sagan_discriminator", "se_resnet_attention", "vit_odd", "convnext", "swin", "swin_padded",
+         "masked_tokens", "relative_attention", "sequence_first_attention"]
 
 
 def models(size):
@@ -94,7 +97,8 @@ def main():
     for name, make, shape in models(args.size):
         if only is not None and name not in only:
             continue
-        model = gm.randomise(make(), 0, shape)
+        # torchvision's transformers start with zero heads: transformer_models' own randomisation
+        model = tm.randomise(make()) if name in tm.SMALL else gm.randomise(make(), 0, shape)
         for opset in [int(o) for o in args.opsets.split(",")]:
             parity(name, model, shape, opset, tmp)
     finish()

@@ -1,6 +1,7 @@
 #include "onnx/converter.h"
 
 #include "onnx/onnx_read.h"
+#include "onnx/views.h"
 #include "vkattn/error.h"
 
 namespace vkattn::onnx_import {
@@ -133,13 +134,21 @@ std::string Converter::emit(const std::string& type, const std::vector<std::stri
   keys["output"] = name;
   nodes_.push_back(std::move(keys));
   origins_.push_back(label());
-  if (output) set_value(*output, name, shape);
+  if (output && *output == 0 && read_back_) {
+    Shape onnx = read_back_->onnx_shape;
+    onnx.back() = shape.back();
+    alias(0, make_view(name, shape, split_index(onnx, read_back_->split, shape[0])));
+    read_back_.reset();
+  } else if (output) {
+    set_value(*output, name, shape);
+  }
   return name;
 }
 
 void Converter::convert_node(int index) {
   node_ = &graph_.node(index);
   node_index_ = index;
+  read_back_.reset();
   if (!mapped_ops().count(node_->op_type()))
     refuse("vkattn does not run this op (it runs " + std::to_string(mapped_ops().size()) +
            ": see vkattn.onnx_ops() or docs/onnx-conformance.md).");
@@ -194,7 +203,7 @@ Converted Converter::run() {
     }
   }
   for (const auto& out : graph_.output()) {
-    const Value& v = values_.at(out.name());
+    const Value v = values_.at(out.name()).index ? plain(*this, values_.at(out.name())) : values_.at(out.name());
     if (v.constant) throw Error("'" + file_ + "': graph output '" + out.name() + "' does not depend on the inputs.");
     if (v.name != out.name()) {
       // The output is another value passed through (Identity, even of an input): a copy under

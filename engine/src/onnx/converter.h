@@ -6,6 +6,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,6 +26,14 @@ struct Converted {
   std::vector<std::string> origins;           // for each network node, the ONNX node it comes from
 };
 
+// Where the batch sits in an ONNX value (views.h): dimension `dim` is split into (outer, batch,
+// inner). The engine lays it out with the batch first: (batch, dims before, outer, inner, dims
+// after), sizes of 1 left out.
+struct BatchSplit {
+  size_t dim = 0;
+  int64_t outer = 1, inner = 1;
+};
+
 class Converter {
  public:
   // free_batch: the inputs' first dimensions are names, the engine's batch, `probe` in shapes.
@@ -40,11 +49,16 @@ class Converter {
     std::optional<HostArray> constant;
     std::string name;
     Shape shape;
+    // A view (views.h): the engine value `name` is of engine_shape, and index gives each of
+    // this value's elements in it. Null for a plain value, the engine value itself.
+    std::shared_ptr<const HostArray> index = nullptr;
+    Shape engine_shape = {};
   };
 
   // For the mappers (onnx_map.cpp, onnx_fold.cpp): the node being converted.
   const onnx::NodeProto& node() const { return *node_; }
   int64_t opset() const { return opset_; }
+  int64_t probe() const { return probe_; }
   bool implicit_batch() const { return implicit_; }
   [[noreturn]] void refuse(const std::string& why) const;  // one sentence naming the file and node
   std::string label() const;  // "node 3 'a' (Conv, opset 17)"
@@ -79,6 +93,9 @@ class Converter {
   // output i of the ONNX node when given, else an intermediate one. Returns the value's name.
   std::string emit(const std::string& type, const std::vector<std::string>& inputs, nlohmann::json keys,
                    const Shape& shape, std::optional<int> output = std::nullopt);
+  // The node's next output-0 value is an engine value laid out by `split` (views.h) for an ONNX
+  // value of `onnx_shape` with the output's last dimension: it becomes that view.
+  void read_back(const Shape& onnx_shape, const BatchSplit& split) { read_back_ = {onnx_shape, split}; }
   // A fresh node name (the prefix of its weights) and a weight stored under `name`.
   std::string fresh_name();
   void add_weight(const std::string& name, const HostArray& a);
@@ -110,6 +127,11 @@ class Converter {
   int fresh_ = 0;
   const onnx::NodeProto* node_ = nullptr;
   int node_index_ = 0;
+  struct ReadBack {
+    Shape onnx_shape;
+    BatchSplit split;
+  };
+  std::optional<ReadBack> read_back_;
 };
 
 // A chain of nodes run as one engine op (patterns.cpp): the chain's nodes are skipped, and at

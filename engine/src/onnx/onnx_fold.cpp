@@ -164,6 +164,38 @@ const std::map<std::string, Fold>& folds() {
          return binary(c, Kind::Int, [](double a, double b) { return std::trunc(a / b); });
        }},
       {"Pow", [](Converter& c) { return binary(c, c.input(0).constant->kind, [](double a, double b) { return std::pow(a, b); }); }},
+      {"Mod", [](Converter& c) {
+         const bool fmod = c.attr_int("fmod", 0) != 0;
+         for (double v : c.input(1).constant->values)
+           if (v == 0 && !fmod) c.refuse("it takes an integer modulo 0.");
+         // fmod keeps the dividend's sign (C's fmod); otherwise the divisor's (Python's %).
+         return fmod ? binary(c, arithmetic_kind(c), [](double a, double b) { return std::fmod(a, b); })
+                     : binary(c, arithmetic_kind(c), [](double a, double b) { return a - std::floor(a / b) * b; });
+       }},
+      {"ScatterND", [](Converter& c) {
+         if (c.attr_string("reduction", "none") != "none") c.refuse("its reduction is not 'none'.");
+         HostArray out = *c.input(0).constant;
+         const HostArray &idx = *c.input(1).constant, &updates = *c.input(2).constant;
+         const auto at = idx.integers("its indices");
+         if (idx.shape.empty() || idx.shape.back() < 1 || idx.shape.back() > int64_t(out.shape.size()))
+           c.refuse("its indices do not address the data.");
+         const int64_t k = idx.shape.back(), rows = idx.count() / k;
+         // Each index tuple picks a slice of the data's trailing dims, filled from updates in order.
+         int64_t slice = 1;
+         for (size_t d = size_t(k); d < out.shape.size(); ++d) slice *= out.shape[d];
+         if (updates.count() != rows * slice) c.refuse("its updates do not fit its indices.");
+         for (int64_t r = 0; r < rows; ++r) {
+           int64_t flat = 0;
+           for (int64_t j = 0; j < k; ++j) {
+             int64_t i = at[size_t(r * k + j)];
+             const int64_t n = out.shape[size_t(j)];
+             if (i < -n || i >= n) c.refuse("an index is outside the data.");
+             flat = flat * n + (i < 0 ? i + n : i);
+           }
+           for (int64_t e = 0; e < slice; ++e) out.values[size_t(flat * slice + e)] = updates.values[size_t(r * slice + e)];
+         }
+         return out;
+       }},
       {"Min", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return std::fmin(a, b); }); }},
       {"Max", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return std::fmax(a, b); }); }},
       {"Equal", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a == b); }); }},

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "onnx/converter.h"
+#include "onnx/views.h"
 #include "vkattn/error.h"
 #include "vkattn/ops.h"
 
@@ -18,13 +19,14 @@ using Value = Converter::Value;
 int64_t count_of(const Shape& s) { return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>()); }
 
 // Input i, which must be computed from the model's input (a constant there is refused: vkattn
-// evaluates constants only through the ops onnx_fold.cpp knows).
-const Value& computed(Converter& c, int i) {
+// evaluates constants only through the ops onnx_fold.cpp knows), as a plain engine value (a view
+// is laid out with the batch first, or refused).
+Value computed(Converter& c, int i) {
   const Value& v = c.input(i);
   if (v.constant)
     c.refuse("its input " + std::to_string(i) + " is a constant, and vkattn computes this op only on values computed "
              "from the model's input.");
-  return v;
+  return plain(c, v);
 }
 
 // Refuses attributes other than `known` (an attribute vkattn would silently ignore could change
@@ -125,11 +127,9 @@ Value padded(Converter& c, const Value& x, const std::array<int64_t, 4>& p, bool
   return {std::nullopt, c.emit("pad", {x.name}, keys, shape), shape};
 }
 
-const Value& image(Converter& c) {
-  const Value& x = computed(c, 0);
+void require_image(Converter& c, const Value& x) {
   if (x.shape.size() != 4) c.refuse("its input is " + to_string(x.shape) + "; vkattn runs this op on 2-D images (N, C, H, W).");
   if (c.implicit_batch()) c.refuse("its model has a fixed batch; vkattn runs image ops on models whose batch is free.");
-  return x;
 }
 
 void map_conv(Converter& c) {
@@ -138,7 +138,7 @@ void map_conv(Converter& c) {
   HostArray w = c.constant_input(1, "weight");
   if (w.shape.size() != 4 || x.shape.size() != 4)
     c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D convolution; vkattn runs 2-D ones.");
-  image(c);
+  require_image(c, x);
   const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
   if (!same(pair(c, "kernel_shape", k), k)) c.refuse("its kernel_shape differs from its weight's.");
   auto pads = pads_of(c, x.shape, k, s, d);
@@ -165,7 +165,7 @@ void map_conv_transpose(Converter& c) {
   const HostArray& w = c.constant_input(1, "weight");
   if (w.shape.size() != 4 || x.shape.size() != 4)
     c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D transposed convolution; vkattn runs 2-D ones.");
-  image(c);
+  require_image(c, x);
   const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
   if (!same(pair(c, "kernel_shape", k), k)) c.refuse("its kernel_shape differs from its weight's.");
   const int64_t groups = c.attr_int("group", 1), M = w.shape[1] * groups;
@@ -224,7 +224,7 @@ void map_pool(Converter& c, bool max) {
   if (c.output_used(1)) c.refuse("its Indices output is read, which vkattn does not compute.");
   Value x = computed(c, 0);
   if (x.shape.size() != 4) c.refuse("it pools a rank-" + std::to_string(x.shape.size()) + " value; vkattn pools 2-D images.");
-  image(c);
+  require_image(c, x);
   const Size2 k = pair(c, "kernel_shape", {0, 0}), s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
   auto pads = pads_of(c, x.shape, k, s, d);
   const bool ceil = c.attr_int("ceil_mode", 0) != 0, include_pad = c.attr_int("count_include_pad", 0) != 0;
@@ -253,18 +253,20 @@ void map_pool(Converter& c, bool max) {
          {x.shape[0], x.shape[1], size(x.shape[2], k.h, s.h, p.h, d.h), size(x.shape[3], k.w, s.w, p.w, d.w)}, 0);
 }
 
-// Emits a reshape of x to `target` (an ONNX shape), keeping a free batch first.
+// x as `target` (an ONNX shape): an engine reshape where the batch stays first, else a view.
 void reshape_to(Converter& c, const Value& x, const Shape& target) {
-  if (!c.implicit_batch() && (target.empty() || target[0] != x.shape[0]))
-    c.refuse("it turns " + to_string(x.shape) + " into " + to_string(target) +
-             ", which merges or moves the batch dimension that vkattn keeps first.");
-  if (target == x.shape) return c.alias(0, x);
-  c.emit("reshape", {x.name}, {{"shape", c.item_shape(target)}}, target, 0);
+  if (x.constant) c.refuse("it reads a constant where vkattn needs a value computed from the model's input.");
+  if (!x.index && (c.implicit_batch() || (!target.empty() && target[0] == x.shape[0]))) {
+    if (target == x.shape) return c.alias(0, x);
+    return void(c.emit("reshape", {x.name}, {{"shape", c.item_shape(target)}}, target, 0));
+  }
+  if (c.implicit_batch()) c.refuse("it reshapes a value laid out differently.");
+  c.alias(0, make_view(x.name, x.index ? x.engine_shape : x.shape, reshaped(index_of(x), target)));
 }
 
 void map_reshape(Converter& c) {
   only_attributes(c, {"allowzero"});
-  const Value& x = computed(c, 0);
+  const Value& x = c.input(0);
   std::vector<int64_t> target = c.constant_input(1, "shape").integers("its shape");
   const bool allowzero = c.attr_int("allowzero", 0) != 0;
   int64_t known = 1, unknown = -1;
@@ -295,7 +297,7 @@ std::vector<int64_t> axes_input(Converter& c, int64_t from_opset, const std::str
 
 void map_squeeze(Converter& c, bool unsqueeze) {
   only_attributes(c, {"axes"});
-  const Value& x = computed(c, 0);
+  const Value& x = c.input(0);
   const auto axes = axes_input(c, 13);
   Shape shape = x.shape;
   if (unsqueeze) {
@@ -317,7 +319,7 @@ void map_squeeze(Converter& c, bool unsqueeze) {
 
 void map_flatten(Converter& c) {
   only_attributes(c, {"axis"});
-  const Value& x = computed(c, 0);
+  const Value& x = c.input(0);
   int64_t axis = c.attr_int("axis", 1);  // in [-r, r]: a negative one counts from the end, r itself too
   const int64_t r = int64_t(x.shape.size());
   if (axis < -r || axis > r) c.refuse("its axis " + std::to_string(axis) + " is outside [-" + std::to_string(r) + ", " + std::to_string(r) + "].");
@@ -328,7 +330,8 @@ void map_flatten(Converter& c) {
 
 void map_transpose(Converter& c) {
   only_attributes(c, {"perm"});
-  const Value& x = computed(c, 0);
+  const Value& x = c.input(0);
+  if (x.constant) c.refuse("it reads a constant where vkattn needs a value computed from the model's input.");
   std::vector<int64_t> perm(x.shape.size());
   std::iota(perm.rbegin(), perm.rend(), 0);
   perm = c.attr_ints("perm", perm);
@@ -340,9 +343,11 @@ void map_transpose(Converter& c) {
     dims.push_back(axis_in(c, p, x.shape.size()) + (c.implicit_batch() ? 1 : 0));
     shape.push_back(x.shape[size_t(axis_in(c, p, x.shape.size()))]);
   }
-  if (!c.implicit_batch() && dims[0] != 0) c.refuse("it moves the batch dimension, which vkattn keeps first.");
   if (std::is_sorted(dims.begin(), dims.end())) return c.alias(0, x);
-  c.emit("permute", {x.name}, {{"dims", dims}}, shape, 0);
+  if (!x.index && (c.implicit_batch() || dims[0] == 0)) return void(c.emit("permute", {x.name}, {{"dims", dims}}, shape, 0));
+  // The batch moves (tokens sequence-first), or the value is a view already: a view.
+  for (int64_t& p : perm) p = axis_in(c, p, x.shape.size());
+  c.alias(0, make_view(x.name, x.index ? x.engine_shape : x.shape, transposed(index_of(x), perm)));
 }
 
 // x[start:end:step] along ONNX axis `axis` (clamped as ONNX's Slice); returns the new value.
@@ -366,6 +371,21 @@ Value slice_along(Converter& c, const Value& x, int64_t axis, int64_t start, int
 
 void map_slice(Converter& c) {
   only_attributes(c, {});
+  if (c.input(0).index) {  // a view: its indices sliced (onnx_fold's Slice on the index array)
+    const Value& v = c.input(0);
+    const auto starts = c.constant_input(1, "starts").integers("its starts"), ends = c.constant_input(2, "ends").integers("its ends");
+    std::vector<int64_t> axes(starts.size()), steps(starts.size(), 1);
+    std::iota(axes.begin(), axes.end(), 0);
+    if (c.has_input(3)) axes = c.constant_input(3, "axes").integers("its axes");
+    if (c.has_input(4)) steps = c.constant_input(4, "steps").integers("its steps");
+    if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+      c.refuse("its starts, ends, axes and steps differ in length.");
+    for (auto& a : axes) a = axis_in(c, a, v.shape.size());
+    for (int64_t st : steps)
+      if (st <= 0) c.refuse("it slices with step " + std::to_string(st) + "; vkattn slices forwards only.");
+    if (sliced(*v.index, starts, ends, axes, steps).count() == 0) c.refuse("it makes an empty value.");
+    return c.alias(0, sub_view(c, v, [&](const HostArray& index) { return sliced(index, starts, ends, axes, steps); }));
+  }
   Value x = computed(c, 0);
   const auto starts = c.constant_input(1, "starts").integers("its starts"), ends = c.constant_input(2, "ends").integers("its ends");
   std::vector<int64_t> axes(starts.size()), steps(starts.size(), 1);
@@ -382,7 +402,7 @@ void map_slice(Converter& c) {
 
 void map_split(Converter& c) {
   only_attributes(c, {"axis", "split"});
-  const Value& x = computed(c, 0);
+  const Value x = c.input(0).index ? c.input(0) : computed(c, 0);
   const int64_t axis = axis_in(c, c.attr_int("axis", 0), x.shape.size()), n = x.shape[size_t(axis)];
   const int outputs = c.node().output_size();
   std::vector<int64_t> sizes = c.opset() >= 13 ? (c.has_input(1) ? c.constant_input(1, "split").integers("its split") : std::vector<int64_t>{})
@@ -396,14 +416,23 @@ void map_split(Converter& c) {
   int64_t at = 0;
   for (int i = 0; i < outputs; ++i) {
     if (sizes[size_t(i)] <= 0) c.refuse("it makes an empty part.");
-    if (c.output_used(i)) slice_along(c, x, axis, at, at + sizes[size_t(i)], 1, i);
+    if (c.output_used(i) && x.index)  // a view: its indices split
+      c.alias(i, sub_view(c, x, [&](const HostArray& index) { return sliced(index, {at}, {at + sizes[size_t(i)]}, {axis}, {1}); }));
+    else if (c.output_used(i))
+      slice_along(c, x, axis, at, at + sizes[size_t(i)], 1, i);
     at += sizes[size_t(i)];
   }
 }
 
 void map_gather(Converter& c) {
   only_attributes(c, {"axis"});
-  const Value& x = computed(c, 0);
+  if (c.input(0).index) {  // a view: its indices taken
+    const Value& v = c.input(0);
+    const int64_t axis = axis_in(c, c.attr_int("axis", 0), v.shape.size());
+    const HostArray& at = c.constant_input(1, "indices");
+    return c.alias(0, sub_view(c, v, [&](const HostArray& index) { return take(index, at, axis, "Gather"); }));
+  }
+  const Value x = computed(c, 0);
   const HostArray& idx = c.constant_input(1, "indices");
   const int64_t axis = axis_in(c, c.attr_int("axis", 0), x.shape.size()), n = x.shape[size_t(axis)];
   auto at = idx.integers("its indices");
@@ -431,16 +460,18 @@ void map_gather(Converter& c) {
 
 void map_concat(Converter& c) {
   only_attributes(c, {"axis"});
-  const Value* like = nullptr;
+  // Computed inputs as plain values (views laid out), each once.
+  std::map<int, Value> laid;
   for (int i = 0; i < c.node().input_size(); ++i)
-    if (c.has_input(i) && !c.input(i).constant) like = &c.input(i);
+    if (c.has_input(i) && !c.input(i).constant) laid.emplace(i, plain(c, c.input(i)));
+  const Value* like = &laid.begin()->second;
   const int64_t rank = int64_t(like->shape.size()), axis = axis_in(c, c.attr_int("axis", 0), size_t(rank));
   std::vector<std::string> parts;
   Shape shape = like->shape;
   shape[size_t(axis)] = 0;
   for (int i = 0; i < c.node().input_size(); ++i) {
     if (!c.has_input(i)) continue;
-    const Value& v = c.input(i);
+    const Value& v = c.input(i).constant ? c.input(i) : laid.at(i);
     const Shape s = v.constant ? v.constant->shape : v.shape;
     if (s.size() != size_t(rank)) c.refuse("its inputs differ in rank.");
     if (s[size_t(axis)] == 0) continue;  // an empty part adds nothing
@@ -453,7 +484,44 @@ void map_concat(Converter& c) {
 
 void map_binary(Converter& c, const std::string& type) {
   only_attributes(c, {});
-  const Value &a = c.input(0), &b = c.input(1);
+  const Value &a0 = c.input(0), &b0 = c.input(1);
+  // Two views of one layout run on their engine values; a constant that is one number or one
+  // row runs on the rows of a view; anything else reads plain values.
+  if (a0.index && b0.index && a0.engine_shape == b0.engine_shape && a0.index->values == b0.index->values &&
+      a0.shape == b0.shape) {
+    const Laid la = lay_out(c, a0), lb = lay_out(c, b0);  // the same layout
+    c.read_back(a0.shape, la.split);
+    c.emit(type, {la.name, lb.name}, json::object(), la.engine_shape, 0);
+    return;
+  }
+  const Value* k0 = a0.constant ? &a0 : b0.constant ? &b0 : nullptr;
+  const Value* v0 = a0.constant ? &b0 : &a0;
+  if (!c.implicit_batch() && (a0.index || b0.index)) {
+    const bool one_row = k0 && (k0->constant->count() == 1 || (k0->constant->shape.back() == v0->shape.back() &&
+                                                               k0->constant->count() == k0->constant->shape.back()));
+    if (k0 && !one_row) {  // a view and any constant: the constant laid out as the view is
+      const Laid laid = lay_out(c, *v0);
+      const HostArray k = laid_constant(c, *k0->constant, v0->shape, laid.split, laid.engine_shape[0]);
+      json keys = {{"constant", constant_weight(c, k)}};
+      if (a0.constant && type != "add" && type != "mul") keys["constant_first"] = true;
+      c.read_back(v0->shape, laid.split);
+      return void(c.emit(type, {laid.name}, keys, laid.engine_shape, 0));
+    }
+    if (!k0 && a0.shape == b0.shape) {  // two views laid out alike
+      const Laid la = lay_out(c, a0), lb = lay_out(c, b0);
+      if (la.engine_shape == lb.engine_shape && la.split.dim == lb.split.dim && la.split.outer == lb.split.outer &&
+          la.split.inner == lb.split.inner) {
+        c.read_back(a0.shape, la.split);
+        return void(c.emit(type, {la.name, lb.name}, json::object(), la.engine_shape, 0));
+      }
+    }
+  }
+  const bool row_constant = k0 && v0->index &&
+                            (k0->constant->count() == 1 ||
+                             (k0->constant->shape.back() == v0->shape.back() &&
+                              k0->constant->count() == k0->constant->shape.back()));
+  const Value a = a0.constant ? a0 : row_constant ? rows(c, a0) : plain(c, a0);
+  const Value b = b0.constant ? b0 : row_constant ? rows(c, b0) : plain(c, b0);
   if (!a.constant && !b.constant) {
     if (!c.implicit_batch() && a.shape.size() != b.shape.size())
       c.refuse("its operands " + to_string(a.shape) + " and " + to_string(b.shape) +
@@ -472,7 +540,7 @@ void map_binary(Converter& c, const std::string& type) {
     HostTensor& bias = c.weight(it->second);
     for (size_t m = 0; m < bias.data.size(); ++m) bias.data[m] = float(double(bias.data[m]) + k.values[m]);
     c.linear_bias.erase(it);
-    c.alias(0, v);
+    c.alias(0, a0.constant ? b0 : a0);  // the ONNX value as it was (a view stays one)
     return;
   }
   if (out != v.shape) c.refuse("its constant operand " + to_string(k.shape) + " makes the result larger than " + to_string(v.shape) + ".");
@@ -485,28 +553,44 @@ void map_binary(Converter& c, const std::string& type) {
 
 void map_matmul(Converter& c) {
   only_attributes(c, {});
-  const Value &a = c.input(0), &b = c.input(1);
-  const Shape sa = a.constant ? a.constant->shape : a.shape, sb = b.constant ? b.constant->shape : b.shape;
+  const Value &a0 = c.input(0), &b0 = c.input(1);
+  const Shape sa = a0.constant ? a0.constant->shape : a0.shape, sb = b0.constant ? b0.constant->shape : b0.shape;
   if (sa.size() < 2 || sb.size() < 2) c.refuse("an operand has one dimension; vkattn multiplies matrices.");
   Shape out = broadcast_shapes(Shape(sa.begin(), sa.end() - 2), Shape(sb.begin(), sb.end() - 2), "MatMul");
   out.insert(out.end(), {sa[sa.size() - 2], sb.back()});
   if (sa.back() != sb[sb.size() - 2]) c.refuse("its operands " + to_string(sa) + " and " + to_string(sb) + " do not multiply.");
-  if (!a.constant && b.constant && sb.size() == 2) {  // x W: a linear layer with W^T and no bias
+  if (!a0.constant && b0.constant && sb.size() == 2) {  // x W: a linear layer with W^T and no bias, on rows
+    const Value a = rows(c, a0);
+    Shape y = a.shape;
+    y.back() = sb[1];
     const std::string name = c.fresh_name();
-    c.add_weight(name + ".weight", transposed(*b.constant, {1, 0}));
+    c.add_weight(name + ".weight", transposed(*b0.constant, {1, 0}));
     c.add_weight(name + ".bias", HostArray{HostArray::Kind::Float, {sb[1]}, std::vector<double>(size_t(sb[1]), 0)});
-    c.linear_bias[c.emit("linear", {a.name}, {{"name", name}}, out, 0)] = name + ".bias";
+    c.linear_bias[c.emit("linear", {a.name}, {{"name", name}}, y, 0)] = name + ".bias";
     return;
   }
-  if (!a.constant && !b.constant) {
+  if (!a0.constant && !b0.constant) {
     if (!c.implicit_batch() && sa.size() != sb.size())
       c.refuse("its operands " + to_string(sa) + " and " + to_string(sb) + " differ in rank, so the batch would not stay first.");
-    c.emit("matmul", {a.name, b.name}, json::object(), out, 0);
+    if (c.implicit_batch()) return void(c.emit("matmul", {a0.name, b0.name}, json::object(), out, 0));
+    // Each laid out with the batch first (attention's (B * heads, N, d) as (B, heads, N, d)): the
+    // same way, in the dims before the matrices.
+    const Laid a = lay_out(c, a0), b = lay_out(c, b0);
+    const size_t r = sa.size();
+    if (a.split.dim + 2 >= r || a.split.dim != b.split.dim || a.split.outer != b.split.outer ||
+        a.split.inner != b.split.inner)
+      c.refuse("its operands " + to_string(sa) + " and " + to_string(sb) + " hold the batch in different places.");
+    Shape engine(a.engine_shape.begin(), a.engine_shape.end() - 2);
+    if (engine != Shape(b.engine_shape.begin(), b.engine_shape.end() - 2))
+      c.refuse("its operands " + to_string(sa) + " and " + to_string(sb) + " do not share their leading dimensions.");
+    engine.insert(engine.end(), {sa[r - 2], sb[r - 1]});
+    const std::string y = c.emit("matmul", {a.name, b.name}, json::object(), engine);
+    c.alias(0, make_view(y, engine, split_index(out, a.split, engine[0])));
     return;
   }
-  const bool first = bool(a.constant);
-  const Value& v = first ? b : a;
-  HostArray k = *(first ? a : b).constant;
+  const bool first = bool(a0.constant);
+  const Value v = plain(c, first ? b0 : a0);
+  HostArray k = *(first ? a0 : b0).constant;
   if (!c.implicit_batch()) {
     if (k.shape.size() > v.shape.size()) c.refuse("its constant operand has more dimensions than the computed one.");
     while (k.shape.size() >= v.shape.size() && k.shape.size() > 2 && k.shape[0] == 1) k.shape.erase(k.shape.begin());
@@ -519,14 +603,14 @@ void map_matmul(Converter& c) {
 
 void map_gemm(Converter& c) {
   only_attributes(c, {"alpha", "beta", "transA", "transB"});
-  const Value& a = computed(c, 0);
-  if (a.shape.size() != 2) c.refuse("its A is " + to_string(a.shape) + ", not a matrix.");
+  if (c.input(0).shape.size() != 2) c.refuse("its A is " + to_string(c.input(0).shape) + ", not a matrix.");
+  const Value a = rows(c, c.input(0));  // (B, K) rows, or the rows of a view: (N * B, C) tokens
   if (c.attr_int("transA", 0)) c.refuse("it transposes A, the batch of rows, which vkattn keeps first.");
   HostArray w = c.constant_input(1, "B");
   if (w.shape.size() != 2) c.refuse("its B is not a matrix.");
   if (!c.attr_int("transB", 0)) w = transposed(w, {1, 0});  // the linear layer's (N, K)
   const int64_t N = w.shape[0];
-  if (w.shape[1] != a.shape[1]) c.refuse("its A " + to_string(a.shape) + " and B do not multiply.");
+  if (w.shape[1] != a.shape.back()) c.refuse("its A " + to_string(a.shape) + " and B do not multiply.");
   const double alpha = c.attr_float("alpha", 1.f), beta = c.attr_float("beta", 1.f);
   for (double& v : w.values) v *= alpha;
   HostArray bias{HostArray::Kind::Float, {N}, std::vector<double>(size_t(N), 0)};
@@ -538,7 +622,9 @@ void map_gemm(Converter& c) {
   const std::string name = c.fresh_name();
   c.add_weight(name + ".weight", w);
   c.add_weight(name + ".bias", bias);
-  c.emit("linear", {a.name}, {{"name", name}}, {a.shape[0], N}, 0);
+  Shape out = a.shape;
+  out.back() = N;
+  c.emit("linear", {a.name}, {{"name", name}}, out, 0);
 }
 
 void map_batch_norm(Converter& c) {
@@ -577,10 +663,11 @@ void layer_norm_statistics(Converter& c, const Value& x, int64_t axis, double ep
 
 void map_layer_norm(Converter& c) {
   only_attributes(c, {"axis", "epsilon", "stash_type"});
-  const Value& x = computed(c, 0);
+  const bool last = axis_in(c, c.attr_int("axis", -1), c.input(0).shape.size()) + 1 == int64_t(c.input(0).shape.size());
+  const Value x = last && !c.output_used(1) && !c.output_used(2) ? rows(c, c.input(0)) : computed(c, 0);
   if (c.output_used(1) || c.output_used(2))
     layer_norm_statistics(c, x, axis_in(c, c.attr_int("axis", -1), x.shape.size()), c.attr_float("epsilon", 1e-5f));
-  const int64_t axis = axis_in(c, c.attr_int("axis", -1), x.shape.size());
+  const int64_t axis = last ? int64_t(x.shape.size()) - 1 : axis_in(c, c.attr_int("axis", -1), x.shape.size());
   c.engine_axis(axis, x.shape.size(), "axis");  // refuses the batch
   const Shape normalized(x.shape.begin() + axis, x.shape.end());
   const std::string name = c.fresh_name();
@@ -613,8 +700,39 @@ void map_instance_norm(Converter& c) {
   c.emit("add", {scaled}, {{"constant", channel(2, "bias")}}, x.shape, 0);
 }
 
+// A reduction over dims of a view: on its batch-first layout, the dims renamed.
+bool reduce_view(Converter& c, const std::string& type, const Value& v, const std::set<int64_t>& reduced, bool keep) {
+  const Laid laid = lay_out(c, v);
+  std::vector<int64_t> dims;
+  Shape out;
+  BatchSplit split = laid.split;
+  for (int64_t a : reduced) dims.push_back(laid_axis(c, a, laid.split, "axis"));
+  for (size_t d = 0; d < v.shape.size(); ++d)
+    if (!reduced.count(int64_t(d))) out.push_back(v.shape[d]);
+    else if (keep) out.push_back(1);
+    else if (d < laid.split.dim) --split.dim;
+  Shape engine = laid.engine_shape;
+  for (size_t i = dims.size(); i-- > 0;) {
+    if (keep) engine[size_t(dims[i])] = 1;
+    else engine.erase(engine.begin() + dims[i]);
+  }
+  const std::string y = c.emit(type, {laid.name}, {{"dims", dims}, {"keepdim", keep}}, engine);
+  c.alias(0, make_view(y, engine, split_index(out, split, engine[0])));
+  return true;
+}
+
 void map_reduce(Converter& c, const std::string& type, int64_t axes_input_from) {
   only_attributes(c, {"axes", "keepdims", "noop_with_empty_axes"});
+  if (c.input(0).index) {
+    const Value& v = c.input(0);
+    std::vector<int64_t> axes = axes_input(c, axes_input_from);
+    if (axes.empty()) c.refuse("it reduces every dimension, the batch's too.");
+    std::set<int64_t> reduced;
+    for (int64_t a : axes) reduced.insert(axis_in(c, a, v.shape.size()));
+    std::sort(axes.begin(), axes.end());
+    reduce_view(c, type, v, reduced, c.attr_int("keepdims", 1) != 0);
+    return;
+  }
   const Value& x = computed(c, 0);
   std::vector<int64_t> axes = axes_input(c, axes_input_from);
   const bool keep = c.attr_int("keepdims", 1) != 0;
@@ -649,8 +767,13 @@ void map_global_pool(Converter& c, const std::string& type) {
 
 void map_softmax(Converter& c, const std::string& type) {
   only_attributes(c, {"axis"});
-  const Value& x = computed(c, 0);
-  const int64_t axis = axis_in(c, c.attr_int("axis", c.opset() >= 13 ? -1 : 1), x.shape.size());
+  const int64_t rank = int64_t(c.input(0).shape.size());
+  const int64_t axis = axis_in(c, c.attr_int("axis", c.opset() >= 13 ? -1 : 1), size_t(rank));
+  if (axis == rank - 1) {  // over each row: views too
+    const Value x = rows(c, c.input(0));
+    return void(c.emit(type, {x.name}, {{"dim", -1}}, x.shape, 0));
+  }
+  const Value x = computed(c, 0);
   if (c.opset() >= 13 || axis == int64_t(x.shape.size()) - 1) {
     c.emit(type, {x.name}, {{"dim", c.engine_axis(axis, x.shape.size(), "axis")}}, x.shape, 0);
     return;
@@ -721,7 +844,8 @@ void map_pad(Converter& c) {
 void map_resize(Converter& c) {
   only_attributes(c, {"coordinate_transformation_mode", "cubic_coeff_a", "exclude_outside", "extrapolation_value",
                       "mode", "nearest_mode"});
-  const Value& x = image(c);
+  const Value x = computed(c, 0);
+  require_image(c, x);
   const std::string mode = c.attr_string("mode", "nearest"),
                     coordinates = c.attr_string("coordinate_transformation_mode", "half_pixel"),
                     nearest = c.attr_string("nearest_mode", "round_prefer_floor");
@@ -777,7 +901,9 @@ void map_pass_through(Converter& c) {
   only_attributes(c, {"seed", "ratio", "to", "saturate"});
   if (c.node().op_type() == "Dropout") {
     only_first_output(c);
-    if (c.has_input(2) && c.constant_input(2, "training_mode").values.at(0) != 0)
+    // In training mode it drops values, unless its ratio is 0.
+    const double ratio = c.has_input(1) ? c.constant_input(1, "ratio").values.at(0) : 0.5;
+    if (c.has_input(2) && c.constant_input(2, "training_mode").values.at(0) != 0 && ratio != 0)
       c.refuse("it drops values in training mode.");
   }
   if (c.node().op_type() == "Cast" && c.attr_int("to", 1) != onnx::TensorProto::FLOAT)
@@ -794,8 +920,9 @@ void map_expand(Converter& c) {
   c.alias(0, x);
 }
 
+// An elementwise op: on the rows of a view as well.
 void simple(Converter& c, const std::string& type, json keys = json::object()) {
-  const Value& x = computed(c, 0);
+  const Value x = rows(c, c.input(0));
   c.emit(type, {x.name}, std::move(keys), x.shape, 0);
 }
 

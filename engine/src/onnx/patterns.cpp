@@ -9,6 +9,7 @@
 
 #include "onnx/converter.h"
 #include "onnx/onnx_read.h"
+#include "onnx/views.h"
 
 namespace vkattn::onnx_import {
 namespace {
@@ -20,10 +21,12 @@ struct Graph {
   std::map<std::string, int> producer;
   std::map<std::string, int> readers;  // including the graph's outputs
   std::map<std::string, const onnx::TensorProto*> initializer;
+  std::map<const onnx::NodeProto*, int> index;  // protobuf keeps each node in its own allocation
 
   explicit Graph(const onnx::GraphProto& graph) : g(graph) {
     for (const auto& t : g.initializer()) initializer[t.name()] = &t;
     for (int i = 0; i < g.node_size(); ++i) {
+      index[&g.node(i)] = i;
       for (const std::string& o : g.node(i).output()) producer[o] = i;
       for (const std::string& in : g.node(i).input()) ++readers[in];
     }
@@ -59,7 +62,7 @@ struct Graph {
     const auto v = scalar(value);
     return v && std::abs(*v - want) <= 1e-6 * std::max(1.0, std::abs(want));
   }
-  int index_of(const onnx::NodeProto* n) const { return int(n - &g.node(0)); }
+  int index_of(const onnx::NodeProto* n) const { return index.at(n); }
 };
 
 // An array of `shape` holding `value`, or `a` broadcast to it.
@@ -110,8 +113,7 @@ std::optional<Pattern> gelu(const Graph& G, int erf_index) {
   p.nodes.insert(last);
   p.last = last;
   p.emit = [x](Converter& c) {
-    const auto& v = c.value(x);
-    if (v.constant) c.refuse("its GELU reads a constant.");
+    const Converter::Value v = rows(c, c.value(x));
     c.emit("gelu", {v.name}, json::object(), v.shape, 0);
   };
   return p;
@@ -170,11 +172,14 @@ std::optional<Pattern> layer_norm(const Graph& G, int sqrt_index) {
   const std::string x = p.input;
   const double epsilon = *eps;
   p.emit = [=](Converter& c) {
-    const auto& v = c.value(x);
-    if (v.constant) c.refuse("its LayerNorm reads a constant.");
+    const auto& onnx = c.value(x);
+    if (onnx.constant) c.refuse("its LayerNorm reads a constant.");
+    // Over the last axis only, on the rows of a view as well; over more, on a plain value.
+    const Converter::Value v = axes.size() == 1 ? rows(c, onnx) : plain(c, onnx);
     const int64_t rank = int64_t(v.shape.size()), k = int64_t(axes.size());
     std::vector<int64_t> sorted;
-    for (int64_t a : axes) sorted.push_back(a < 0 ? a + rank : a);
+    const int64_t onnx_rank = int64_t(onnx.shape.size());
+    for (int64_t a : axes) sorted.push_back((a < 0 ? a + onnx_rank : a) + rank - onnx_rank);
     std::sort(sorted.begin(), sorted.end());
     for (int64_t j = 0; j < k; ++j)
       if (sorted[size_t(j)] != rank - k + j) c.refuse("its LayerNorm's mean is over axes that are not the last ones.");
