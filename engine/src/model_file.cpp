@@ -1,4 +1,5 @@
 // A model file of either kind vkattn reads: safetensors (its own format) or ONNX.
+#include <filesystem>
 #include <fstream>
 
 #include "vkattn/error.h"
@@ -11,6 +12,10 @@ namespace {
 // safetensors header (an 8-byte length, then '{').
 bool looks_like_onnx(const std::string& path) {
   if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0) return true;
+  // Only a regular file is peeked at (opening a FIFO would wait for a writer); read_file refuses
+  // the others with its own sentence.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
   std::ifstream in(path, std::ios::binary);
   char head[9] = {};
   in.read(head, sizeof head);
