@@ -371,22 +371,8 @@ Value slice_along(Converter& c, const Value& x, int64_t axis, int64_t start, int
 
 void map_slice(Converter& c) {
   only_attributes(c, {});
-  if (c.input(0).index) {  // a view: its indices sliced (onnx_fold's Slice on the index array)
-    const Value& v = c.input(0);
-    const auto starts = c.constant_input(1, "starts").integers("its starts"), ends = c.constant_input(2, "ends").integers("its ends");
-    std::vector<int64_t> axes(starts.size()), steps(starts.size(), 1);
-    std::iota(axes.begin(), axes.end(), 0);
-    if (c.has_input(3)) axes = c.constant_input(3, "axes").integers("its axes");
-    if (c.has_input(4)) steps = c.constant_input(4, "steps").integers("its steps");
-    if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
-      c.refuse("its starts, ends, axes and steps differ in length.");
-    for (auto& a : axes) a = axis_in(c, a, v.shape.size());
-    for (int64_t st : steps)
-      if (st <= 0) c.refuse("it slices with step " + std::to_string(st) + "; vkattn slices forwards only.");
-    if (sliced(*v.index, starts, ends, axes, steps).count() == 0) c.refuse("it makes an empty value.");
-    return c.alias(0, sub_view(c, v, [&](const HostArray& index) { return sliced(index, starts, ends, axes, steps); }));
-  }
-  Value x = computed(c, 0);
+  const Value& in = c.input(0);
+  if (in.constant) c.refuse("it reads a constant where vkattn needs a value computed from the model's input.");
   const auto starts = c.constant_input(1, "starts").integers("its starts"), ends = c.constant_input(2, "ends").integers("its ends");
   std::vector<int64_t> axes(starts.size()), steps(starts.size(), 1);
   std::iota(axes.begin(), axes.end(), 0);
@@ -394,8 +380,16 @@ void map_slice(Converter& c) {
   if (c.has_input(4)) steps = c.constant_input(4, "steps").integers("its steps");
   if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
     c.refuse("its starts, ends, axes and steps differ in length.");
+  for (auto& a : axes) a = axis_in(c, a, in.shape.size());
+  if (in.index) {  // a view: its indices sliced (as onnx_fold's Slice slices a constant)
+    for (int64_t st : steps)
+      if (st <= 0) c.refuse("it slices with step " + std::to_string(st) + "; vkattn slices forwards only.");
+    if (sliced(*in.index, starts, ends, axes, steps).count() == 0) c.refuse("it makes an empty value.");
+    return c.alias(0, sub_view(c, in, [&](const HostArray& index) { return sliced(index, starts, ends, axes, steps); }));
+  }
+  Value x = in;
   for (size_t k = 0; k < starts.size(); ++k)
-    x = slice_along(c, x, axis_in(c, axes[k], x.shape.size()), starts[k], ends[k], steps[k],
+    x = slice_along(c, x, axes[k], starts[k], ends[k], steps[k],
                     k + 1 == starts.size() ? std::optional<int>(0) : std::nullopt);
   if (starts.empty()) c.alias(0, x);
 }

@@ -130,6 +130,22 @@ ActivationStep activation_step(const std::string& name) {
   return {[=](Graph& g, TensorId x) { return build(op, spec, g, x); }, reference(op, spec)};
 }
 
+std::pair<TensorId, ReferenceStep> then_step(Prepared& p, TensorId y, const std::string& name, size_t i, Rng& rng) {
+  Graph& g = p.graph;
+  if (name != "add") {
+    const ActivationStep a = activation_step(name);
+    return {a.build(g, y), [f = a.reference](std::vector<double>& v) { std::transform(v.begin(), v.end(), v.begin(), f); }};
+  }
+  HostTensor r = random(rng, g.shape(y));
+  const std::string input = "r" + std::to_string(i);
+  const TensorId sum = ops::binary(g, ops::Binary::add, y, g.input(input, r.shape));
+  ReferenceStep step = [values = r.data](std::vector<double>& v) {
+    for (size_t e = 0; e < v.size(); ++e) v[e] += values[e];
+  };
+  p.inputs.push_back({input, std::move(r)});
+  return {sum, step};
+}
+
 void register_activation_check(CheckRegistry& r) {
   // hardtanh's default, relu6, one bound only each way, and min > max (all max, as torch.clamp).
   add(r, "clamp",

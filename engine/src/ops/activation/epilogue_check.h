@@ -21,4 +21,9 @@ ActivationStep activation_step(const std::string& name);
 // Every name activation_step takes.
 const std::vector<std::string>& activation_step_names();
 
+// Step `name` after value y of p's graph: "add" (a residual, p's input "r<i>" of y's shape, random
+// values) or an activation_step name. The new value, and what the step does to the reference.
+using ReferenceStep = std::function<void(std::vector<double>&)>;
+std::pair<TensorId, ReferenceStep> then_step(Prepared& p, TensorId y, const std::string& name, size_t i, Rng& rng);
+
 }  // namespace vkattn::conformance

@@ -73,18 +73,10 @@ Prepared prepare(const Spec& s, Rng& rng) {
       y = ops::max_pool2d(g, y, {2, 2}, {2, 2}, {0, 0});
       steps.push_back([=](std::vector<double>& v) { v = vkattn::reference::pool2d(v, BM, OH, OW, {2, 2}, {2, 2}, {0, 0}, true); });
       OH /= 2, OW /= 2;
-    } else if (then[i] == "add") {
-      HostTensor r = random(rng, {x.shape[0], M, OH, OW});
-      const std::string name = "r" + std::to_string(i);
-      y = ops::binary(g, ops::Binary::add, y, g.input(name, r.shape));
-      steps.push_back([=](std::vector<double>& v) {
-        for (size_t e = 0; e < v.size(); ++e) v[e] += r.data[e];
-      });
-      p.inputs.push_back({name, std::move(r)});
     } else {
-      const ActivationStep a = activation_step(then[i]);
-      y = a.build(g, y);
-      steps.push_back([f = a.reference](std::vector<double>& v) { std::transform(v.begin(), v.end(), v.begin(), f); });
+      auto [next, step] = then_step(p, y, then[i], i, rng);
+      y = next;
+      steps.push_back(std::move(step));
     }
   g.output("y", y);
   p.reference = [=] {

@@ -60,20 +60,11 @@ Prepared prepare(const Spec& s, Rng& rng) {
   TensorId y = ops::linear(g, g.input("x", x.shape), g.weight("w", w), g.weight("b", b));
   std::vector<std::function<void(std::vector<double>&)>> steps;  // each step's effect on the reference
   const std::vector<std::string> then = s.value("then", std::vector<std::string>{});
-  for (size_t i = 0; i < then.size(); ++i)
-    if (then[i] == "add") {
-      HostTensor r = random(rng, g.shape(y));
-      const std::string name = "r" + std::to_string(i);
-      y = ops::binary(g, ops::Binary::add, y, g.input(name, r.shape));
-      steps.push_back([=](std::vector<double>& v) {
-        for (size_t e = 0; e < v.size(); ++e) v[e] += r.data[e];
-      });
-      p.inputs.push_back({name, std::move(r)});
-    } else {
-      const ActivationStep a = activation_step(then[i]);
-      y = a.build(g, y);
-      steps.push_back([f = a.reference](std::vector<double>& v) { std::transform(v.begin(), v.end(), v.begin(), f); });
-    }
+  for (size_t i = 0; i < then.size(); ++i) {
+    auto [next, step] = then_step(p, y, then[i], i, rng);
+    y = next;
+    steps.push_back(std::move(step));
+  }
   g.output("y", y);
   p.bound = rounding_bound(x, w, b, reference(x, w, b));
   p.reference = [=] {
