@@ -6,10 +6,15 @@ weights within 1e-4 relative. ctest runs the small set on 64x64 pictures; --size
 scripts/onnx-parity.sh's full run. Needs PYTHONPATH to the built package; skips (exit 77) where
 torch, torchvision or onnx is absent, or vkattn was built without ONNX support.
 
-    onnx_parity.py [--size N] [--only NAME,NAME] [--opsets 14,17] [--all]
+    onnx_parity.py [--size N] [--only NAME,NAME] [--opsets 14,17] [--all] [--cli path/to/vkattn]
+
+With --cli, `vkattn info` also shows that the chains torch writes became one layer each: a
+vision transformer's attention one scaled_dot_product_attention, its LayerNorms and GELUs
+layer_norm and gelu nodes (no softmax, pow or erf pieces left).
 """
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,7 +62,22 @@ def export(model, shape, opset, path):
                           dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, do_constant_folding=True)
 
 
-def parity(name, model, shape, opset, tmp):
+# The network node counts `vkattn info` must show for a model: (type, count) pairs, and types
+# that must be absent.
+FUSED = {"vit_odd": ([("scaled_dot_product_attention", 1), ("layer_norm", 3), ("gelu", 1)], ["softmax", "pow", "div"])}
+
+
+def fused(cli, name, path, label):
+    want, absent = FUSED[name]
+    info = subprocess.run([cli, "info", "--model", path], capture_output=True, text=True, timeout=300)
+    counts = dict((k, int(n)) for k, n in (item.rsplit(" ", 1) for line in info.stdout.splitlines()
+                                         if line.strip().startswith("nodes") for item in line.split("nodes", 1)[1].split(",")))
+    counts = {k.strip(): n for k, n in counts.items()}
+    ok = all(counts.get(t) == n for t, n in want) and not any(t in counts for t in absent)
+    check(label + " fuses its chains", ok, "nodes %s" % counts)
+
+
+def parity(name, model, shape, opset, tmp, cli=None):
     path = os.path.join(tmp, "%s_%d.onnx" % (name, opset))
     label = "%s opset %d %s" % (name, opset, (BATCH,) + tuple(shape))
     try:
@@ -79,6 +99,8 @@ def parity(name, model, shape, opset, tmp):
     g = got["y"]
     worst = relative(g, want[0].numpy()) if g.size == want[0].numel() else float("inf")
     check(label, worst < BOUND, "worst relative %.2g, load and run %.1f s" % (worst, ran))
+    if cli and name in FUSED:
+        fused(cli, name, path, label)
 
 
 def main():
@@ -87,6 +109,7 @@ def main():
     parser.add_argument("--only", default="")
     parser.add_argument("--opsets", default="14,17")
     parser.add_argument("--all", action="store_true")
+    parser.add_argument("--cli", default=None)
     args = parser.parse_args()
     if not vkattn.onnx_ops():
         print("this vkattn was built without ONNX support; skipping")
@@ -100,7 +123,7 @@ def main():
         # torchvision's transformers start with zero heads: transformer_models' own randomisation
         model = tm.randomise(make()) if name in tm.SMALL else gm.randomise(make(), 0, shape)
         for opset in [int(o) for o in args.opsets.split(",")]:
-            parity(name, model, shape, opset, tmp)
+            parity(name, model, shape, opset, tmp, args.cli)
     finish()
 
 

@@ -190,7 +190,7 @@ Converted Converter::run() {
     values_[in->name()] = {std::nullopt, in->name(), shape};
     network["inputs"].push_back({{"name", in->name()}, {"shape", item_shape(shape)}});
   }
-  const std::map<int, Pattern> patterns = find_patterns(graph_);
+  const std::map<int, Pattern> patterns = find_patterns(graph_, opset_);
   std::set<int> inside;
   for (const auto& [last, p] : patterns) inside.insert(p.nodes.begin(), p.nodes.end());
   for (int i = 0; i < graph_.node_size(); ++i) {

@@ -142,7 +142,7 @@ struct Pattern {
   std::string input;
   std::function<void(Converter&)> emit;
 };
-std::map<int, Pattern> find_patterns(const onnx::GraphProto& graph);
+std::map<int, Pattern> find_patterns(const onnx::GraphProto& graph, int64_t opset);
 
 // Converts the current node when all it reads is constant and the op is one vkattn evaluates on
 // the host; false otherwise (onnx_fold.cpp).

@@ -202,9 +202,103 @@ std::optional<Pattern> layer_norm(const Graph& G, int sqrt_index) {
   return p;
 }
 
+// A scalar multiplier of value `v`: Mul by a scalar constant or Div by one, with the operand.
+std::optional<std::pair<std::string, double>> scaled(const Graph& G, const std::string& v) {
+  if (const auto* m = G.maker(v, "Mul"); m && G.readers.at(v) == 1) {
+    if (const auto k = G.scalar(m->input(1))) return std::pair{m->input(0), *k};
+    if (const auto k = G.scalar(m->input(0))) return std::pair{m->input(1), *k};
+  }
+  if (const auto* d = G.maker(v, "Div"); d && G.readers.at(v) == 1)
+    if (const auto k = G.scalar(d->input(1)); k && *k != 0) return std::pair{d->input(0), 1 / *k};
+  return std::nullopt;
+}
+
+// softmax(scale q k^T + bias) v, found from its Softmax over the last axis: MatMul(q, k^T), a
+// scalar Mul or Div (of the scores or of q), an Add of a constant, Softmax, a Dropout that keeps
+// everything, MatMul by v. Runs as one scaled_dot_product_attention node: no (N, N) scores.
+std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opset) {
+  const auto& softmax = G.g.node(softmax_index);
+  int64_t axis = opset >= 13 ? -1 : 1;
+  for (const auto& a : softmax.attribute())
+    if (a.name() == "axis") axis = a.i();
+  if (axis != -1) return std::nullopt;  // the last axis by rank is checked when it runs
+  Pattern p{softmax_index, {softmax_index}, "", nullptr};
+  double scale = 1;
+  std::string scores = softmax.input(0), bias;
+  if (const auto* add = G.maker(scores, "Add"); add && G.readers.at(scores) == 1) {
+    const bool first = G.initializer.count(add->input(0)) > 0, second = G.initializer.count(add->input(1)) > 0;
+    if (first == second) return std::nullopt;
+    bias = first ? add->input(0) : add->input(1);
+    p.nodes.insert(G.index_of(add));
+    scores = first ? add->input(1) : add->input(0);
+  }
+  if (const auto s = scaled(G, scores)) {
+    p.nodes.insert(G.producer.at(scores));
+    scale *= s->second;
+    scores = s->first;
+  }
+  const auto* qk = G.maker(scores, "MatMul");
+  if (!qk || G.readers.at(scores) != 1) return std::nullopt;
+  p.nodes.insert(G.index_of(qk));
+  std::string q = qk->input(0);
+  if (const auto s = scaled(G, q)) {  // torch 1.13 scales q before q k^T
+    p.nodes.insert(G.producer.at(q));
+    scale *= s->second;
+    q = s->first;
+  }
+  std::string weights = softmax.output(0);
+  int i = 0;
+  if (const auto* drop = G.only_reader(weights, "Dropout", &i)) {  // only one that keeps everything
+    if (drop->output_size() > 1 && !drop->output(1).empty()) return std::nullopt;
+    const bool no_ratio = drop->input_size() < 2 || drop->input(1).empty();
+    const bool zero = !no_ratio && G.near(drop->input(1), 0.0);
+    const bool training = drop->input_size() > 2 && !drop->input(2).empty() && !G.near(drop->input(2), 0.0);
+    if (training && !zero) return std::nullopt;
+    p.nodes.insert(i);
+    weights = drop->output(0);
+  }
+  const auto* av = G.only_reader(weights, "MatMul", &i);
+  if (!av || av->input(0) != weights) return std::nullopt;
+  p.nodes.insert(i);
+  p.last = i;
+  const std::string kt = qk->input(1), v = av->input(1);
+  p.emit = [=](Converter& c) {
+    const auto &qv = c.value(q), &ktv = c.value(kt), &vv = c.value(v);
+    if (qv.constant || ktv.constant || vv.constant) c.refuse("its attention reads a constant q, k or v.");
+    const size_t r = qv.shape.size();
+    if (r < 3 || ktv.shape.size() != r || vv.shape.size() != r) c.refuse("its attention's q, k and v are not (batch, ..., N, d).");
+    // k from k^T: its last two dims swapped, as a view.
+    std::vector<int64_t> swap(r);
+    std::iota(swap.begin(), swap.end(), 0);
+    std::swap(swap[r - 1], swap[r - 2]);
+    const Converter::Value k = make_view(ktv.name, ktv.index ? ktv.engine_shape : ktv.shape, transposed(index_of(ktv), swap));
+    const Laid lq = lay_out(c, qv), lk = lay_out(c, k), lv = lay_out(c, vv);
+    auto same = [](const BatchSplit& a, const BatchSplit& b) { return a.dim == b.dim && a.outer == b.outer && a.inner == b.inner; };
+    const Shape lead(lq.engine_shape.begin(), lq.engine_shape.end() - 2);
+    if (!same(lq.split, lk.split) || !same(lq.split, lv.split) || lq.split.dim + 2 >= r ||
+        Shape(lk.engine_shape.begin(), lk.engine_shape.end() - 2) != lead ||
+        Shape(lv.engine_shape.begin(), lv.engine_shape.end() - 2) != lead)
+      c.refuse("its attention's q, k and v hold the batch in different places.");
+    nlohmann::json keys = {{"scale", scale}};
+    const int64_t nq = qv.shape[r - 2], nk = k.shape[r - 2];
+    if (!bias.empty()) {
+      Shape scores = qv.shape;
+      scores[r - 1] = nk;
+      keys["bias"] = c.fresh_name() + ".bias";
+      c.add_weight(keys["bias"], laid_constant(c, *c.value(bias).constant, scores, lq.split, lq.engine_shape[0]));
+    }
+    Shape engine = lead, onnx = qv.shape;
+    engine.insert(engine.end(), {nq, vv.shape[r - 1]});
+    onnx[r - 1] = vv.shape[r - 1];
+    const std::string o = c.emit("scaled_dot_product_attention", {lq.name, lk.name, lv.name}, keys, engine);
+    c.alias(0, make_view(o, engine, split_index(onnx, lq.split, engine[0])));
+  };
+  return p;
+}
+
 }  // namespace
 
-std::map<int, Pattern> find_patterns(const onnx::GraphProto& graph) {
+std::map<int, Pattern> find_patterns(const onnx::GraphProto& graph, int64_t opset) {
   const Graph G(graph);
   std::map<int, Pattern> found;
   std::set<int> taken;
@@ -212,6 +306,7 @@ std::map<int, Pattern> find_patterns(const onnx::GraphProto& graph) {
     std::optional<Pattern> p;
     if (graph.node(i).op_type() == "Erf") p = gelu(G, i);
     else if (graph.node(i).op_type() == "Sqrt") p = layer_norm(G, i);
+    else if (graph.node(i).op_type() == "Softmax") p = attention(G, i, opset);
     if (!p || std::any_of(p->nodes.begin(), p->nodes.end(), [&](int n) { return taken.count(n); })) continue;
     taken.insert(p->nodes.begin(), p->nodes.end());
     found.emplace(p->last, std::move(*p));
