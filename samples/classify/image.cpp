@@ -55,6 +55,40 @@ std::vector<unsigned char> to_grey(const unsigned char* px, size_t count, int ch
   return grey;
 }
 
+// A JPEG's Huffman tables each hold at most 256 codes. Debian's stb 2.27 does not check: a DHT
+// segment whose code counts add up past 256 makes it write past its table (found by fuzz_image).
+// Walks the segments before the scan; true when none is such a table.
+bool jpeg_tables_fit(std::string_view b) {
+  if (b.size() < 2 || uint8_t(b[0]) != 0xFF || uint8_t(b[1]) != 0xD8) return true;  // not a JPEG
+  size_t at = 2;
+  while (at + 4 <= b.size()) {
+    if (uint8_t(b[at]) != 0xFF) return true;  // not a marker: stb says what is wrong
+    const uint8_t marker = uint8_t(b[at + 1]);
+    if (marker == 0xFF) {  // fill byte
+      ++at;
+      continue;
+    }
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
+      at += 2;
+      continue;
+    }
+    if (marker == 0xDA || marker == 0xD9) return true;  // the scan (or the end) begins
+    const size_t length = size_t(uint8_t(b[at + 2])) << 8 | uint8_t(b[at + 3]);
+    if (marker == 0xC4) {
+      size_t p = at + 4;
+      const size_t end = std::min(b.size(), at + 2 + length);
+      while (p + 17 <= end) {
+        size_t codes = 0;
+        for (size_t i = 1; i <= 16; ++i) codes += uint8_t(b[p + i]);
+        if (codes > 256) return false;
+        p += 17 + codes;
+      }
+    }
+    at += 2 + length;
+  }
+  return true;
+}
+
 }  // namespace
 
 PreparedImage prepare_image_bytes(std::string_view bytes, int size, const std::string& path) {
@@ -70,6 +104,9 @@ PreparedImage prepare_image_bytes(std::string_view bytes, int size, const std::s
   // photo needs it; and a header that promises more pixels than the file can encode is lying.
   constexpr int64_t kMaxSide = 8192, kMaxPixels = int64_t{1} << 25;
   int w = 0, h = 0, channels = 0;
+  if (!jpeg_tables_fit(bytes))
+    throw vkattn::Error("Cannot read image '" + path + "': a Huffman table of this JPEG holds more than 256 codes "
+                        "(a damaged or forged file).");
   if (bytes.size() > INT32_MAX || !stbi_info_from_memory(file, length, &w, &h, &channels)) throw undecodable();
   if (w < 1 || h < 1) throw undecodable();
   if (w > kMaxSide || h > kMaxSide)

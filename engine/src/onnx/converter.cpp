@@ -9,8 +9,7 @@ namespace vkattn::onnx_import {
 using nlohmann::json;
 
 Converter::Converter(const onnx::ModelProto& model, std::string file, Mode mode, int64_t probe)
-    : model_(model),
-      graph_(model.graph()),
+    : graph_(model.graph()),
       file_(std::move(file)),
       mode_(mode),
       probe_(probe),

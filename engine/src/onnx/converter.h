@@ -112,7 +112,6 @@ class Converter {
  private:
   void convert_node(int index);
 
-  const onnx::ModelProto& model_;
   const onnx::GraphProto& graph_;
   std::string file_;
   Mode mode_;

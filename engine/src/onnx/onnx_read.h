@@ -1,7 +1,8 @@
 // An ONNX file's bytes to a ModelProto that the rest of the loader may trust: our own checks
 // first (libonnx 1.12 crashes on some malformed tensors, and accepts sizes that disagree with
-// shapes), external data read in from the model's folder only, then ONNX's checker and strict
-// shape inference. Every refusal is one vkattn::Error sentence naming the file.
+// shapes), external data read in from the model's folder only, then ONNX's checker (not its
+// shape inference, which crashes on malformed files). Every refusal is one vkattn::Error
+// sentence naming the file.
 #pragma once
 #include <optional>
 #include <string>
