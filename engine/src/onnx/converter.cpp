@@ -42,6 +42,12 @@ const HostArray& Converter::constant_input(int i, const std::string& what) const
   return *v.constant;
 }
 
+double Converter::scalar_input(int i, const std::string& what) const {
+  const HostArray& k = constant_input(i, what);
+  if (k.count() != 1) refuse("its " + what + " is not one number.");
+  return k.values[0];
+}
+
 bool Converter::all_inputs_constant() const {
   for (int i = 0; i < node_->input_size(); ++i)
     if (has_input(i) && !values_.at(node_->input(i)).constant) return false;

@@ -69,6 +69,7 @@ class Converter {
   const Value& input(int i) const;
   const Value& value(const std::string& name) const;  // any value converted so far
   const HostArray& constant_input(int i, const std::string& what) const;
+  double scalar_input(int i, const std::string& what) const;  // a constant of one element
   bool all_inputs_constant() const;
   // Attributes, with defaults; a present attribute of another type is refused.
   int64_t attr_int(const std::string& name, int64_t fallback) const;

@@ -25,7 +25,7 @@ HostArray constant_value(Converter& c) {
   const auto& attrs = c.node().attribute();
   if (attrs.size() != 1) c.refuse("it must have exactly one value attribute.");
   const auto& a = attrs[0];
-  if (a.name() == "value") return from_tensor(a.t());
+  if (a.name() == "value" && a.has_t()) return from_tensor(a.t());
   if (a.name() == "value_float") return scalar(a.f());
   if (a.name() == "value_int") return scalar(double(a.i()), Kind::Int);
   if (a.name() == "value_floats") return {Kind::Float, {a.floats_size()}, {a.floats().begin(), a.floats().end()}};
@@ -265,6 +265,7 @@ const std::map<std::string, Fold>& folds() {
          std::vector<HostArray> parts;
          for (int i = 0; i < c.node().input_size(); ++i)
            if (c.has_input(i)) parts.push_back(*c.input(i).constant);
+         if (parts.empty()) c.refuse("it joins nothing.");
          return concatenated(parts, axis_of(c, c.attr_int("axis", 0), parts.at(0).shape.size(), "axis"), "Concat");
        }},
       {"Reshape", [](Converter& c) {
@@ -282,7 +283,12 @@ const std::map<std::string, Fold>& folds() {
          const HostArray& a = *c.input(0).constant;
          std::vector<int64_t> perm(a.shape.size());
          std::iota(perm.rbegin(), perm.rend(), 0);
-         return transposed(a, c.attr_ints("perm", perm));
+         perm = c.attr_ints("perm", perm);
+         std::vector<int64_t> sorted = perm;
+         std::sort(sorted.begin(), sorted.end());
+         for (size_t d = 0; d < sorted.size(); ++d)
+           if (sorted.size() != a.shape.size() || sorted[d] != int64_t(d)) c.refuse("its perm is not an order of the dimensions.");
+         return transposed(a, perm);
        }},
       {"Slice", [](Converter& c) {
          const HostArray& a = *c.input(0).constant;
@@ -301,6 +307,7 @@ const std::map<std::string, Fold>& folds() {
       {"ConstantOfShape", [](Converter& c) {
          const Shape shape(c.input(0).constant->integers("shape"));
          require_foldable(shape, "ConstantOfShape");
+         if (c.has_attr("value") && !c.attr("value")->has_t()) c.refuse("its value is not a tensor.");
          HostArray value = c.has_attr("value") ? from_tensor(c.attr("value")->t()) : scalar(0);
          if (value.count() != 1) c.refuse("its value must be one element.");
          return HostArray{value.kind, shape, std::vector<double>(size_t(std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>())), value.values[0])};
@@ -310,8 +317,8 @@ const std::map<std::string, Fold>& folds() {
          return expanded(a, broadcast_shapes(a.shape, Shape(c.input(1).constant->integers("shape")), "Expand"));
        }},
       {"Range", [](Converter& c) {
-         const double start = c.input(0).constant->values.at(0), limit = c.input(1).constant->values.at(0),
-                      delta = c.input(2).constant->values.at(0);
+         const double start = c.scalar_input(0, "start"), limit = c.scalar_input(1, "limit"),
+                      delta = c.scalar_input(2, "delta");
          if (delta == 0) c.refuse("its delta is 0.");
          const double n = std::max(0.0, std::ceil((limit - start) / delta));
          require_foldable({int64_t(std::min(n, 1e12))}, "Range");

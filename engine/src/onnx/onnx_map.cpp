@@ -105,9 +105,13 @@ std::array<int64_t, 4> pads_of(Converter& c, const Shape& x, Size2 k, Size2 s, S
 
 bool same(Size2 a, Size2 b) { return a.h == b.h && a.w == b.w; }
 
+// A window attribute's two values (kernel_shape, strides, dilations, output_padding), each >= 1
+// but output padding (>= 0).
 Size2 pair(Converter& c, const char* name, Size2 fallback) {
   const auto v = c.attr_ints(name, {fallback.h, fallback.w});
   if (v.size() != 2) c.refuse("its " + std::string(name) + " has " + std::to_string(v.size()) + " values; vkattn runs 2-D windows.");
+  const int64_t least = std::string(name) == "output_padding" ? 0 : 1;
+  if (v[0] < least || v[1] < least) c.refuse("its " + std::string(name) + " are not at least " + std::to_string(least) + ".");
   return {v[0], v[1]};
 }
 
@@ -256,6 +260,7 @@ void map_pool(Converter& c, bool max) {
 // x as `target` (an ONNX shape): an engine reshape where the batch stays first, else a view.
 void reshape_to(Converter& c, const Value& x, const Shape& target) {
   if (x.constant) c.refuse("it reads a constant where vkattn needs a value computed from the model's input.");
+  if (target.empty()) c.refuse("it makes a computed value a scalar, which vkattn does not hold.");
   if (!x.index && (c.implicit_batch() || (!target.empty() && target[0] == x.shape[0]))) {
     if (target == x.shape) return c.alias(0, x);
     return void(c.emit("reshape", {x.name}, {{"shape", c.item_shape(target)}}, target, 0));
@@ -335,7 +340,11 @@ void map_transpose(Converter& c) {
   std::vector<int64_t> perm(x.shape.size());
   std::iota(perm.rbegin(), perm.rend(), 0);
   perm = c.attr_ints("perm", perm);
-  if (perm.size() != x.shape.size()) c.refuse("its perm does not name every dimension.");
+  std::vector<int64_t> order = perm;
+  for (int64_t& p : order) p = axis_in(c, p, x.shape.size());
+  std::sort(order.begin(), order.end());
+  if (perm.size() != x.shape.size() || std::adjacent_find(order.begin(), order.end()) != order.end())
+    c.refuse("its perm does not name every dimension once.");
   std::vector<int64_t> dims;
   Shape shape;
   if (c.implicit_batch()) dims.push_back(0);
@@ -896,8 +905,8 @@ void map_pass_through(Converter& c) {
   if (c.node().op_type() == "Dropout") {
     only_first_output(c);
     // In training mode it drops values, unless its ratio is 0.
-    const double ratio = c.has_input(1) ? c.constant_input(1, "ratio").values.at(0) : 0.5;
-    if (c.has_input(2) && c.constant_input(2, "training_mode").values.at(0) != 0 && ratio != 0)
+    const double ratio = c.has_input(1) ? c.scalar_input(1, "ratio") : 0.5;
+    if (c.has_input(2) && c.scalar_input(2, "training_mode") != 0 && ratio != 0)
       c.refuse("it drops values in training mode.");
   }
   if (c.node().op_type() == "Cast" && c.attr_int("to", 1) != onnx::TensorProto::FLOAT)

@@ -53,7 +53,8 @@ struct Graph {
   std::optional<double> scalar(const std::string& value) const {
     const onnx::TensorProto* t = nullptr;
     if (const auto it = initializer.find(value); it != initializer.end()) t = it->second;
-    else if (const auto* c = maker(value, "Constant"); c && c->attribute_size() == 1 && c->attribute(0).name() == "value")
+    else if (const auto* c = maker(value, "Constant");
+             c && c->attribute_size() == 1 && c->attribute(0).name() == "value" && c->attribute(0).has_t())
       t = &c->attribute(0).t();
     if (!t || element_count_of(t->dims()) != 1) return std::nullopt;
     return from_tensor(*t).values[0];
