@@ -200,7 +200,9 @@ HostArray sliced(const HostArray& a, const std::vector<int64_t>& starts, const s
     };
     const int64_t b = clamp(starts[k]), e = clamp(ends[k]);
     first[d] = b, step[d] = s;
-    shape[d] = s > 0 ? std::max<int64_t>(0, (e - b + s - 1) / s) : std::max<int64_t>(0, (b - e - s - 1) / -s);
+    // Elements from b towards e by |s|, without overflow for any step.
+    const int64_t span = s > 0 ? e - b : b - e, magnitude = s == INT64_MIN ? INT64_MAX : (s > 0 ? s : -s);
+    shape[d] = span > 0 ? 1 + (span - 1) / magnitude : 0;
   }
   HostArray out{a.kind, shape, std::vector<double>(size_t(count_of(shape)))};
   const auto si = strides_of(a.shape), so = strides_of(shape);
@@ -233,6 +235,13 @@ HostArray concatenated(const std::vector<HostArray>& parts, int64_t axis, const 
       out.values.insert(out.values.end(), p.values.begin() + o * run, p.values.begin() + (o + 1) * run);
     }
   return out;
+}
+
+int64_t saturated_product(const Shape& shape) {
+  constexpr int64_t most = int64_t{1} << 62;
+  int64_t p = 1;
+  for (int64_t d : shape) p = d > 0 && p > most / d ? most : p * std::max<int64_t>(d, 0);
+  return p;
 }
 
 void require_foldable(const Shape& shape, const std::string& what) {

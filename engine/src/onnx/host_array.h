@@ -47,6 +47,9 @@ HostArray sliced(const HostArray& a, const std::vector<int64_t>& starts, const s
 // Several arrays joined along `axis`.
 HostArray concatenated(const std::vector<HostArray>& parts, int64_t axis, const std::string& what);
 
+// The product of sizes >= 0, saturating at 2^62 (a model's shapes are untrusted numbers).
+int64_t saturated_product(const Shape& shape);
+
 // Elements beyond which a computed constant is refused (a model cannot make the loader allocate
 // without bound: ConstantOfShape, Expand, Range).
 constexpr int64_t kMaxFoldedElements = int64_t{1} << 24;

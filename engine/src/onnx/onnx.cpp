@@ -28,7 +28,11 @@ std::string first_difference(const Converted& a, const Converted& b) {
 SafeTensors to_file(Converted c, const std::string& source) {
   SafeTensors file;
   file.tensors = std::move(c.weights);
-  file.metadata["vkattn.network"] = c.network.dump();
+  try {
+    file.metadata["vkattn.network"] = c.network.dump();
+  } catch (const nlohmann::json::exception&) {  // protobuf's C++ parser leaves strings unchecked
+    throw Error("'" + source + "' names a value or node with bytes that are not UTF-8.");
+  }
   file.source = source;
   try {
     Network::from_safetensors(file);

@@ -56,17 +56,17 @@ Shape reshape_target(Converter& c, const Shape& from, std::vector<int64_t> targe
     if (target[d] == -1) {
       if (unknown >= 0) c.refuse("its shape has more than one -1.");
       unknown = int64_t(d);
-    } else if (target[d] < 0) {
+    } else if (target[d] < 0 || target[d] > (int64_t{1} << 31)) {
       c.refuse("its shape has a size of " + std::to_string(target[d]) + ".");
     } else {
-      known *= target[d];
+      known = target[d] && known > (int64_t{1} << 62) / target[d] ? int64_t{1} << 62 : known * target[d];  // saturates, no overflow
     }
   }
   if (unknown >= 0) {
     if (known == 0 || count % known != 0) c.refuse("its shape " + to_string(Shape(target)) + " does not fit " + std::to_string(count) + " elements.");
     target[size_t(unknown)] = count / known;
   }
-  if (std::accumulate(target.begin(), target.end(), int64_t{1}, std::multiplies<>()) != count)
+  if (saturated_product(Shape(target)) != count)
     c.refuse("its shape " + to_string(Shape(target)) + " does not hold the input's " + std::to_string(count) + " elements.");
   return Shape(target);
 }

@@ -277,15 +277,16 @@ void map_reshape(Converter& c) {
   int64_t known = 1, unknown = -1;
   for (size_t d = 0; d < target.size(); ++d) {
     if (target[d] == 0 && !allowzero && d < x.shape.size()) target[d] = x.shape[d];
+    if (target[d] < -1 || target[d] > (int64_t{1} << 31)) c.refuse("its shape has a size of " + std::to_string(target[d]) + ".");
     if (target[d] == -1) unknown = unknown < 0 ? int64_t(d) : -2;
-    else known *= target[d];
+    else known = target[d] && known > (int64_t{1} << 62) / target[d] ? int64_t{1} << 62 : known * target[d];  // saturates, no overflow
   }
   if (unknown == -2) c.refuse("its shape has more than one -1.");
   if (unknown >= 0) {
     if (known <= 0 || count_of(x.shape) % known) c.refuse("its shape " + to_string(Shape(target)) + " does not fit " + to_string(x.shape) + ".");
     target[size_t(unknown)] = count_of(x.shape) / known;
   }
-  if (count_of(Shape(target)) != count_of(x.shape)) c.refuse("its shape " + to_string(Shape(target)) + " does not hold " + to_string(x.shape) + ".");
+  if (saturated_product(Shape(target)) != count_of(x.shape)) c.refuse("its shape " + to_string(Shape(target)) + " does not hold " + to_string(x.shape) + ".");
   reshape_to(c, x, Shape(target));
 }
 
@@ -367,7 +368,7 @@ Value slice_along(Converter& c, const Value& x, int64_t axis, int64_t start, int
   const int64_t b = clamp(start), e = clamp(end);
   if (step <= 0) c.refuse("it slices with step " + std::to_string(step) + "; vkattn slices forwards only.");
   Shape shape = x.shape;
-  shape[size_t(axis)] = std::max<int64_t>(0, (e - b + step - 1) / step);
+  shape[size_t(axis)] = e > b ? 1 + (e - b - 1) / step : 0;  // no overflow for any step
   if (shape[size_t(axis)] == 0) c.refuse("it makes an empty value.");
   if (b == 0 && e == n && step == 1) {
     if (output) c.alias(*output, x);
@@ -414,6 +415,8 @@ void map_split(Converter& c) {
     if (n % outputs) c.refuse("it splits " + std::to_string(n) + " into " + std::to_string(outputs) + " equal parts.");
     sizes.assign(size_t(outputs), n / outputs);
   }
+  for (int64_t size : sizes)
+    if (size < 0 || size > n) c.refuse("its split sizes do not add up to the dimension's " + std::to_string(n) + ".");
   if (int(sizes.size()) != outputs || std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) != n)
     c.refuse("its split sizes do not add up to the dimension's " + std::to_string(n) + ".");
   int64_t at = 0;
