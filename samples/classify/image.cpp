@@ -57,31 +57,40 @@ std::vector<unsigned char> to_grey(const unsigned char* px, size_t count, int ch
 
 // A JPEG's Huffman tables each hold at most 256 codes. Debian's stb 2.27 does not check: a DHT
 // segment whose code counts add up past 256 makes it write past its table (found by fuzz_image).
-// Walks the segments before the scan; true when none is such a table.
+// Walks the segments as stb does; true when none is such a table.
 bool jpeg_tables_fit(std::string_view b) {
-  if (b.size() < 2 || uint8_t(b[0]) != 0xFF || uint8_t(b[1]) != 0xD8) return true;  // not a JPEG
-  size_t at = 2;
-  while (at + 4 <= b.size()) {
-    if (uint8_t(b[at]) != 0xFF) return true;  // not a marker: stb says what is wrong
+  // stb takes any run of 0xFF fill bytes before the start-of-image marker D8.
+  size_t at = 0;
+  while (at < b.size() && uint8_t(b[at]) == 0xFF) ++at;
+  if (at == 0 || at >= b.size() || uint8_t(b[at]) != 0xD8) return true;  // not a JPEG
+  ++at;
+  while (at + 2 <= b.size()) {
+    if (uint8_t(b[at]) != 0xFF) {  // not a marker: stb skips such bytes until one
+      ++at;
+      continue;
+    }
     const uint8_t marker = uint8_t(b[at + 1]);
     if (marker == 0xFF) {  // fill byte
       ++at;
       continue;
     }
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
+    // No length: a stuffed 0xFF in scan data (FF 00), restart markers, SOI, TEM.
+    if (marker == 0x00 || marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
       at += 2;
       continue;
     }
-    if (marker == 0xDA || marker == 0xD9) return true;  // the scan (or the end) begins
+    if (marker == 0xD9) return true;  // the end; after a scan's header (DA) its data bytes are skipped
+                                      // one by one, as a progressive JPEG defines tables between scans
+    if (at + 4 > b.size()) return true;
     const size_t length = size_t(uint8_t(b[at + 2])) << 8 | uint8_t(b[at + 3]);
-    if (marker == 0xC4) {
+    if (marker == 0xC4) {  // as stb walks it: tables while the length lasts, counts read past it too
       size_t p = at + 4;
-      const size_t end = std::min(b.size(), at + 2 + length);
-      while (p + 17 <= end) {
+      for (int64_t left = int64_t(length) - 2; left > 0 && p < b.size();) {
         size_t codes = 0;
-        for (size_t i = 1; i <= 16; ++i) codes += uint8_t(b[p + i]);
+        for (size_t i = 1; i <= 16 && p + i < b.size(); ++i) codes += uint8_t(b[p + i]);
         if (codes > 256) return false;
         p += 17 + codes;
+        left -= int64_t(17 + codes);
       }
     }
     at += 2 + length;
