@@ -66,11 +66,12 @@ std::vector<int64_t> strides_of(const Shape& shape) {
   return s;
 }
 
+
+}  // namespace
+
 int64_t count_of(const Shape& shape) {
   return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
 }
-
-}  // namespace
 
 std::vector<int64_t> HostArray::integers(const std::string& what) const {
   std::vector<int64_t> out;
@@ -147,6 +148,12 @@ HostArray broadcast(const HostArray& a, const HostArray& b, HostArray::Kind kind
     out.values[size_t(i)] = f(a.values[size_t(ia)], b.values[size_t(ib)]);
   }
   return out;
+}
+
+HostArray expanded(const HostArray& a, const Shape& shape) {
+  require_foldable(shape, "a broadcast");
+  const HostArray zeros{a.kind, shape, std::vector<double>(size_t(count_of(shape)), 0)};
+  return broadcast(a, zeros, a.kind, [](double x, double) { return x; }, "a broadcast");
 }
 
 HostArray reshaped(HostArray a, Shape shape) {

@@ -35,6 +35,10 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const std::string& what);
 // f(a[i], b[j]) over the broadcast shape, of kind `kind`.
 HostArray broadcast(const HostArray& a, const HostArray& b, HostArray::Kind kind, double (*f)(double, double),
                     const std::string& what);
+// Elements of a shape (its sizes already bounded).
+int64_t count_of(const Shape& shape);
+// a broadcast to `shape` (which a broadcasts to), as float values.
+HostArray expanded(const HostArray& a, const Shape& shape);
 // The same data in a new shape (the count must match).
 HostArray reshaped(HostArray a, Shape shape);
 // a with its axes in the order `perm`.

@@ -89,12 +89,6 @@ HostArray cast(HostArray a, int64_t to) {
 
 double onnx_div(double a, double b) { return a / b; }
 
-// a broadcast to `shape` (which a broadcasts to).
-HostArray expanded(const HostArray& a, const Shape& shape) {
-  require_foldable(shape, "a broadcast");
-  const HostArray zeros{a.kind, shape, std::vector<double>(size_t(std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>())), 0)};
-  return broadcast(a, zeros, a.kind, [](double x, double) { return x; }, "a broadcast");
-}
 
 // numpy.matmul: 1-D operands as a row (a) or a column (b), dropped from the result; the dims
 // before the last two broadcast.

@@ -16,8 +16,6 @@ namespace {
 using json = nlohmann::json;
 using Value = Converter::Value;
 
-int64_t count_of(const Shape& s) { return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>()); }
-
 // Input i, which must be computed from the model's input (a constant there is refused: vkattn
 // evaluates constants only through the ops onnx_fold.cpp knows), as a plain engine value (a view
 // is laid out with the batch first, or refused).

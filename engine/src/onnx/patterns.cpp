@@ -66,13 +66,6 @@ struct Graph {
   int index_of(const onnx::NodeProto* n) const { return index.at(n); }
 };
 
-// An array of `shape` holding `value`, or `a` broadcast to it.
-HostArray filled(const Shape& shape, double value, const HostArray* a = nullptr) {
-  const int64_t count = std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
-  HostArray out{HostArray::Kind::Float, shape, std::vector<double>(size_t(count), value)};
-  return a ? broadcast(*a, out, HostArray::Kind::Float, [](double w, double) { return w; }, "LayerNorm") : out;
-}
-
 // The other input of a two-input node, given one of them.
 std::string other(const onnx::NodeProto& n, const std::string& one) { return n.input(0) == one ? n.input(1) : n.input(0); }
 
@@ -193,10 +186,10 @@ std::optional<Pattern> layer_norm(const Graph& G, int sqrt_index) {
       HostArray a = *c.value(tensor).constant;
       if (broadcast_shapes(normalized, a.shape, "LayerNorm") != normalized)
         c.refuse("its LayerNorm's " + std::string(suffix + 1) + " " + to_string(a.shape) + " is not of the normalized shape.");
-      c.add_weight(name + suffix, filled(normalized, 0, &a));
+      c.add_weight(name + suffix, expanded(a, normalized));
     }
     if (weight.empty() && !bias.empty()) {  // the engine's layer takes a bias only with a weight
-      c.add_weight(name + ".weight", filled(normalized, 1));
+      c.add_weight(name + ".weight", expanded(scalar(1), normalized));
     }
     c.emit("layer_norm", {v.name}, keys, v.shape, 0);
   };

@@ -9,8 +9,6 @@ namespace {
 
 using Value = Converter::Value;
 
-int64_t count_of(const Shape& s) { return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>()); }
-
 bool is_identity(const HostArray& index) {
   for (size_t i = 0; i < index.values.size(); ++i)
     if (index.values[i] != double(i)) return false;
@@ -241,9 +239,7 @@ Value rows(Converter& c, const Value& v) {
 }
 
 HostArray laid_constant(Converter& c, const HostArray& k, const Shape& onnx_shape, const BatchSplit& split, int64_t batch) {
-  require_foldable(onnx_shape, c.node().op_type());
-  HostArray full{k.kind, onnx_shape, std::vector<double>(size_t(count_of(onnx_shape)), 0)};
-  full = broadcast(k, full, HostArray::Kind::Float, [](double a, double) { return a; }, c.node().op_type());
+  const HostArray full = expanded(k, broadcast_shapes(k.shape, onnx_shape, c.node().op_type()));
   if (full.shape != onnx_shape) c.refuse("its constant operand " + to_string(k.shape) + " makes the result larger than " + to_string(onnx_shape) + ".");
   const HostArray place = split_index(onnx_shape, split, batch);
   const int64_t item = full.count() / batch;
