@@ -16,6 +16,13 @@
 //   9 leaky_relu   x for x >= 0, A * x below
 //  10 sigmoid      1 / (1 + e^-x)
 //  11 tanh         tanh(x) (tanh.glsl)
+//  12 exp          e^x over float32's whole range (exp_full)
+//  13 log          ln x: NaN below 0, -inf at 0 (log_positive)
+//  14 abs, 15 floor, 16 ceil, 17 round (half to even, as torch.round and ONNX Round)
+//  18 erf          erf(x) (erf_small, erfc_large)
+//  19 softsign     x / (1 + |x|) (+-inf gives NaN, as PyTorch)
+//  20 softplus     ln(1 + e^(A x)) / A, or x where A x > B (A beta, B threshold)
+//  21 mish         x tanh(softplus(x))
 #include "common.glsl"
 #include "exp.glsl"
 #include "tanh.glsl"
@@ -87,6 +94,61 @@ float expm1_negative(float v) {
   return exp_fast(v) - 1.0;
 }
 
+// ln(1 + m) + e ln 2 for m in [sqrt(1/2) - 1, sqrt 2 - 1): Cephes' logf polynomial, relative
+// error about 1e-7.
+float log_reduced(float m, int e) {
+  const float z = m * m;
+  float p = 7.0376836292e-2;
+  p = fma(p, m, -1.1514610310e-1);
+  p = fma(p, m, 1.1676998740e-1);
+  p = fma(p, m, -1.2420140846e-1);
+  p = fma(p, m, 1.4249322787e-1);
+  p = fma(p, m, -1.6668057665e-1);
+  p = fma(p, m, 2.0000714765e-1);
+  p = fma(p, m, -2.4999993993e-1);
+  p = fma(p, m, 3.3333331174e-1);
+  float y = m * z * p;
+  y = fma(float(e), -2.12194440e-4, y);
+  y = fma(-0.5, z, y);
+  return fma(float(e), 0.693359375, m + y);
+}
+
+// ln x for x > 0 without the driver's log(), whose precision Vulkan leaves loose near 1 (an
+// absolute 2^-21 there): x = m 2^e with m in [sqrt(1/2), sqrt 2), then log_reduced. NaN below 0
+// and for NaN, -inf at 0 (and for denormals a device flushes), +inf at +inf.
+float log_positive(float x) {
+  if (isnan(x) || x < 0.0) return uintBitsToFloat(0x7fc00000u);
+  if (x == 0.0) return uintBitsToFloat(0xff800000u);
+  if (isinf(x)) return x;
+  int e;
+  float m = frexp(x, e);  // m in [0.5, 1)
+  if (m < 0.70710678118654752) {
+    --e;
+    m = m + m;
+  }
+  return log_reduced(m - 1.0, e);
+}
+
+// ln(1 + u) for u >= 0 keeping u's relative precision when it is tiny: the polynomial on u
+// itself below sqrt 2 - 1 (1 + u would round; the compiler also folds the usual (1 + u) - 1
+// correction back to u), ln(1 + u) above. +inf stays, NaN stays NaN.
+float log1p_positive(float u) {
+  return u < 0.41421356237309505 ? log_reduced(u, 0) : log_positive(1.0 + u);
+}
+
+// erf(z) from the two pieces phi uses: the series below 1, 1 - erfc above (+-1 at +-inf).
+float erf_full(float z) {
+  if (abs(z) < 1.0) return erf_small(z);
+  const float c = erfc_large(abs(z));
+  return z > 0.0 ? 1.0 - c : c - 1.0;  // NaN stays NaN
+}
+
+// PyTorch's softplus: x where beta x passes the threshold, else ln(1 + e^(beta x)) / beta.
+float softplus(float v, float beta, float threshold) {
+  const float s = beta * v;
+  return s > threshold ? v : log1p_positive(exp_full(s)) / beta;
+}
+
 float activate(float v, uint f, float A, float B) {
   if (f == 1) return relu(v);
   if (f == 2) return clamp_nan(v, A, B);
@@ -109,6 +171,16 @@ float activate(float v, uint f, float A, float B) {
   if (f == 9) return v >= 0.0 ? v : A * v;
   if (f == 10) return 1.0 / (1.0 + exp(-v));
   if (f == 11) return tanh_stable(v);
+  if (f == 12) return exp_full(v);
+  if (f == 13) return log_positive(v);
+  if (f == 14) return abs(v);
+  if (f == 15) return floor(v);
+  if (f == 16) return ceil(v);
+  if (f == 17) return roundEven(v);
+  if (f == 18) return erf_full(v);
+  if (f == 19) return v / (1.0 + abs(v));
+  if (f == 20) return softplus(v, A, B);
+  if (f == 21) return v * tanh_stable(softplus(v, 1.0, 20.0));
   return v;
 }
 

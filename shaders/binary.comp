@@ -1,7 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// y = a OP b elementwise with PyTorch's broadcasting (add, sub, mul, div, pow: specialization
-// constant 0). The host aligns both operands to y's rank; an operand's stride is 0 along a dimension it
+// y = a OP b elementwise with PyTorch's broadcasting (add, sub, mul, div, pow, minimum, maximum:
+// specialization constant 0). The host aligns both operands to y's rank; an operand's stride is 0 along a dimension it
 // broadcasts. Batch items come from the header (an operand broadcast over the batch has batch
 // stride 0). SAME_LAYOUT: both operands are laid out as y within a batch item, so no index is
 // taken apart (a residual sum); otherwise the element index is split into coordinates, which
@@ -9,7 +9,7 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(constant_id = 0) const uint OP = 0;  // 0 add, 1 sub, 2 mul, 3 div, 4 pow
+layout(constant_id = 0) const uint OP = 0;  // 0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 minimum, 6 maximum
 layout(constant_id = 1) const bool SAME_LAYOUT = false;
 layout(std430, binding = 0) readonly buffer ABuffer { float a[]; };
 layout(std430, binding = 1) readonly buffer BBuffer { float b[]; };
@@ -51,7 +51,9 @@ float combine(float u, float v) {
   if (OP == 1) return u - v;
   if (OP == 2) return u * v;
   if (OP == 3) return u / v;
-  return power(u, v);
+  if (OP == 4) return power(u, v);
+  if (isnan(u) || isnan(v)) return u + v;  // minimum and maximum keep a NaN of either
+  return OP == 5 ? min(u, v) : max(u, v);
 }
 
 void main() {

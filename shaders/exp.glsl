@@ -23,4 +23,30 @@ float exp_fast(float x) {
   return isnan(x) ? x : e * intBitsToFloat((int(n) + 127) << 23);
 }
 
+// e^x over the whole float32 range, for torch.exp and ONNX Exp (whose arguments may be anything):
+// exp_fast's reduction and polynomial, with 2^n applied in two halves so that n up to 128 (x up
+// to 88.72) does not overflow the exponent bits and n down to -150 gives denormals or 0. Above
+// 88.72283935546875 the result is +inf, as float32's expf; NaN stays NaN.
+float exp_full(float x) {
+  if (isnan(x)) return x;
+  if (x > 88.72283935546875) return uintBitsToFloat(0x7f800000u);
+  if (x < -103.972084) return 0.0;
+  const int k = int(floor(fma(x, 1.44269504, 0.5)));
+  // x - k ln2 in two exact-enough steps: k * 0.693359375 (= k * 355 / 512, computed in integers
+  // and so exact), then k times the small rest of ln 2. Written with k as one float in both, the
+  // compiler merges the two products into one by a rounded ln 2 (lavapipe does, even with
+  // `precise`), which loses up to |x| / 16 ulps.
+  float r = x - float(k * 355) * 0.001953125;
+  r = fma(float(k), 2.12194440e-4, r);
+  float p = 1.9875691500e-4;
+  p = fma(p, r, 1.3981999507e-3);
+  p = fma(p, r, 8.3334519073e-3);
+  p = fma(p, r, 4.1665795894e-2);
+  p = fma(p, r, 1.6666665459e-1);
+  p = fma(p, r, 5.0000001201e-1);
+  const float e = fma(p * r, r, r) + 1.0;
+  const int low = k / 2, high = k - low;  // each within a normal float's exponent
+  return e * intBitsToFloat((low + 127) << 23) * intBitsToFloat((high + 127) << 23);
+}
+
 #endif

@@ -284,6 +284,25 @@ class Functional(nn.Module):
         return self.b(F.gelu(self.a(x)))
 
 
+class SpatialAttention(nn.Module):
+    """CBAM's spatial attention (Woo et al. 2018): the channels' mean and max, a 7x7 convolution, a
+    sigmoid gate; torch.max and torch.min over a dimension keep their values, not their indices."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 1, 7, padding=3)
+
+    def forward(self, x):
+        low, _ = torch.min(x, dim=1, keepdim=True)
+        pooled = torch.cat([x.mean(1, keepdim=True), x.max(1, keepdim=True)[0], low], dim=1)
+        return x * torch.sigmoid(self.conv(pooled)) + torch.max(x, 2)[0].unsqueeze(2)
+
+
+class MaxIndices(nn.Module):
+    def forward(self, x):
+        return x.max(1)[1]
+
+
 class DataDependent(nn.Module):
     def __init__(self):
         super().__init__()
@@ -509,6 +528,9 @@ parity("MultiheadAttention over channels as tokens", ChannelTokens(), (8, 2, 2))
 refused("an input shape with a zero size", nn.Conv2d(1, 1, 1), (1, 0, 4), "positive sizes")
 refused("a forward that fails on the input shape", nn.Conv2d(3, 1, 1), (2, 4, 4), "forward failed")
 refused("data-dependent control flow", DataDependent(), (2, 4, 4), "branches on a tensor's values at ")
+parity("CBAM's spatial attention: the mean, max and min over channels (torch.max's values)", SpatialAttention(),
+       (5, 6, 7))
+refused("torch.max's indices", MaxIndices(), (2, 4, 4), "the indices of torch.max over a dimension")
 parity("grouped and dilated convolutions", nn.Sequential(nn.Conv2d(4, 6, 3, groups=2, dilation=2, padding=2),
                                                          nn.Conv2d(6, 6, 3, groups=6, stride=2)), (4, 9, 8))
 

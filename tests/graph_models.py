@@ -165,6 +165,24 @@ class AGCNN(nn.Module):
         return fused, self.global_fc(g_pooled), self.local_fc(l_pooled), attention
 
 
+class MathFunctions(nn.Module):
+    """The elementwise math functions between convolutions: floor, ceil and round of exactly
+    computed values (x times a power of 2), exp, log, abs, erf, softplus (beta 2), mish, softsign,
+    pow, and elementwise minimum and maximum of two computed values."""
+
+    def __init__(self, channels=4):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(channels, channels, 3, padding=1), nn.Conv2d(channels, channels, 1)
+        self.softplus, self.mish, self.softsign = nn.Softplus(beta=2), nn.Mish(), nn.Softsign()
+
+    def forward(self, x):
+        steps = torch.floor(x * 4) + torch.ceil(x * 2) - torch.round(x * 8) / 8
+        y = self.a(x + steps / 4)
+        y = torch.exp(-y.abs()) + torch.log(y.abs() + 0.5) + torch.erf(y) + F.softplus(y) + self.softplus(y)
+        y = self.mish(y) + self.softsign(y) + x.abs().pow(1.5) + y ** 2
+        return self.b(torch.maximum(y, x) - torch.minimum(y, -x) + torch.max(y, x * 0.5))
+
+
 def randomise(model, seed=0, shape=None):
     """Random weights as export sees them in eval mode: spectral norm's power iteration run as
     training runs it (3 train-mode passes on inputs of `shape`; fresh vectors would leave the

@@ -40,7 +40,7 @@ import vkattn  # noqa: E402
 # written by hand with tokens sequence-first); --all adds the rest.
 SMALL = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x0_5",
          "sagan_generator", "sagan_discriminator", "se_resnet_attention", "vit_odd", "convnext", "swin", "swin_padded",
-         "masked_tokens", "relative_attention", "sequence_first_attention"]
+         "masked_tokens", "relative_attention", "sequence_first_attention", "math_functions"]
 
 
 def models(size):
@@ -49,7 +49,8 @@ def models(size):
             else shape) for n, kw in gm.TORCHVISION]
     out += [("sagan_generator", lambda: gm.SaganGenerator(), (32,)),
             ("sagan_discriminator", lambda: gm.SaganDiscriminator(), (3, 64, 64)),
-            ("se_resnet_attention", lambda: gm.SEResNetAttention(), (3, size // 2, size // 2))]
+            ("se_resnet_attention", lambda: gm.SEResNetAttention(), (3, size // 2, size // 2)),
+            ("math_functions", lambda: gm.MathFunctions(), (4, 9, 7))]
     out += [(n, lambda n=n: tm.small(n)[0], tm.small(n)[1]) for n in tm.SMALL]
     return out
 

@@ -140,7 +140,8 @@ TensorId flatten(Graph& g, TensorId x);
 // is numpy's float32 power (ONNX Pow): a negative base with a whole exponent keeps the sign the
 // exponent's parity gives ((-2)^3 = -8), with any other exponent it is NaN, and x^0 = 1. Either
 // may be a constant (a (C, 1, 1) per-channel tensor, a scalar of shape ()). At most 7 dimensions.
-enum class Binary : uint32_t { add = 0, sub = 1, mul = 2, div = 3, pow = 4 };
+// minimum and maximum give NaN where either operand is NaN, as torch.minimum and torch.maximum.
+enum class Binary : uint32_t { add = 0, sub = 1, mul = 2, div = 3, pow = 4, minimum = 5, maximum = 6 };
 TensorId binary(Graph& g, Binary op, TensorId a, TensorId b);
 // (B, ..., F) x weight (M, F) + bias (M) -> (B, ..., M), as torch.nn.Linear: over the last dimension.
 TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias);
@@ -210,6 +211,12 @@ TensorId hardsigmoid(Graph& g, TensorId x);
 TensorId silu(Graph& g, TensorId x);
 TensorId gelu(Graph& g, TensorId x, bool tanh_approximation = false);
 TensorId elu(Graph& g, TensorId x, float alpha = 1.f);
+// Elementwise math on any shape, as torch.exp, torch.log (NaN below 0, -inf at 0), torch.abs,
+// torch.floor, torch.ceil, torch.round (half to even), torch.erf, F.softsign and F.mish.
+enum class Unary : uint32_t { exp, log, abs, floor, ceil, round, erf, softsign, mish };
+TensorId unary(Graph& g, Unary f, TensorId x);
+// F.softplus: ln(1 + e^(beta x)) / beta, or x where beta x > threshold; beta finite and not 0.
+TensorId softplus(Graph& g, TensorId x, float beta = 1.f, float threshold = 20.f);
 // y[b, c, ...] = x[b, c, ...] * scale[c] + shift[c] on (B, C, ...) of rank >= 2; scale and shift (C).
 TensorId channel_affine(Graph& g, TensorId x, TensorId scale, TensorId shift);
 // Eval-mode nn.BatchNorm1d/2d/3d on (B, C, ...): (x - running_mean) / sqrt(running_var + eps) *

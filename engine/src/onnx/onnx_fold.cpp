@@ -142,6 +142,16 @@ HostArray unary(Converter& c, double (*f)(double)) {
   return a;
 }
 
+// Min and Max over every input (one or more), NaN where any is NaN (numpy's minimum, maximum).
+HostArray extremum(Converter& c, bool max) {
+  static constexpr auto lower = [](double a, double b) { return std::isnan(a) || std::isnan(b) ? a + b : std::min(a, b); };
+  static constexpr auto upper = [](double a, double b) { return std::isnan(a) || std::isnan(b) ? a + b : std::max(a, b); };
+  HostArray acc = *c.input(0).constant;
+  for (int i = 1; i < c.node().input_size(); ++i)
+    acc = broadcast(acc, *c.input(i).constant, acc.kind, max ? +upper : +lower, c.node().op_type());
+  return acc;
+}
+
 Kind arithmetic_kind(Converter& c) { return c.input(0).constant->kind == Kind::Float ? Kind::Float : Kind::Int; }
 
 const std::map<std::string, Fold>& folds() {
@@ -190,8 +200,8 @@ const std::map<std::string, Fold>& folds() {
          }
          return out;
        }},
-      {"Min", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return std::fmin(a, b); }); }},
-      {"Max", [](Converter& c) { return binary(c, arithmetic_kind(c), [](double a, double b) { return std::fmax(a, b); }); }},
+      {"Min", [](Converter& c) { return extremum(c, false); }},
+      {"Max", [](Converter& c) { return extremum(c, true); }},
       {"Equal", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a == b); }); }},
       {"Less", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a < b); }); }},
       {"Greater", [](Converter& c) { return binary(c, Kind::Bool, [](double a, double b) { return double(a > b); }); }},

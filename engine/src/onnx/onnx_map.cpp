@@ -103,6 +103,10 @@ std::array<int64_t, 4> pads_of(Converter& c, const Shape& x, Size2 k, Size2 s, S
 
 bool same(Size2 a, Size2 b) { return a.h == b.h && a.w == b.w; }
 
+Value slice_along(Converter& c, const Value& x, int64_t axis, int64_t start, int64_t end, int64_t step,
+                  std::optional<int> output);
+Value gathered(Converter& c, const Value& x, int64_t axis, const std::vector<int64_t>& at, std::optional<int> output);
+
 // A window attribute's two values (kernel_shape, strides, dilations, output_padding), each >= 1
 // but output padding (>= 0).
 Size2 pair(Converter& c, const char* name, Size2 fallback) {
@@ -200,24 +204,28 @@ void map_conv_transpose(Converter& c) {
       }
     }
   }
-  // Asymmetric pads that differ by whole output pixels at the end are output padding.
-  for (int a = 0; a < 2; ++a) {
-    const int64_t extra = pads[size_t(a)] - pads[size_t(a) + 2];
-    if (extra > 0) {
-      (a ? op.w : op.h) += extra;
-      pads[size_t(a)] -= extra;
-    }
-  }
-  const Size2 p = symmetric(c, pads);
+  for (int64_t v : pads)
+    if (v < 0) c.refuse("a pad is negative.");
+  // The layer crops the smaller pad from both sides (PyTorch's padding); a slice takes the rest
+  // off the side that crops more. ONNX's output is full[begin : full + output_padding - end].
+  const Size2 p{std::min(pads[0], pads[2]), std::min(pads[1], pads[3])};
   HostArray b = c.has_input(2) ? c.constant_input(2, "bias") : HostArray{HostArray::Kind::Float, {M}, std::vector<double>(size_t(M), 0)};
   const std::string name = c.fresh_name();
   c.add_weight(name + ".weight", w);
   c.add_weight(name + ".bias", b);
   const Shape out = {x.shape[0], M, full[0] + op.h - 2 * p.h, full[1] + op.w - 2 * p.w};
-  c.emit("conv_transpose2d", {x.name},
-         {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"output_padding", {op.h, op.w}},
-          {"groups", groups}, {"dilation", {d.h, d.w}}},
-         out, 0);
+  const Shape want = {x.shape[0], M, full[0] + op.h - pads[0] - pads[2], full[1] + op.w - pads[1] - pads[3]};
+  if (want[2] < 1 || want[3] < 1) c.refuse("its pads crop the output to nothing.");
+  const bool even = out == want;
+  const std::string y = c.emit("conv_transpose2d", {x.name},
+                               {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}},
+                                {"output_padding", {op.h, op.w}}, {"groups", groups}, {"dilation", {d.h, d.w}}},
+                               out, even ? std::optional<int>(0) : std::nullopt);
+  if (even) return;
+  Value v{std::nullopt, y, out};
+  const int64_t from_h = pads[0] - p.h, from_w = pads[1] - p.w;
+  if (out[2] != want[2]) v = slice_along(c, v, 2, from_h, from_h + want[2], 1, out[3] == want[3] ? std::optional<int>(0) : std::nullopt);
+  if (out[3] != want[3]) slice_along(c, v, 3, from_w, from_w + want[3], 1, 0);
 }
 
 void map_pool(Converter& c, bool max) {
@@ -358,13 +366,22 @@ void map_transpose(Converter& c) {
   c.alias(0, make_view(x.name, x.index ? x.engine_shape : x.shape, transposed(index_of(x), perm)));
 }
 
-// x[start:end:step] along ONNX axis `axis` (clamped as ONNX's Slice); returns the new value.
+// x[start:end:step] along ONNX axis `axis` (clamped as ONNX's Slice; a negative step goes
+// backwards); returns the new value.
 Value slice_along(Converter& c, const Value& x, int64_t axis, int64_t start, int64_t end, int64_t step,
                   std::optional<int> output) {
   const int64_t n = x.shape[size_t(axis)];
   auto clamp = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + n : v, 0, n); };
+  if (step == 0) c.refuse("it slices with step 0.");
+  if (step < 0) {  // backwards from start down to end, exclusive, both clamped to [-1, n - 1] as host_array's
+    const int64_t from = std::clamp<int64_t>(start < 0 ? start + n : start, -1, n - 1);
+    const int64_t to = std::clamp<int64_t>(end < 0 ? end + n : end, -1, n - 1);
+    std::vector<int64_t> at;
+    for (int64_t i = from; i > to && at.size() <= 256; i += step) at.push_back(i);
+    if (at.size() > 256) c.refuse("it slices backwards over more than 256 elements; vkattn joins up to 256 pieces.");
+    return gathered(c, x, axis, at, output);
+  }
   const int64_t b = clamp(start), e = clamp(end);
-  if (step <= 0) c.refuse("it slices with step " + std::to_string(step) + "; vkattn slices forwards only.");
   Shape shape = x.shape;
   shape[size_t(axis)] = e > b ? 1 + (e - b - 1) / step : 0;  // no overflow for any step
   if (shape[size_t(axis)] == 0) c.refuse("it makes an empty value.");
@@ -428,6 +445,27 @@ void map_split(Converter& c) {
   }
 }
 
+// x at indices `at` (each in [0, n)) along ONNX axis `axis`, in that order: runs of consecutive
+// indices (or one arithmetic progression) as slices, joined by one cat.
+Value gathered(Converter& c, const Value& x, int64_t axis, const std::vector<int64_t>& at, std::optional<int> output) {
+  if (at.empty()) c.refuse("it makes an empty value.");
+  const int64_t step = at.size() > 1 ? at[1] - at[0] : 1;
+  bool progression = step >= 1;
+  for (size_t k = 1; k < at.size() && progression; ++k) progression = at[k] - at[k - 1] == step;
+  if (progression) return slice_along(c, x, axis, at[0], at.back() + 1, step, output);
+  std::vector<std::string> parts;
+  for (size_t k = 0; k < at.size();) {
+    size_t run = 1;
+    while (k + run < at.size() && at[k + run] == at[k] + int64_t(run)) ++run;
+    parts.push_back(slice_along(c, x, axis, at[k], at[k] + int64_t(run), 1, std::nullopt).name);
+    k += run;
+  }
+  if (parts.size() > 256) c.refuse("it takes " + std::to_string(parts.size()) + " separate pieces of a dimension; vkattn joins up to 256.");
+  Shape shape = x.shape;
+  shape[size_t(axis)] = int64_t(at.size());
+  return {std::nullopt, c.emit("cat", parts, {{"dim", c.engine_axis(axis, x.shape.size(), "axis")}}, shape, output), shape};
+}
+
 void map_gather(Converter& c) {
   only_attributes(c, {"axis"});
   if (c.input(0).index) {  // a view: its indices taken
@@ -444,22 +482,12 @@ void map_gather(Converter& c) {
     if (i < -n || i >= n) c.refuse("index " + std::to_string(i) + " is outside a dimension of " + std::to_string(n) + ".");
     if (i < 0) i += n;
   }
-  if (idx.shape.size() > 1) c.refuse("its indices have " + std::to_string(idx.shape.size()) + " dimensions; vkattn takes one or none.");
-  if (idx.shape.empty()) {  // one index: a slice, then the axis dropped
-    const Value one = slice_along(c, x, axis, at[0], at[0] + 1, 1, std::nullopt);
-    Shape shape = one.shape;
-    shape.erase(shape.begin() + axis);
-    return reshape_to(c, one, shape);
-  }
-  if (at.empty() || at.size() > 256) c.refuse("it gathers " + std::to_string(at.size()) + " indices; vkattn takes 1 to 256.");
-  bool run = true;
-  for (size_t k = 1; k < at.size(); ++k) run &= at[k] == at[0] + int64_t(k);
-  if (run) return void(slice_along(c, x, axis, at[0], at[0] + int64_t(at.size()), 1, 0));
-  std::vector<std::string> parts;
-  for (int64_t i : at) parts.push_back(slice_along(c, x, axis, i, i + 1, 1, std::nullopt).name);
-  Shape shape = x.shape;
-  shape[size_t(axis)] = int64_t(at.size());
-  c.emit("cat", parts, {{"dim", c.engine_axis(axis, x.shape.size(), "axis")}}, shape, 0);
+  // The result: x's dims before the axis, the indices' dims, x's dims after it.
+  Shape shape(x.shape.begin(), x.shape.begin() + axis);
+  shape.insert(shape.end(), idx.shape.begin(), idx.shape.end());
+  shape.insert(shape.end(), x.shape.begin() + axis + 1, x.shape.end());
+  if (idx.shape.size() == 1) return void(gathered(c, x, axis, at, 0));
+  reshape_to(c, gathered(c, x, axis, at, std::nullopt), shape);
 }
 
 void map_concat(Converter& c) {
@@ -607,28 +635,46 @@ void map_matmul(Converter& c) {
 
 void map_gemm(Converter& c) {
   only_attributes(c, {"alpha", "beta", "transA", "transB"});
+  if (c.input(0).constant) c.refuse("its A is a constant, and vkattn multiplies values computed from the model's input.");
   if (c.input(0).shape.size() != 2) c.refuse("its A is " + to_string(c.input(0).shape) + ", not a matrix.");
-  const Value a = rows(c, c.input(0));  // (B, K) rows, or the rows of a view: (N * B, C) tokens
-  if (c.attr_int("transA", 0)) c.refuse("it transposes A, the batch of rows, which vkattn keeps first.");
+  Value a0 = c.input(0);
+  if (c.attr_int("transA", 0)) {  // A^T: a view with the dims swapped, or a permute where the batch is fixed
+    const Shape t = {a0.shape[1], a0.shape[0]};
+    if (c.implicit_batch()) a0 = {std::nullopt, c.emit("permute", {a0.name}, {{"dims", {0, 2, 1}}}, t), t};
+    else a0 = make_view(a0.name, a0.index ? a0.engine_shape : a0.shape, transposed(index_of(a0), {1, 0}));
+  }
   HostArray w = c.constant_input(1, "B");
   if (w.shape.size() != 2) c.refuse("its B is not a matrix.");
   if (!c.attr_int("transB", 0)) w = transposed(w, {1, 0});  // the linear layer's (N, K)
   const int64_t N = w.shape[0];
-  if (w.shape[1] != a.shape.back()) c.refuse("its A " + to_string(a.shape) + " and B do not multiply.");
+  if (w.shape[1] != a0.shape.back()) c.refuse("its A " + to_string(a0.shape) + " and B do not multiply.");
+  const Shape out = {a0.shape[0], N};
   const double alpha = c.attr_float("alpha", 1.f), beta = c.attr_float("beta", 1.f);
   for (double& v : w.values) v *= alpha;
+  // C: one value per output column goes into the layer's bias; a matrix that differs between
+  // rows is added after it (where the rows are not the free batch).
   HostArray bias{HostArray::Kind::Float, {N}, std::vector<double>(size_t(N), 0)};
+  std::optional<HostArray> matrix;
   if (c.has_input(2)) {
-    const HostArray& k = c.constant_input(2, "C");
-    if (k.count() != 1 && k.count() != N) c.refuse("its C " + to_string(k.shape) + " is not one value per output column.");
-    for (int64_t m = 0; m < N; ++m) bias.values[size_t(m)] = beta * k.values[k.count() == 1 ? 0 : size_t(m)];
+    HostArray k = c.constant_input(2, "C");
+    if (k.shape.size() > 2 || broadcast_shapes(out, k.shape, "Gemm") != out)
+      c.refuse("its C " + to_string(k.shape) + " does not broadcast to the output " + to_string(out) + ".");
+    for (double& v : k.values) v *= beta;
+    k = batchless(c, std::move(k), Value{std::nullopt, "", out});
+    if (k.count() == 1 || (k.count() == N && k.shape.back() == N))
+      for (int64_t m = 0; m < N; ++m) bias.values[size_t(m)] = k.values[k.count() == 1 ? 0 : size_t(m)];
+    else
+      matrix = std::move(k);
   }
+  if (matrix && a0.index) c.refuse("its C is a matrix and its A a view, which vkattn does not lay out together.");
+  const Value a = rows(c, a0);  // (B, K) rows, or the rows of a view: (N * B, C) tokens
   const std::string name = c.fresh_name();
   c.add_weight(name + ".weight", w);
   c.add_weight(name + ".bias", bias);
-  Shape out = a.shape;
-  out.back() = N;
-  c.emit("linear", {a.name}, {{"name", name}}, out, 0);
+  Shape y = a.shape;
+  y.back() = N;
+  const std::string product = c.emit("linear", {a.name}, {{"name", name}}, y, matrix ? std::nullopt : std::optional<int>(0));
+  if (matrix) c.emit("add", {product}, {{"constant", constant_weight(c, *matrix)}}, y, 0);
 }
 
 void map_batch_norm(Converter& c) {
@@ -930,6 +976,23 @@ void simple(Converter& c, const std::string& type, json keys = json::object()) {
   c.emit(type, {x.name}, std::move(keys), x.shape, 0);
 }
 
+// Min and Max: elementwise over one or more inputs with broadcasting (NaN where any is NaN).
+void map_min_max(Converter& c, const std::string& type) {
+  only_attributes(c, {});
+  const int n = c.node().input_size();
+  if (n == 1) return c.alias(0, computed(c, 0));
+  if (n == 2) return map_binary(c, type);
+  Value acc = computed(c, 0);
+  for (int i = 1; i < n; ++i) {
+    const Value v = computed(c, i);
+    if (!c.implicit_batch() && v.shape.size() != acc.shape.size())
+      c.refuse("its inputs " + to_string(acc.shape) + " and " + to_string(v.shape) +
+               " differ in rank, so broadcasting would not keep the batch first.");
+    const Shape shape = broadcast_shapes(acc.shape, v.shape, c.node().op_type());
+    acc = {std::nullopt, c.emit(type, {acc.name, v.name}, json::object(), shape, i + 1 == n ? std::optional<int>(0) : std::nullopt), shape};
+  }
+}
+
 using Mapper = std::function<void(Converter&)>;
 
 const std::map<std::string, Mapper>& mappers() {
@@ -960,6 +1023,18 @@ const std::map<std::string, Mapper>& mappers() {
       {"LeakyRelu", [](Converter& c) { only_attributes(c, {"alpha"}); simple(c, "leaky_relu", {{"slope", c.attr_float("alpha", 0.01f)}}); }},
       {"Elu", [](Converter& c) { only_attributes(c, {"alpha"}); simple(c, "elu", {{"alpha", c.attr_float("alpha", 1.f)}}); }},
       {"Clip", map_clip},
+      {"Exp", [](Converter& c) { only_attributes(c, {}); simple(c, "exp"); }},
+      {"Log", [](Converter& c) { only_attributes(c, {}); simple(c, "log"); }},
+      {"Abs", [](Converter& c) { only_attributes(c, {}); simple(c, "abs"); }},
+      {"Floor", [](Converter& c) { only_attributes(c, {}); simple(c, "floor"); }},
+      {"Ceil", [](Converter& c) { only_attributes(c, {}); simple(c, "ceil"); }},
+      {"Round", [](Converter& c) { only_attributes(c, {}); simple(c, "round"); }},
+      {"Erf", [](Converter& c) { only_attributes(c, {}); simple(c, "erf"); }},
+      {"Softsign", [](Converter& c) { only_attributes(c, {}); simple(c, "softsign"); }},
+      // ln(e^x + 1); past x = 20 that is x in float32, so PyTorch's threshold changes nothing.
+      {"Softplus", [](Converter& c) { only_attributes(c, {}); simple(c, "softplus"); }},
+      {"Min", [](Converter& c) { map_min_max(c, "minimum"); }},
+      {"Max", [](Converter& c) { map_min_max(c, "maximum"); }},
       {"Softmax", [](Converter& c) { map_softmax(c, "softmax"); }},
       {"LogSoftmax", [](Converter& c) { map_softmax(c, "log_softmax"); }},
       {"BatchNormalization", map_batch_norm},

@@ -62,7 +62,7 @@ uint64_t items_per_unit(uint64_t batches, std::initializer_list<std::pair<uint64
 bool Activation::monotone() const {
   using F = ActivationFunction;
   switch (function) {
-    case F::hardswish: case F::silu: case F::gelu: case F::gelu_tanh: return false;
+    case F::hardswish: case F::silu: case F::gelu: case F::gelu_tanh: case F::abs: case F::mish: return false;
     case F::elu: case F::leaky_relu: return a >= 0.f;
     default: return true;
   }

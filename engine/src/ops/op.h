@@ -76,11 +76,12 @@ struct NodeShapes {
 // An elementwise function that an activation node computes and that the kernels of the node
 // before it may apply as they store instead (shaders/activations.glsl, same numbering).
 enum class ActivationFunction : uint32_t {
-  identity = 0, relu, clamp, hardswish, hardsigmoid, silu, gelu, gelu_tanh, elu, leaky_relu, sigmoid, tanh
+  identity = 0, relu, clamp, hardswish, hardsigmoid, silu, gelu, gelu_tanh, elu, leaky_relu, sigmoid, tanh,
+  exp, log, abs, floor, ceil, round, erf, softsign, softplus, mish
 };
 struct Activation {
   ActivationFunction function = ActivationFunction::identity;
-  float a = 0.f, b = 0.f;  // clamp's min and max, elu's alpha, leaky_relu's slope
+  float a = 0.f, b = 0.f;  // clamp's min and max, elu's alpha, leaky_relu's slope, softplus's beta and threshold
   // Never decreasing, so that it commutes with a max pool.
   bool monotone() const;
   // The shader's specialization values: function, a, b.

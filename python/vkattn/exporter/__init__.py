@@ -394,6 +394,8 @@ def _outputs(ctx, node, result):
             positions.append(position)
         elif isinstance(value, _NotMapped):
             raise ExportError("the module's output %s is %s" % (name, value.what))
+        elif isinstance(value, table.Unavailable):
+            raise ExportError("the module's output %s is %s" % (name, value.why))
         elif torch.is_tensor(value):
             raise ExportError("the module's output %s does not depend on the input" % name)
     if not found:

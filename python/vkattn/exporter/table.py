@@ -54,6 +54,13 @@ class AttentionMap:
         return self._made
 
 
+class Unavailable:
+    """A result vkattn does not compute (torch.max's indices): exporting fails only where it is read."""
+
+    def __init__(self, why):
+        self.why = why
+
+
 class Context:
     """What handlers use: the network, the module, and how to read an argument as a value name."""
 
@@ -76,6 +83,8 @@ class Context:
             x = x.view()
         if isinstance(x, Deferred):
             x = x.make(self)
+        if isinstance(x, Unavailable):
+            raise ExportError(x.why)
         if not isinstance(x, View):
             raise ExportError("%s is a constant (it does not depend on the network's input), where vkattn needs a "
                               "value computed from the input" % what)
@@ -430,6 +439,16 @@ def unary(kind, **keys):
     return handler
 
 
+def negate(ctx, node, x):
+    return _binary(ctx, node, "mul", x, -1.0)
+
+
+def rounded(ctx, node, x, decimals=0):
+    if decimals:
+        raise ExportError("round with decimals=%s" % decimals)
+    return ctx.emit(node, "round", [x])
+
+
 def clamp(ctx, node, x, low=None, high=None, min=None, max=None):  # noqa: A002 - torch's names
     low = low if low is not None else min
     high = high if high is not None else max
@@ -461,6 +480,13 @@ def gelu(ctx, node, x, approximate="none"):
 
 def elu(ctx, node, x, alpha=1.0, inplace=False):
     return ctx.emit(node, "elu", [x], alpha=_not_default(float(alpha), 1.0))
+
+
+def softplus(ctx, node, x, beta=1, threshold=20):
+    if float(beta) == 0:
+        raise ExportError("softplus with beta=0")
+    return ctx.emit(node, "softplus", [x], beta=_not_default(float(beta), 1.0),
+                    threshold=_not_default(float(threshold), 20.0))
 
 
 def _softmax_dim(dim, rank):
@@ -514,13 +540,15 @@ def module_activation(ctx, node, m, x):
         return gelu(ctx, node, x, m.approximate)
     if t is nn.ELU:
         return elu(ctx, node, x, m.alpha)
+    if t is nn.Softplus:
+        return softplus(ctx, node, x, m.beta, m.threshold)
     if t in (nn.Softmax, nn.LogSoftmax):
         return softmax("softmax" if t is nn.Softmax else "log_softmax")(ctx, node, x, m.dim)
     return ctx.emit(node, _PLAIN_MODULES[t], [x])
 
 
 _PLAIN_MODULES = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid",
-                  nn.SiLU: "silu"}
+                  nn.SiLU: "silu", nn.Softsign: "softsign", nn.Mish: "mish"}
 
 
 # --- pools and resampling ---------------------------------------------------------------------------
@@ -596,7 +624,9 @@ _BINARY = {operator.add: "add", operator.iadd: "add", torch.add: "add", "add": "
            operator.mul: "mul", operator.imul: "mul", torch.mul: "mul", "mul": "mul", "mul_": "mul",
            torch.multiply: "mul",
            operator.truediv: "div", operator.itruediv: "div", torch.div: "div", "div": "div", "div_": "div",
-           torch.true_divide: "div", torch.divide: "div"}
+           torch.true_divide: "div", torch.divide: "div",
+           operator.pow: "pow", torch.pow: "pow", "pow": "pow", "pow_": "pow",
+           torch.minimum: "minimum", "minimum": "minimum", torch.maximum: "maximum", "maximum": "maximum"}
 
 
 def binary(ctx, node, a, b, alpha=None, rounding_mode=None, out=None):
@@ -654,6 +684,35 @@ def _scores_arithmetic(kind, a, b):
         c = c.double() if kind == "add" else -c.double()
         return s.changed(bias=c if s.bias is None else s.bias + c)
     return None
+
+
+def two_tensor(kind):
+    """torch.max / torch.min: of two tensors elementwise (maximum, minimum); over a dimension the
+    values (an amax, a minimum as -amax(-x)) with indices that vkattn does not compute."""
+    def handler(ctx, node, a, b=None, keepdim=False, dim=None, out=None):
+        if dim is None and isinstance(b, int) and not isinstance(b, bool):
+            dim, b = b, None
+        if b is not None:
+            return _binary(ctx, node, kind, a, b)
+        name = "torch.%s" % kind[:3]
+        if dim is None:
+            raise ExportError("%s over the whole tensor, the batch's too" % name)
+        x = ctx.view(a)
+        rank = len(x.shape)
+        d = dim_of(dim, rank)
+        if d == 0 and batch_local(x, ctx.net.batch):
+            raise ExportError("%s over the batch dimension" % name)
+        kept = tuple(1 if i == d else n for i, n in enumerate(x.shape))
+        if kind == "minimum":
+            x = ctx.emit(node, "mul", [x], shape=x.shape, hint=node.name + ".negated", scalar=-1.0)
+        values = ctx.emit(node, "amax", [x], shape=kept, along=("dims", [d]), keepdim=True)
+        if kind == "minimum":
+            values = ctx.emit(node, "mul", [values], shape=kept, scalar=-1.0)
+        if not keepdim:
+            values = values.then(("reshape", x.shape[:d] + x.shape[d + 1:]))
+        return values, Unavailable("the indices of %s over a dimension, which vkattn does not compute" % name)
+    handler.deferred = True
+    return handler
 
 
 def reverse_sub(ctx, node, x, other, alpha=None):  # torch.rsub(x, other) = other - x
@@ -877,7 +936,11 @@ FUNCTIONS = {
     torch.sigmoid: unary("sigmoid"), F.sigmoid: unary("sigmoid"), torch.tanh: unary("tanh"), F.tanh: unary("tanh"),
     F.hardswish: unary("hardswish"), F.hardsigmoid: unary("hardsigmoid"), F.silu: unary("silu"),
     F.relu6: relu6, F.hardtanh: hardtanh, torch.clamp: clamp, torch.clip: clamp, F.leaky_relu: leaky_relu,
-    F.gelu: gelu, F.elu: elu,
+    F.gelu: gelu, F.elu: elu, F.softplus: softplus, F.softsign: unary("softsign"), F.mish: unary("mish"),
+    torch.exp: unary("exp"), torch.log: unary("log"), torch.abs: unary("abs"), torch.floor: unary("floor"),
+    torch.ceil: unary("ceil"), torch.round: rounded, torch.erf: unary("erf"), torch.special.erf: unary("erf"),
+    torch.max: two_tensor("maximum"), torch.min: two_tensor("minimum"),
+    operator.neg: negate, torch.neg: negate, torch.negative: negate, operator.abs: unary("abs"),
     F.softmax: softmax("softmax"), torch.softmax: softmax("softmax"), F.log_softmax: softmax("log_softmax"),
     torch.log_softmax: softmax("log_softmax"),
     F.dropout: identity, F.dropout2d: identity, F.alpha_dropout: identity, F.feature_alpha_dropout: identity,
@@ -900,6 +963,10 @@ if _stochastic_depth is not None:
 METHODS = {
     "relu": unary("relu"), "relu_": unary("relu"), "sigmoid": unary("sigmoid"), "sigmoid_": unary("sigmoid"),
     "tanh": unary("tanh"), "tanh_": unary("tanh"), "clamp": clamp, "clamp_": clamp, "clip": clamp,
+    "exp": unary("exp"), "exp_": unary("exp"), "log": unary("log"), "log_": unary("log"), "abs": unary("abs"),
+    "abs_": unary("abs"), "floor": unary("floor"), "ceil": unary("ceil"), "round": rounded, "erf": unary("erf"),
+    "max": two_tensor("maximum"), "min": two_tensor("minimum"),
+    "neg": negate, "negative": negate,
     "softmax": softmax("softmax"), "log_softmax": softmax("log_softmax"),
     "view": reshape_to, "reshape": reshape_to, "flatten": flatten, "squeeze": reshape_to, "unsqueeze": reshape_to,
     "view_as": reshape_to, "reshape_as": reshape_to, "permute": permute, "transpose": transpose,
@@ -914,7 +981,7 @@ MODULES = [
     (nn.Conv2d, module_conv2d), (nn.ConvTranspose2d, module_conv_transpose2d), (nn.Linear, module_linear),
     (nn.LayerNorm, module_layer_norm),
     ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d), module_batch_norm),
-    ((nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.LeakyReLU, nn.GELU, nn.ELU, nn.Softmax, nn.LogSoftmax)
+    ((nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.LeakyReLU, nn.GELU, nn.ELU, nn.Softplus, nn.Softmax, nn.LogSoftmax)
      + tuple(_PLAIN_MODULES), module_activation),
     ((nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d), module_pool),
     (nn.Upsample, module_upsample),

@@ -1,14 +1,16 @@
-// The activations of modern CNNs (MobileNetV3, EfficientNet, ConvNeXt, ...), elementwise on any
-// shape through one shader (shaders/activation.comp): clamp (hardtanh, relu6), hardswish,
-// hardsigmoid, silu, gelu (erf or tanh form) and elu. The function and its parameters are
-// specialization constants: one pipeline per function and parameter set a graph uses. relu,
-// leaky_relu, sigmoid and tanh run through the same shader from their own units.
+// The activations of modern CNNs (MobileNetV3, EfficientNet, ConvNeXt, ...) and the elementwise
+// math functions, on any shape through one shader (shaders/activation.comp): clamp (hardtanh,
+// relu6), hardswish, hardsigmoid, silu, gelu (erf or tanh form), elu, exp, log, abs, floor, ceil,
+// round, erf, softsign, softplus and mish. The function and its parameters are specialization
+// constants: one pipeline per function and parameter set a graph uses. relu, leaky_relu, sigmoid
+// and tanh run through the same shader from their own units.
 #include <cmath>
 #include <limits>
 
 #include "activation.spv.h"
 #include "ops/op.h"
 #include "ops/registry.h"
+#include "vkattn/error.h"
 
 namespace vkattn {
 using F = ActivationFunction;
@@ -43,12 +45,44 @@ TensorId ops::elu(Graph& g, TensorId x, float alpha) {
   return add_activation(g, x, "elu", {F::elu, alpha}, 4.0);
 }
 
+namespace {
+
+struct UnaryFunction {
+  const char* name;
+  ops::Unary unary;
+  F function;
+  double flops;  // per element, roughly: a polynomial's multiply-adds
+};
+constexpr UnaryFunction kUnary[] = {
+    {"exp", ops::Unary::exp, F::exp, 10},   {"log", ops::Unary::log, F::log, 14},
+    {"abs", ops::Unary::abs, F::abs, 1},    {"floor", ops::Unary::floor, F::floor, 1},
+    {"ceil", ops::Unary::ceil, F::ceil, 1}, {"round", ops::Unary::round, F::round, 1},
+    {"erf", ops::Unary::erf, F::erf, 16},   {"softsign", ops::Unary::softsign, F::softsign, 3},
+    {"mish", ops::Unary::mish, F::mish, 40}};
+
+}  // namespace
+
+TensorId ops::unary(Graph& g, Unary f, TensorId x) {
+  for (const auto& u : kUnary)
+    if (u.unary == f) return add_activation(g, x, u.name, {u.function}, u.flops);
+  throw Error("Internal error: an elementwise function vkattn does not know.");
+}
+
+TensorId ops::softplus(Graph& g, TensorId x, float beta, float threshold) {
+  require(std::isfinite(beta) && beta != 0.f, "softplus: beta must be a finite number other than 0.");
+  require(!std::isnan(threshold), "softplus: threshold must not be NaN.");
+  return add_activation(g, x, "softplus", {F::softplus, beta, threshold}, 26.0);
+}
+
 // {"type": "clamp", "min": a, "max": b}: torch.clamp (F.hardtanh(x, a, b), F.relu6 with 0 and
 //   6); either may be left out, not both; min > max gives max everywhere, as torch.clamp.
 // {"type": "hardswish"}, {"type": "hardsigmoid"}, {"type": "silu"}: nn.Hardswish, nn.Hardsigmoid,
 //   nn.SiLU.
 // {"type": "gelu", "approximate": "none" | "tanh"}: nn.GELU, default "none" (the erf form).
 // {"type": "elu", "alpha": a}: nn.ELU, alpha default 1.0.
+// {"type": "exp"}, "log", "abs", "floor", "ceil", "round", "erf", "softsign", "mish": torch.exp,
+//   torch.log, torch.abs, torch.floor, torch.ceil, torch.round, torch.erf, F.softsign, F.mish.
+// {"type": "softplus", "beta": b, "threshold": t}: F.softplus, defaults 1 and 20.
 void register_activation(Registry& r) {
   r.add("clamp", LayerType{{"min", "max"}, false, [](const LayerSpec& spec) -> AddLayer {
                              require(spec.has("min") || spec.has("max"), "it needs a \"min\", a \"max\" or both.");
@@ -77,6 +111,18 @@ void register_activation(Registry& r) {
                              return ops::elu(g, in[0], alpha);
                            };
                          }});
+  for (const auto& u : kUnary)
+    r.add(u.name, LayerType{{}, false, [f = u.unary](const LayerSpec&) -> AddLayer {
+                              return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
+                                return ops::unary(g, f, in[0]);
+                              };
+                            }});
+  r.add("softplus", LayerType{{"beta", "threshold"}, false, [](const LayerSpec& spec) -> AddLayer {
+                                const float beta = spec.number("beta", 1.f), threshold = spec.number("threshold", 20.f);
+                                return [=](Graph& g, const std::vector<TensorId>& in, LayerBuild&) {
+                                  return ops::softplus(g, in[0], beta, threshold);
+                                };
+                              }});
 }
 
 }  // namespace vkattn

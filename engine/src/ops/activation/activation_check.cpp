@@ -1,9 +1,11 @@
-// clamp, hardswish, hardsigmoid, silu, gelu and elu against float64, straight from PyTorch's
-// definitions: random inputs in [-10, 10] (every piece and kink), in [-100, 100] (e^x overflows
-// and underflows in float32 past 88 and -87), each with the points where a function changes
-// piece planted at random places; NaN and infinities. Shapes that are and are not whole vec4s.
+// clamp, hardswish, hardsigmoid, silu, gelu, elu and the math functions (exp, log, abs, floor,
+// ceil, round, erf, softsign, softplus, mish) against float64, straight from PyTorch's definitions:
+// random inputs in [-10, 10] (every piece and kink), in [-100, 100] (e^x overflows and underflows
+// in float32 past 88 and -87), each with the points where a function changes piece planted at
+// random places; NaN and infinities. Shapes that are and are not whole vec4s.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "ops/activation/epilogue_check.h"
 #include "vkattn/error.h"
@@ -14,12 +16,32 @@ namespace vkattn::conformance {
 namespace {
 
 // The kinks and edges: 0 and its neighbours, +-3 (hardswish, hardsigmoid), the ends of gelu's
-// two erf pieces (|x| = sqrt 2) and of elu's two expm1 pieces (-0.5), e^x's float32 range.
+// two erf pieces (|x| = sqrt 2) and of elu's two expm1 pieces (-0.5), e^x's float32 range (its
+// last finite argument 88.72283 and where it reaches 0), 1 and its neighbours (log), halves
+// (round), the ends of erf's pieces (+-1) and softplus's default threshold (20).
 const std::vector<float> kEdges = {0.f,   -0.f,          1e-30f,      -1e-30f,     1e-6f,       -1e-6f,
                                    -3.f,  3.f,           -3.0000002f, -2.9999998f, 2.9999998f,  3.0000002f,
                                    6.f,   -6.f,          -0.5f,       -0.49999997f, 1.4142135f, -1.4142135f,
                                    1.4142137f, -1.4142137f, 87.f,     -87.f,       88.5f,       -88.5f,
-                                   90.f,  -90.f,         100.f,       -100.f};
+                                   90.f,  -90.f,         100.f,       -100.f,      88.72283f,   88.72284f,
+                                   -103.9f, -104.f,      1.f,         0.99999994f, 1.0000001f,  0.5f,
+                                   1.5f,  2.5f,          -2.5f,       -1.f,        0.99999994f, -0.99999994f,
+                                   20.f,  20.000002f,    19.999998f};
+
+// float32's e^x in float64: past float32's largest number it is +inf, as torch.exp's.
+double exp32(double v) {
+  const double e = std::exp(v);
+  return e > double(std::numeric_limits<float>::max()) ? INFINITY : e;
+}
+
+double softplus_ref(double v, double beta, double threshold) {
+  return beta * v > threshold ? v : std::log1p(exp32(beta * v)) / beta;
+}
+
+const std::pair<std::string, ops::Unary> kUnary[] = {
+    {"exp", ops::Unary::exp},     {"log", ops::Unary::log},   {"abs", ops::Unary::abs},
+    {"floor", ops::Unary::floor}, {"ceil", ops::Unary::ceil}, {"round", ops::Unary::round},
+    {"erf", ops::Unary::erf},     {"softsign", ops::Unary::softsign}, {"mish", ops::Unary::mish}};
 
 double clamp_ref(double v, double lo, double hi) { return std::isnan(v) ? v : std::min(std::max(v, lo), hi); }
 
@@ -37,8 +59,24 @@ std::function<double(double)> reference(const std::string& op, const Spec& s) {
   if (op == "gelu" && s.value("approximate", "none") == "tanh")
     return [](double v) { return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))); };
   if (op == "gelu") return [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); };
-  const double alpha = float(s.value("alpha", 1.0));
-  return [=](double v) { return v > 0 ? v : alpha * std::expm1(v); };
+  if (op == "elu") {
+    const double alpha = float(s.value("alpha", 1.0));
+    return [=](double v) { return v > 0 ? v : alpha * std::expm1(v); };
+  }
+  if (op == "exp") return exp32;
+  if (op == "log") return [](double v) { return std::log(v); };  // NaN below 0, -inf at 0
+  if (op == "abs") return [](double v) { return std::fabs(v); };
+  if (op == "floor") return [](double v) { return std::floor(v); };
+  if (op == "ceil") return [](double v) { return std::ceil(v); };
+  if (op == "round") return [](double v) { return std::nearbyint(v); };  // half to even
+  if (op == "erf") return [](double v) { return std::erf(v); };
+  if (op == "softsign") return [](double v) { return v / (1 + std::fabs(v)); };
+  if (op == "softplus") {
+    const double beta = float(s.value("beta", 1.0)), threshold = float(s.value("threshold", 20.0));
+    return [=](double v) { return softplus_ref(v, beta, threshold); };
+  }
+  if (op == "mish") return [](double v) { return v * std::tanh(softplus_ref(v, 1, 20)); };
+  throw Error("Internal error: no activation reference for '" + op + "'.");
 }
 
 TensorId build(const std::string& op, const Spec& s, Graph& g, TensorId x) {
@@ -52,7 +90,11 @@ TensorId build(const std::string& op, const Spec& s, Graph& g, TensorId x) {
   if (op == "hardsigmoid") return ops::hardsigmoid(g, x);
   if (op == "silu") return ops::silu(g, x);
   if (op == "gelu") return ops::gelu(g, x, s.value("approximate", "none") == "tanh");
-  return ops::elu(g, x, s.value("alpha", 1.f));
+  if (op == "elu") return ops::elu(g, x, s.value("alpha", 1.f));
+  if (op == "softplus") return ops::softplus(g, x, s.value("beta", 1.f), s.value("threshold", 20.f));
+  for (const auto& [name, f] : kUnary)
+    if (op == name) return ops::unary(g, f, x);
+  throw Error("Internal error: no activation called '" + op + "'.");
 }
 
 // {"shape": [...], "range": r, options}: x uniform in [-r, r) with the edges (and a clamp's
@@ -155,6 +197,10 @@ void register_activation_check(CheckRegistry& r) {
   add(r, "silu", {Spec::object()});
   add(r, "gelu", {{{"approximate", "none"}}, {{"approximate", "tanh"}}});
   add(r, "elu", {{{"alpha", 1.0}}, {{"alpha", 0.3}}});
+  for (const auto& [name, f] : kUnary) add(r, name, {Spec::object()});
+  // The default, a steeper one with a lower threshold, a negative beta, a threshold past e^x's
+  // float32 range (inf there, as PyTorch's).
+  add(r, "softplus", {Spec::object(), {{"beta", 2.0}, {"threshold", 10.0}}, {{"beta", -0.5}}, {{"threshold", 100.0}}});
 }
 
 }  // namespace vkattn::conformance

@@ -1,4 +1,4 @@
-// add, sub, mul, div and pow of two tensors with PyTorch's broadcasting (shaders/binary.comp): two
+// add, sub, mul, div, pow, minimum and maximum of two tensors with PyTorch's broadcasting (shaders/binary.comp): two
 // activations, or an activation and a constant (a per-channel tensor, a scalar).
 #include "binary.spv.h"
 #include "ops/op.h"
@@ -16,6 +16,8 @@ const char* op_name(ops::Binary op) {
     case ops::Binary::mul: return "mul";
     case ops::Binary::div: return "div";
     case ops::Binary::pow: return "pow";
+    case ops::Binary::minimum: return "minimum";
+    case ops::Binary::maximum: return "maximum";
   }
   return "?";
 }
@@ -93,14 +95,16 @@ TensorId ops::binary(Graph& g, Binary op, TensorId a, TensorId b) {
   return add(g, std::make_shared<BinaryOp>(op), {a, b})[0];
 }
 
-// {"type": "add" | "sub" | "mul" | "div" | "pow", "inputs": [a, b]}: a OP b with PyTorch's
-// broadcasting (pow: a^b as numpy's float32 power, NaN for a negative a and a fractional b).
+// {"type": "add" | "sub" | "mul" | "div" | "pow" | "minimum" | "maximum", "inputs": [a, b]}: a OP b
+// with PyTorch's broadcasting (pow: a^b as numpy's float32 power, NaN for a negative a and a
+// fractional b; minimum and maximum NaN where either is, as torch.minimum and torch.maximum).
 // With one input and a constant instead of b: "constant": the name of a tensor in the file (any
 // shape that broadcasts: a per-channel (C, 1, 1), a position embedding), or "scalar": a number;
 // "constant_first": true puts the constant on the left (1 - x, 2 / x, 2^x).
 void register_binary(Registry& r) {
   for (const ops::Binary op :
-       {ops::Binary::add, ops::Binary::sub, ops::Binary::mul, ops::Binary::div, ops::Binary::pow}) {
+       {ops::Binary::add, ops::Binary::sub, ops::Binary::mul, ops::Binary::div, ops::Binary::pow,
+        ops::Binary::minimum, ops::Binary::maximum}) {
     LayerType type{{"constant", "scalar", "constant_first"}, false, [op](const LayerSpec& spec) -> AddLayer {
                      require(!(spec.has("constant") && spec.has("scalar")),
                              "it takes a \"constant\" or a \"scalar\", not both.");

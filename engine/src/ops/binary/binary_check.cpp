@@ -1,8 +1,8 @@
-// add, sub, mul, div and pow against float64: equal shapes, per-channel and scalar constants, a
-// constant on the left, broadcasting along rows, columns and the batch between two activations,
-// tokens (B, N, C) with a (C) vector, 7 dimensions, and NaN and infinities passed through. pow
-// also on negative bases with whole and fractional exponents, zeros (0^0, 0^-k), and the
-// exponents 2 and 0.5 as scalar constants.
+// add, sub, mul, div, pow, minimum and maximum against float64: equal shapes, per-channel and
+// scalar constants, a constant on the left, broadcasting along rows, columns and the batch between
+// two activations, tokens (B, N, C) with a (C) vector, 7 dimensions, and NaN and infinities passed
+// through. pow also on negative bases with whole and fractional exponents, zeros (0^0, 0^-k), and
+// the exponents 2 and 0.5 as scalar constants.
 #include <algorithm>
 #include <cmath>
 
@@ -19,6 +19,8 @@ double combine(ops::Binary op, double a, double b) {
     case ops::Binary::mul: return a * b;
     case ops::Binary::div: return a / b;
     case ops::Binary::pow: return std::pow(a, b);  // C's table for signs, zeros and NaN, as numpy
+    case ops::Binary::minimum: return std::isnan(a) || std::isnan(b) ? a + b : std::min(a, b);
+    case ops::Binary::maximum: return std::isnan(a) || std::isnan(b) ? a + b : std::max(a, b);
   }
   return 0;
 }
@@ -56,6 +58,8 @@ ops::Binary parse_op(const std::string& name) {
   if (name == "sub") return ops::Binary::sub;
   if (name == "mul") return ops::Binary::mul;
   if (name == "pow") return ops::Binary::pow;
+  if (name == "minimum") return ops::Binary::minimum;
+  if (name == "maximum") return ops::Binary::maximum;
   return ops::Binary::div;
 }
 
@@ -111,7 +115,7 @@ Prepared prepare(const Spec& s, Rng& rng) {
 
 std::vector<Spec> matrix(const MatrixOptions& o) {
   std::vector<Spec> specs;
-  for (const char* op : {"add", "sub", "mul", "div", "pow"}) {
+  for (const char* op : {"add", "sub", "mul", "div", "pow", "minimum", "maximum"}) {
     specs.push_back({{"op", op}, {"a", {1}}, {"b", {1}}});
     specs.push_back({{"op", op}, {"a", {3, 5, 7, 13}}, {"b", {3, 5, 7, 13}}});             // a residual sum
     specs.push_back({{"op", op}, {"a", {2, 6, 5, 3}}, {"b", {6, 1, 1}}, {"b_constant", 1}});  // per channel
@@ -142,6 +146,10 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
       specs.push_back({{"op", "pow"}, {"a", {2, 3, 4, 5}}, {"b", Shape{}}, {"b_constant", -1}, {"base", base},
                        {"special", kind}});
   }
+  // minimum and maximum with the NaN and infinities in the right operand (a constant-first scalar).
+  for (const char* op : {"minimum", "maximum"})
+    for (const char* kind : {"nan", "inf"})
+      specs.push_back({{"op", op}, {"a", {2, 3, 4, 5}}, {"b", Shape{}}, {"b_constant", -1}, {"special", kind}});
   return specs;
 }
 
