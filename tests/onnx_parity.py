@@ -2,11 +2,11 @@
 """ONNX models against PyTorch in float64: each network is written with torch.onnx.export at
 opset 14 and 17 (traced at batch 2, the batch a dynamic axis), loaded by vkattn from the .onnx
 file, run at batch 3, and every output compared with the module's float64 forward of the same
-weights within 1e-4 relative. ctest runs the small set on 64x64 pictures; --size 224 and --all are
-scripts/onnx-parity.sh's full run. Needs PYTHONPATH to the built package; skips (exit 77) where
+weights within 1e-4 relative. ctest runs the small set on 64x64 pictures; --size 224 --all --full
+(torchvision's transformers at 224x224 too) is scripts/onnx-parity.sh's full run. Needs PYTHONPATH to the built package; skips (exit 77) where
 torch, torchvision or onnx is absent, or vkattn was built without ONNX support.
 
-    onnx_parity.py [--size N] [--only NAME,NAME] [--opsets 14,17] [--all] [--cli path/to/vkattn]
+    onnx_parity.py [--size N] [--only NAME,NAME] [--opsets 14,17] [--all] [--full] [--cli path/to/vkattn]
 
 With --cli, `vkattn info` also shows that the chains torch writes became one layer each: a
 vision transformer's attention one scaled_dot_product_attention, its LayerNorms and GELUs
@@ -39,11 +39,11 @@ import vkattn  # noqa: E402
 # transformer with nn.MultiheadAttention, ConvNeXt, Swin with shifted and padded windows, attention
 # written by hand with tokens sequence-first); --all adds the rest.
 SMALL = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x0_5",
-         "sagan_generator", "sagan_discriminator", "se_resnet_attention", "vit_odd", "convnext", "swin", "swin_padded",
+         "sagan_generator", "sagan_discriminator", "se_resnet_attention", "vit", "vit_odd", "convnext", "swin", "swin_padded",
          "masked_tokens", "relative_attention", "sequence_first_attention", "math_functions"]
 
 
-def models(size):
+def models(size, full=False):
     shape = (3, size, size)
     out = [(n, lambda n=n, kw=kw: gm.torchvision_model(n, kw), (3, max(size, 80), max(size, 80)) if n == "inception_v3"
             else shape) for n, kw in gm.TORCHVISION]
@@ -52,12 +52,16 @@ def models(size):
             ("se_resnet_attention", lambda: gm.SEResNetAttention(), (3, size // 2, size // 2)),
             ("math_functions", lambda: gm.MathFunctions(), (4, 9, 7))]
     out += [(n, lambda n=n: tm.small(n)[0], tm.small(n)[1]) for n in tm.SMALL]
+    if full:
+        out += [(n, lambda n=n: tm.full(n), s) for n, s in tm.FULL]
     return out
 
 
 def export(model, shape, opset, path):
     x = torch.randn((2,) + tuple(shape))
-    with warnings.catch_warnings(), torch.no_grad():
+    # With gradients on, as a script would export: under torch.no_grad() nn.MultiheadAttention
+    # takes torch 1.13's fast path (_native_multi_head_attention), which its exporter cannot write.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's notes on tracing and constant folding
         torch.onnx.export(model, x, path, opset_version=opset, input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, do_constant_folding=True)
@@ -110,6 +114,7 @@ def main():
     parser.add_argument("--only", default="")
     parser.add_argument("--opsets", default="14,17")
     parser.add_argument("--all", action="store_true")
+    parser.add_argument("--full", action="store_true", help="also torchvision's transformers at 224x224")
     parser.add_argument("--cli", default=None)
     args = parser.parse_args()
     if not vkattn.onnx_ops():
@@ -118,11 +123,12 @@ def main():
     only = set(filter(None, args.only.split(","))) or (None if args.all else set(SMALL))
     tmp = tempfile.mkdtemp()
     torch.manual_seed(0)
-    for name, make, shape in models(args.size):
+    full = {n for n, _ in tm.FULL}
+    for name, make, shape in models(args.size, args.full):
         if only is not None and name not in only:
             continue
         # torchvision's transformers start with zero heads: transformer_models' own randomisation
-        model = tm.randomise(make()) if name in tm.SMALL else gm.randomise(make(), 0, shape)
+        model = tm.randomise(make()) if name in tm.SMALL or name in full else gm.randomise(make(), 0, shape)
         for opset in [int(o) for o in args.opsets.split(",")]:
             parity(name, model, shape, opset, tmp, args.cli)
     finish()
