@@ -165,6 +165,40 @@ class AGCNN(nn.Module):
         return fused, self.global_fc(g_pooled), self.local_fc(l_pooled), attention
 
 
+class ECA(nn.Module):
+    """Efficient channel attention (Wang et al., ECA-Net, 2020) as its authors write it: the
+    channels' means, a 1-D convolution across channels, a sigmoid gate expanded over the picture."""
+
+    def __init__(self, k=3):
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.conv = nn.Conv1d(1, 1, kernel_size=k, padding=(k - 1) // 2, bias=False)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x):
+        y = self.avg_pool(x)
+        y = self.conv(y.squeeze(-1).transpose(-1, -2)).transpose(-1, -2).unsqueeze(-1)
+        return x * self.sigmoid(y).expand_as(x)
+
+
+class ECANet(nn.Module):
+    """A small CNN with ECA blocks and a head of 1-D pools over the pooled channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        self.eca1, self.conv, self.eca2 = ECA(3), nn.Conv2d(16, 24, 3, stride=2, padding=1), ECA(5)
+        self.pool1d, self.avg1d = nn.MaxPool1d(2), nn.AvgPool1d(3, stride=1, padding=1)
+        self.mix = nn.Conv1d(1, 2, 3, padding=1, dilation=1)
+        self.fc = nn.Linear(24, 10)
+
+    def forward(self, x):
+        x = self.eca2(torch.relu(self.conv(self.eca1(self.stem(x)))))
+        f = F.adaptive_avg_pool2d(x, 1).flatten(1).unsqueeze(1)  # (B, 1, 24)
+        f = self.mix(self.avg1d(self.pool1d(f)))                  # (B, 2, 12)
+        return self.fc(f.flatten(1))
+
+
 class MathFunctions(nn.Module):
     """The elementwise math functions between convolutions: floor, ceil and round of exactly
     computed values (x times a power of 2), exp, log, abs, erf, softplus (beta 2), mish, softsign,

@@ -35,7 +35,8 @@ def main():
                ("sagan_discriminator", lambda: gm.SaganDiscriminator(), (3, 64, 64)),
                ("se_resnet_attention", lambda: gm.SEResNetAttention(), (3, size // 2, size // 2)),
                ("ag_cnn", lambda: gm.AGCNN(), (3, size, size)),
-               ("math_functions", lambda: gm.MathFunctions(), (4, 9, 7))]
+               ("math_functions", lambda: gm.MathFunctions(), (4, 9, 7)),
+               ("eca_net", lambda: gm.ECANet(), (3, size // 2, size // 2))]
     tmp = tempfile.mkdtemp()
     torch.manual_seed(0)
     for name, make, shape in models:

@@ -77,11 +77,24 @@ std::string constant_value(Converter& c, const HostArray& k, const Value& like) 
   return c.emit("expand", {like.name}, {{"constant", constant_weight(c, item)}}, shape);
 }
 
+// A window op's list attribute as the 2-D op reads it: a 1-D op (on (N, C, L), run as 2-D on
+// (N, C, 1, L)) gets a height of 1 (0 for output_padding) put first, and its pads [begin, end]
+// become [0, begin, 0, end]. A list of another length is passed on for the caller to refuse.
+std::vector<int64_t> window_ints(Converter& c, const std::string& name, const std::vector<int64_t>& fallback, bool one_d) {
+  if (!one_d) return c.attr_ints(name, fallback);
+  if (name == "pads") {
+    const auto p = c.attr_ints(name, {fallback[1], fallback[3]});
+    return p.size() == 2 ? std::vector<int64_t>{0, p[0], 0, p[1]} : p;
+  }
+  const auto v = c.attr_ints(name, {fallback[1]});
+  return v.size() == 1 ? std::vector<int64_t>{name == "output_padding" ? 0 : 1, v[0]} : v;
+}
+
 // {top, left, bottom, right} of a 2-D window op from pads or auto_pad.
-std::array<int64_t, 4> pads_of(Converter& c, const Shape& x, Size2 k, Size2 s, Size2 d) {
+std::array<int64_t, 4> pads_of(Converter& c, const Shape& x, Size2 k, Size2 s, Size2 d, bool one_d) {
   const std::string mode = c.attr_string("auto_pad", "NOTSET");
   if (mode == "NOTSET") {
-    const auto p = c.attr_ints("pads", {0, 0, 0, 0});
+    const auto p = window_ints(c, "pads", {0, 0, 0, 0}, one_d);
     if (p.size() != 4) c.refuse("its pads are not 4 numbers.");
     for (int64_t v : p)
       if (v < 0) c.refuse("a pad is negative.");
@@ -109,9 +122,9 @@ Value gathered(Converter& c, const Value& x, int64_t axis, const std::vector<int
 
 // A window attribute's two values (kernel_shape, strides, dilations, output_padding), each >= 1
 // but output padding (>= 0).
-Size2 pair(Converter& c, const char* name, Size2 fallback) {
-  const auto v = c.attr_ints(name, {fallback.h, fallback.w});
-  if (v.size() != 2) c.refuse("its " + std::string(name) + " has " + std::to_string(v.size()) + " values; vkattn runs 2-D windows.");
+Size2 pair(Converter& c, const char* name, Size2 fallback, bool one_d) {
+  const auto v = window_ints(c, name, {fallback.h, fallback.w}, one_d);
+  if (v.size() != 2) c.refuse("its " + std::string(name) + " has " + std::to_string(v.size()) + " values; vkattn runs 1-D and 2-D windows.");
   const int64_t least = std::string(name) == "output_padding" ? 0 : 1;
   if (v[0] < least || v[1] < least) c.refuse("its " + std::string(name) + " are not at least " + std::to_string(least) + ".");
   return {v[0], v[1]};
@@ -133,6 +146,18 @@ Value padded(Converter& c, const Value& x, const std::array<int64_t, 4>& p, bool
   return {std::nullopt, c.emit("pad", {x.name}, keys, shape), shape};
 }
 
+// A 1-D window op's input (N, C, L) as the (N, C, 1, L) its 2-D form reads.
+Value lifted(Converter& c, const Value& x) {
+  const Shape shape = {x.shape[0], x.shape[1], 1, x.shape[2]};
+  return {std::nullopt, c.emit("reshape", {x.name}, {{"shape", c.item_shape(shape)}}, shape), shape};
+}
+
+// The 2-D form's result (N, M, 1, L') as the op's output 0, (N, M, L').
+void lowered(Converter& c, const std::string& name, const Shape& shape) {
+  const Shape out = {shape[0], shape[1], shape[3]};
+  c.emit("reshape", {name}, {{"shape", c.item_shape(out)}}, out, 0);
+}
+
 void require_image(Converter& c, const Value& x) {
   if (x.shape.size() != 4) c.refuse("its input is " + to_string(x.shape) + "; vkattn runs this op on 2-D images (N, C, H, W).");
   if (c.implicit_batch()) c.refuse("its model has a fixed batch; vkattn runs image ops on models whose batch is free.");
@@ -142,12 +167,18 @@ void map_conv(Converter& c) {
   only_attributes(c, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
   Value x = computed(c, 0);
   HostArray w = c.constant_input(1, "weight");
-  if (w.shape.size() != 4 || x.shape.size() != 4)
-    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D convolution; vkattn runs 2-D ones.");
+  const bool one_d = w.shape.size() == 3 && x.shape.size() == 3;
+  if ((w.shape.size() != 4 || x.shape.size() != 4) && !one_d)
+    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D convolution; vkattn runs 1-D and 2-D ones.");
+  if (one_d) {
+    x = lifted(c, x);
+    const Shape shape = {w.shape[0], w.shape[1], 1, w.shape[2]};
+    w = reshaped(std::move(w), shape);
+  }
   require_image(c, x);
-  const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
-  if (!same(pair(c, "kernel_shape", k), k)) c.refuse("its kernel_shape differs from its weight's.");
-  auto pads = pads_of(c, x.shape, k, s, d);
+  const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}, one_d), d = pair(c, "dilations", {1, 1}, one_d);
+  if (!same(pair(c, "kernel_shape", k, one_d), k)) c.refuse("its kernel_shape differs from its weight's.");
+  auto pads = pads_of(c, x.shape, k, s, d, one_d);
   if (pads[0] != pads[2] || pads[1] != pads[3]) {  // zeros around the image, then no padding
     x = padded(c, x, pads, false);
     pads = {0, 0, 0, 0};
@@ -160,28 +191,36 @@ void map_conv(Converter& c) {
   c.add_weight(name + ".bias", b);
   const Shape out = {x.shape[0], M, (x.shape[2] + 2 * p.h - d.h * (k.h - 1) - 1) / s.h + 1,
                      (x.shape[3] + 2 * p.w - d.w * (k.w - 1) - 1) / s.w + 1};
-  c.emit("conv2d", {x.name},
-         {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"groups", groups}, {"dilation", {d.h, d.w}}},
-         out, 0);
+  const std::string y = c.emit(
+      "conv2d", {x.name},
+      {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"groups", groups}, {"dilation", {d.h, d.w}}},
+      out, one_d ? std::nullopt : std::optional<int>(0));
+  if (one_d) lowered(c, y, out);
 }
 
 void map_conv_transpose(Converter& c) {
   only_attributes(c, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"});
-  const Value& x = computed(c, 0);
-  const HostArray& w = c.constant_input(1, "weight");
-  if (w.shape.size() != 4 || x.shape.size() != 4)
-    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D transposed convolution; vkattn runs 2-D ones.");
+  Value x = computed(c, 0);
+  HostArray w = c.constant_input(1, "weight");
+  const bool one_d = w.shape.size() == 3 && x.shape.size() == 3;
+  if ((w.shape.size() != 4 || x.shape.size() != 4) && !one_d)
+    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D transposed convolution; vkattn runs 1-D and 2-D ones.");
+  if (one_d) {
+    x = lifted(c, x);
+    const Shape shape = {w.shape[0], w.shape[1], 1, w.shape[2]};
+    w = reshaped(std::move(w), shape);
+  }
   require_image(c, x);
-  const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
-  if (!same(pair(c, "kernel_shape", k), k)) c.refuse("its kernel_shape differs from its weight's.");
+  const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}, one_d), d = pair(c, "dilations", {1, 1}, one_d);
+  if (!same(pair(c, "kernel_shape", k, one_d), k)) c.refuse("its kernel_shape differs from its weight's.");
   const int64_t groups = c.attr_int("group", 1), M = w.shape[1] * groups;
-  Size2 op = pair(c, "output_padding", {0, 0});
+  Size2 op = pair(c, "output_padding", {0, 0}, one_d);
   // The full output before padding is cut: (in - 1) s + d (k - 1) + 1 + output_padding.
   const int64_t full[2] = {(x.shape[2] - 1) * s.h + d.h * (k.h - 1) + 1, (x.shape[3] - 1) * s.w + d.w * (k.w - 1) + 1};
   std::array<int64_t, 4> pads{};
   if (c.has_attr("output_shape")) {
-    const auto want = c.attr_ints("output_shape", {});
-    if (want.size() != 2) c.refuse("its output_shape is not 2 numbers.");
+    const auto want = window_ints(c, "output_shape", {1, 1}, one_d);
+    if (want.size() != 2) c.refuse("its output_shape is not " + std::string(one_d ? "1 number." : "2 numbers."));
     const std::string mode = c.attr_string("auto_pad", "NOTSET");
     for (int a = 0; a < 2; ++a) {
       const int64_t total = full[a] + (a ? op.w : op.h) - want[size_t(a)];
@@ -193,8 +232,8 @@ void map_conv_transpose(Converter& c) {
   } else {
     const std::string mode = c.attr_string("auto_pad", "NOTSET");
     if (mode == "NOTSET") {
-      const auto p = c.attr_ints("pads", {0, 0, 0, 0});
-      if (p.size() != 4) c.refuse("its pads are not 4 numbers.");
+      const auto p = window_ints(c, "pads", {0, 0, 0, 0}, one_d);
+      if (p.size() != 4) c.refuse("its pads are not " + std::string(one_d ? "2 numbers." : "4 numbers."));
       pads = {p[0], p[1], p[2], p[3]};
     } else if (mode != "VALID") {
       for (int a = 0; a < 2; ++a) {  // SAME: the output is in * stride
@@ -216,16 +255,19 @@ void map_conv_transpose(Converter& c) {
   const Shape out = {x.shape[0], M, full[0] + op.h - 2 * p.h, full[1] + op.w - 2 * p.w};
   const Shape want = {x.shape[0], M, full[0] + op.h - pads[0] - pads[2], full[1] + op.w - pads[1] - pads[3]};
   if (want[2] < 1 || want[3] < 1) c.refuse("its pads crop the output to nothing.");
-  const bool even = out == want;
-  const std::string y = c.emit("conv_transpose2d", {x.name},
-                               {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}},
-                                {"output_padding", {op.h, op.w}}, {"groups", groups}, {"dilation", {d.h, d.w}}},
-                               out, even ? std::optional<int>(0) : std::nullopt);
-  if (even) return;
-  Value v{std::nullopt, y, out};
+  // Output 0 is the last node: the layer, a slice, or for a 1-D op the reshape after them.
+  const bool crop_h = out[2] != want[2], crop_w = out[3] != want[3];
+  auto last = [&](bool is_last) { return is_last && !one_d ? std::optional<int>(0) : std::nullopt; };
+  Value v{std::nullopt,
+          c.emit("conv_transpose2d", {x.name},
+                 {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"output_padding", {op.h, op.w}},
+                  {"groups", groups}, {"dilation", {d.h, d.w}}},
+                 out, last(!crop_h && !crop_w)),
+          out};
   const int64_t from_h = pads[0] - p.h, from_w = pads[1] - p.w;
-  if (out[2] != want[2]) v = slice_along(c, v, 2, from_h, from_h + want[2], 1, out[3] == want[3] ? std::optional<int>(0) : std::nullopt);
-  if (out[3] != want[3]) slice_along(c, v, 3, from_w, from_w + want[3], 1, 0);
+  if (crop_h) v = slice_along(c, v, 2, from_h, from_h + want[2], 1, last(!crop_w));
+  if (crop_w) v = slice_along(c, v, 3, from_w, from_w + want[3], 1, last(true));
+  if (one_d) lowered(c, v.name, want);
 }
 
 void map_pool(Converter& c, bool max) {
@@ -233,10 +275,14 @@ void map_pool(Converter& c, bool max) {
   else only_attributes(c, {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"});
   if (c.output_used(1)) c.refuse("its Indices output is read, which vkattn does not compute.");
   Value x = computed(c, 0);
-  if (x.shape.size() != 4) c.refuse("it pools a rank-" + std::to_string(x.shape.size()) + " value; vkattn pools 2-D images.");
+  const bool one_d = x.shape.size() == 3;
+  if (x.shape.size() != 4 && !one_d)
+    c.refuse("it pools a rank-" + std::to_string(x.shape.size()) + " value; vkattn pools 1-D and 2-D ones.");
+  if (one_d) x = lifted(c, x);
   require_image(c, x);
-  const Size2 k = pair(c, "kernel_shape", {0, 0}), s = pair(c, "strides", {1, 1}), d = pair(c, "dilations", {1, 1});
-  auto pads = pads_of(c, x.shape, k, s, d);
+  const Size2 k = pair(c, "kernel_shape", {0, 0}, one_d), s = pair(c, "strides", {1, 1}, one_d),
+              d = pair(c, "dilations", {1, 1}, one_d);
+  auto pads = pads_of(c, x.shape, k, s, d, one_d);
   const bool ceil = c.attr_int("ceil_mode", 0) != 0, include_pad = c.attr_int("count_include_pad", 0) != 0;
   // Pads the layers do not take (asymmetric, or over half the window) as a pad node first, where
   // that computes the same: a max pool pads with copies of the nearest element (which every
@@ -259,8 +305,9 @@ void map_pool(Converter& c, bool max) {
     if (ceil && (out - 1) * ss >= in + pp) --out;
     return out;
   };
-  c.emit(max ? "max_pool2d" : "avg_pool2d", {x.name}, keys,
-         {x.shape[0], x.shape[1], size(x.shape[2], k.h, s.h, p.h, d.h), size(x.shape[3], k.w, s.w, p.w, d.w)}, 0);
+  const Shape out = {x.shape[0], x.shape[1], size(x.shape[2], k.h, s.h, p.h, d.h), size(x.shape[3], k.w, s.w, p.w, d.w)};
+  const std::string y = c.emit(max ? "max_pool2d" : "avg_pool2d", {x.name}, keys, out, one_d ? std::nullopt : std::optional<int>(0));
+  if (one_d) lowered(c, y, out);
 }
 
 // x as `target` (an ONNX shape): an engine reshape where the batch stays first, else a view.
@@ -961,13 +1008,18 @@ void map_pass_through(Converter& c) {
   c.alias(0, c.input(0));
 }
 
+// A computed value broadcast to a larger shape: a view reading its elements again (ECA-Net's
+// gate.expand_as(x)), laid out by the op that reads it. The batch itself is not broadcast.
 void map_expand(Converter& c) {
   only_attributes(c, {});
-  const Value& x = computed(c, 0);
-  const Shape target(c.constant_input(1, "shape").integers("its shape"));
-  if (broadcast_shapes(x.shape, target, "Expand") != x.shape)
-    c.refuse("it broadcasts a computed value " + to_string(x.shape) + " to " + to_string(target) + ", which vkattn does not.");
-  c.alias(0, x);
+  const Value& x = c.input(0);
+  if (x.constant) c.refuse("it reads a constant where vkattn needs a value computed from the model's input.");
+  const Shape target = broadcast_shapes(x.shape, Shape(c.constant_input(1, "shape").integers("its shape")), "Expand");
+  if (target == x.shape) return c.alias(0, x);
+  if (c.implicit_batch()) c.refuse("it broadcasts a computed value " + to_string(x.shape) + " to " + to_string(target) + " in a model whose batch is fixed, which vkattn does not.");
+  if (target.size() != x.shape.size() || target[0] != x.shape[0])
+    c.refuse("it broadcasts a computed value " + to_string(x.shape) + " to " + to_string(target) + ", across the batch or to more dimensions.");
+  c.alias(0, make_view(x.name, x.index ? x.engine_shape : x.shape, expanded(index_of(x), target)));
 }
 
 // An elementwise op: on the rows of a view as well.

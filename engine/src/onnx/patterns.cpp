@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "onnx/converter.h"
 #include "onnx/onnx_read.h"
@@ -22,12 +23,23 @@ struct Graph {
   std::map<std::string, int> readers;  // including the graph's outputs
   std::map<std::string, const onnx::TensorProto*> initializer;
   std::map<const onnx::NodeProto*, int> index;  // protobuf keeps each node in its own allocation
+  // Values computed from initializers and Constant nodes alone (the loader folds them to constants):
+  // in node order, which the checker has made topological.
+  std::set<std::string> input_free;
 
   explicit Graph(const onnx::GraphProto& graph) : g(graph) {
-    for (const auto& t : g.initializer()) initializer[t.name()] = &t;
+    for (const auto& t : g.initializer()) {
+      initializer[t.name()] = &t;
+      input_free.insert(t.name());
+    }
     for (int i = 0; i < g.node_size(); ++i) {
       index[&g.node(i)] = i;
-      for (const std::string& o : g.node(i).output()) producer[o] = i;
+      bool free = true;
+      for (const std::string& in : g.node(i).input()) free &= in.empty() || input_free.count(in) > 0;
+      for (const std::string& o : g.node(i).output()) {
+        producer[o] = i;
+        if (free) input_free.insert(o);
+      }
       for (const std::string& in : g.node(i).input()) ++readers[in];
     }
     for (const auto& o : g.output()) ++readers[o.name()];
@@ -208,7 +220,8 @@ std::optional<std::pair<std::string, double>> scaled(const Graph& G, const std::
 }
 
 // softmax(scale q k^T + bias) v, found from its Softmax over the last axis: MatMul(q, k^T), a
-// scalar Mul or Div (of the scores or of q), an Add of a constant, Softmax, a Dropout that keeps
+// scalar Mul or Div (of the scores or of q), an Add of a constant (an initializer or computed
+// from them), Softmax, a Dropout that keeps
 // everything, MatMul by v. Runs as one scaled_dot_product_attention node: no (N, N) scores.
 std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opset) {
   const auto& softmax = G.g.node(softmax_index);
@@ -220,7 +233,9 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
   double scale = 1;
   std::string scores = softmax.input(0), bias;
   if (const auto* add = G.maker(scores, "Add"); add && G.readers.at(scores) == 1) {
-    const bool first = G.initializer.count(add->input(0)) > 0, second = G.initializer.count(add->input(1)) > 0;
+    // The bias is the operand computed from constants alone (Swin's relative position bias is a
+    // Gather from its table; a mask computed from an input leaves the chain unfused).
+    const bool first = G.input_free.count(add->input(0)) > 0, second = G.input_free.count(add->input(1)) > 0;
     if (first == second) return std::nullopt;
     bias = first ? add->input(0) : add->input(1);
     p.nodes.insert(G.index_of(add));
@@ -243,7 +258,8 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
   std::string weights = softmax.output(0);
   int i = 0;
   if (const auto* drop = G.only_reader(weights, "Dropout", &i)) {  // only one that keeps everything
-    if (drop->output_size() > 1 && !drop->output(1).empty()) return std::nullopt;
+    if (drop->output_size() > 1 && !drop->output(1).empty() && G.readers.count(drop->output(1)))
+      return std::nullopt;  // its mask is read
     const bool no_ratio = drop->input_size() < 2 || drop->input(1).empty();
     const bool zero = !no_ratio && G.near(drop->input(1), 0.0);
     const bool training = drop->input_size() > 2 && !drop->input(2).empty() && !G.near(drop->input(2), 0.0);
@@ -276,6 +292,7 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
     nlohmann::json keys = {{"scale", scale}};
     const int64_t nq = qv.shape[r - 2], nk = k.shape[r - 2];
     if (!bias.empty()) {
+      if (!c.value(bias).constant) c.refuse("its attention's bias was not computed to a constant.");
       Shape scores = qv.shape;
       scores[r - 1] = nk;
       keys["bias"] = c.fresh_name() + ".bias";

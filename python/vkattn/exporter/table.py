@@ -585,6 +585,83 @@ def adaptive_pool(kind):
     return handler
 
 
+class _NodeAs:
+    """An fx node seen with another value shape: a 1-D op's node as its 2-D form's."""
+
+    def __init__(self, node, shape):
+        self._node, self.meta = node, dict(node.meta, value=torch.empty(shape, device="meta"))
+
+    def __getattr__(self, name):
+        return getattr(self._node, name)
+
+
+def _one(v):
+    return int(v[0]) if isinstance(v, (tuple, list)) else int(v)
+
+
+def one_d(handler, lift):
+    """A 1-D op on (B, C, L) run as its 2-D form on (B, C, 1, L): `lift` turns the 1-D call's
+    arguments into the 2-D handler's; the result is viewed back as (B, C', L')."""
+    def wrapped(ctx, node, x, *args, **kw):
+        x = ctx.view(x)
+        if len(x.shape) != 3:
+            raise ExportError("a 1-D window op on a %d-D input; vkattn takes (B, C, L)" % len(x.shape))
+        out = out_shape(node)
+        y = handler(ctx, _NodeAs(node, out[:2] + (1,) + out[2:]), x.then(("reshape", x.shape[:2] + (1, x.shape[2]))),
+                    *lift(*args, **kw))
+        return y.then(("reshape", out))
+    return wrapped
+
+
+def _conv1d_args(weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    _constant(weight, "F.conv1d's weight")
+    return (weight.unsqueeze(2), bias, [1, _one(stride)], padding if isinstance(padding, str) else [0, _one(padding)],
+            [1, _one(dilation)], groups)
+
+
+def _max_pool1d_args(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return ([1, _one(kernel_size)], [1, _one(stride)] if stride else None, [0, _one(padding)], [1, _one(dilation)],
+            ceil_mode, return_indices)
+
+
+def _avg_pool1d_args(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return ([1, _one(kernel_size)], [1, _one(stride)] if stride else None, [0, _one(padding)], ceil_mode,
+            count_include_pad)
+
+
+def _adaptive1d_args(output_size=None, return_indices=False):
+    return (None, return_indices)
+
+
+conv1d = one_d(function_conv2d, _conv1d_args)
+max_pool1d = one_d(max_pool2d, _max_pool1d_args)
+avg_pool1d = one_d(avg_pool2d, _avg_pool1d_args)
+
+
+def module_conv1d(ctx, node, m, x):
+    if m.padding_mode != "zeros":
+        raise ExportError("Conv1d with padding_mode='%s' is not supported (zero padding only)" % m.padding_mode)
+    return one_d(lambda ctx, node, x, *a: conv2d(ctx, node, x, *a, name=node.target), _conv1d_args)(
+        ctx, node, x, m.weight, m.bias, m.stride, m.padding, m.dilation, m.groups)
+
+
+def module_pool1d(ctx, node, m, x):
+    if isinstance(m, nn.MaxPool1d):
+        return max_pool1d(ctx, node, x, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode, m.return_indices)
+    if isinstance(m, nn.AvgPool1d):
+        return avg_pool1d(ctx, node, x, m.kernel_size, m.stride, m.padding, m.ceil_mode, m.count_include_pad)
+    kind = "adaptive_avg_pool2d" if isinstance(m, nn.AdaptiveAvgPool1d) else "adaptive_max_pool2d"
+    return one_d(adaptive_pool(kind), _adaptive1d_args)(ctx, node, x, m.output_size,
+                                                       getattr(m, "return_indices", False))
+
+
+def expand(ctx, node, x, *sizes, **kw):
+    """x.expand(...), x.expand_as(y), torch.broadcast_to: a view reading elements again; a binary
+    op broadcasts it away (_unexpanded)."""
+    x, target = ctx.view(x), out_shape(node)
+    return x if tuple(x.shape) == target else x.then(("expand", target))
+
+
 def module_pool(ctx, node, m, x):
     if isinstance(m, nn.MaxPool2d):
         return max_pool2d(ctx, node, x, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode, m.return_indices)
@@ -646,6 +723,9 @@ def _binary(ctx, node, kind, a, b, alpha=None, rounding_mode=None):
         return scores
     a, b = (ctx.view(x) if isinstance(x, (Deferred, AttentionMap)) else x for x in (a, b))
     if isinstance(a, View) and isinstance(b, View):
+        out = out_shape(node)
+        a = _unexpanded(a, b.shape, out)
+        b = _unexpanded(b, a.shape, out)
         return ctx.emit(node, kind, [a, b])
     first = not isinstance(a, View)
     x, c = (b, a) if first else (a, b)
@@ -658,6 +738,17 @@ def _binary(ctx, node, kind, a, b, alpha=None, rounding_mode=None):
             return ctx.emit(node, kind, [x], scalar=float(c), constant_first=True if first else None)
         return ctx.emit(node, kind, [x], constant=c, constant_first=True if first else None)
     raise ExportError("%s with a %s operand" % (kind, type(c).__name__))
+
+
+def _unexpanded(v, other, out):
+    """v without its last expands where broadcasting against `other` still makes `out` (x *
+    y.expand_as(x) reads y as it is)."""
+    while v.steps and v.steps[-1][0] == "expand":
+        base = View(v.base, v.base_shape, v.steps[:-1])
+        if tuple(torch.broadcast_shapes(base.shape, other)) != tuple(out):
+            break
+        v = base
+    return v
 
 
 def _scores_arithmetic(kind, a, b):
@@ -923,12 +1014,6 @@ def flatten(ctx, node, x, start_dim=0, end_dim=-1):
     return x.then(("reshape", out_shape(node)))
 
 
-def expand_as_same(ctx, node, x, *rest, **kw):
-    if out_shape(node) != x.shape:
-        raise ExportError("expand to another shape")
-    return x
-
-
 FUNCTIONS = {
     F.conv2d: function_conv2d, F.conv_transpose2d: function_conv_transpose2d, F.linear: function_linear,
     F.batch_norm: function_batch_norm,
@@ -944,6 +1029,10 @@ FUNCTIONS = {
     F.softmax: softmax("softmax"), torch.softmax: softmax("softmax"), F.log_softmax: softmax("log_softmax"),
     torch.log_softmax: softmax("log_softmax"),
     F.dropout: identity, F.dropout2d: identity, F.alpha_dropout: identity, F.feature_alpha_dropout: identity,
+    F.conv1d: conv1d, F.max_pool1d: max_pool1d, torch.max_pool1d: max_pool1d, F.avg_pool1d: avg_pool1d,
+    torch.avg_pool1d: avg_pool1d, F.adaptive_avg_pool1d: one_d(adaptive_pool("adaptive_avg_pool2d"), _adaptive1d_args),
+    F.adaptive_max_pool1d: one_d(adaptive_pool("adaptive_max_pool2d"), _adaptive1d_args),
+    torch.broadcast_to: expand,
     F.max_pool2d: max_pool2d, torch.max_pool2d: max_pool2d, F.avg_pool2d: avg_pool2d,
     torch._C._nn.avg_pool2d: avg_pool2d,
     F.adaptive_avg_pool2d: adaptive_pool("adaptive_avg_pool2d"),
@@ -971,7 +1060,7 @@ METHODS = {
     "view": reshape_to, "reshape": reshape_to, "flatten": flatten, "squeeze": reshape_to, "unsqueeze": reshape_to,
     "view_as": reshape_to, "reshape_as": reshape_to, "permute": permute, "transpose": transpose,
     "contiguous": contiguous, "chunk": chunk, "split": split, "unbind": unbind, "narrow": narrow, "select": select,
-    "mean": reduction("mean"), "sum": reduction("sum"), "amax": reduction("amax"), "expand_as": expand_as_same,
+    "mean": reduction("mean"), "sum": reduction("sum"), "amax": reduction("amax"), "expand_as": expand, "expand": expand,
     "float": contiguous, "clone": contiguous, "detach": contiguous,
     "matmul": matmul, "bmm": matmul, "__matmul__": matmul, "roll": roll,
 }
@@ -979,6 +1068,7 @@ METHODS.update({m: binary for m in _BINARY if isinstance(m, str)})
 
 MODULES = [
     (nn.Conv2d, module_conv2d), (nn.ConvTranspose2d, module_conv_transpose2d), (nn.Linear, module_linear),
+    (nn.Conv1d, module_conv1d), ((nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d, nn.AdaptiveMaxPool1d), module_pool1d),
     (nn.LayerNorm, module_layer_norm),
     ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d), module_batch_norm),
     ((nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.LeakyReLU, nn.GELU, nn.ELU, nn.Softplus, nn.Softmax, nn.LogSoftmax)

@@ -50,6 +50,8 @@ def apply(t, steps):
             t = t.permute(step[1])
         elif step[0] == "roll":
             t = torch.roll(t, step[1], step[2])
+        elif step[0] == "expand":  # broadcast: the same element read again along the new sizes
+            t = t.expand(step[1])
         else:
             _, dim, start, end, stride = step
             index = [slice(None)] * t.dim()

@@ -90,7 +90,9 @@ std::vector<Dispatch> copy_dispatches(TensorId in, TensorId out, uint64_t batche
     throw DeviceLimitError(op + ": one row of the copy (" + std::to_string(std::max(in_row, out_row)) +
                            " floats) does not fit this device's maxStorageBufferRange (" + std::to_string(range) +
                            " bytes).");
-  const int64_t fit = std::min((most - in_row) / r.in_stride[0], (most - out_row) / r.out_stride[0]) + 1;
+  // Rows that fit in one binding; a stride of 0 (as_strided reading one row again) never grows it.
+  auto rows_within = [&](int64_t row, int64_t stride) { return stride ? (most - row) / stride : rows; };
+  const int64_t fit = std::min(rows_within(in_row, r.in_stride[0]), rows_within(out_row, r.out_stride[0])) + 1;
   const int64_t blocks = int64_t(ceil_div(rows, fit)), per_block = int64_t(ceil_div(rows, blocks));
   const int64_t rest = element_count(row);
   const bool contiguous = r.size.size() == 1 && r.in_stride[0] == 1 && r.out_stride[0] == 1;

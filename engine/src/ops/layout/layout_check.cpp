@@ -272,6 +272,9 @@ std::vector<Spec> as_strided_matrix(const MatrixOptions&) {
           // q of a fused (B, N, 3, h, d) projection as (B, h, N, d): N = 7, h = 2, d = 3.
           {{"x", {3, 7, 18}}, {"shape", {2, 7, 3}}, {"strides", {3, 18, 1}}, {"offset", 6}},
           {{"x", {1, 10}}, {"shape", {4, 3}}, {"strides", {2, 0}}, {"offset", 1}},  // a repeat
+          // a broadcast along the outer dimension (stride 0 there: ONNX's Expand of a column)
+          {{"x", {3, 4, 1}}, {"shape", {5, 4, 1}}, {"strides", {0, 1, 1}}},
+          {{"x", {2, 6}}, {"shape", {3, 2, 6}}, {"strides", {0, 0, 1}}},
           {{"x", {2, 5, 6}}, {"shape", {6, 5}}, {"strides", {1, 6}}, {"special", "nan"}}};
 }
 
