@@ -40,7 +40,25 @@ import vkattn  # noqa: E402
 # written by hand with tokens sequence-first); --all adds the rest.
 SMALL = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x0_5",
          "sagan_generator", "sagan_discriminator", "se_resnet_attention", "vit", "vit_odd", "convnext", "swin", "swin_padded",
-         "masked_tokens", "relative_attention", "sequence_first_attention", "math_functions", "eca_net"]
+         "masked_tokens", "relative_attention", "sequence_first_attention", "math_functions", "eca_net", "computed_bias_attention"]
+
+
+class ComputedBiasAttention(torch.nn.Module):
+    """Attention written by hand whose additive bias is computed from the input (a soft key mask
+    from the tokens' means): from ONNX it runs as one fused node that reads the bias."""
+
+    def __init__(self, channels=16, heads=2):
+        super().__init__()
+        self.stem, self.heads = torch.nn.Conv2d(3, channels, 4, stride=4), heads
+        self.qkv, self.head = torch.nn.Linear(channels, 3 * channels), torch.nn.Linear(channels, 10)
+
+    def forward(self, x):
+        t = self.stem(x).flatten(2).transpose(1, 2)  # (B, N, C)
+        b, n, c = t.shape
+        q, k, v = self.qkv(t).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        bias = -4 * torch.relu(t.mean(-1)).reshape(b, 1, 1, n)
+        weights = torch.softmax(q @ k.transpose(-2, -1) * (c // self.heads) ** -0.5 + bias, dim=-1)
+        return self.head((weights @ v).transpose(1, 2).reshape(b, n, c).mean(1))
 
 
 # What torch 1.13's exporter itself cannot write: Swin V2's attention zeroes part of a bias in place
@@ -56,7 +74,8 @@ def models(size, full=False):
             ("sagan_discriminator", lambda: gm.SaganDiscriminator(), (3, 64, 64)),
             ("se_resnet_attention", lambda: gm.SEResNetAttention(), (3, size // 2, size // 2)),
             ("math_functions", lambda: gm.MathFunctions(), (4, 9, 7)),
-            ("eca_net", lambda: gm.ECANet(), (3, size // 2, size // 2))]
+            ("eca_net", lambda: gm.ECANet(), (3, size // 2, size // 2)),
+            ("computed_bias_attention", ComputedBiasAttention, (3, 16, 16))]
     out += [(n, lambda n=n: tm.small(n)[0], tm.small(n)[1]) for n in tm.SMALL]
     if full:
         out += [(n, lambda n=n: tm.full(n), s) for n, s in tm.FULL]
@@ -75,7 +94,8 @@ def export(model, shape, opset, path):
 
 # The network node counts `vkattn info` must show for a model: (type, count) pairs, and types
 # that must be absent.
-FUSED = {"vit_odd": ([("scaled_dot_product_attention", 1), ("layer_norm", 3), ("gelu", 1)], ["softmax", "pow", "div"])}
+FUSED = {"vit_odd": ([("scaled_dot_product_attention", 1), ("layer_norm", 3), ("gelu", 1)], ["softmax", "pow", "div"]),
+         "computed_bias_attention": ([("scaled_dot_product_attention", 1)], ["softmax", "matmul"])}
 
 
 def fused(cli, name, path, label):

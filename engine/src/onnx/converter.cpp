@@ -202,7 +202,8 @@ Converted Converter::run() {
     if (const auto it = patterns.find(i); it != patterns.end()) {
       node_ = &graph_.node(i);
       node_index_ = i;
-      it->second.emit(*this);
+      if (!it->second.emit(*this))
+        for (int n : it->second.nodes) convert_node(n);  // in graph order: their inputs come first
     } else if (!inside.count(i)) {
       convert_node(i);
     }

@@ -135,12 +135,13 @@ class Converter {
 };
 
 // A chain of nodes run as one engine op (patterns.cpp): the chain's nodes are skipped, and at
-// `last` `emit` makes the chain's output (output 0 of the last node) from `input`.
+// `last` `emit` makes the chain's output (output 0 of the last node) from `input`. It may decline
+// (false, having emitted nothing) once it sees the values: the chain's nodes then run one by one.
 struct Pattern {
   int last = 0;
   std::set<int> nodes;
   std::string input;
-  std::function<void(Converter&)> emit;
+  std::function<bool(Converter&)> emit;
 };
 std::map<int, Pattern> find_patterns(const onnx::GraphProto& graph, int64_t opset);
 

@@ -23,8 +23,9 @@ struct Graph {
   std::map<std::string, int> readers;  // including the graph's outputs
   std::map<std::string, const onnx::TensorProto*> initializer;
   std::map<const onnx::NodeProto*, int> index;  // protobuf keeps each node in its own allocation
-  // Values computed from initializers and Constant nodes alone (the loader folds them to constants):
-  // in node order, which the checker has made topological.
+  // Values the loader folds to constants: computed from initializers, Constant nodes and shapes
+  // (Shape, Size: known when the model is loaded) alone. In node order, which the checker has made
+  // topological.
   std::set<std::string> input_free;
 
   explicit Graph(const onnx::GraphProto& graph) : g(graph) {
@@ -34,8 +35,12 @@ struct Graph {
     }
     for (int i = 0; i < g.node_size(); ++i) {
       index[&g.node(i)] = i;
-      bool free = true;
-      for (const std::string& in : g.node(i).input()) free &= in.empty() || input_free.count(in) > 0;
+      const std::string& op = g.node(i).op_type();
+      bool free = op == "Shape" || op == "Size";
+      if (!free) {
+        free = true;
+        for (const std::string& in : g.node(i).input()) free &= in.empty() || input_free.count(in) > 0;
+      }
       for (const std::string& o : g.node(i).output()) {
         producer[o] = i;
         if (free) input_free.insert(o);
@@ -77,6 +82,14 @@ struct Graph {
   }
   int index_of(const onnx::NodeProto* n) const { return index.at(n); }
 };
+
+// Whether `a` broadcasts to `to` (aligned from the right) without growing it.
+bool broadcastable(const Shape& a, const Shape& to) {
+  if (a.size() > to.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k)
+    if (a[a.size() - 1 - k] != 1 && a[a.size() - 1 - k] != to[to.size() - 1 - k]) return false;
+  return true;
+}
 
 // The other input of a two-input node, given one of them.
 std::string other(const onnx::NodeProto& n, const std::string& one) { return n.input(0) == one ? n.input(1) : n.input(0); }
@@ -121,6 +134,7 @@ std::optional<Pattern> gelu(const Graph& G, int erf_index) {
   p.emit = [x](Converter& c) {
     const Converter::Value v = rows(c, c.value(x));
     c.emit("gelu", {v.name}, json::object(), v.shape, 0);
+    return true;
   };
   return p;
 }
@@ -204,24 +218,31 @@ std::optional<Pattern> layer_norm(const Graph& G, int sqrt_index) {
       c.add_weight(name + ".weight", expanded(scalar(1), normalized));
     }
     c.emit("layer_norm", {v.name}, keys, v.shape, 0);
+    return true;
   };
   return p;
 }
 
-// A scalar multiplier of value `v`: Mul by a scalar constant or Div by one, with the operand.
-std::optional<std::pair<std::string, double>> scaled(const Graph& G, const std::string& v) {
+// `v` as another value times or divided by a factor computed from constants alone (a scale such
+// as d^-0.5, which torch writes as Pow of two constants): the operand, the factor's value name,
+// and whether it divides. Whether the factor is one number is seen when the chain is emitted.
+struct Scale {
+  std::string operand, factor;
+  bool divide = false;
+};
+std::optional<Scale> scaled(const Graph& G, const std::string& v) {
   if (const auto* m = G.maker(v, "Mul"); m && G.readers.at(v) == 1) {
-    if (const auto k = G.scalar(m->input(1))) return std::pair{m->input(0), *k};
-    if (const auto k = G.scalar(m->input(0))) return std::pair{m->input(1), *k};
+    if (G.input_free.count(m->input(1))) return Scale{m->input(0), m->input(1), false};
+    if (G.input_free.count(m->input(0))) return Scale{m->input(1), m->input(0), false};
   }
   if (const auto* d = G.maker(v, "Div"); d && G.readers.at(v) == 1)
-    if (const auto k = G.scalar(d->input(1)); k && *k != 0) return std::pair{d->input(0), 1 / *k};
+    if (G.input_free.count(d->input(1))) return Scale{d->input(0), d->input(1), true};
   return std::nullopt;
 }
 
 // softmax(scale q k^T + bias) v, found from its Softmax over the last axis: MatMul(q, k^T), a
-// scalar Mul or Div (of the scores or of q), an Add of a constant (an initializer or computed
-// from them), Softmax, a Dropout that keeps
+// scalar Mul or Div (of the scores or of q), an Add of a bias (a constant, or a computed mask read
+// as the kernel's bias input), Softmax, a Dropout that keeps
 // everything, MatMul by v. Runs as one scaled_dot_product_attention node: no (N, N) scores.
 std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opset) {
   const auto& softmax = G.g.node(softmax_index);
@@ -230,21 +251,27 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
     if (a.name() == "axis") axis = a.i();
   if (axis != -1) return std::nullopt;  // the last axis by rank is checked when it runs
   Pattern p{softmax_index, {softmax_index}, "", nullptr};
-  double scale = 1;
+  std::vector<Scale> scales;
   std::string scores = softmax.input(0), bias;
   if (const auto* add = G.maker(scores, "Add"); add && G.readers.at(scores) == 1) {
-    // The bias is the operand computed from constants alone (Swin's relative position bias is a
-    // Gather from its table; a mask computed from an input leaves the chain unfused).
-    const bool first = G.input_free.count(add->input(0)) > 0, second = G.input_free.count(add->input(1)) > 0;
-    if (first == second) return std::nullopt;
+    // The bias is the operand that is not the (scaled) q k^T: a constant, or computed from
+    // constants alone (Swin's relative position bias, gathered from its table), or a mask
+    // computed from an input.
+    auto product = [&](const std::string& v) {
+      const auto s = scaled(G, v);
+      const std::string m = s ? s->operand : v;
+      return G.maker(m, "MatMul") && G.readers.at(m) == 1;
+    };
+    const bool first = product(add->input(1)), second = product(add->input(0));
+    if (!first && !second) return std::nullopt;
     bias = first ? add->input(0) : add->input(1);
     p.nodes.insert(G.index_of(add));
     scores = first ? add->input(1) : add->input(0);
   }
   if (const auto s = scaled(G, scores)) {
     p.nodes.insert(G.producer.at(scores));
-    scale *= s->second;
-    scores = s->first;
+    scales.push_back(*s);
+    scores = s->operand;
   }
   const auto* qk = G.maker(scores, "MatMul");
   if (!qk || G.readers.at(scores) != 1) return std::nullopt;
@@ -252,8 +279,8 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
   std::string q = qk->input(0);
   if (const auto s = scaled(G, q)) {  // torch 1.13 scales q before q k^T
     p.nodes.insert(G.producer.at(q));
-    scale *= s->second;
-    q = s->first;
+    scales.push_back(*s);
+    q = s->operand;
   }
   std::string weights = softmax.output(0);
   int i = 0;
@@ -277,6 +304,24 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
     if (qv.constant || ktv.constant || vv.constant) c.refuse("its attention reads a constant q, k or v.");
     const size_t r = qv.shape.size();
     if (r < 3 || ktv.shape.size() != r || vv.shape.size() != r) c.refuse("its attention's q, k and v are not (batch, ..., N, d).");
+    double scale = 1;  // each factor must be one number (a per-head scale runs the chain node by node)
+    for (const Scale& f : scales) {
+      const auto& k = c.value(f.factor).constant;
+      if (!k || k->count() != 1 || (f.divide && k->values[0] == 0)) return false;
+      scale = f.divide ? scale / k->values[0] : scale * k->values[0];
+    }
+    // A computed bias (a mask from an input) is read as it is: a plain value of the scores' rank
+    // whose batch is first, as q's layout has it. Anything else runs the chain node by node.
+    const Converter::Value* computed_bias = bias.empty() || c.value(bias).constant ? nullptr : &c.value(bias);
+    if (computed_bias) {
+      Shape scores = qv.shape;
+      scores[r - 1] = ktv.shape[r - 1];
+      const auto split = layout_split(qv);
+      if (c.implicit_batch() || computed_bias->index || computed_bias->shape.size() != r || !split ||
+          split->dim != 0 || split->outer != 1 || split->inner != 1 || computed_bias->shape[0] != qv.shape[0] ||
+          !broadcastable(computed_bias->shape, scores))
+        return false;
+    }
     // k from k^T: its last two dims swapped, as a view.
     std::vector<int64_t> swap(r);
     std::iota(swap.begin(), swap.end(), 0);
@@ -291,8 +336,7 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
       c.refuse("its attention's q, k and v hold the batch in different places.");
     nlohmann::json keys = {{"scale", scale}};
     const int64_t nq = qv.shape[r - 2], nk = k.shape[r - 2];
-    if (!bias.empty()) {
-      if (!c.value(bias).constant) c.refuse("its attention's bias was not computed to a constant.");
+    if (!bias.empty() && !computed_bias) {
       Shape scores = qv.shape;
       scores[r - 1] = nk;
       keys["bias"] = c.fresh_name() + ".bias";
@@ -301,8 +345,11 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
     Shape engine = lead, onnx = qv.shape;
     engine.insert(engine.end(), {nq, vv.shape[r - 1]});
     onnx[r - 1] = vv.shape[r - 1];
-    const std::string o = c.emit("scaled_dot_product_attention", {lq.name, lk.name, lv.name}, keys, engine);
+    std::vector<std::string> inputs = {lq.name, lk.name, lv.name};
+    if (computed_bias) inputs.push_back(computed_bias->name);
+    const std::string o = c.emit("scaled_dot_product_attention", inputs, keys, engine);
     c.alias(0, make_view(o, engine, split_index(onnx, lq.split, engine[0])));
+    return true;
   };
   return p;
 }

@@ -196,6 +196,13 @@ bool is_contiguous(const Plan& p, const Shape& base_shape) {
 
 }  // namespace
 
+std::optional<BatchSplit> layout_split(const Value& v) {
+  if (!v.index) return BatchSplit{};
+  const Plan p = plan_layout(v);
+  if (!p.problem.empty()) return std::nullopt;
+  return p.split;
+}
+
 bool layable(const Value& v) {
   if (!v.index) return true;
   const Plan p = plan_layout(v);

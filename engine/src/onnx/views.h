@@ -42,6 +42,9 @@ HostArray laid_constant(Converter& c, const HostArray& k, const Shape& onnx_shap
 // Where ONNX dimension `dim` of a value laid out by `split` is in the engine layout; the split
 // dimension itself (it holds the batch) is refused, naming `what`.
 int64_t laid_axis(Converter& c, int64_t dim, const BatchSplit& split, const std::string& what);
+// The split lay_out would lay the value out by (BatchSplit{} for a plain value), or none where it
+// refuses; nothing is emitted.
+std::optional<BatchSplit> layout_split(const Converter::Value& v);
 // Whether lay_out can copy the value in one node.
 bool layable(const Converter::Value& v);
 // A view of part of view v (`select` picks from an index array: a slice, a gather): of v's own
