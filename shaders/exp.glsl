@@ -8,18 +8,23 @@
 #ifndef VKATTN_EXP_GLSL
 #define VKATTN_EXP_GLSL
 
-float exp_fast(float x) {
-  const float c = clamp(x, -88.0, 88.0);  // drops a NaN (see the end)
-  const float n = floor(fma(c, 1.44269504, 0.5));
-  float r = fma(n, -0.693359375, c);
-  r = fma(n, 2.12194440e-4, r);
+// e^r for |r| <= ln2 / 2: Cephes' degree-7 polynomial.
+float exp_reduced(float r) {
   float p = 1.9875691500e-4;
   p = fma(p, r, 1.3981999507e-3);
   p = fma(p, r, 8.3334519073e-3);
   p = fma(p, r, 4.1665795894e-2);
   p = fma(p, r, 1.6666665459e-1);
   p = fma(p, r, 5.0000001201e-1);
-  const float e = fma(p * r, r, r) + 1.0;
+  return fma(p * r, r, r) + 1.0;
+}
+
+float exp_fast(float x) {
+  const float c = clamp(x, -88.0, 88.0);  // drops a NaN (see the end)
+  const float n = floor(fma(c, 1.44269504, 0.5));
+  float r = fma(n, -0.693359375, c);
+  r = fma(n, 2.12194440e-4, r);
+  const float e = exp_reduced(r);
   return isnan(x) ? x : e * intBitsToFloat((int(n) + 127) << 23);
 }
 
@@ -38,13 +43,7 @@ float exp_full(float x) {
   // `precise`), which loses up to |x| / 16 ulps.
   float r = x - float(k * 355) * 0.001953125;
   r = fma(float(k), 2.12194440e-4, r);
-  float p = 1.9875691500e-4;
-  p = fma(p, r, 1.3981999507e-3);
-  p = fma(p, r, 8.3334519073e-3);
-  p = fma(p, r, 4.1665795894e-2);
-  p = fma(p, r, 1.6666665459e-1);
-  p = fma(p, r, 5.0000001201e-1);
-  const float e = fma(p * r, r, r) + 1.0;
+  const float e = exp_reduced(r);
   const int low = k / 2, high = k - low;  // each within a normal float's exponent
   return e * intBitsToFloat((low + 127) << 23) * intBitsToFloat((high + 127) << 23);
 }

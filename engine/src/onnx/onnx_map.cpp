@@ -163,13 +163,20 @@ void require_image(Converter& c, const Value& x) {
   if (c.implicit_batch()) c.refuse("its model has a fixed batch; vkattn runs image ops on models whose batch is free.");
 }
 
-void map_conv(Converter& c) {
-  only_attributes(c, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+// A (transposed) convolution's input and weight, as its 2-D form reads them (a 1-D one lifted to
+// (N, C, 1, L)), with its window, stride and dilation.
+struct ConvolutionInput {
+  Value x;
+  HostArray w;
+  bool one_d;
+  Size2 k, s, d;
+};
+ConvolutionInput convolution_input(Converter& c, const std::string& what) {
   Value x = computed(c, 0);
   HostArray w = c.constant_input(1, "weight");
   const bool one_d = w.shape.size() == 3 && x.shape.size() == 3;
   if ((w.shape.size() != 4 || x.shape.size() != 4) && !one_d)
-    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D convolution; vkattn runs 1-D and 2-D ones.");
+    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D " + what + "; vkattn runs 1-D and 2-D ones.");
   if (one_d) {
     x = lifted(c, x);
     const Shape shape = {w.shape[0], w.shape[1], 1, w.shape[2]};
@@ -178,6 +185,12 @@ void map_conv(Converter& c) {
   require_image(c, x);
   const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}, one_d), d = pair(c, "dilations", {1, 1}, one_d);
   if (!same(pair(c, "kernel_shape", k, one_d), k)) c.refuse("its kernel_shape differs from its weight's.");
+  return {std::move(x), std::move(w), one_d, k, s, d};
+}
+
+void map_conv(Converter& c) {
+  only_attributes(c, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+  auto [x, w, one_d, k, s, d] = convolution_input(c, "convolution");
   auto pads = pads_of(c, x.shape, k, s, d, one_d);
   if (pads[0] != pads[2] || pads[1] != pads[3]) {  // zeros around the image, then no padding
     x = padded(c, x, pads, false);
@@ -200,19 +213,7 @@ void map_conv(Converter& c) {
 
 void map_conv_transpose(Converter& c) {
   only_attributes(c, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"});
-  Value x = computed(c, 0);
-  HostArray w = c.constant_input(1, "weight");
-  const bool one_d = w.shape.size() == 3 && x.shape.size() == 3;
-  if ((w.shape.size() != 4 || x.shape.size() != 4) && !one_d)
-    c.refuse("it is a " + std::to_string(int(w.shape.size()) - 2) + "-D transposed convolution; vkattn runs 1-D and 2-D ones.");
-  if (one_d) {
-    x = lifted(c, x);
-    const Shape shape = {w.shape[0], w.shape[1], 1, w.shape[2]};
-    w = reshaped(std::move(w), shape);
-  }
-  require_image(c, x);
-  const Size2 k{w.shape[2], w.shape[3]}, s = pair(c, "strides", {1, 1}, one_d), d = pair(c, "dilations", {1, 1}, one_d);
-  if (!same(pair(c, "kernel_shape", k, one_d), k)) c.refuse("its kernel_shape differs from its weight's.");
+  auto [x, w, one_d, k, s, d] = convolution_input(c, "transposed convolution");
   const int64_t groups = c.attr_int("group", 1), M = w.shape[1] * groups;
   Size2 op = pair(c, "output_padding", {0, 0}, one_d);
   // The full output before padding is cut: (in - 1) s + d (k - 1) + 1 + output_padding.
