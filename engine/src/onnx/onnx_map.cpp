@@ -258,7 +258,8 @@ void map_conv_transpose(Converter& c) {
   if (want[2] < 1 || want[3] < 1) c.refuse("its pads crop the output to nothing.");
   // Output 0 is the last node: the layer, a slice, or for a 1-D op the reshape after them.
   const bool crop_h = out[2] != want[2], crop_w = out[3] != want[3];
-  auto last = [&](bool is_last) { return is_last && !one_d ? std::optional<int>(0) : std::nullopt; };
+  // one_d by value: clang 14 cannot capture a structured binding
+  auto last = [one_d = one_d](bool is_last) { return is_last && !one_d ? std::optional<int>(0) : std::nullopt; };
   Value v{std::nullopt,
           c.emit("conv_transpose2d", {x.name},
                  {{"name", name}, {"stride", {s.h, s.w}}, {"padding", {p.h, p.w}}, {"output_padding", {op.h, op.w}},
