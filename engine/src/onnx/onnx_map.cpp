@@ -502,14 +502,17 @@ Value gathered(Converter& c, const Value& x, int64_t axis, const std::vector<int
   bool progression = step >= 1;
   for (size_t k = 1; k < at.size() && progression; ++k) progression = at[k] - at[k - 1] == step;
   if (progression) return slice_along(c, x, axis, at[0], at.back() + 1, step, output);
+  // Where each run of consecutive indices starts; counted before any slice is emitted.
+  std::vector<size_t> starts = {0};
+  for (size_t k = 1; k < at.size(); ++k)
+    if (at[k] != at[k - 1] + 1) starts.push_back(k);
+  if (starts.size() > 256) c.refuse("it takes " + std::to_string(starts.size()) + " separate pieces of a dimension; vkattn joins up to 256.");
+  starts.push_back(at.size());
   std::vector<std::string> parts;
-  for (size_t k = 0; k < at.size();) {
-    size_t run = 1;
-    while (k + run < at.size() && at[k + run] == at[k] + int64_t(run)) ++run;
-    parts.push_back(slice_along(c, x, axis, at[k], at[k] + int64_t(run), 1, std::nullopt).name);
-    k += run;
+  for (size_t r = 0; r + 1 < starts.size(); ++r) {
+    const int64_t first = at[starts[r]], count = int64_t(starts[r + 1] - starts[r]);
+    parts.push_back(slice_along(c, x, axis, first, first + count, 1, std::nullopt).name);
   }
-  if (parts.size() > 256) c.refuse("it takes " + std::to_string(parts.size()) + " separate pieces of a dimension; vkattn joins up to 256.");
   Shape shape = x.shape;
   shape[size_t(axis)] = int64_t(at.size());
   return {std::nullopt, c.emit("cat", parts, {{"dim", c.engine_axis(axis, x.shape.size(), "axis")}}, shape, output), shape};
