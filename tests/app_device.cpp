@@ -90,4 +90,28 @@ AppBuffer::~AppBuffer() {
   vkFreeMemory(device, memory, nullptr);
 }
 
+AppCommands::AppCommands(const AppDevice& app) : device(app.device) {
+  VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, nullptr, 0, app.family};
+  REQUIRE(vkCreateCommandPool(device, &pci, nullptr, &pool) == VK_SUCCESS);
+  VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, nullptr, pool,
+                                 VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
+  REQUIRE(vkAllocateCommandBuffers(device, &ai, &cmd) == VK_SUCCESS);
+  VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  REQUIRE(vkCreateFence(device, &fci, nullptr, &fence) == VK_SUCCESS);
+}
+
+AppCommands::~AppCommands() {
+  vkDestroyFence(device, fence, nullptr);
+  vkDestroyCommandPool(device, pool, nullptr);
+}
+
+void AppCommands::submit_and_wait(VkQueue queue) {
+  VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  submit.commandBufferCount = 1;
+  submit.pCommandBuffers = &cmd;
+  REQUIRE(vkQueueSubmit(queue, 1, &submit, fence) == VK_SUCCESS);
+  REQUIRE(vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS);
+  vkResetFences(device, 1, &fence);
+}
+
 }  // namespace test

@@ -40,4 +40,18 @@ struct AppBuffer {
   AppBuffer& operator=(const AppBuffer&) = delete;
 };
 
+// One command buffer of the application's, with its pool and a fence to wait for it.
+struct AppCommands {
+  VkDevice device;
+  VkCommandPool pool = VK_NULL_HANDLE;
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+  explicit AppCommands(const AppDevice& app);
+  ~AppCommands();
+  AppCommands(const AppCommands&) = delete;
+  AppCommands& operator=(const AppCommands&) = delete;
+  // Submits the recorded command buffer on the application's queue and waits for it.
+  void submit_and_wait(VkQueue queue);
+};
+
 }  // namespace test

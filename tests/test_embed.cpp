@@ -31,35 +31,7 @@ struct Block {
   }
 };
 
-// One command buffer of the application's, with its pool and a fence to wait for it.
-struct AppCommands {
-  VkDevice device;
-  VkCommandPool pool = VK_NULL_HANDLE;
-  VkCommandBuffer cmd = VK_NULL_HANDLE;
-  VkFence fence = VK_NULL_HANDLE;
-  explicit AppCommands(const test::AppDevice& app) : device(app.device) {
-    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, nullptr, 0, app.family};
-    REQUIRE(vkCreateCommandPool(device, &pci, nullptr, &pool) == VK_SUCCESS);
-    VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, nullptr, pool,
-                                   VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
-    REQUIRE(vkAllocateCommandBuffers(device, &ai, &cmd) == VK_SUCCESS);
-    VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    REQUIRE(vkCreateFence(device, &fci, nullptr, &fence) == VK_SUCCESS);
-  }
-  ~AppCommands() {
-    vkDestroyFence(device, fence, nullptr);
-    vkDestroyCommandPool(device, pool, nullptr);
-  }
-  // Submits the recorded command buffer on the application's queue and waits for it.
-  void submit_and_wait(VkQueue queue) {
-    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    submit.commandBufferCount = 1;
-    submit.pCommandBuffers = &cmd;
-    REQUIRE(vkQueueSubmit(queue, 1, &submit, fence) == VK_SUCCESS);
-    REQUIRE(vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS);
-    vkResetFences(device, 1, &fence);
-  }
-};
+using test::AppCommands;
 
 void check_no_messages(const test::AppDevice& app) {
   for (const auto& m : app.messages) FAIL_CHECK("validation message: " << m);

@@ -9,6 +9,7 @@
 #include "buffer.h"
 #include "context_impl.h"
 #include "ops/image_input/image_input.h"
+#include "ops/image_output/image_output.h"
 #include "plan.h"
 #include "recorder.h"
 #include "submission.h"
@@ -20,6 +21,7 @@ struct Executor::Impl {
   Graph graph;
   std::map<std::string, ExternalBuffer> external;
   std::map<std::string, ExternalImage> images;
+  std::map<std::string, ImageOutput> image_outputs;
   Plan plan;
   std::vector<std::unique_ptr<Buffer>> buffers;
   std::vector<Binding> binding_of;  // per tensor
@@ -32,11 +34,13 @@ struct Executor::Impl {
   bool ran = false;
 
   Impl(Context::Impl& c, const Graph& g, const ExecutorOptions& o)
-      : ctx(c), graph(g), external(o.external), images(o.images) {}
+      : ctx(c), graph(g), external(o.external), images(o.images), image_outputs(o.image_outputs) {}
   std::vector<HeadNode> image_nodes() const;
+  std::vector<TailNode> image_output_nodes() const;
   void allocate();
   bool in_place(TensorId id, const ExternalBuffer& ext) const;
   std::map<std::string, vk::DescriptorImageInfo> image_views();
+  std::map<std::string, vk::DescriptorImageInfo> image_output_views();
   Buffer* owned(const std::string& name, TensorId id, const char* what) const;
 };
 
@@ -51,6 +55,24 @@ std::vector<HeadNode> Executor::Impl::image_nodes() const {
     head.push_back({image_input(name, graph.shape(in->second), image), in->second, name});
   }
   return head;
+}
+
+// Outputs that go into application images get a write op after the graph's nodes.
+std::vector<TailNode> Executor::Impl::image_output_nodes() const {
+  std::vector<TailNode> tail;
+  for (const auto& [name, image] : image_outputs) {
+    const auto out = graph.outputs().find(name);
+    if (out == graph.outputs().end())
+      throw Error("ExecutorOptions::image_outputs names '" + name + "', which is not an output of the graph.");
+    tail.push_back({image_output(name, graph.shape(out->second), image), out->second, name});
+    // The device must store to the view's format (optimal tiling: what a storage image an
+    // application samples has).
+    const auto view = static_cast<vk::Format>(image_output_view_format(image.format));
+    if (!(ctx.physical.getFormatProperties(view).optimalTilingFeatures & vk::FormatFeatureFlagBits::eStorageImage))
+      throw Error("This device cannot store to " + vk::to_string(view) + " images from a shader, so output '" + name +
+                  "' cannot be written into that image; use another of ImageOutput's formats.");
+  }
+  return tail;
 }
 
 // Whether kernels can bind an application buffer itself: yes unless one reads the tensor as
@@ -157,6 +179,22 @@ std::map<std::string, vk::DescriptorImageInfo> Executor::Impl::image_views() {
   return out;
 }
 
+// A 2-D array view of each output image's level 0 and its layers, in the format the kernel stores.
+std::map<std::string, vk::DescriptorImageInfo> Executor::Impl::image_output_views() {
+  std::map<std::string, vk::DescriptorImageInfo> out;
+  for (const auto& [name, image] : image_outputs) {
+    const auto format = static_cast<vk::Format>(image_output_view_format(image.format));
+    vk::ImageViewCreateInfo info({}, vk::Image(image.image), vk::ImageViewType::e2DArray, format, {},
+                                 {vk::ImageAspectFlagBits::eColor, 0, 1, 0, image.layers});
+    // Only storage: an sRGB image's UNORM view could not be sampled or attached with its usages.
+    const vk::ImageViewUsageCreateInfo usage(vk::ImageUsageFlagBits::eStorage);
+    info.pNext = &usage;
+    views.emplace_back(ctx.device, info);
+    out[name] = vk::DescriptorImageInfo(nullptr, *views.back(), vk::ImageLayout::eGeneral);
+  }
+  return out;
+}
+
 Buffer* Executor::Impl::owned(const std::string& name, TensorId id, const char* what) const {
   Buffer* b = owned_of[id];
   if (!b) throw Error(std::string(what) + " '" + name + "' lives in an application buffer; use that buffer directly.");
@@ -168,10 +206,11 @@ Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& 
   auto& impl = *impl_;
   impl.ctx.refuse_if_unusable();  // before the lock: in a forked child a parent's thread may hold it
   std::scoped_lock lock(impl.ctx.mutex);  // the Context's command pool, queue and pipelines
-  impl.plan = make_plan(impl.graph, impl.ctx.info, impl.image_nodes());
+  impl.plan = make_plan(impl.graph, impl.ctx.info, impl.image_nodes(), impl.image_output_nodes());
   impl.ctx.guarded("preparing the graph", [&] {
     impl.allocate();
-    impl.recorder.emplace(impl.ctx, impl.graph, impl.plan, impl.binding_of, impl.image_views(), impl.copies);
+    impl.recorder.emplace(impl.ctx, impl.graph, impl.plan, impl.binding_of, impl.image_views(),
+                          impl.image_output_views(), impl.copies);
     impl.submission.emplace(impl.ctx, *impl.recorder, options.timestamps && context.device().timestamps);
   });
 }

@@ -25,6 +25,7 @@ Kernel::Kernel(const vk::raii::Device& device, const DeviceInfo& info, const vk:
     throw Error("Kernel '" + name + "' needs more push-constant space than Vulkan guarantees.");
   bindings = shader.bindings;
   sampled_image_mask = shader.sampled_image_mask;
+  storage_image_mask = shader.storage_image_mask;
   uniform_buffer_mask = shader.uniform_buffer_mask;
   texel_buffer_mask = shader.texel_buffer_mask;
   push_bytes = host_push_bytes;
@@ -54,6 +55,7 @@ Kernel::Kernel(const vk::raii::Device& device, const DeviceInfo& info, const vk:
 
 vk::DescriptorType Kernel::type(uint32_t binding) const {
   if ((sampled_image_mask >> binding) & 1) return vk::DescriptorType::eCombinedImageSampler;
+  if ((storage_image_mask >> binding) & 1) return vk::DescriptorType::eStorageImage;
   if ((uniform_buffer_mask >> binding) & 1) return vk::DescriptorType::eUniformBuffer;
   if ((texel_buffer_mask >> binding) & 1) return vk::DescriptorType::eUniformTexelBuffer;
   return vk::DescriptorType::eStorageBuffer;

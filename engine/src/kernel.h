@@ -1,7 +1,7 @@
 // One compute pipeline (specialization constants 0, 1, ... set to `specialization`, the rest
 // at their defaults): a shader's module, descriptor-set layout (storage buffers, and combined
-// image samplers and uniform and uniform texel buffers where the shader declares them), push
-// constant range and pipeline, built once from embedded SPIR-V.
+// image samplers, storage images and uniform and uniform texel buffers where the shader declares
+// them), push constant range and pipeline, built once from embedded SPIR-V.
 #pragma once
 #include <span>
 #include <string>
@@ -22,6 +22,7 @@ class Kernel {
   const std::string name;
   uint32_t bindings = 0;
   uint32_t sampled_image_mask = 0;   // bit b: binding b is a combined image sampler
+  uint32_t storage_image_mask = 0;   // bit b: binding b is a storage image
   uint32_t uniform_buffer_mask = 0;  // bit b: binding b is a uniform buffer
   uint32_t texel_buffer_mask = 0;    // bit b: binding b is a uniform texel buffer
   vk::DescriptorType type(uint32_t binding) const;

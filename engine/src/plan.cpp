@@ -12,10 +12,12 @@ namespace vkattn {
 namespace {
 
 // The kernel must declare exactly what the op binds and pushes, or the dispatch would read garbage.
-void check_interface(const Dispatch& d, bool image) {
+void check_interface(const Dispatch& d, ImageBinding image) {
   const ShaderInterface shader = reflect(d.spirv);
-  const uint32_t first = image ? 1 : 0;
-  bool match = shader.bindings == d.operands.size() + first && shader.sampled_image_mask == (image ? 1u : 0u) &&
+  const uint32_t first = image != ImageBinding::none ? 1 : 0;
+  bool match = shader.bindings == d.operands.size() + first &&
+               shader.sampled_image_mask == (image == ImageBinding::sampled ? 1u : 0u) &&
+               shader.storage_image_mask == (image == ImageBinding::storage ? 1u : 0u) &&
                shader.push_constant_bytes == sizeof(PushHeader) + 4 * d.push.size();
   for (size_t b = 0; b < d.operands.size() && match; ++b) {
     const uint32_t bit = 1u << (b + first);
@@ -202,7 +204,8 @@ uint64_t max_groups(const DeviceInfo& device) {
   return std::min<uint64_t>(std::numeric_limits<uint32_t>::max(), uint64_t{count[0]} * count[1] * count[2]);
 }
 
-Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head) {
+Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head,
+               const std::vector<TailNode>& tail) {
   if (graph.outputs().empty()) throw Error("The graph has no outputs; mark at least one with Graph::output.");
   Plan plan;
   const std::vector<Unit> units = fuse_nodes(graph, device);
@@ -216,13 +219,14 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
   };
   std::set<size_t> written, read;
   auto add_steps = [&](const Op& op, const std::string& node, std::span<const TensorId> in, size_t op_inputs,
-                       std::span<const TensorId> out, std::vector<Dispatch> dispatches, const std::string& image) {
+                       std::span<const TensorId> out, std::vector<Dispatch> dispatches, const std::string& image,
+                       ImageBinding image_binding) {
     std::vector<Shape> in_shapes, out_shapes;
     const double flops =
         op.flops(shapes_of(graph, in.first(op_inputs), out, in_shapes, out_shapes)) / double(dispatches.size());
     for (Dispatch& d : dispatches) {
-      check_interface(d, !image.empty());
-      Step step{d.kernel, node, flops, std::move(d), image, 0, false};
+      check_interface(d, image_binding);
+      Step step{d.kernel, node, flops, std::move(d), image, image_binding, 0, false};
       step.per_chunk = items_per_chunk(graph, step.dispatch, device, op.name());
       for (TensorId t : in) step.barrier_before |= written.count(memory_of(t)) > 0;
       for (TensorId t : out) step.barrier_before |= written.count(memory_of(t)) + read.count(memory_of(t)) > 0;
@@ -241,10 +245,18 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
     std::vector<Shape> in_shapes, out_shapes;
     const std::span<const TensorId> out(&h.writes, 1);
     add_steps(*h.op, "image '" + h.image + "'", {}, 0, out,
-              h.op->dispatches(shapes_of(graph, {}, out, in_shapes, out_shapes), device), h.image);
+              h.op->dispatches(shapes_of(graph, {}, out, in_shapes, out_shapes), device), h.image,
+              ImageBinding::sampled);
   }
   for (const Unit& unit : units)
-    add_steps(*unit.op, unit.name, unit.in, unit.op_inputs, unit.out, unit.dispatches, "");
+    add_steps(*unit.op, unit.name, unit.in, unit.op_inputs, unit.out, unit.dispatches, "", ImageBinding::none);
+  for (const TailNode& t : tail) {
+    std::vector<Shape> in_shapes, out_shapes;
+    const std::span<const TensorId> in(&t.reads, 1);
+    add_steps(*t.op, "image '" + t.image + "'", in, 1, {},
+              t.op->dispatches(shapes_of(graph, in, {}, in_shapes, out_shapes), device), t.image,
+              ImageBinding::storage);
+  }
   if (plan.steps.empty()) throw Error("The graph has no nodes to run.");
   // Weights that no kernel this device runs reads (another profile's layout) get no memory.
   std::set<TensorId> bound;

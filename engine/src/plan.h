@@ -28,13 +28,24 @@ struct HeadNode {
   std::string image;  // the input whose application image binding 0 samples
 };
 
+// A node that reads a graph output after the graph's own nodes ran (a write into an image).
+struct TailNode {
+  std::shared_ptr<const Op> op;
+  TensorId reads;
+  std::string image;  // the output whose application image binding 0 stores to
+};
+
+// What binding 0 of a step's kernel is: a tensor like the rest, or an application image.
+enum class ImageBinding { none, sampled, storage };
+
 // One dispatch of a node (a node may have several), split into chunks of batch items.
 struct Step {
   std::string name;        // the kernel
   std::string node;        // the graph node it belongs to
   double flops = 0;
   Dispatch dispatch;
-  std::string image;       // set: binding 0 is this input's image, the operands follow it
+  std::string image;       // the input (sampled) or output (storage) whose image is binding 0
+  ImageBinding image_binding = ImageBinding::none;  // when not none the operands follow the image
   uint64_t per_chunk = 1;  // batch items per vkCmdDispatch
   bool barrier_before = false;
 };
@@ -46,7 +57,8 @@ struct Plan {
   MemoryPlan memory;                 // bytes, barriers and dispatches
 };
 
-Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head = {});
+Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head = {},
+               const std::vector<TailNode>& tail = {});
 
 // The most workgroups one vkCmdDispatch can hold, folded into a 3-D grid.
 uint64_t max_groups(const DeviceInfo& device);

@@ -5,7 +5,8 @@
 namespace vkattn {
 
 Recorder::Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of,
-                   const std::map<std::string, vk::DescriptorImageInfo>& images, Copies copies)
+                   const std::map<std::string, vk::DescriptorImageInfo>& images,
+                   const std::map<std::string, vk::DescriptorImageInfo>& image_outputs, Copies copies)
     : ctx_(ctx), copies_(std::move(copies)) {
   for (const Step& step : plan.steps) {
     const Dispatch& d = step.dispatch;
@@ -15,7 +16,8 @@ Recorder::Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, con
     for (uint64_t first = 0; first < d.batches; first += step.per_chunk) {
       recorded.chunks.push_back(
           make_chunk(graph, binding_of, d, kernel, first, std::min(step.per_chunk, d.batches - first)));
-      if (!step.image.empty()) recorded.chunks.back().image = images.at(step.image);
+      if (step.image_binding == ImageBinding::sampled) recorded.chunks.back().image = images.at(step.image);
+      if (step.image_binding == ImageBinding::storage) recorded.chunks.back().image = image_outputs.at(step.image);
     }
     steps_.push_back(std::move(recorded));
   }
@@ -66,12 +68,16 @@ Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Bindi
 }
 
 void Recorder::write_descriptors() {
-  uint32_t sets = 0, buffers = 0, images = 0;
+  uint32_t sets = 0, buffers = 0, sampled = 0, storage = 0;
   for (const auto& s : steps_)
-    for (const auto& c : s.chunks) ++sets, buffers += static_cast<uint32_t>(c.bindings.size()), images += c.image ? 1 : 0;
+    for (const auto& c : s.chunks) {
+      ++sets, buffers += static_cast<uint32_t>(c.bindings.size());
+      if (c.image) ++(c.kernel->type(0) == vk::DescriptorType::eStorageImage ? storage : sampled);
+    }
   std::vector<vk::DescriptorPoolSize> sizes = {{vk::DescriptorType::eStorageBuffer, buffers},
                                                {vk::DescriptorType::eUniformTexelBuffer, buffers}};
-  if (images) sizes.emplace_back(vk::DescriptorType::eCombinedImageSampler, images);
+  if (sampled) sizes.emplace_back(vk::DescriptorType::eCombinedImageSampler, sampled);
+  if (storage) sizes.emplace_back(vk::DescriptorType::eStorageImage, storage);
   pool_ = vk::raii::DescriptorPool(ctx_.device, {vk::DescriptorPoolCreateFlagBits::eFreeDescriptorSet, sets, sizes});
   std::vector<vk::DescriptorSetLayout> layouts;
   for (const auto& s : steps_)
@@ -84,7 +90,7 @@ void Recorder::write_descriptors() {
   for (const auto& s : steps_)
     for (const auto& c : s.chunks) {
       const vk::DescriptorSet set = *sets_[index++];
-      if (c.image) writes.emplace_back(set, 0, 0, vk::DescriptorType::eCombinedImageSampler, *c.image);
+      if (c.image) writes.emplace_back(set, 0, 0, c.kernel->type(0), *c.image);
       const uint32_t first = c.image ? 1 : 0;
       for (uint32_t b = 0; b < c.bindings.size(); ++b) {  // one write per binding: kinds differ
         const vk::DescriptorType type = c.kernel->type(first + b);

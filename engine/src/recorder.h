@@ -28,9 +28,11 @@ struct Copies {
 
 class Recorder {
  public:
-  // images: the view and sampler of every input that comes from an application image.
+  // images: the view and sampler of every input that comes from an application image;
+  // image_outputs: the view of every output that is also written into one.
   Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of,
-           const std::map<std::string, vk::DescriptorImageInfo>& images, Copies copies = {});
+           const std::map<std::string, vk::DescriptorImageInfo>& images,
+           const std::map<std::string, vk::DescriptorImageInfo>& image_outputs = {}, Copies copies = {});
 
   // The whole forward pass. With `queries`, a timestamp before the first step and after each one.
   void record(vk::CommandBuffer c, const vk::raii::QueryPool* queries) const;

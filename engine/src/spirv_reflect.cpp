@@ -60,7 +60,7 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
   std::map<uint32_t, uint32_t> variable_type;  // variable id -> its pointer type
   std::map<uint32_t, uint32_t> variable_storage;  // variable id -> its storage class
   std::vector<uint32_t> sampled_types, texel_types;  // sampled images; those of Dim Buffer (samplerBuffer)
-  std::vector<uint32_t> buffer_images;
+  std::vector<uint32_t> buffer_images, storage_types;  // storage: images with Sampled = 2
   std::map<uint32_t, uint32_t> spec_id, spec_default;  // result id -> SpecId, default value
   for (size_t i = 5; i < spirv.size();) {
     const uint32_t count = spirv[i] >> 16, op = spirv[i] & 0xffff;
@@ -85,6 +85,7 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       spec_default[w[2]] = w[3];
     } else if (op == OpTypeImage && count >= 4) {
       if (w[3] == DimBuffer) buffer_images.push_back(w[1]);
+      else if (count >= 9 && w[7] == 2) storage_types.push_back(w[1]);
     } else if (op == OpTypeSampledImage && count >= 3) {
       (std::count(buffer_images.begin(), buffer_images.end(), w[2]) ? texel_types : sampled_types).push_back(w[1]);
     } else if (op == OpVariable && count >= 4) {
@@ -101,6 +102,7 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       const uint32_t type = v != variable_type.end() && pointee.count(v->second) ? pointee[v->second] : 0;
       if (std::count(sampled_types.begin(), sampled_types.end(), type)) out.sampled_image_mask |= 1u << b;
       if (std::count(texel_types.begin(), texel_types.end(), type)) out.texel_buffer_mask |= 1u << b;
+      if (std::count(storage_types.begin(), storage_types.end(), type)) out.storage_image_mask |= 1u << b;
       if (variable_storage.count(id) && variable_storage[id] == StorageUniform) out.uniform_buffer_mask |= 1u << b;
     }
   for (const auto& [id, value] : spec_default)

@@ -9,6 +9,7 @@ namespace vkattn {
 struct ShaderInterface {
   uint32_t bindings = 0;             // descriptors in set 0: highest binding + 1
   uint32_t sampled_image_mask = 0;   // bit b set: binding b is a combined image sampler
+  uint32_t storage_image_mask = 0;   // bit b set: binding b is a storage image
   uint32_t uniform_buffer_mask = 0;  // bit b set: binding b is a uniform buffer (else a storage buffer)
   uint32_t texel_buffer_mask = 0;    // bit b set: binding b is a uniform texel buffer (samplerBuffer)
   uint32_t push_constant_bytes = 0;  // size of the push-constant block (0 if none)

@@ -55,12 +55,47 @@ struct ExternalImage {
   float std[4] = {1, 1, 1, 1};
 };
 
+// A graph output of shape (B, C, H, W) that a kernel also writes into an application's image at
+// the end of every forward pass, item b into array layer b (the tensor stays readable with
+// output()). Each value becomes v * scale + bias, then is clamped to the format's range: [0, 1]
+// for the 8-bit formats, +-65504 for R16G16B16A16_SFLOAT, none for the 32-bit ones. C = 3 is RGB
+// with alpha 1, C = 4 is RGBA as it is, C = 1 is grey (R = G = B, alpha 1) or, with
+// colour_map = viridis, the colour of the mapped value in [0, 1] (dark blue to yellow, as the
+// samples' heatmaps); R32_SFLOAT takes C = 1 and stores the mapped value. A pixel with a NaN in
+// any channel is nan_colour (R32_SFLOAT: its red). R8G8B8A8_SRGB stores the sRGB encoding, so
+// that sampling it returns the mapped value.
+// The image: VK_IMAGE_TYPE_2D of width W, height H and exactly B array layers, one mip level (or
+// more: vkattn writes level 0), created with VK_IMAGE_USAGE_STORAGE_BIT; an R8G8B8A8_SRGB image
+// also with VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT and VK_IMAGE_CREATE_EXTENDED_USAGE_BIT (vkattn
+// writes it through an R8G8B8A8_UNORM view, as few devices store to sRGB directly). `usage` and
+// `flags` say how the application created it. It must be in VK_IMAGE_LAYOUT_GENERAL whenever the
+// forward pass runs; vkattn never changes its layout. Synchronisation is record()'s: the entry
+// barrier orders the write after every earlier command (the previous frame's sampling of it too),
+// the exit barrier makes it visible to every later command (ALL_COMMANDS, MEMORY_READ), so a
+// fragment shader that samples the image in GENERAL layout next needs no barrier of its own. A
+// layout transition is a write of its own: the application's image barrier for it names
+// COMPUTE_SHADER and SHADER_WRITE as its source, and the image is back in GENERAL before the next
+// forward pass.
+struct ImageOutput {
+  enum class ColourMap { grey, viridis };
+  VkImage image = VK_NULL_HANDLE;
+  VkFormat format = VK_FORMAT_R8G8B8A8_UNORM;
+  VkImageUsageFlags usage = VK_IMAGE_USAGE_STORAGE_BIT;
+  VkImageCreateFlags flags = 0;
+  uint32_t width = 0, height = 0, layers = 1;
+  float scale = 1, bias = 0;
+  ColourMap colour_map = ColourMap::grey;
+  float nan_colour[4] = {1, 0, 1, 1};  // magenta: seen at once
+};
+
 struct ExecutorOptions {
   bool timestamps = false;  // per-node GPU times (for benchmarks) when the queue supports them
   // Graph inputs and outputs, by name, that live in application buffers.
   std::map<std::string, ExternalBuffer> external;
   // Graph inputs, by name, converted from application images at the start of every run.
   std::map<std::string, ExternalImage> images;
+  // Graph outputs, by name, also written into application images at the end of every run.
+  std::map<std::string, ImageOutput> image_outputs;
 };
 
 // A semaphore the application passes to Executor::submit. value is used for timeline

@@ -92,6 +92,14 @@ struct AttentionCrop {
 };
 AttentionCrop attention_crop(Graph& g, TensorId map, Size2 grid, TensorId image, float threshold, Size2 size);
 
+// An attention map as a picture, what the samples draw over their inputs: from a map (B, N, N)
+// over an h x w grid (N = h w), the attention each position receives (the column means), scaled
+// per item to [0, 1] by its own minimum and maximum (0 everywhere where they are equal; NaN
+// everywhere where the map has a NaN), then resized to `size` as F.interpolate(mode="bilinear",
+// align_corners=False): (B, 1, size.h, size.w). An ImageOutput with the viridis colour map makes
+// it a texture.
+TensorId attention_heatmap(Graph& g, TensorId map, Size2 grid, Size2 size);
+
 // --- the layers around it (PyTorch semantics) ---
 // Cross-correlation with zero padding, as torch.nn.Conv2d:
 // (B, C, H, W) x weight (M, C / groups, KH, KW) + bias (M) -> (B, M, OH, OW),

@@ -1,0 +1,314 @@
+// Graph outputs written into an application's images: every format, grey, viridis, RGB and RGBA,
+// array layers, NaN, clamping, both ways of running (vkattn's submit, the application's command
+// buffer), against the host tensor the same run gives; and a sentence for each image that cannot
+// take the output. Validation with synchronization validation is on: the application copies the
+// image right after vkattn wrote it with no barrier of its own, as the documented contract says.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "app_device.h"
+#include "gpu.h"
+
+namespace {
+
+// An application's storage image in GENERAL layout, array layers, readable with a copy.
+struct AppStorageImage {
+  VkDevice device;
+  VkImage image = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  VkImageUsageFlags usage = VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_SAMPLED_BIT;
+  VkImageCreateFlags flags = 0;
+
+  AppStorageImage(const test::AppDevice& app, VkFormat format, uint32_t w, uint32_t h, uint32_t layers)
+      : device(app.device) {
+    if (format == VK_FORMAT_R8G8B8A8_SRGB)
+      flags = VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT | VK_IMAGE_CREATE_EXTENDED_USAGE_BIT;
+    VkImageCreateInfo ici{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+    ici.flags = flags;
+    ici.imageType = VK_IMAGE_TYPE_2D;
+    ici.format = format;
+    ici.extent = {w, h, 1};
+    ici.mipLevels = 1;
+    ici.arrayLayers = layers;
+    ici.samples = VK_SAMPLE_COUNT_1_BIT;
+    ici.tiling = VK_IMAGE_TILING_OPTIMAL;
+    ici.usage = usage;
+    REQUIRE(vkCreateImage(device, &ici, nullptr, &image) == VK_SUCCESS);
+    VkMemoryRequirements needs;
+    vkGetImageMemoryRequirements(device, image, &needs);
+    uint32_t type = 0;
+    while (!((needs.memoryTypeBits >> type) & 1)) ++type;
+    VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, nullptr, needs.size, type};
+    REQUIRE(vkAllocateMemory(device, &mai, nullptr, &memory) == VK_SUCCESS);
+    vkBindImageMemory(device, image, memory, 0);
+    test::AppCommands commands(app);
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    vkBeginCommandBuffer(commands.cmd, &begin);
+    VkImageMemoryBarrier to_general{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+    to_general.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+    to_general.newLayout = VK_IMAGE_LAYOUT_GENERAL;
+    to_general.srcQueueFamilyIndex = to_general.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    to_general.image = image;
+    to_general.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, layers};
+    vkCmdPipelineBarrier(commands.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0,
+                         nullptr, 0, nullptr, 1, &to_general);
+    vkEndCommandBuffer(commands.cmd);
+    commands.submit_and_wait(app.queue);
+  }
+  ~AppStorageImage() {
+    vkDestroyImage(device, image, nullptr);
+    vkFreeMemory(device, memory, nullptr);
+  }
+  // Records a copy of every layer into `to`, tightly packed, in TRANSFER_SRC_OPTIMAL and back to
+  // GENERAL for the next forward pass. A layout transition is a write of its own: its barrier
+  // names vkattn's shader write as what it follows, as ImageOutput's comment says.
+  void record_copy(VkCommandBuffer cmd, VkBuffer to, uint32_t w, uint32_t h, uint32_t layers) const {
+    VkImageMemoryBarrier to_src{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+    to_src.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+    to_src.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
+    to_src.oldLayout = VK_IMAGE_LAYOUT_GENERAL;
+    to_src.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+    to_src.srcQueueFamilyIndex = to_src.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    to_src.image = image;
+    to_src.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, layers};
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0,
+                         nullptr, 1, &to_src);
+    VkBufferImageCopy region{};
+    region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, layers};
+    region.imageExtent = {w, h, 1};
+    vkCmdCopyImageToBuffer(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, to, 1, &region);
+    VkImageMemoryBarrier back = to_src;
+    back.srcAccessMask = 0;  // a read: the execution dependency is enough
+    back.dstAccessMask = 0;
+    back.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+    back.newLayout = VK_IMAGE_LAYOUT_GENERAL;
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0,
+                         nullptr, 1, &back);
+  }
+};
+
+uint32_t texel_bytes(VkFormat f) {
+  switch (f) {
+    case VK_FORMAT_R16G16B16A16_SFLOAT: return 8;
+    case VK_FORMAT_R32G32B32A32_SFLOAT: return 16;
+    default: return 4;
+  }
+}
+
+double half_to_double(uint16_t h) {
+  const int e = (h >> 10) & 31, m = h & 1023;
+  const double v = e == 0 ? std::ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : std::ldexp(1024 + m, e - 25);
+  return (h & 0x8000) ? -v : v;
+}
+
+// Whether half h is t rounded to half precision: t itself when it is a half, else one of the two
+// halves either side of it (Vulkan lets a conversion round either way).
+bool is_half_of(uint16_t h, float t) {
+  const double v = half_to_double(h);
+  if (v == t) return true;
+  const double a = std::abs(t);
+  const int e = a < std::ldexp(1.0, -14) ? -14 : std::ilogb(a);
+  return std::abs(v - t) < std::ldexp(1.0, e - 10);  // within one half step of t
+}
+
+double srgb_encode(double c) { return c <= 0.0031308 ? 12.92 * c : 1.055 * std::pow(c, 1 / 2.4) - 0.055; }
+
+// samples/common/heatmap.cpp's colours, in double.
+std::array<double, 3> viridis(double t) {
+  static const double stops[5][3] = {{0.267, 0.005, 0.329}, {0.230, 0.322, 0.546}, {0.128, 0.567, 0.551},
+                                     {0.369, 0.789, 0.383}, {0.993, 0.906, 0.144}};
+  const double s = std::clamp(t, 0.0, 1.0) * 4;
+  const int i = std::min(3, int(s));
+  const double f = s - i;
+  return {stops[i][0] + f * (stops[i + 1][0] - stops[i][0]), stops[i][1] + f * (stops[i + 1][1] - stops[i][1]),
+          stops[i][2] + f * (stops[i + 1][2] - stops[i][2])};
+}
+
+// What the image's texel (x, y, layer) must hold, as RGBA in the mapped (linear) value domain,
+// from the host tensor y (B, C, H, W); `exact` says the value has no colour-map arithmetic.
+std::array<double, 4> expected(const std::vector<float>& y, int64_t C, int64_t H, int64_t W, int64_t b, int64_t p,
+                               const vkattn::ImageOutput& out, bool& exact) {
+  std::array<double, 4> v = {0, 0, 0, 1};
+  bool nan = false;
+  for (int64_t c = 0; c < C; ++c) {
+    const float t = y[(b * C + c) * H * W + p];
+    nan = nan || std::isnan(t);
+    const float scaled = t * out.scale;  // the kernel's float arithmetic, one rounding each
+    v[c] = double(scaled + out.bias);
+  }
+  exact = true;
+  if (C == 1) {
+    if (out.colour_map == vkattn::ImageOutput::ColourMap::viridis && !nan) {
+      const auto rgb = viridis(v[0]);
+      v = {rgb[0], rgb[1], rgb[2], 1};
+      exact = false;
+    } else {
+      v = {v[0], v[0], v[0], 1};
+    }
+  }
+  const bool unit = out.format == VK_FORMAT_R8G8B8A8_UNORM || out.format == VK_FORMAT_R8G8B8A8_SRGB;
+  for (double& c : v) {
+    if (unit) c = std::clamp(c, 0.0, 1.0);
+    if (out.format == VK_FORMAT_R16G16B16A16_SFLOAT) c = std::clamp(c, -65504.0, 65504.0);
+  }
+  if (nan) v = {out.nan_colour[0], out.nan_colour[1], out.nan_colour[2], out.nan_colour[3]};
+  return v;
+}
+
+// Compares every texel of the copied image with the host tensor; returns the number of texels
+// that differ (each reported).
+int compare(const unsigned char* texels, const std::vector<float>& y, int64_t B, int64_t C, int64_t H, int64_t W,
+            const vkattn::ImageOutput& out) {
+  int bad = 0;
+  const uint32_t size = texel_bytes(out.format);
+  const int channels = out.format == VK_FORMAT_R32_SFLOAT ? 1 : 4;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t p = 0; p < H * W; ++p) {
+      bool exact = true;
+      const auto want = expected(y, C, H, W, b, p, out, exact);
+      const unsigned char* t = texels + (b * H * W + p) * size;
+      for (int k = 0; k < channels; ++k) {
+        bool ok = false;
+        double got = 0;
+        if (out.format == VK_FORMAT_R8G8B8A8_UNORM || out.format == VK_FORMAT_R8G8B8A8_SRGB) {
+          const double w = out.format == VK_FORMAT_R8G8B8A8_SRGB && k < 3 ? srgb_encode(want[k]) : want[k];
+          got = t[k];
+          ok = std::abs(got - w * 255) <= 1;  // at most one unit
+        } else if (out.format == VK_FORMAT_R16G16B16A16_SFLOAT) {
+          uint16_t h;
+          std::memcpy(&h, t + 2 * k, 2);
+          got = half_to_double(h);
+          ok = exact ? is_half_of(h, float(want[k])) : std::abs(got - want[k]) <= 1e-3;
+        } else {
+          float f;
+          std::memcpy(&f, t + 4 * k, 4);
+          got = f;
+          ok = exact ? f == float(want[k]) : std::abs(got - want[k]) <= 1e-6;
+        }
+        if (!ok && ++bad <= 5)
+          FAIL_CHECK("layer " << b << " pixel " << p << " channel " << k << ": " << got << ", want " << want[k]);
+      }
+    }
+  return bad;
+}
+
+// A graph whose output "y" (B, C, H, W) is x * 1 (a node, so the output is a kernel's write).
+vkattn::Graph scaled_graph(const vkattn::Shape& shape) {
+  vkattn::Graph g;
+  const auto x = g.input("x", shape);
+  g.output("y", vkattn::ops::binary(g, vkattn::ops::Binary::mul, x, g.weight("one", {{}, {1.f}})));
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("image outputs: every format, grey, viridis, RGB and RGBA, array layers, NaN and clamping") {
+  test::NoValidationMessages guard;
+  test::AppDevice app;
+  vkattn::Context ctx = vkattn::Context::adopt({app.instance, app.physical, app.device, app.queue, app.family});
+  std::mt19937 rng(std::random_device{}());
+  const int64_t W = 37, H = 23;  // 851 pixels a layer: several workgroups, a ragged last one
+  using Map = vkattn::ImageOutput::ColourMap;
+  for (VkFormat format : {VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_R8G8B8A8_SRGB, VK_FORMAT_R16G16B16A16_SFLOAT,
+                          VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32_SFLOAT})
+    for (int64_t C : {1, 3, 4})
+      for (Map map : {Map::grey, Map::viridis})
+        for (int64_t B : {1, 3})
+          for (bool recorded : {false, true}) {
+            if ((C != 1 && map == Map::viridis) || (format == VK_FORMAT_R32_SFLOAT && (C != 1 || map == Map::viridis)))
+              continue;  // refused: see the next test case
+            CAPTURE(format); CAPTURE(C); CAPTURE(int(map)); CAPTURE(B); CAPTURE(recorded);
+            vkattn::HostTensor x = test::random_tensor({B, C, H, W});
+            for (float& v : x.data) v *= 1.5f;  // beyond [-1, 1]: the 8-bit formats clamp
+            for (int k = 0; k < 7; ++k) x.data[rng() % x.data.size()] = NAN;
+            AppStorageImage image(app, format, W, H, uint32_t(B));
+            vkattn::ImageOutput out;
+            out.image = image.image;
+            out.format = format;
+            out.usage = image.usage;
+            out.flags = image.flags;
+            out.width = W, out.height = H, out.layers = uint32_t(B);
+            out.colour_map = map;
+            // Powers of two, so that v * scale + bias rounds once however the kernel computes it;
+            // the half format gets a scale that takes values past its largest, 65504.
+            out.scale = format == VK_FORMAT_R16G16B16A16_SFLOAT ? 65536.f : 0.5f;
+            out.bias = format == VK_FORMAT_R16G16B16A16_SFLOAT ? 0.f : 0.5f;
+            const float nan_colour[4] = {0.25f, 0.5f, 0.75f, 1.f};
+            std::copy(nan_colour, nan_colour + 4, out.nan_colour);
+            vkattn::ExecutorOptions options;
+            options.image_outputs = {{"y", out}};
+            vkattn::Executor exec(ctx, scaled_graph(x.shape), options);
+            exec.set_input("x", x);
+            const VkDeviceSize bytes = VkDeviceSize(B) * H * W * texel_bytes(format);
+            test::AppBuffer readback(app, bytes);
+            std::memset(readback.data, 0xff, bytes);  // NaN in every float format: an unwritten texel shows
+            test::AppCommands commands(app);
+            VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+            vkBeginCommandBuffer(commands.cmd, &begin);
+            if (recorded) {
+              exec.record(commands.cmd);
+            } else {
+              exec.run();  // on the same queue: the copy below is ordered after it by exec's exit barrier
+            }
+            image.record_copy(commands.cmd, readback.buffer, W, H, uint32_t(B));
+            vkEndCommandBuffer(commands.cmd);
+            commands.submit_and_wait(app.queue);
+            const std::vector<float> y = exec.output("y").data;
+            CHECK(compare(reinterpret_cast<const unsigned char*>(readback.data), y, B, C, H, W, out) == 0);
+          }
+  for (const auto& m : app.messages) FAIL_CHECK("validation message: " << m);
+}
+
+TEST_CASE("image outputs: an image that cannot take the output is one sentence") {
+  test::NoValidationMessages guard;
+  test::AppDevice app;
+  vkattn::Context ctx = vkattn::Context::adopt({app.instance, app.physical, app.device, app.queue, app.family});
+  AppStorageImage image(app, VK_FORMAT_R8G8B8A8_UNORM, 8, 6, 2);
+  const auto good = [&] {
+    vkattn::ImageOutput out;
+    out.image = image.image, out.usage = image.usage, out.width = 8, out.height = 6, out.layers = 2;
+    return out;
+  };
+  const auto refused = [&](const vkattn::Shape& shape, const vkattn::ImageOutput& out, const char* sentence,
+                           const char* name = "y") {
+    vkattn::ExecutorOptions options;
+    options.image_outputs = {{name, out}};
+    CHECK_THROWS_WITH_AS(vkattn::Executor(ctx, scaled_graph(shape), options), doctest::Contains(sentence),
+                         vkattn::Error);
+  };
+  CHECK_NOTHROW(vkattn::Executor(ctx, scaled_graph({2, 3, 6, 8}), [&] {
+    vkattn::ExecutorOptions o;
+    o.image_outputs = {{"y", good()}};
+    return o;
+  }()));
+  auto out = good();
+  refused({2, 3, 6, 8}, out, "not an output of the graph", "x");
+  out.usage = VK_IMAGE_USAGE_SAMPLED_BIT;
+  refused({2, 3, 6, 8}, out, "needs VK_IMAGE_USAGE_STORAGE_BIT");
+  out = good();
+  out.format = VK_FORMAT_R8G8_UNORM;
+  refused({2, 3, 6, 8}, out, "must be R8G8B8A8_UNORM, R8G8B8A8_SRGB");
+  out = good();
+  out.format = VK_FORMAT_R8G8B8A8_SRGB;
+  refused({2, 3, 6, 8}, out, "VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT");
+  out = good();
+  refused({2, 3, 6, 9}, good(), "is 8 x 6 pixels, but the output is 9 x 6");
+  refused({3, 3, 6, 8}, good(), "has 2 array layers, but the output has a batch of 3");
+  refused({2, 2, 6, 8}, good(), "C = 1, 3 or 4");
+  refused({2, 3, 48}, good(), "C = 1, 3 or 4");
+  out.colour_map = vkattn::ImageOutput::ColourMap::viridis;
+  refused({2, 3, 6, 8}, out, "a colour map takes one");
+  out = good();
+  out.format = VK_FORMAT_R32_SFLOAT;
+  refused({2, 3, 6, 8}, out, "R32_SFLOAT, which holds one channel");
+  out = good();
+  out.image = VK_NULL_HANDLE;
+  refused({2, 3, 6, 8}, out, "has no VkImage handle");
+  out = good();
+  out.scale = NAN;
+  refused({2, 3, 6, 8}, out, "not a finite number");
+  for (const auto& m : app.messages) FAIL_CHECK("validation message: " << m);
+}
