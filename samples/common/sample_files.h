@@ -1,4 +1,4 @@
-// Where the samples find the files they ship with (the trained classifier): next to the running
+// Where the samples find the files they ship with (the trained classifier and generator): next to the running
 // program, in the install prefix's share/vkattn/, or, in a build tree, in the source tree.
 #pragma once
 #include <string>
