@@ -1,41 +1,43 @@
-// embed: a headless renderer that runs a vkattn model on its own frames, on its own device.
+// embed: a headless renderer that runs vkattn models on its own device, inside its own frames.
 //
-// It is written the way a renderer is: it owns the instance, the device, the queue and the frame
-// image. Each frame it renders a procedural scene with a graphics pipeline into an offscreen
-// image, and in the same command buffer vkattn reads that image (no copy through host memory),
-// runs the sample classifier (a self-attention CNN) and leaves the class scores and the
-// attention map in its output buffers. The program writes each frame and the frame with the
-// attention heatmap laid over it as PNGs.
+// It is written the way a renderer is: it owns the instance, the device, the queue and the images.
+// Each frame, in one command buffer: a graphics pass renders a procedural scene into the frame
+// image; vkattn reads that image (no copy through host memory), runs the sample classifier (a
+// self-attention CNN) and writes the attention heatmap into a texture of the renderer's; vkattn
+// runs the sample generator (a self-attention GAN) on fresh noise and writes its pictures into
+// the layers of another texture; a second graphics pass composites the heatmap over the frame and
+// draws the pictures in a grid below it. Only the class scores and the finished picture come
+// back to the host, for the printout and the PNGs.
 //
 //   embed [OUT_DIR]        (VKATTN_VALIDATION=1: validation layer on; any message: exit 3)
 #include <vulkan/vulkan.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "exit_status.h"
-#include "output_folder.h"
 #include "command_line.h"
+#include "composite.h"
+#include "exit_status.h"
+#include "fullscreen_pass.h"
+#include "gpu_image.h"
 #include "heatmap.h"
+#include "noise.h"
+#include "output_folder.h"
 #include "ranking.h"
 #include "sample_files.h"
 #include "scene.frag.spv.h"
-#include "scene.vert.spv.h"
 #include "validation.h"
 #include "vkattn/vkattn.h"
 
 namespace {
 
-constexpr uint32_t kSize = 256;  // the frame is kSize x kSize RGBA8
+constexpr uint32_t kSize = 256;               // the frame is kSize x kSize RGBA8
+constexpr uint32_t kColumns = 4, kRows = 2;   // the generator's pictures below it
+constexpr uint32_t kGalleryHeight = kSize / kColumns * kRows;
 constexpr VkFormat kFormat = VK_FORMAT_R8G8B8A8_UNORM;
-void check(VkResult r, const char* what) {
-  if (r != VK_SUCCESS) throw vkattn::Error(std::string("Vulkan failed at ") + what + " (VkResult " + std::to_string(r) + ").");
-}
 
 VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT, VkDebugUtilsMessageTypeFlagsEXT,
                                const VkDebugUtilsMessengerCallbackDataEXT* data, void*) {
@@ -43,19 +45,24 @@ VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT, VkDebugUt
   return VK_FALSE;
 }
 
-uint32_t memory_type(VkPhysicalDevice gpu, uint32_t allowed, VkMemoryPropertyFlags want) {
-  VkPhysicalDeviceMemoryProperties props;
-  vkGetPhysicalDeviceMemoryProperties(gpu, &props);
-  for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
-    if ((allowed >> i & 1) && (props.memoryTypes[i].propertyFlags & want) == want) return i;
-  throw vkattn::Error("The device has no suitable memory type.");
+// The RGB bytes of an RGBA8 picture.
+std::vector<unsigned char> rgb_of(const unsigned char* rgba, size_t pixels) {
+  std::vector<unsigned char> rgb(pixels * 3);
+  for (size_t i = 0; i < pixels; ++i)
+    for (int k = 0; k < 3; ++k) rgb[i * 3 + k] = rgba[i * 4 + k];
+  return rgb;
 }
 
-VkShaderModule shader(VkDevice device, const uint32_t* code, size_t bytes) {
-  VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, nullptr, 0, bytes, code};
-  VkShaderModule module;
-  check(vkCreateShaderModule(device, &info, nullptr, &module), "vkCreateShaderModule");
-  return module;
+// Records a copy of a one-layer image (in `layout`) into a host buffer, visible to the host after
+// the submission's fence.
+void record_readback(VkCommandBuffer cmd, const GpuImage& image, VkImageLayout layout, const HostBuffer& to) {
+  VkBufferImageCopy region{};
+  region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+  region.imageExtent = {image.width, image.height, 1};
+  vkCmdCopyImageToBuffer(cmd, image.image, layout, to.buffer, 1, &region);
+  VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT};
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, nullptr, 0,
+                       nullptr);
 }
 
 }  // namespace
@@ -115,172 +122,56 @@ int main(int argc, char** argv) {
     VkQueue queue;
     vkGetDeviceQueue(device, family, 0, &queue);
 
-    // --- The frame: an offscreen colour image, and a host buffer to save it as PNG ------------
-    VkImageCreateInfo image_info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    image_info.imageType = VK_IMAGE_TYPE_2D;
-    image_info.format = kFormat;
-    image_info.extent = {kSize, kSize, 1};
-    image_info.mipLevels = image_info.arrayLayers = 1;
-    image_info.samples = VK_SAMPLE_COUNT_1_BIT;
-    image_info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    // SAMPLED: vkattn reads it through a sampler. TRANSFER_SRC: this program copies it out.
-    image_info.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
-    VkImage frame;
-    check(vkCreateImage(device, &image_info, nullptr, &frame), "vkCreateImage");
-    VkMemoryRequirements needs;
-    vkGetImageMemoryRequirements(device, frame, &needs);
-    VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, nullptr, needs.size,
-                             memory_type(gpu, needs.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)};
-    VkDeviceMemory frame_memory;
-    check(vkAllocateMemory(device, &mai, nullptr, &frame_memory), "vkAllocateMemory");
-    vkBindImageMemory(device, frame, frame_memory, 0);
-    VkImageViewCreateInfo view_info{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO, nullptr, 0, frame, VK_IMAGE_VIEW_TYPE_2D,
-                                    kFormat, {}, {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
-    VkImageView frame_view;
-    check(vkCreateImageView(device, &view_info, nullptr, &frame_view), "vkCreateImageView");
+    {  // the renderer's objects, destroyed before its device
+      // --- The renderer's images ------------------------------------------------------------
+      // The frame: drawn, sampled by vkattn and by the composite pass, copied out for a PNG.
+      GpuImage frame(device, gpu, kFormat, kSize, kSize, 1,
+                     VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, false);
+      // vkattn's outputs as textures: STORAGE for vkattn's writes, SAMPLED for the composite pass.
+      GpuImage heat(device, gpu, kFormat, kSize, kSize, 1, VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_SAMPLED_BIT, false);
+      GpuImage gallery(device, gpu, kFormat, 28, 28, kColumns * kRows,
+                       VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_SAMPLED_BIT, true);
+      GpuImage picture(device, gpu, kFormat, kSize, kSize + kGalleryHeight, 1,
+                       VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, false);
+      HostBuffer frame_pixels(device, gpu, VkDeviceSize(kSize) * kSize * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT);
+      HostBuffer picture_pixels(device, gpu, VkDeviceSize(kSize) * (kSize + kGalleryHeight) * 4,
+                                VK_BUFFER_USAGE_TRANSFER_DST_BIT);
 
-    VkBufferCreateInfo readback_info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, nullptr, 0, VkDeviceSize(kSize) * kSize * 4,
-                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT};
-    VkBuffer readback;
-    check(vkCreateBuffer(device, &readback_info, nullptr, &readback), "vkCreateBuffer");
-    vkGetBufferMemoryRequirements(device, readback, &needs);
-    mai.allocationSize = needs.size;
-    mai.memoryTypeIndex = memory_type(gpu, needs.memoryTypeBits,
-                                      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-    VkDeviceMemory readback_memory;
-    check(vkAllocateMemory(device, &mai, nullptr, &readback_memory), "vkAllocateMemory");
-    vkBindBufferMemory(device, readback, readback_memory, 0);
-    unsigned char* pixels = nullptr;
-    vkMapMemory(device, readback_memory, 0, VK_WHOLE_SIZE, 0, reinterpret_cast<void**>(&pixels));
+      // --- The scene pass: clear, draw, and leave the frame in GENERAL for the readers after it --
+      struct ScenePush {
+        uint32_t scene;
+        float time;
+      };
+      PassSpec scene_spec;
+      scene_spec.target = &frame;
+      scene_spec.fragment = scene_frag_spv;
+      scene_spec.push_bytes = sizeof(ScenePush);
+      const VkPipelineStageFlags readers =
+          VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT;
+      // Sync: the previous frame's readers (the copy, vkattn, the composite pass) are done before
+      // this frame clears the image; the colour writes (and the final layout transition) happen
+      // before this frame's readers.
+      scene_spec.dependencies = {
+          {VK_SUBPASS_EXTERNAL, 0, readers, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0,
+           VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, 0},
+          {0, VK_SUBPASS_EXTERNAL, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, readers,
+           VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_SHADER_READ_BIT, 0}};
+      const FullscreenPass scene_pass(device, scene_spec);
+      const Composite composite(device, picture, frame, heat, gallery, float(kSize) / float(kSize + kGalleryHeight),
+                                kColumns, kRows);
 
-    // --- The render pass: clear, draw, and leave the frame in GENERAL for the readers after it -
-    VkAttachmentDescription attachment{0, kFormat, VK_SAMPLE_COUNT_1_BIT, VK_ATTACHMENT_LOAD_OP_CLEAR,
-                                       VK_ATTACHMENT_STORE_OP_STORE, VK_ATTACHMENT_LOAD_OP_DONT_CARE,
-                                       VK_ATTACHMENT_STORE_OP_DONT_CARE, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL};
-    VkAttachmentReference colour_ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
-    VkSubpassDescription subpass{0, VK_PIPELINE_BIND_POINT_GRAPHICS, 0, nullptr, 1, &colour_ref};
-    // Sync: the colour writes (and the final layout transition) happen before the copy to the
-    // host buffer and before vkattn's compute shaders sample the frame.
-    VkSubpassDependency to_readers{0, VK_SUBPASS_EXTERNAL, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
-                                   VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                                   VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_SHADER_READ_BIT};
-    // Sync: the previous frame's readers are done before this frame clears the image.
-    VkSubpassDependency from_readers{VK_SUBPASS_EXTERNAL, 0,
-                                     VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                                     VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0,
-                                     VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT};
-    const VkSubpassDependency dependencies[] = {from_readers, to_readers};
-    VkRenderPassCreateInfo rpci{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO, nullptr, 0, 1, &attachment, 1, &subpass, 2,
-                                dependencies};
-    VkRenderPass render_pass;
-    check(vkCreateRenderPass(device, &rpci, nullptr, &render_pass), "vkCreateRenderPass");
-    VkFramebufferCreateInfo fci{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO, nullptr, 0, render_pass, 1, &frame_view,
-                                kSize, kSize, 1};
-    VkFramebuffer framebuffer;
-    check(vkCreateFramebuffer(device, &fci, nullptr, &framebuffer), "vkCreateFramebuffer");
-
-    // --- The graphics pipeline: a full-frame triangle, the scene in the fragment shader --------
-    const VkShaderModule vert = shader(device, scene_vert_spv, sizeof scene_vert_spv);
-    const VkShaderModule frag = shader(device, scene_frag_spv, sizeof scene_frag_spv);
-    const VkPipelineShaderStageCreateInfo stages[] = {
-        {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_VERTEX_BIT, vert, "main"},
-        {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_FRAGMENT_BIT, frag, "main"}};
-    VkPipelineVertexInputStateCreateInfo vertex_input{VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};
-    VkPipelineInputAssemblyStateCreateInfo assembly{VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO, nullptr, 0,
-                                                    VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST};
-    VkViewport viewport{0, 0, float(kSize), float(kSize), 0, 1};
-    VkRect2D scissor{{0, 0}, {kSize, kSize}};
-    VkPipelineViewportStateCreateInfo viewport_state{VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO, nullptr, 0, 1,
-                                                     &viewport, 1, &scissor};
-    VkPipelineRasterizationStateCreateInfo raster{VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO};
-    raster.cullMode = VK_CULL_MODE_NONE;
-    raster.lineWidth = 1.f;
-    VkPipelineMultisampleStateCreateInfo multisample{VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO};
-    multisample.rasterizationSamples = VK_SAMPLE_COUNT_1_BIT;
-    VkPipelineColorBlendAttachmentState blend{};
-    blend.colorWriteMask = 0xf;
-    VkPipelineColorBlendStateCreateInfo blend_state{VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO};
-    blend_state.attachmentCount = 1;
-    blend_state.pAttachments = &blend;
-    struct ScenePush {
-      uint32_t scene;
-      float time;
-    };
-    VkPushConstantRange push_range{VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(ScenePush)};
-    VkPipelineLayoutCreateInfo plci{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, nullptr, 0, 0, nullptr, 1, &push_range};
-    VkPipelineLayout pipeline_layout;
-    check(vkCreatePipelineLayout(device, &plci, nullptr, &pipeline_layout), "vkCreatePipelineLayout");
-    VkGraphicsPipelineCreateInfo gpci{VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO};
-    gpci.stageCount = 2;
-    gpci.pStages = stages;
-    gpci.pVertexInputState = &vertex_input;
-    gpci.pInputAssemblyState = &assembly;
-    gpci.pViewportState = &viewport_state;
-    gpci.pRasterizationState = &raster;
-    gpci.pMultisampleState = &multisample;
-    gpci.pColorBlendState = &blend_state;
-    gpci.layout = pipeline_layout;
-    gpci.renderPass = render_pass;
-    VkPipeline pipeline;
-    check(vkCreateGraphicsPipelines(device, VK_NULL_HANDLE, 1, &gpci, nullptr, &pipeline), "vkCreateGraphicsPipelines");
-
-    VkCommandPoolCreateInfo cpci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, nullptr,
-                                 VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, family};
-    VkCommandPool pool;
-    check(vkCreateCommandPool(device, &cpci, nullptr, &pool), "vkCreateCommandPool");
-    VkCommandBufferAllocateInfo cbai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, nullptr, pool,
-                                     VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
-    VkCommandBuffer cmd;
-    check(vkAllocateCommandBuffers(device, &cbai, &cmd), "vkAllocateCommandBuffers");
-    VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkFence fence;
-    check(vkCreateFence(device, &fence_info, nullptr, &fence), "vkCreateFence");
-
-    {
-      // --- vkattn on the renderer's device: the classifier reads the frame image itself -------
-      vkattn::Context ctx = vkattn::Context::adopt({instance, gpu, device, queue, family});
-      const auto net = vkattn::Network::from_safetensors(vkattn::load_safetensors(sample_file("fashion_sagan.safetensors")));
-      vkattn::Graph graph;
-      const auto model = net.build(graph, graph.input("frame", {1, 1, 28, 28}), true);
-      graph.output("scores", model.output);
-      graph.output("attention", model.attention.front().second);
-      vkattn::ExecutorOptions options;
-      // The model takes grey pixel/255: luminance of the unorm frame, mean 0, std 1. The frame is
-      // in GENERAL whenever vkattn runs (the render pass leaves it there).
-      options.images["frame"] = {frame, kFormat, VK_IMAGE_LAYOUT_GENERAL, kSize, kSize};
-      vkattn::Executor classifier(ctx, graph, options);
-      std::printf("device: %s; model: %s\n", ctx.device().name.c_str(), sample_file("fashion_sagan.safetensors").c_str());
-
-      const char* names[] = {"handbag", "trousers"};
-      for (uint32_t scene = 0; scene < 2; ++scene) {
-        // --- One frame: render, copy out for the PNG, classify; one command buffer, one submit
-        vkResetCommandBuffer(cmd, 0);
-        VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, nullptr,
-                                       VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-        vkBeginCommandBuffer(cmd, &begin);
-        VkClearValue clear{};
-        VkRenderPassBeginInfo rpbi{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO, nullptr, render_pass, framebuffer, scissor, 1,
-                                   &clear};
-        vkCmdBeginRenderPass(cmd, &rpbi, VK_SUBPASS_CONTENTS_INLINE);
-        vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
-        const ScenePush push{scene, 0.7f + scene};
-        vkCmdPushConstants(cmd, pipeline_layout, VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof push, &push);
-        vkCmdDraw(cmd, 3, 1, 0, 0);
-        vkCmdEndRenderPass(cmd);  // the subpass dependency orders this before the copy and vkattn
-
-        VkBufferImageCopy region{};
-        region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
-        region.imageExtent = {kSize, kSize, 1};
-        vkCmdCopyImageToBuffer(cmd, frame, VK_IMAGE_LAYOUT_GENERAL, readback, 1, &region);
-        // Sync: the copy's writes are visible to the host once the fence signals.
-        VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT};
-        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, nullptr, 0,
-                             nullptr);
-
-        // vkattn records its own barriers: on entry from every earlier write (the render pass),
-        // on exit to every later reader (here the host, after the fence).
-        classifier.record(cmd);
-        vkEndCommandBuffer(cmd);
+      VkCommandPoolCreateInfo cpci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, nullptr,
+                                   VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, family};
+      VkCommandPool pool;
+      check(vkCreateCommandPool(device, &cpci, nullptr, &pool), "vkCreateCommandPool");
+      VkCommandBufferAllocateInfo cbai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, nullptr, pool,
+                                       VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
+      VkCommandBuffer cmd;
+      check(vkAllocateCommandBuffers(device, &cbai, &cmd), "vkAllocateCommandBuffers");
+      VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+      VkFence fence;
+      check(vkCreateFence(device, &fence_info, nullptr, &fence), "vkCreateFence");
+      const auto submit_and_wait = [&] {
         VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
         submit.commandBufferCount = 1;
         submit.pCommandBuffers = &cmd;
@@ -288,44 +179,105 @@ int main(int argc, char** argv) {
         // Sync: the host waits for the whole frame, then reads the PNG pixels and vkattn's outputs.
         check(vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
         vkResetFences(device, 1, &fence);
+      };
+      const VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, nullptr,
+                                           VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
 
-        const auto scores = classifier.output("scores"), attention = classifier.output("attention");
-        const Ranked ranked = rank_classes(scores.data.data(), scores.data.size());
-
-        // The frame as RGB, and the attention each of the 14x14 positions receives, averaged
-        // over all query positions.
-        std::vector<unsigned char> rgb(size_t(kSize) * kSize * 3);
-        std::vector<float> rgb_f(rgb.size());
-        for (size_t i = 0; i < size_t(kSize) * kSize; ++i)
-          for (int k = 0; k < 3; ++k) rgb[i * 3 + k] = pixels[i * 4 + k], rgb_f[i * 3 + k] = pixels[i * 4 + k] / 255.f;
-        const size_t N = attention.shape[1];
-        const int side = int(std::lround(std::sqrt(double(N))));
-        const std::vector<float> heat = mean_attention_received(attention.data.data(), N);
-        const std::string stem = (std::filesystem::path(out) / names[scene]).string();
-        write_png(stem + ".png", rgb, kSize, kSize);
-        write_png(stem + "_attention.png", overlay_heatmap(rgb_f, kSize, kSize, heat, side, side), kSize, kSize);
-        std::printf("frame %u (%s): ", scene, names[scene]);
-        for (size_t r = 0; r < 3; ++r)
-          std::printf("%s%s %.1f%%", r ? ", " : "", net.labels().at(ranked.order[r]).c_str(),
-                      100 * ranked.probability[ranked.order[r]]);
-        std::printf("\n  wrote %s.png and %s_attention.png (mean attention per 2x2-pixel patch of the 28x28 input)\n",
-                    stem.c_str(), stem.c_str());
+      // vkattn's textures live in GENERAL, where vkattn writes them and the composite pass reads them.
+      vkBeginCommandBuffer(cmd, &begin);
+      VkImageMemoryBarrier to_general[2] = {};
+      for (int i = 0; i < 2; ++i) {
+        to_general[i] = {VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+        to_general[i].oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+        to_general[i].newLayout = VK_IMAGE_LAYOUT_GENERAL;
+        to_general[i].srcQueueFamilyIndex = to_general[i].dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+        to_general[i].image = i ? gallery.image : heat.image;
+        to_general[i].subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, i ? gallery.layers : 1};
       }
-    }  // vkattn's objects are gone; the renderer's remain its own to destroy
+      vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0,
+                           nullptr, 2, to_general);
+      vkEndCommandBuffer(cmd);
+      submit_and_wait();
 
-    vkDestroyFence(device, fence, nullptr);
-    vkDestroyCommandPool(device, pool, nullptr);
-    vkDestroyPipeline(device, pipeline, nullptr);
-    vkDestroyPipelineLayout(device, pipeline_layout, nullptr);
-    vkDestroyShaderModule(device, vert, nullptr);
-    vkDestroyShaderModule(device, frag, nullptr);
-    vkDestroyFramebuffer(device, framebuffer, nullptr);
-    vkDestroyRenderPass(device, render_pass, nullptr);
-    vkDestroyBuffer(device, readback, nullptr);
-    vkFreeMemory(device, readback_memory, nullptr);
-    vkDestroyImageView(device, frame_view, nullptr);
-    vkDestroyImage(device, frame, nullptr);
-    vkFreeMemory(device, frame_memory, nullptr);
+      {
+        vkattn::Context ctx = vkattn::Context::adopt({instance, gpu, device, queue, family});
+        // --- The classifier reads the frame image and writes the heatmap texture ----------------
+        const std::string classifier_file = sample_file("fashion_sagan.safetensors");
+        const auto net = vkattn::Network::from_safetensors(vkattn::load_safetensors(classifier_file));
+        vkattn::Graph graph;
+        const auto model = net.build(graph, graph.input("frame", {1, 1, 28, 28}), true);
+        graph.output("scores", model.output);
+        if (model.attention.empty()) throw vkattn::Error("The classifier has no self-attention layer to draw a heatmap from.");
+        graph.output("heat", vkattn::ops::attention_heatmap(graph, model.attention.front().second, {14, 14}, {kSize, kSize}));
+        vkattn::ExecutorOptions options;
+        // The model takes grey pixel/255: luminance of the unorm frame, mean 0, std 1. The frame is
+        // in GENERAL whenever vkattn runs (the scene pass leaves it there).
+        options.images["frame"] = {frame.image, kFormat, VK_IMAGE_LAYOUT_GENERAL, kSize, kSize};
+        vkattn::ImageOutput heat_out;
+        heat_out.image = heat.image;
+        heat_out.usage = VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_SAMPLED_BIT;
+        heat_out.width = heat_out.height = kSize;
+        heat_out.colour_map = vkattn::ImageOutput::ColourMap::viridis;
+        options.image_outputs["heat"] = heat_out;
+        vkattn::Executor classifier(ctx, graph, options);
+
+        // --- The generator writes its pictures into the gallery's layers ------------------------
+        const std::string generator_file = sample_file("fashion_gan.safetensors");
+        const auto gan = vkattn::Network::from_safetensors(vkattn::load_safetensors(generator_file));
+        vkattn::Graph gan_graph;
+        const auto gan_inputs = gan.add_inputs(gan_graph, gallery.layers);
+        const std::string noise_name = gan_inputs.begin()->first;
+        gan_graph.output("pictures", gan.build(gan_graph, gan_inputs).output);
+        vkattn::ImageOutput pictures_out;
+        pictures_out.image = gallery.image;
+        pictures_out.usage = VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_SAMPLED_BIT;
+        pictures_out.width = pictures_out.height = 28;
+        pictures_out.layers = gallery.layers;
+        pictures_out.scale = pictures_out.bias = 0.5f;  // tanh's [-1, 1] to [0, 1]
+        vkattn::ExecutorOptions gan_options;
+        gan_options.image_outputs["pictures"] = pictures_out;
+        vkattn::Executor generator(ctx, gan_graph, gan_options);
+        const vkattn::Shape noise_shape = gan_graph.shape(gan_graph.inputs().at(noise_name));
+        std::printf("device: %s; models: %s, %s\n", ctx.device().name.c_str(), classifier_file.c_str(),
+                    generator_file.c_str());
+
+        const char* names[] = {"handbag", "trousers"};
+        for (uint32_t scene = 0; scene < 2; ++scene) {
+          generator.set_input(noise_name, {noise_shape, normal_noise(scene, size_t(noise_shape[0]), size_t(noise_shape[1]))});
+          // --- One frame, one command buffer, one submit: render, classify, generate, composite
+          vkResetCommandBuffer(cmd, 0);
+          vkBeginCommandBuffer(cmd, &begin);
+          const ScenePush push{scene, 0.7f + scene};
+          scene_pass.record(cmd, &push);
+          record_readback(cmd, frame, VK_IMAGE_LAYOUT_GENERAL, frame_pixels);
+          // vkattn records its own barriers: on entry from every earlier command (the scene pass,
+          // the last frame's composite pass reading its textures), on exit to every later one.
+          classifier.record(cmd);
+          generator.record(cmd);
+          composite.record(cmd);
+          record_readback(cmd, picture, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, picture_pixels);
+          vkEndCommandBuffer(cmd);
+          submit_and_wait();
+
+          const auto scores = classifier.output("scores");
+          const Ranked ranked = rank_classes(scores.data.data(), scores.data.size());
+          const std::string stem = (std::filesystem::path(out) / names[scene]).string();
+          write_png(stem + ".png", rgb_of(frame_pixels.data, size_t(kSize) * kSize), kSize, kSize);
+          write_png(stem + "_composite.png", rgb_of(picture_pixels.data, size_t(kSize) * (kSize + kGalleryHeight)), kSize,
+                    kSize + kGalleryHeight);
+          std::printf("frame %u (%s): ", scene, names[scene]);
+          for (size_t r = 0; r < 3; ++r)
+            std::printf("%s%s %.1f%%", r ? ", " : "", net.labels().at(ranked.order[r]).c_str(),
+                        100 * ranked.probability[ranked.order[r]]);
+          std::printf("\n  wrote %s.png (the frame) and %s_composite.png (attention over it, generated pictures "
+                      "below, composited on the device)\n",
+                      stem.c_str(), stem.c_str());
+        }
+      }  // vkattn's objects are gone; the renderer's remain its own to destroy
+
+      vkDestroyFence(device, fence, nullptr);
+      vkDestroyCommandPool(device, pool, nullptr);
+    }  // the renderer's images and passes, before their device
     vkDestroyDevice(device, nullptr);
     if (messenger)
       reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(vkGetInstanceProcAddr(instance, "vkDestroyDebugUtilsMessengerEXT"))(
