@@ -90,6 +90,18 @@ AppBuffer::~AppBuffer() {
   vkFreeMemory(device, memory, nullptr);
 }
 
+VkDeviceMemory bind_new_memory(const AppDevice& app, VkImage image) {
+  VkMemoryRequirements needs;
+  vkGetImageMemoryRequirements(app.device, image, &needs);
+  uint32_t type = 0;
+  while (!((needs.memoryTypeBits >> type) & 1)) ++type;
+  VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, nullptr, needs.size, type};
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  REQUIRE(vkAllocateMemory(app.device, &mai, nullptr, &memory) == VK_SUCCESS);
+  REQUIRE(vkBindImageMemory(app.device, image, memory, 0) == VK_SUCCESS);
+  return memory;
+}
+
 AppCommands::AppCommands(const AppDevice& app) : device(app.device) {
   VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, nullptr, 0, app.family};
   REQUIRE(vkCreateCommandPool(device, &pci, nullptr, &pool) == VK_SUCCESS);

@@ -40,6 +40,9 @@ struct AppBuffer {
   AppBuffer& operator=(const AppBuffer&) = delete;
 };
 
+// Device memory of the first type the image allows, bound to it; the caller frees it.
+VkDeviceMemory bind_new_memory(const AppDevice& app, VkImage image);
+
 // One command buffer of the application's, with its pool and a fence to wait for it.
 struct AppCommands {
   VkDevice device;

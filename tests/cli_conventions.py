@@ -1,8 +1,8 @@
-"""The command-line conventions of vkattn, classify and embed, each with its exit status: --help
+"""The command-line conventions of vkattn, classify, embed and generate, each with its exit status: --help
 and -h on every command (0, usage on stdout), --version (0), "--opt value" and "--opt=value" alike,
 numbers checked (2 for "abc", 0, negative, too large, octal or hex), unknown options and commands
 named (2), a filter that matches nothing (1), bench taking its shape from a network file.
-Usage: cli_conventions.py VKATTN CLASSIFY EMBED"""
+Usage: cli_conventions.py VKATTN CLASSIFY EMBED GENERATE"""
 import os
 import re
 import subprocess
@@ -13,7 +13,7 @@ import json
 
 from files import block_tensors, write_npy, write_safetensors
 
-vkattn, classify, embed = sys.argv[1:4]
+vkattn, classify, embed, generate = sys.argv[1:5]
 failures = passed = 0
 
 
@@ -48,13 +48,14 @@ with tempfile.TemporaryDirectory() as d:
     write_npy(p("x.npy"), (1, 8, 3, 5), [0.5] * 120)
 
     # Help on every command, with -h and --help, on stdout, exit 0.
-    for tool, commands in ((vkattn, ["", "info", "run", "bench", "conformance"]), (classify, [""]), (embed, [""])):
+    for tool, commands in ((vkattn, ["", "info", "run", "bench", "conformance"]), (classify, [""]), (embed, [""]),
+                           (generate, [""])):
         for flag in ("--help", "-h"):
             for c in commands:
                 expect("%s %s %s" % (os.path.basename(tool), c, flag), [tool] + ([c] if c else []) + [flag], 0,
                        out="Usage:")
     # --version: the project's version.
-    for tool, name in ((vkattn, "vkattn"), (classify, "classify"), (embed, "embed")):
+    for tool, name in ((vkattn, "vkattn"), (classify, "classify"), (embed, "embed"), (generate, "generate")):
         expect("%s --version" % name, [tool, "--version"], 0, out="%s %s" % (name, version))
     expect("info prints the version", [vkattn, "info"], 0, out="vkattn %s" % version)
 
@@ -77,6 +78,9 @@ with tempfile.TemporaryDirectory() as d:
     for flag, value in (("--batch", "0"), ("--batch", "abc"), ("--limit", "-1"), ("--min-accuracy", "nan"),
                         ("--min-accuracy", "1.5"), ("--min-agreement", "x")):
         expect("classify %s %s" % (flag, value), [classify, "--eval", flag, value], 2, err=flag + ": must be")
+    for flag, value in (("--count", "0"), ("--count", "-3"), ("--seed", "abc"), ("--zoom", "17"), ("--batch", "0x10"),
+                        ("--columns", "")):
+        expect("generate %s %r" % (flag, value), [generate, flag, value], 2, err=flag + ": must be")
 
     # Unknown options, commands and arguments name themselves (2).
     expect("unknown option", [vkattn, "run", "--colour", "red"], 2, err="Unknown option '--colour'")
@@ -88,6 +92,8 @@ with tempfile.TemporaryDirectory() as d:
     expect("option without its value", [vkattn, "run", "--model"], 2, err="--model")
     expect("classify unknown option", [classify, "--colour", "red", "x.png"], 2, err="Unknown option '--colour'")
     expect("embed unknown option", [embed, "--bogus"], 2, err="Unknown option '--bogus'")
+    expect("generate unknown option", [generate, "--bogus"], 2, err="Unknown option '--bogus'")
+    expect("generate stray argument", [generate, "extra"], 2, err="extra")
     expect("embed --help makes no folder", [embed, "--help"], 0)
     if os.path.exists("--help"):
         failures += 1

@@ -197,13 +197,7 @@ struct AppImage {
     ici.tiling = VK_IMAGE_TILING_OPTIMAL;
     ici.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
     REQUIRE(vkCreateImage(device, &ici, nullptr, &image) == VK_SUCCESS);
-    VkMemoryRequirements needs;
-    vkGetImageMemoryRequirements(device, image, &needs);
-    uint32_t type = 0;
-    while (!((needs.memoryTypeBits >> type) & 1)) ++type;
-    VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, nullptr, needs.size, type};
-    REQUIRE(vkAllocateMemory(device, &mai, nullptr, &memory) == VK_SUCCESS);
-    vkBindImageMemory(device, image, memory, 0);
+    memory = test::bind_new_memory(app, image);
 
     test::AppBuffer staging(app, bytes);
     std::memcpy(staging.data, pixels, bytes);

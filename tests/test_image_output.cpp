@@ -7,7 +7,9 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <random>
+#include <tuple>
 
 #include "app_device.h"
 #include "gpu.h"
@@ -37,13 +39,7 @@ struct AppStorageImage {
     ici.tiling = VK_IMAGE_TILING_OPTIMAL;
     ici.usage = usage;
     REQUIRE(vkCreateImage(device, &ici, nullptr, &image) == VK_SUCCESS);
-    VkMemoryRequirements needs;
-    vkGetImageMemoryRequirements(device, image, &needs);
-    uint32_t type = 0;
-    while (!((needs.memoryTypeBits >> type) & 1)) ++type;
-    VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, nullptr, needs.size, type};
-    REQUIRE(vkAllocateMemory(device, &mai, nullptr, &memory) == VK_SUCCESS);
-    vkBindImageMemory(device, image, memory, 0);
+    memory = test::bind_new_memory(app, image);
     test::AppCommands commands(app);
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     vkBeginCommandBuffer(commands.cmd, &begin);
@@ -284,31 +280,25 @@ TEST_CASE("image outputs: an image that cannot take the output is one sentence")
     o.image_outputs = {{"y", good()}};
     return o;
   }()));
-  auto out = good();
-  refused({2, 3, 6, 8}, out, "not an output of the graph", "x");
-  out.usage = VK_IMAGE_USAGE_SAMPLED_BIT;
-  refused({2, 3, 6, 8}, out, "needs VK_IMAGE_USAGE_STORAGE_BIT");
-  out = good();
-  out.format = VK_FORMAT_R8G8_UNORM;
-  refused({2, 3, 6, 8}, out, "must be R8G8B8A8_UNORM, R8G8B8A8_SRGB");
-  out = good();
-  out.format = VK_FORMAT_R8G8B8A8_SRGB;
-  refused({2, 3, 6, 8}, out, "VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT");
-  out = good();
-  refused({2, 3, 6, 9}, good(), "is 8 x 6 pixels, but the output is 9 x 6");
-  refused({3, 3, 6, 8}, good(), "has 2 array layers, but the output has a batch of 3");
-  refused({2, 2, 6, 8}, good(), "C = 1, 3 or 4");
-  refused({2, 3, 48}, good(), "C = 1, 3 or 4");
-  out.colour_map = vkattn::ImageOutput::ColourMap::viridis;
-  refused({2, 3, 6, 8}, out, "a colour map takes one");
-  out = good();
-  out.format = VK_FORMAT_R32_SFLOAT;
-  refused({2, 3, 6, 8}, out, "R32_SFLOAT, which holds one channel");
-  out = good();
-  out.image = VK_NULL_HANDLE;
-  refused({2, 3, 6, 8}, out, "has no VkImage handle");
-  out = good();
-  out.scale = NAN;
-  refused({2, 3, 6, 8}, out, "not a finite number");
+  refused({2, 3, 6, 8}, good(), "not an output of the graph", "x");
+  using Change = std::function<void(vkattn::ImageOutput&)>;
+  const std::vector<std::tuple<vkattn::Shape, Change, const char*>> cases = {
+      {{2, 3, 6, 8}, [](auto& o) { o.usage = VK_IMAGE_USAGE_SAMPLED_BIT; }, "needs VK_IMAGE_USAGE_STORAGE_BIT"},
+      {{2, 3, 6, 8}, [](auto& o) { o.format = VK_FORMAT_R8G8_UNORM; }, "must be R8G8B8A8_UNORM, R8G8B8A8_SRGB"},
+      {{2, 3, 6, 8}, [](auto& o) { o.format = VK_FORMAT_R8G8B8A8_SRGB; }, "VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT"},
+      {{2, 3, 6, 9}, [](auto&) {}, "is 8 x 6 pixels, but the output is 9 x 6"},
+      {{3, 3, 6, 8}, [](auto&) {}, "has 2 array layers, but the output has a batch of 3"},
+      {{2, 2, 6, 8}, [](auto&) {}, "C = 1, 3 or 4"},
+      {{2, 3, 48}, [](auto&) {}, "C = 1, 3 or 4"},
+      {{2, 3, 6, 8}, [](auto& o) { o.colour_map = vkattn::ImageOutput::ColourMap::viridis; }, "a colour map takes one"},
+      {{2, 3, 6, 8}, [](auto& o) { o.format = VK_FORMAT_R32_SFLOAT; }, "R32_SFLOAT, which holds one channel"},
+      {{2, 3, 6, 8}, [](auto& o) { o.image = VK_NULL_HANDLE; }, "has no VkImage handle"},
+      {{2, 3, 6, 8}, [](auto& o) { o.scale = NAN; }, "not a finite number"}};
+  for (const auto& [shape, change, sentence] : cases) {
+    CAPTURE(sentence);
+    vkattn::ImageOutput out = good();
+    change(out);
+    refused(shape, out, sentence);
+  }
   for (const auto& m : app.messages) FAIL_CHECK("validation message: " << m);
 }
