@@ -1,10 +1,10 @@
-// Graph outputs written into an application's images: every format, grey, viridis, RGB and RGBA,
-// array layers, NaN, clamping, both ways of running (vkattn's submit, the application's command
-// buffer), against the host tensor the same run gives; and a sentence for each image that cannot
-// take the output. Validation with synchronization validation is on: the application copies the
+// Graph outputs written into an application's images, on the application's device: every format,
+// grey, viridis, RGB and RGBA, array layers, NaN, clamping, both ways of running (vkattn's submit,
+// the application's command buffer), against the host tensor the same run gives (the conformance
+// suite's comparison, image_check.h; its image_output cases run on vkattn's own device); and a
+// sentence for each image that cannot take the output. Validation with synchronization validation is on: the application copies the
 // image right after vkattn wrote it with no barrier of its own, as the documented contract says.
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -13,6 +13,7 @@
 
 #include "app_device.h"
 #include "gpu.h"
+#include "vkattn/image_check.h"
 
 namespace {
 
@@ -86,111 +87,6 @@ struct AppStorageImage {
   }
 };
 
-uint32_t texel_bytes(VkFormat f) {
-  switch (f) {
-    case VK_FORMAT_R16G16B16A16_SFLOAT: return 8;
-    case VK_FORMAT_R32G32B32A32_SFLOAT: return 16;
-    default: return 4;
-  }
-}
-
-double half_to_double(uint16_t h) {
-  const int e = (h >> 10) & 31, m = h & 1023;
-  const double v = e == 0 ? std::ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : std::ldexp(1024 + m, e - 25);
-  return (h & 0x8000) ? -v : v;
-}
-
-// Whether half h is t rounded to half precision: t itself when it is a half, else one of the two
-// halves either side of it (Vulkan lets a conversion round either way).
-bool is_half_of(uint16_t h, float t) {
-  const double v = half_to_double(h);
-  if (v == t) return true;
-  const double a = std::abs(t);
-  const int e = a < std::ldexp(1.0, -14) ? -14 : std::ilogb(a);
-  return std::abs(v - t) < std::ldexp(1.0, e - 10);  // within one half step of t
-}
-
-double srgb_encode(double c) { return c <= 0.0031308 ? 12.92 * c : 1.055 * std::pow(c, 1 / 2.4) - 0.055; }
-
-// samples/common/heatmap.cpp's colours, in double.
-std::array<double, 3> viridis(double t) {
-  static const double stops[5][3] = {{0.267, 0.005, 0.329}, {0.230, 0.322, 0.546}, {0.128, 0.567, 0.551},
-                                     {0.369, 0.789, 0.383}, {0.993, 0.906, 0.144}};
-  const double s = std::clamp(t, 0.0, 1.0) * 4;
-  const int i = std::min(3, int(s));
-  const double f = s - i;
-  return {stops[i][0] + f * (stops[i + 1][0] - stops[i][0]), stops[i][1] + f * (stops[i + 1][1] - stops[i][1]),
-          stops[i][2] + f * (stops[i + 1][2] - stops[i][2])};
-}
-
-// What the image's texel (x, y, layer) must hold, as RGBA in the mapped (linear) value domain,
-// from the host tensor y (B, C, H, W); `exact` says the value has no colour-map arithmetic.
-std::array<double, 4> expected(const std::vector<float>& y, int64_t C, int64_t H, int64_t W, int64_t b, int64_t p,
-                               const vkattn::ImageOutput& out, bool& exact) {
-  std::array<double, 4> v = {0, 0, 0, 1};
-  bool nan = false;
-  for (int64_t c = 0; c < C; ++c) {
-    const float t = y[(b * C + c) * H * W + p];
-    nan = nan || std::isnan(t);
-    const float scaled = t * out.scale;  // the kernel's float arithmetic, one rounding each
-    v[c] = double(scaled + out.bias);
-  }
-  exact = true;
-  if (C == 1) {
-    if (out.colour_map == vkattn::ImageOutput::ColourMap::viridis && !nan) {
-      const auto rgb = viridis(v[0]);
-      v = {rgb[0], rgb[1], rgb[2], 1};
-      exact = false;
-    } else {
-      v = {v[0], v[0], v[0], 1};
-    }
-  }
-  const bool unit = out.format == VK_FORMAT_R8G8B8A8_UNORM || out.format == VK_FORMAT_R8G8B8A8_SRGB;
-  for (double& c : v) {
-    if (unit) c = std::clamp(c, 0.0, 1.0);
-    if (out.format == VK_FORMAT_R16G16B16A16_SFLOAT) c = std::clamp(c, -65504.0, 65504.0);
-  }
-  if (nan) v = {out.nan_colour[0], out.nan_colour[1], out.nan_colour[2], out.nan_colour[3]};
-  return v;
-}
-
-// Compares every texel of the copied image with the host tensor; returns the number of texels
-// that differ (each reported).
-int compare(const unsigned char* texels, const std::vector<float>& y, int64_t B, int64_t C, int64_t H, int64_t W,
-            const vkattn::ImageOutput& out) {
-  int bad = 0;
-  const uint32_t size = texel_bytes(out.format);
-  const int channels = out.format == VK_FORMAT_R32_SFLOAT ? 1 : 4;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t p = 0; p < H * W; ++p) {
-      bool exact = true;
-      const auto want = expected(y, C, H, W, b, p, out, exact);
-      const unsigned char* t = texels + (b * H * W + p) * size;
-      for (int k = 0; k < channels; ++k) {
-        bool ok = false;
-        double got = 0;
-        if (out.format == VK_FORMAT_R8G8B8A8_UNORM || out.format == VK_FORMAT_R8G8B8A8_SRGB) {
-          const double w = out.format == VK_FORMAT_R8G8B8A8_SRGB && k < 3 ? srgb_encode(want[k]) : want[k];
-          got = t[k];
-          ok = std::abs(got - w * 255) <= 1;  // at most one unit
-        } else if (out.format == VK_FORMAT_R16G16B16A16_SFLOAT) {
-          uint16_t h;
-          std::memcpy(&h, t + 2 * k, 2);
-          got = half_to_double(h);
-          ok = exact ? is_half_of(h, float(want[k])) : std::abs(got - want[k]) <= 1e-3;
-        } else {
-          float f;
-          std::memcpy(&f, t + 4 * k, 4);
-          got = f;
-          ok = exact ? f == float(want[k]) : std::abs(got - want[k]) <= 1e-6;
-        }
-        if (!ok && ++bad <= 5)
-          FAIL_CHECK("layer " << b << " pixel " << p << " channel " << k << ": " << got << ", want " << want[k]);
-      }
-    }
-  return bad;
-}
-
 // A graph whose output "y" (B, C, H, W) is x * 1 (a node, so the output is a kernel's write).
 vkattn::Graph scaled_graph(const vkattn::Shape& shape) {
   vkattn::Graph g;
@@ -238,7 +134,7 @@ TEST_CASE("image outputs: every format, grey, viridis, RGB and RGBA, array layer
             options.image_outputs = {{"y", out}};
             vkattn::Executor exec(ctx, scaled_graph(x.shape), options);
             exec.set_input("x", x);
-            const VkDeviceSize bytes = VkDeviceSize(B) * H * W * texel_bytes(format);
+            const VkDeviceSize bytes = VkDeviceSize(B) * H * W * vkattn::conformance::texel_bytes(format);
             test::AppBuffer readback(app, bytes);
             std::memset(readback.data, 0xff, bytes);  // NaN in every float format: an unwritten texel shows
             test::AppCommands commands(app);
@@ -253,7 +149,8 @@ TEST_CASE("image outputs: every format, grey, viridis, RGB and RGBA, array layer
             vkEndCommandBuffer(commands.cmd);
             commands.submit_and_wait(app.queue);
             const std::vector<float> y = exec.output("y").data;
-            CHECK(compare(reinterpret_cast<const unsigned char*>(readback.data), y, B, C, H, W, out) == 0);
+            CHECK(vkattn::conformance::compare_texels(out, x.shape, y, reinterpret_cast<const unsigned char*>(readback.data)) ==
+                  "");
           }
   for (const auto& m : app.messages) FAIL_CHECK("validation message: " << m);
 }

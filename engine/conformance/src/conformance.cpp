@@ -9,8 +9,10 @@
 #include <optional>
 #include <random>
 
+#include "device_image.h"
 #include "vkattn/error.h"
 #include "vkattn/executor.h"
+#include "vkattn/image_check.h"
 
 namespace vkattn::conformance {
 namespace {
@@ -62,16 +64,23 @@ void check(Result& r, Context& ctx, const Prepared& p) {
   for (const auto& [name, id] : p.graph.outputs()) outputs.push_back(name);
   r.outputs = static_cast<int>(outputs.size());
   std::optional<Executor> exec;
+  std::optional<DeviceImage> image;
   try {
-    exec.emplace(ctx, p.graph);
+    ExecutorOptions options;
+    if (p.image) {
+      image.emplace(ctx, p.image->options);
+      options.image_outputs[p.image->output] = image->output();
+    }
+    exec.emplace(ctx, p.graph, options);
   } catch (const DeviceLimitError& e) {
     r.status = Status::Skipped;
     r.reason = e.what();
     return;
   }
   constexpr float kSecondFill = 1234.5f;
-  const auto first = run_once(*exec, p, outputs, std::numeric_limits<float>::quiet_NaN()),
-             second = run_once(*exec, p, outputs, kSecondFill);
+  const auto first = run_once(*exec, p, outputs, std::numeric_limits<float>::quiet_NaN());
+  const std::vector<unsigned char> texels = image ? image->read() : std::vector<unsigned char>();
+  const auto second = run_once(*exec, p, outputs, kSecondFill);
   exec.reset();
   r.status = Status::Failed;
   for (size_t o = 0; o < outputs.size(); ++o)
@@ -90,6 +99,15 @@ void check(Result& r, Context& ctx, const Prepared& p) {
     const auto at = std::find(outputs.begin(), outputs.end(), name);
     if (at == outputs.end()) throw Error("Internal error: the reference names an output '" + name + "' the graph lacks.");
     if (!compare(r, name, first[at - outputs.begin()], ref)) return;
+  }
+  if (image) {  // the image must hold what the first run's tensor maps to
+    const auto at = std::find(outputs.begin(), outputs.end(), p.image->output);
+    const std::string wrong = compare_texels(image->output(), p.graph.shape(p.graph.outputs().at(p.image->output)),
+                                             first[at - outputs.begin()], texels.data());
+    if (!wrong.empty()) {
+      r.reason = "image texel at " + wrong;
+      return;
+    }
   }
   if (refs.size() == outputs.size()) r.status = Status::Passed;
   else r.reason = "the reference covers " + std::to_string(refs.size()) + " of " + std::to_string(outputs.size()) + " outputs";

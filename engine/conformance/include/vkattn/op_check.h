@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vkattn/context.h"
+#include "vkattn/executor.h"
 #include "vkattn/graph.h"
 
 namespace vkattn::conformance {
@@ -26,11 +28,20 @@ using Outputs = std::vector<std::pair<std::string, std::vector<double>>>;
 
 // One case, ready to run: the graph, its inputs, and the reference for each named output,
 // computed only after the GPU ran so that a skipped case costs nothing.
+// An image-output case: graph output `output` is also written into a device image the suite
+// makes as `options` describes (it fills in the handle, usage and flags), read back after the
+// first run and compared with that output's tensor by compare_texels (image_check.h).
+struct ImageCase {
+  std::string output;
+  ImageOutput options;
+};
+
 struct Prepared {
   Graph graph;
   std::vector<std::pair<std::string, HostTensor>> inputs;
   std::function<Outputs()> reference;
   double bound = 1e-5;  // relative error allowed against float64
+  std::optional<ImageCase> image;
 };
 
 struct MatrixOptions {
