@@ -49,7 +49,9 @@ int parse(int argc, char** argv, Options& o) {
   CLI::App app("generate: a self-attention GAN trained on Fashion-MNIST, run on vkattn.", "generate");
   app.set_version_flag("--version", version_line("generate"));
   app.footer(kFooter);
-  auto* count = app.add_option("--count", o.count, "How many pictures (default 16)")->check(whole_number(1, 1000000));
+  // At most 100,000: both grids are held in memory (about 1 GB each at zoom 2).
+  auto* count = app.add_option("--count", o.count, "How many pictures (default 16, at most 100000)")
+                    ->check(whole_number(1, 100000));
   app.add_option("--seed", o.seed, "Seed of the noise (default 0)")->check(whole_number(0, UINT64_MAX));
   app.add_option("--noise", o.noise, "The noise as a float32 .npy of shape (N, 64) instead of a seed")
       ->excludes(count);
@@ -145,9 +147,9 @@ int run(const Options& o, vkattn::Context& ctx) {
   std::vector<float> noise;
   if (!o.noise.empty()) {
     vkattn::HostTensor z = vkattn::load_npy(o.noise);
-    if (z.shape.size() != 2 || z.shape[1] != Z || z.shape[0] < 1)
-      throw vkattn::Error("The noise '" + o.noise + "' must have shape (N, " + std::to_string(Z) + "), but it has " +
-                          vkattn::to_string(z.shape) + ".");
+    if (z.shape.size() != 2 || z.shape[1] != Z || z.shape[0] < 1 || z.shape[0] > 100000)
+      throw vkattn::Error("The noise '" + o.noise + "' must have shape (N, " + std::to_string(Z) +
+                          ") with N from 1 to 100000, but it has " + vkattn::to_string(z.shape) + ".");
     noise = std::move(z.data);
   } else {
     noise = normal_noise(o.seed, o.count, size_t(Z));
