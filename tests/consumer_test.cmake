@@ -1,7 +1,8 @@
 # Installs this build into a fresh prefix, configures tests/consumer against it with
 # find_package(vkattn), builds it and runs it; then runs the installed tool and the installed
-# embed sample, which must find the classifier in the prefix's share/vkattn/; checks that the
-# package links statically and shared and names no private dependency. Run with
+# embed and generate samples, which must find the classifier and the generator in the prefix's
+# share/vkattn/; checks that the package links statically and shared and names no private
+# dependency. Run with
 #   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -P consumer_test.cmake
 file(REMOVE_RECURSE "${WORK_DIR}")
 function(step)
@@ -29,8 +30,14 @@ if(NOT package_files)
 endif()
 step("${WORK_DIR}/install/bin/vkattn" --version)
 execute_process(COMMAND "${WORK_DIR}/install/bin/embed" "${WORK_DIR}/embed_out" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "model: [^\n]*/install/share/vkattn/fashion_sagan.safetensors")
-  message(FATAL_ERROR "the installed embed sample failed (${rc}) or did not use the installed model:\n${out}")
+if(NOT rc EQUAL 0 OR NOT out MATCHES
+   "models: [^\n]*/install/share/vkattn/fashion_sagan.safetensors, [^\n]*/install/share/vkattn/fashion_gan.safetensors")
+  message(FATAL_ERROR "the installed embed sample failed (${rc}) or did not use the installed models:\n${out}")
+endif()
+execute_process(COMMAND "${WORK_DIR}/install/bin/generate" --count 2 --out "${WORK_DIR}/generate_out"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "model: [^\n]*/install/share/vkattn/fashion_gan.safetensors")
+  message(FATAL_ERROR "the installed generate sample failed (${rc}) or did not use the installed model:\n${out}")
 endif()
 # The installed Python package, from the prefix alone.
 if(EXISTS "${WORK_DIR}/install/lib/python3/dist-packages/vkattn/__init__.py")

@@ -65,7 +65,8 @@ std::vector<unsigned char> DeviceImage::read() {
   ctx_.run_once([&](vk::CommandBuffer cmd) {
     // A layout transition is a write of its own: it follows vkattn's shader write explicitly.
     cmd.pipelineBarrier(Stage::eComputeShader, Stage::eTransfer, {}, {}, {},
-                        barrier(Access::eShaderWrite, Access::eTransferRead, Layout::eGeneral, Layout::eTransferSrcOptimal));
+                        barrier(Access::eShaderWrite, Access::eTransferRead, Layout::eGeneral,
+                                Layout::eTransferSrcOptimal));
     const vk::BufferImageCopy region(0, 0, 0, {vk::ImageAspectFlagBits::eColor, 0, 0, output_.layers}, {0, 0, 0},
                                      {output_.width, output_.height, 1});
     cmd.copyImageToBuffer(*image_, Layout::eTransferSrcOptimal, readback.handle(), region);

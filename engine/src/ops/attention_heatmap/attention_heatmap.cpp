@@ -20,7 +20,8 @@ TensorId ops::attention_heatmap(Graph& g, TensorId map, Size2 grid, Size2 size) 
   const auto scalar = [&](const char* name, float v) { return g.weight(name, HostTensor{{}, {v}}); };
   const TensorId received = reshape(g, column_mean(g, map), {1, grid.h, grid.w});
   // The minimum as -max(-x): reduce has no min, and amax keeps a NaN.
-  const TensorId minus_low = amax(g, binary(g, Binary::mul, received, scalar("heatmap.minus_one", -1.f)), {1, 2, 3}, true);
+  const TensorId negated = binary(g, Binary::mul, received, scalar("heatmap.minus_one", -1.f));
+  const TensorId minus_low = amax(g, negated, {1, 2, 3}, true);
   const TensorId high = amax(g, received, {1, 2, 3}, true);
   // A span of 0 (all equal) divides 0 by the smallest normal float: 0 everywhere, not NaN.
   const TensorId span = binary(g, Binary::maximum, binary(g, Binary::add, high, minus_low),
