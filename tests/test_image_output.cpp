@@ -191,6 +191,20 @@ TEST_CASE("image outputs: an image that cannot take the output is one sentence")
       {{2, 3, 6, 8}, [](auto& o) { o.format = VK_FORMAT_R32_SFLOAT; }, "R32_SFLOAT, which holds one channel"},
       {{2, 3, 6, 8}, [](auto& o) { o.image = VK_NULL_HANDLE; }, "has no VkImage handle"},
       {{2, 3, 6, 8}, [](auto& o) { o.scale = NAN; }, "not a finite number"}};
+  {  // one image for two outputs, or for an input and an output: their writes would race
+    vkattn::Graph g = scaled_graph({2, 3, 6, 8});
+    g.output("y2", g.outputs().at("y"));
+    vkattn::ExecutorOptions options;
+    options.image_outputs = {{"y", good()}, {"y2", good()}};
+    CHECK_THROWS_WITH_AS(vkattn::Executor(ctx, g, options), doctest::Contains("give each image output an image of its own"),
+                         vkattn::Error);
+    vkattn::ImageOutput one_layer = good();
+    one_layer.layers = 1;
+    options.image_outputs = {{"y", one_layer}};
+    options.images = {{"x", {image.image, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_LAYOUT_GENERAL, 8, 6}}};
+    CHECK_THROWS_WITH_AS(vkattn::Executor(ctx, scaled_graph({1, 3, 6, 8}), options),
+                         doctest::Contains("is also the image of input 'x'"), vkattn::Error);
+  }
   for (const auto& [shape, change, sentence] : cases) {
     CAPTURE(sentence);
     vkattn::ImageOutput out = good();

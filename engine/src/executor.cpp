@@ -60,7 +60,12 @@ std::vector<HeadNode> Executor::Impl::image_nodes() const {
 // Outputs that go into application images get a write op after the graph's nodes.
 std::vector<TailNode> Executor::Impl::image_output_nodes() const {
   std::vector<TailNode> tail;
+  std::map<VkImage, std::string> taken;  // each image is written by one output and read by no input
+  for (const auto& [name, image] : images) taken[image.image] = "input '" + name + "'";
   for (const auto& [name, image] : image_outputs) {
+    if (const auto [at, fresh] = taken.emplace(image.image, "output '" + name + "'"); !fresh && image.image)
+      throw Error("The image for output '" + name + "' is also the image of " + at->second +
+                  "; give each image output an image of its own.");
     const auto out = graph.outputs().find(name);
     if (out == graph.outputs().end())
       throw Error("ExecutorOptions::image_outputs names '" + name + "', which is not an output of the graph.");
