@@ -55,6 +55,24 @@ std::vector<unsigned char> to_grey(const unsigned char* px, size_t count, int ch
   return grey;
 }
 
+// A PNG's chunks each fit in the file. Debian's stb 2.27 grows its buffer for the image data to
+// the length a chunk header declares before it reads the chunk, so a forged length of a gigabyte
+// allocates gigabytes from a file of a hundred bytes (found by fuzz_image). Not a PNG: true.
+bool png_chunks_fit(std::string_view b) {
+  if (b.substr(0, 8) != std::string_view("\x89PNG\r\n\x1a\n", 8)) return true;
+  const auto u32 = [&](size_t at) {
+    return uint32_t(uint8_t(b[at])) << 24 | uint32_t(uint8_t(b[at + 1])) << 16 | uint32_t(uint8_t(b[at + 2])) << 8 |
+           uint32_t(uint8_t(b[at + 3]));
+  };
+  for (size_t at = 8; at + 8 <= b.size();) {
+    const uint64_t length = u32(at);
+    if (length + 12 > b.size() - at) return false;  // length, type, data and CRC past the end
+    if (b.substr(at + 4, 4) == "IEND") return true;
+    at += 12 + length;
+  }
+  return true;  // truncated between chunks: stb's own error
+}
+
 // A JPEG's Huffman tables each hold at most 256 codes. Debian's stb 2.27 does not check: a DHT
 // segment whose code counts add up past 256 makes it write past its table (found by fuzz_image).
 // Walks the segments as stb does; true when none is such a table.
@@ -115,6 +133,9 @@ PreparedImage prepare_image_bytes(std::string_view bytes, int size, const std::s
   int w = 0, h = 0, channels = 0;
   if (!jpeg_tables_fit(bytes))
     throw vkattn::Error("Cannot read image '" + path + "': a Huffman table of this JPEG holds more than 256 codes "
+                        "(a damaged or forged file).");
+  if (!png_chunks_fit(bytes))
+    throw vkattn::Error("Cannot read image '" + path + "': a chunk of this PNG is longer than the file "
                         "(a damaged or forged file).");
   if (bytes.size() > INT32_MAX || !stbi_info_from_memory(file, length, &w, &h, &channels)) throw undecodable();
   if (w < 1 || h < 1) throw undecodable();
