@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "buffer.h"
+#include "ops/image_output/image_output.h"
 #include "vkattn/image_check.h"
 
 namespace vkattn::conformance {
@@ -20,7 +21,7 @@ vk::ImageMemoryBarrier DeviceImage::barrier(vk::AccessFlags from, vk::AccessFlag
 
 DeviceImage::DeviceImage(Context& ctx, const ImageOutput& want) : ctx_(ctx.impl()), output_(want) {
   const auto format = static_cast<vk::Format>(want.format);
-  const auto view = want.format == VK_FORMAT_R8G8B8A8_SRGB ? vk::Format::eR8G8B8A8Unorm : format;
+  const auto view = static_cast<vk::Format>(image_output_view_format(want.format));  // what the executor binds
   if (!(ctx_.physical.getFormatProperties(view).optimalTilingFeatures & vk::FormatFeatureFlagBits::eStorageImage))
     throw DeviceLimitError("This device cannot store to " + vk::to_string(view) + " images from a shader.");
   output_.usage = VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
