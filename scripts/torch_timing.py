@@ -1,11 +1,14 @@
 """Times one PyTorch eager forward pass for bench-vs-pytorch.py, with whatever BLAS the dynamic
-linker finds (the caller picks it through LD_LIBRARY_PATH). Prints one JSON object:
-{"blas": <the libblas the process loaded>, "threads": n, "ms": {"min", "median", "max"}}.
+linker finds (the caller picks it through LD_LIBRARY_PATH), on as many threads as the machine has
+cores, and checks the float32 result against the same model in float64. Prints one JSON object:
+{"blas": <the libblas the process loaded>, "blas_core": <OpenBLAS's kernel, or "">, "threads": n,
+ "ms": {"min", "median", "max"}, "rel_error": <max |y32 - y64| / max |y64|>}.
 
     torch_timing.py block B C H W ITERATIONS
     torch_timing.py classifier BATCH ITERATIONS
     torch_timing.py torchvision NAME BATCH SIZE ITERATIONS   (random weights, as the bench exports them)
 """
+import ctypes
 import json
 import os
 import statistics
@@ -24,10 +27,25 @@ def loaded_blas():
     return ", ".join(sorted(paths)) or "none loaded"
 
 
+def openblas_core():
+    """The kernel OpenBLAS picked for this CPU (OPENBLAS_CORETYPE overrides it), or "" for another BLAS."""
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "openblas" in line and line.rstrip().endswith(".so")})
+    for path in paths:
+        try:
+            get = ctypes.CDLL(path).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        get.restype = ctypes.c_char_p
+        return get().decode()
+    return ""
+
+
 def main():
     kind = sys.argv[1]
     torch.manual_seed(0)
-    # PyTorch's own thread count, as a user gets it (the report states it; OpenBLAS runs its own threads).
+    # Every core (Debian's PyTorch otherwise starts with 1 OpenMP thread here); OpenBLAS runs its own.
+    torch.set_num_threads(os.cpu_count())
     if kind == "block":
         b, c, h, w, iterations = map(int, sys.argv[2:7])
         model = SelfAttention(c)
@@ -51,8 +69,12 @@ def main():
             t0 = time.perf_counter()
             model(x)
             times.append((time.perf_counter() - t0) * 1e3)
-    print(json.dumps({"blas": loaded_blas(), "threads": torch.get_num_threads(),
-                      "ms": {"min": min(times), "median": statistics.median(times), "max": max(times)}}))
+        y32 = model(x)
+        y64 = model.double()(x.double())
+    rel_error = float((y32.double() - y64).abs().max() / y64.abs().max())
+    print(json.dumps({"blas": loaded_blas(), "blas_core": openblas_core(), "threads": torch.get_num_threads(),
+                      "ms": {"min": min(times), "median": statistics.median(times), "max": max(times)},
+                      "rel_error": rel_error}))
 
 
 if __name__ == "__main__":

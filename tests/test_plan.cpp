@@ -150,6 +150,30 @@ TEST_CASE("plan: the profile picks the projection kernel") {
   CHECK(vkattn::make_plan(g, small_device("gpu")).steps.at(0).name == "projection");
 }
 
+TEST_CASE("plan: the cpu profile's pointwise kernels fit their tiles to the positions") {
+  // Fewer than 8 positions an item: the lanes run over output channels.
+  vkattn::Graph g;
+  const auto x = g.input("x", {1, 16});
+  g.output("y", vkattn::ops::linear(g, x, g.weight("w", test::random_tensor({40, 16})),
+                                    g.weight("b", test::random_tensor({40}))));
+  CHECK(vkattn::make_plan(g, small_device("cpu")).steps.at(0).name == "projection_narrow");
+  // Otherwise positions a lane (specialization constant 1): 16 where a subgroup's 8 lanes fill and
+  // little is computed past the end, then 8, then 4; a folded 2x2 max pool always 4.
+  auto per_lane = [](vkattn::Shape shape, bool pool) {
+    vkattn::Graph g;
+    auto y = conv(g, g.input("x", shape), "c");
+    if (pool) y = vkattn::ops::max_pool2d(g, y, {2, 2}, {2, 2}, {0, 0});
+    g.output("y", y);
+    const auto plan = vkattn::make_plan(g, small_device("cpu"));
+    REQUIRE(plan.steps.at(0).name == "conv2d_direct");
+    return plan.steps.at(0).dispatch.specialization.at(1);
+  };
+  CHECK(per_lane({1, 3, 14, 14}, false) == 16);  // 196 positions: 13 lanes, 12 positions past the end
+  CHECK(per_lane({2, 3, 6, 6}, false) == 8);     // 36: 16 would fill only 6 lanes
+  CHECK(per_lane({1, 3, 5, 5}, false) == 4);
+  CHECK(per_lane({1, 3, 14, 14}, true) == 4);
+}
+
 TEST_CASE("plan: a relu that is its convolution's only reader runs inside it on the cpu profile") {
   vkattn::Graph g;
   const auto x = g.input("x", {2, 3, 8, 8});

@@ -313,12 +313,17 @@ std::vector<std::string> Executor::kernels() const {
 
 std::vector<NodeTiming> Executor::timings() const {
   std::vector<NodeTiming> out;
-  const std::vector<double> ms = impl_->submission->step_ms();
+  const std::vector<StepTime> times = impl_->submission->step_times();
   const auto& steps = impl_->plan.steps;
-  for (size_t i = 0; i < ms.size(); ++i) {
-    if (out.empty() || out.back().node != steps[i].node) out.push_back({steps[i].node, steps[i].name, 0, 0});
-    out.back().gpu_ms += ms[i];
-    out.back().flops += steps[i].flops;
+  for (size_t i = 0; i < times.size(); ++i) {
+    const Step& s = steps[i];
+    if (out.empty() || out.back().node != s.node) out.push_back({s.node, s.name});
+    NodeTiming& t = out.back();
+    t.gpu_ms += times[i].dispatch_ms;
+    t.barrier_ms += times[i].barrier_ms;
+    t.flops += s.flops;
+    t.bytes += s.bytes;
+    t.dispatches += static_cast<uint32_t>(ceil_div(s.dispatch.batches, s.per_chunk));
   }
   return out;
 }

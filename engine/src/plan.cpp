@@ -226,7 +226,12 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
         op.flops(shapes_of(graph, in.first(op_inputs), out, in_shapes, out_shapes)) / double(dispatches.size());
     for (Dispatch& d : dispatches) {
       check_interface(d, image_binding);
-      Step step{d.kernel, node, flops, std::move(d), image, image_binding, 0, false};
+      // What the dispatch must move at least: every tensor it binds, once.
+      std::set<TensorId> bound;
+      for (const Operand& o : d.operands) bound.insert(o.tensor);
+      double bytes = 0;
+      for (TensorId t : bound) bytes += 4.0 * double(element_count(graph.shape(t)));
+      Step step{d.kernel, node, flops, bytes, std::move(d), image, image_binding, 0, false};
       step.per_chunk = items_per_chunk(graph, step.dispatch, device, op.name());
       for (TensorId t : in) step.barrier_before |= written.count(memory_of(t)) > 0;
       for (TensorId t : out) step.barrier_before |= written.count(memory_of(t)) + read.count(memory_of(t)) > 0;

@@ -43,6 +43,7 @@ struct Step {
   std::string name;        // the kernel
   std::string node;        // the graph node it belongs to
   double flops = 0;
+  double bytes = 0;        // each tensor the dispatch binds, once
   Dispatch dispatch;
   std::string image;       // the input (sampled) or output (storage) whose image is binding 0
   ImageBinding image_binding = ImageBinding::none;  // when not none the operands follow the image

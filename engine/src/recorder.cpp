@@ -125,6 +125,8 @@ void Recorder::record(vk::CommandBuffer c, const vk::raii::QueryPool* queries) c
     const vk::MemoryBarrier copied(Access::eTransferWrite, Access::eShaderRead | Access::eShaderWrite);
     c.pipelineBarrier(Stage::eTransfer, Stage::eComputeShader, {}, copied, {}, {});
   }
+  // Timestamps (Submission::step_times): 0 before the first step, then 2i + 1 after step i's
+  // barrier and 2i + 2 after its dispatches.
   if (queries) c.writeTimestamp(Stage::eBottomOfPipe, **queries, 0);
   size_t set_index = 0;
   for (size_t i = 0; i < steps_.size(); ++i) {
@@ -133,13 +135,14 @@ void Recorder::record(vk::CommandBuffer c, const vk::raii::QueryPool* queries) c
       const vk::MemoryBarrier barrier(Access::eShaderWrite | Access::eShaderRead, Access::eShaderRead | Access::eShaderWrite);
       c.pipelineBarrier(Stage::eComputeShader, Stage::eComputeShader, {}, barrier, {}, {});
     }
+    if (queries) c.writeTimestamp(Stage::eBottomOfPipe, **queries, static_cast<uint32_t>(2 * i + 1));
     for (const Chunk& ch : s.chunks) {
       c.bindPipeline(vk::PipelineBindPoint::eCompute, *ch.kernel->pipeline);
       c.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *ch.kernel->layout, 0, *sets_[set_index++], {});
       c.pushConstants<uint32_t>(*ch.kernel->layout, vk::ShaderStageFlagBits::eCompute, 0, ch.push);
       c.dispatch(ch.grid[0], ch.grid[1], ch.grid[2]);
     }
-    if (queries) c.writeTimestamp(Stage::eBottomOfPipe, **queries, static_cast<uint32_t>(i + 1));
+    if (queries) c.writeTimestamp(Stage::eBottomOfPipe, **queries, static_cast<uint32_t>(2 * i + 2));
   }
   if (!copies_.after.empty()) {  // vkattn's copies of application outputs out to them
     const vk::MemoryBarrier written(Access::eShaderWrite, Access::eTransferRead);

@@ -4,7 +4,7 @@ namespace vkattn {
 
 Submission::Submission(Context::Impl& ctx, const Recorder& recorder, bool timestamps)
     : ctx_(ctx), steps_(recorder.steps()) {
-  const uint32_t query_count = static_cast<uint32_t>(steps_ + 1);
+  const uint32_t query_count = static_cast<uint32_t>(2 * steps_ + 1);  // Recorder::record's layout
   if (timestamps) queries_ = vk::raii::QueryPool(ctx.device, {{}, vk::QueryType::eTimestamp, query_count});
   cmd_ = std::move(ctx.device.allocateCommandBuffers({*ctx.command_pool, vk::CommandBufferLevel::ePrimary, 1}).front());
   cmd_.begin(vk::CommandBufferBeginInfo{});
@@ -66,14 +66,16 @@ void Submission::wait(const std::function<void()>& while_waiting) {
   finished_ = true;
 }
 
-std::vector<double> Submission::step_ms() const {
-  std::vector<double> out;
+std::vector<StepTime> Submission::step_times() const {
+  std::vector<StepTime> out;
   if (!*queries_ || !finished_) return out;
-  const uint32_t count = static_cast<uint32_t>(steps_ + 1);
+  const uint32_t count = static_cast<uint32_t>(2 * steps_ + 1);
   auto [result, stamps] = queries_.getResults<uint64_t>(
       0, count, count * sizeof(uint64_t), sizeof(uint64_t), vk::QueryResultFlagBits::e64 | vk::QueryResultFlagBits::eWait);
   if (result != vk::Result::eSuccess) return out;
-  for (size_t i = 0; i < steps_; ++i) out.push_back((stamps[i + 1] - stamps[i]) * ctx_.info.timestamp_period_ns * 1e-6);
+  const double ms = ctx_.info.timestamp_period_ns * 1e-6;
+  for (size_t i = 0; i < steps_; ++i)
+    out.push_back({(stamps[2 * i + 1] - stamps[2 * i]) * ms, (stamps[2 * i + 2] - stamps[2 * i + 1]) * ms});
   return out;
 }
 

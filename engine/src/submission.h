@@ -11,6 +11,11 @@
 
 namespace vkattn {
 
+struct StepTime {
+  double barrier_ms = 0;   // the barrier recorded before the step (0 where there is none)
+  double dispatch_ms = 0;  // its dispatches
+};
+
 class Submission {
  public:
   Submission(Context::Impl& ctx, const Recorder& recorder, bool timestamps);
@@ -20,8 +25,8 @@ class Submission {
   // No-op when nothing is pending. With while_waiting, it is called every 50 ms until the GPU is done.
   void wait(const std::function<void()>& while_waiting = {});
   bool pending() const { return pending_; }
-  // Milliseconds per recorded step of the last finished submit; empty without timestamps.
-  std::vector<double> step_ms() const;
+  // Times per recorded step of the last finished submit; empty without timestamps.
+  std::vector<StepTime> step_times() const;
 
  private:
   Context::Impl& ctx_;

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_report.h"
 #include "output_folder.h"
 #include "command_line.h"
 #include "rollout.h"
@@ -301,43 +302,23 @@ int bench(const Options& o) {
   exec.set_input("x", x);
   exec.run();  // warm-up: first-use costs (pipeline compilation in the driver, page faults)
 
-  std::vector<std::vector<double>> node_ms;
+  std::vector<std::vector<vkattn::NodeTiming>> runs;
   std::vector<double> wall_ms;
-  std::vector<vkattn::NodeTiming> last;
   for (int i = 0; i < iterations; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     exec.run();
     wall_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    last = exec.timings();
-    node_ms.resize(last.size());
-    for (size_t k = 0; k < last.size(); ++k) node_ms[k].push_back(last[k].gpu_ms);
+    runs.push_back(exec.timings());
   }
-  std::sort(wall_ms.begin(), wall_ms.end());
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-  };
+  const nlohmann::ordered_json breakdown = bench_breakdown(runs, wall_ms);
   const auto& d = ctx.device();
   const auto& plan = exec.memory_plan();
-  double total_ms = 0, total_flops = 0;
-  nlohmann::ordered_json kernels = nlohmann::ordered_json::array();
-  for (size_t k = 0; k < last.size(); ++k) {
-    const double ms = median(node_ms[k]);
-    total_ms += ms;
-    total_flops += last[k].flops;
-    kernels.push_back({{"name", last[k].node}, {"kernel", last[k].kernel}, {"gpu_ms", ms},
-                       {"gflop", last[k].flops * 1e-9}, {"gflops", ms > 0 ? last[k].flops * 1e-6 / ms : 0.0}});
-  }
-  const double wall = median(wall_ms);
   if (o.json) {
-    const nlohmann::ordered_json out = {
-        {"device", d.name}, {"driver", d.driver_name + " " + d.driver_info}, {"profile", d.profile},
-        {"model", model}, {"shape", shape}, {"iterations", iterations},
-        {"wall_ms", {{"min", wall_ms.front()}, {"median", wall}, {"max", wall_ms.back()}}},
-        {"gflops", total_flops > 0 ? total_flops * 1e-6 / wall : 0.0},
-        {"kernels", kernels},
-        {"memory", {{"intermediate_bytes", plan.intermediate_bytes}, {"weight_bytes", plan.weight_bytes},
-                    {"io_bytes", plan.io_bytes}, {"dispatches", plan.dispatches}, {"barriers", plan.barriers}}}};
+    nlohmann::ordered_json out = {{"device", d.name}, {"driver", d.driver_name + " " + d.driver_info}, {"profile", d.profile},
+                                  {"model", model}, {"shape", shape}, {"iterations", iterations}};
+    out.update(breakdown);
+    out["memory"] = {{"intermediate_bytes", plan.intermediate_bytes}, {"weight_bytes", plan.weight_bytes},
+                     {"io_bytes", plan.io_bytes}, {"dispatches", plan.dispatches}, {"barriers", plan.barriers}};
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
@@ -349,20 +330,11 @@ int bench(const Options& o) {
   std::printf("memory: intermediates %s (%s without sharing), weights %s, inputs/outputs %s; %u dispatches, %u barriers\n",
               kib(plan.intermediate_bytes).c_str(), kib(plan.unshared_bytes).c_str(), kib(plan.weight_bytes).c_str(),
               kib(plan.io_bytes).c_str(), plan.dispatches, plan.barriers);
-  if (!last.empty()) {
-    std::printf("\n  %-24s %-22s %10s %10s %9s\n", "node", "kernel", "GPU ms", "GFLOP", "GFLOP/s");
-    for (const auto& k : kernels)
-      std::printf("  %-24s %-22s %10.3f %10.4f %9.2f\n", k["name"].get<std::string>().c_str(),
-                  k["kernel"].get<std::string>().c_str(), k["gpu_ms"].get<double>(), k["gflop"].get<double>(),
-                  k["gflops"].get<double>());
-    std::printf("  %-24s %-22s %10.3f %10.4f %9.2f\n", "total", "", total_ms, total_flops * 1e-9,
-                total_ms > 0 ? total_flops * 1e-6 / total_ms : 0.0);
-  } else {
-    std::printf("(this queue has no timestamps: wall time only)\n");
-  }
-  std::printf("\nwall time per forward pass (submit + wait): %.3f ms", wall);
-  if (total_flops > 0) std::printf(", %.2f GFLOP/s", total_flops * 1e-6 / wall);
-  std::printf(" (median; min %.3f, max %.3f)\n", wall_ms.front(), wall_ms.back());
+  std::printf("%s", bench_breakdown_text(breakdown).c_str());
+  const auto& wall = breakdown["wall_ms"];
+  std::printf("\nwall time per forward pass (submit + wait): %.3f ms", wall["median"].get<double>());
+  if (breakdown["gflops"].get<double>() > 0) std::printf(", %.2f GFLOP/s", breakdown["gflops"].get<double>());
+  std::printf(" (median; min %.3f, max %.3f)\n", wall["min"].get<double>(), wall["max"].get<double>());
   return 0;
 }
 

@@ -111,10 +111,13 @@ struct SemaphoreSignal {
 };
 
 struct NodeTiming {
-  std::string node;    // the graph node's name ("attn.fused", "conv1", "max_pool2d#3")
-  std::string kernel;  // its kernel (the device's profile picks some)
-  double gpu_ms = 0;   // from timestamp queries, summed over the node's dispatches
-  double flops = 0;    // floating-point operations the node performs
+  std::string node;       // the graph node's name ("attn.fused", "conv1", "max_pool2d#3")
+  std::string kernel;     // its kernel (the device's profile picks some)
+  double gpu_ms = 0;      // from timestamp queries, summed over the node's dispatches
+  double barrier_ms = 0;  // the same, over the pipeline barriers recorded before them
+  double flops = 0;       // floating-point operations the node performs
+  double bytes = 0;       // what it must move at least: each input, weight and output once
+  uint32_t dispatches = 0;  // its vkCmdDispatch calls
 };
 
 struct MemoryPlan {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "projection_narrow.spv.h"
 #include "projection_pointwise.spv.h"
 #include "spirv_reflect.h"
 
@@ -80,13 +81,40 @@ Operand residual_operand(const NodeShapes& n, const Epilogue& e, uint64_t stride
   return e.residual ? Operand{n.in.back(), 0, stride, 0, BindAs::FloatTexels} : stand_in;
 }
 
+namespace {
+
+// Fewer than 8 positions per item: the lanes run over output channels (projection_narrow.comp).
+Dispatch narrow_dispatch(const NodeShapes& n, const PointwiseLayout& l) {
+  const uint64_t C = l.channels, N = l.positions, M = l.outputs, M4 = ceil_div(M, 4);
+  const ShaderInterface shader = reflect(projection_narrow_spv);
+  const uint64_t lanes_wide = shader.local_size[0];
+  // Two texels a lane where that still leaves two workgroups an item: fewer input fetches.
+  const uint64_t per_lane = ceil_div(M4, 2) >= 2 * lanes_wide ? 2 : 1;
+  const bool vec4_store = l.positions_major && M % 4 == 0;
+  const BindAs out_as = vec4_store ? BindAs::Vec4Storage : BindAs::Storage;
+  const Operand x{n.in[0], 0, l.x_batch_stride, 0, BindAs::FloatTexels};
+  Dispatch d{"projection_narrow", projection_narrow_spv,
+             {x, {n.in[3], 0, 0, 0, BindAs::Vec4Texels}, {n.in[2], 0, 0, 0, BindAs::FloatTexels},
+              {n.out[0], 0, M * N, 0, out_as}, residual_operand(n, l.epilogue, M * N, x)},
+             {u32(C), u32(N), u32(M), u32(l.x_batch_stride), u32(l.channel_stride), u32(l.position_stride)}};
+  d.batches = l.batches;
+  d.groups_per_batch = ceil_div(ceil_div(M4, per_lane), lanes_wide);
+  d.specialization = {u32(per_lane), u32(N), l.positions_major, vec4_store};
+  const auto epilogue = l.epilogue.specialization();
+  d.specialization.insert(d.specialization.end(), epilogue.begin(), epilogue.end());
+  return d;
+}
+
+}  // namespace
+
 std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseLayout& l, const DeviceInfo& device) {
   const ShaderInterface shader = reflect(projection_pointwise_spv);
   const uint64_t C = l.channels, N = l.positions, M = l.outputs;
   if (device.profile != "cpu" || n.in.size() < 4 || !fits(C * ops::padded4(M), BindAs::Vec4Texels, device) ||
       !fits(l.x_batch_stride, BindAs::FloatTexels, device))
     return {};
-  const uint64_t per_position = shader.spec_constant(1);
+  if (N < 8 && fits(M * N, BindAs::Storage, device)) return {narrow_dispatch(n, l)};
+  const uint64_t per_position = positions_per_lane(N, l.batches);
   // Whole vec4 stores where every lane's outputs fall in whole vec4s.
   const bool vec4_store = l.positions_major ? M % 4 == 0 : per_position % 4 == 0 && N % 4 == 0;
   const BindAs out_as = vec4_store ? BindAs::Vec4Storage : BindAs::Storage;
@@ -105,6 +133,14 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
   const auto epilogue = l.epilogue.specialization();
   d.specialization.insert(d.specialization.end(), epilogue.begin(), epilogue.end());
   return {d};
+}
+
+uint64_t positions_per_lane(uint64_t positions, uint64_t items) {
+  for (const uint64_t P : {16, 8}) {
+    const uint64_t lanes = ceil_div(positions, P);
+    if (lanes * items >= 8 && 8 * (lanes * P - positions) <= positions) return P;
+  }
+  return 4;
 }
 
 void require_additive_weights(const Shape& u, int64_t cq, const std::string& op) {

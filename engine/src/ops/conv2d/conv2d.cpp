@@ -85,9 +85,10 @@ struct Conv2d final : Op {
     const Shape conv = infer(n.in_shape)[0];  // before any pooling
     const uint64_t M = w[0], K = w[1] * w[2] * w[3], positions = y[2] * y[3], item = x[1] * x[2] * x[3];
     const ShaderInterface shader = reflect(conv2d_direct_spv);
-    const uint64_t per_position = shader.spec_constant(1);
+    // A folded 2x2 max pool takes 4 positions per lane, one window.
+    const uint64_t per_position = e.max_pool ? 4 : positions_per_lane(positions, x[0]);
     if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
-        !fits(item, BindAs::FloatTexels, device) || (e.max_pool && (per_position != 4 || e.residual)))
+        !fits(item, BindAs::FloatTexels, device) || (e.max_pool && e.residual))
       return {};
     // Whole vec4 stores when every lane's positions are whole vec4s of every output channel.
     const bool vec4_store = !e.max_pool && per_position % 4 == 0 && positions % 4 == 0;

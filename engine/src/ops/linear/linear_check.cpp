@@ -89,6 +89,12 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   // Tokens: a ViT's (B, 197, 64) and rows that leave remainders everywhere.
   specs.push_back({{"B", 2}, {"N", 197}, {"F", 64}, {"M", 192}});
   specs.push_back({{"B", 3}, {"N", 5}, {"F", 7}, {"M", 9}, {"then", {"relu"}}});
+  // Under 8 rows, the cpu profile's lanes run over output channels (projection_narrow.comp): a
+  // classifier's last layers at batch 1 (two texels a lane past 1020 outputs, with a tail), whole
+  // vec4 stores, and a residual and activation.
+  specs.push_back({{"B", 1}, {"F", 576}, {"M", 1025}});
+  specs.push_back({{"B", 7}, {"F", 40}, {"M", 1000}, {"then", {"add", "hardswish"}}});
+  specs.push_back({{"B", 2}, {"N", 3}, {"F", 20}, {"M", 2052}, {"then", {"add"}}});
   for (const char* kind : {"nan", "inf"})
     specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"then", {"relu"}}, {"special", kind}});
   return specs;
