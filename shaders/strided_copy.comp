@@ -12,6 +12,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint MODE = 0;
+layout(constant_id = 1) const uint PER_LANE = 4;  // elements a thread copies (4 with MODE 2)
 layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
 layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
 layout(std430, binding = 0) readonly buffer InBuffer4 { vec4 x4[]; };  // the same buffers
@@ -46,18 +47,18 @@ void main() {
   const uint gid = linear_group_id();
   if (gid >= p.groups) return;
   const uint batch = gid / p.groups_per_batch;
-  const uint i = ((gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * 4;
+  const uint i = ((gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * PER_LANE;
   if (i >= p.count) return;
   const uint from = p.base0 + batch * p.in_item, to = p.base1 + batch * p.out_item;
   if (MODE == 2) {
     y4[(to + i) / 4] = x4[(from + i) / 4];
   } else if (MODE == 1) {
-    for (uint k = i; k < i + 4 && k < p.count; ++k) y[to + k] = x[from + k];
+    for (uint k = i; k < i + PER_LANE && k < p.count; ++k) y[to + k] = x[from + k];
   } else {
     const uint last = p.dims - 1;
     uint at_in, at_out, inner;
     locate(i, at_in, at_out, inner);
-    for (uint k = i; k < i + 4 && k < p.count; ++k) {
+    for (uint k = i; k < i + PER_LANE && k < p.count; ++k) {
       y[to + at_out] = x[from + at_in];
       if (++inner < p.size[last]) {
         at_in += p.in_stride[last];
