@@ -16,11 +16,12 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(constant_id = 0) const uint MG = 32;  // output channels per invocation, a multiple of 4
+layout(constant_id = 0) const uint MG = 64;  // output channels per invocation, a multiple of 4
 layout(constant_id = 1) const uint P = 4;    // output positions per invocation (ops::positions_per_lane; 4 with POOL)
 layout(constant_id = 2) const bool VEC4_STORE = false;
 layout(constant_id = 3) const bool POOL = false;
 const uint GT = MG / 4;
+const uint U = 4;  // input channels a step of the channel loop
 #include "packed_lanes.glsl"
 
 layout(binding = 0) uniform samplerBuffer x;
@@ -95,7 +96,25 @@ void main() {
         keep[q] = inside;
       }
       int wk = (int(ky) * int(p.KW) + int(kx)) * M4;
-      for (uint c = 0; c < p.C; ++c, wk += taps * M4) {
+      // U channels a step, then the rest one at a time: lavapipe stores each accumulator back
+      // (a masked store inside the loop) once a step, so U multiply-adds share one store.
+      const uint CU = p.C - p.C % U;
+      for (uint c = 0; c < CU; c += U, wk += int(U) * taps * M4) {
+        vec4 v[U][P];
+        [[unroll]] for (uint j = 0; j < U; ++j)
+          [[unroll]] for (uint q = 0; q < P; ++q)
+            v[j][q] = vec4(keep[q] ? texelFetch(x, at[q] + int(c + j) * plane).r : 0.0);
+        [[unroll]] for (uint g = 0; g < GT; ++g) {
+          vec4 wt[U];
+          [[unroll]] for (uint j = 0; j < U; ++j) wt[j] = texelFetch(w, wk + int(j) * taps * M4 + min(first + int(g), last));
+          [[unroll]] for (uint q = 0; q < P; ++q) {
+            vec4 a = acc[q][g];
+            [[unroll]] for (uint j = 0; j < U; ++j) a = fma(wt[j], v[j][q], a);
+            acc[q][g] = a;
+          }
+        }
+      }
+      for (uint c = CU; c < p.C; ++c, wk += taps * M4) {
         vec4 v[P];
         [[unroll]] for (uint q = 0; q < P; ++q) v[q] = vec4(keep[q] ? texelFetch(x, at[q] + int(c) * plane).r : 0.0);
         [[unroll]] for (uint g = 0; g < GT; ++g) {

@@ -17,11 +17,12 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(constant_id = 0) const uint MG = 32;  // output channels per invocation, a multiple of 4
+layout(constant_id = 0) const uint MG = 64;  // output channels per invocation, a multiple of 4
 layout(constant_id = 1) const uint P = 4;    // positions per invocation (ops::positions_per_lane)
 layout(constant_id = 2) const bool POSITIONS_MAJOR = false;  // y is (B, N, M)
 layout(constant_id = 3) const bool VEC4_STORE = false;       // P % 4 == 0 and N % 4 == 0, or M % 4 == 0 when POSITIONS_MAJOR
 const uint GT = MG / 4;
+const uint U = 4;  // input channels a step of the channel loop
 #include "packed_lanes.glsl"
 
 layout(binding = 0) uniform samplerBuffer x;
@@ -68,7 +69,24 @@ void main() {
   int at[P];
   [[unroll]] for (uint q = 0; q < P; ++q)
     at[q] = int(p.base0 + batch * p.x_batch_stride + min(n0 + q, p.N - 1) * p.position_stride);
-  for (uint c = 0; c < p.C; ++c) {
+  // U channels a step, then the rest one at a time: lavapipe stores each accumulator back (a
+  // masked store inside the loop) once a step, so U multiply-adds share one store.
+  const uint CU = p.C - p.C % U;
+  for (uint c = 0; c < CU; c += U) {
+    vec4 v[U][P];
+    [[unroll]] for (uint j = 0; j < U; ++j)
+      [[unroll]] for (uint q = 0; q < P; ++q) v[j][q] = vec4(texelFetch(x, at[q] + int((c + j) * p.channel_stride)).r);
+    [[unroll]] for (uint g = 0; g < GT; ++g) {
+      vec4 wt[U];
+      [[unroll]] for (uint j = 0; j < U; ++j) wt[j] = texelFetch(w, int(c + j) * M4 + min(first + int(g), last));
+      [[unroll]] for (uint q = 0; q < P; ++q) {
+        vec4 a = acc[q][g];
+        [[unroll]] for (uint j = 0; j < U; ++j) a = fma(wt[j], v[j][q], a);
+        acc[q][g] = a;
+      }
+    }
+  }
+  for (uint c = CU; c < p.C; ++c) {
     vec4 v[P];
     [[unroll]] for (uint q = 0; q < P; ++q) v[q] = vec4(texelFetch(x, at[q] + int(c * p.channel_stride)).r);
     [[unroll]] for (uint g = 0; g < GT; ++g) {
