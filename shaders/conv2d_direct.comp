@@ -17,7 +17,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint MG = 64;  // output channels per invocation, a multiple of 4
-layout(constant_id = 1) const uint P = 4;    // output positions per invocation (ops::positions_per_lane; 4 with POOL)
+layout(constant_id = 1) const uint P = 4;    // output positions per invocation (ops::lane_tile; 4 with POOL)
 layout(constant_id = 2) const bool VEC4_STORE = false;
 layout(constant_id = 3) const bool POOL = false;
 const uint GT = MG / 4;

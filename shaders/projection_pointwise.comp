@@ -18,7 +18,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint MG = 64;  // output channels per invocation, a multiple of 4
-layout(constant_id = 1) const uint P = 4;    // positions per invocation (ops::positions_per_lane)
+layout(constant_id = 1) const uint P = 4;    // positions per invocation (ops::lane_tile)
 layout(constant_id = 2) const bool POSITIONS_MAJOR = false;  // y is (B, N, M)
 layout(constant_id = 3) const bool VEC4_STORE = false;       // P % 4 == 0 and N % 4 == 0, or M % 4 == 0 when POSITIONS_MAJOR
 const uint GT = MG / 4;

@@ -157,21 +157,28 @@ TEST_CASE("plan: the cpu profile's pointwise kernels fit their tiles to the posi
   g.output("y", vkattn::ops::linear(g, x, g.weight("w", test::random_tensor({40, 16})),
                                     g.weight("b", test::random_tensor({40}))));
   CHECK(vkattn::make_plan(g, small_device("cpu")).steps.at(0).name == "projection_narrow");
-  // Otherwise positions a lane (specialization constant 1): 16 where a subgroup's 8 lanes fill and
-  // little is computed past the end, then 8, then 4; a folded 2x2 max pool always 4.
-  auto per_lane = [](vkattn::Shape shape, bool pool) {
+  // Otherwise the tile (specialization constants 0 and 1): from 2^24 multiply-adds up to 64
+  // channels and 16 positions where a subgroup's 8 lanes fill and little is computed past the end,
+  // then 8, then 4; a folded 2x2 max pool always 4; smaller layers 4 by up to 32.
+  vkattn::DeviceInfo device = small_device("cpu");
+  device.max_texel_buffer_elements = 1 << 20;
+  auto tile = [&](vkattn::Shape shape, int64_t C, int64_t M, bool pool) {
     vkattn::Graph g;
-    auto y = conv(g, g.input("x", shape), "c");
+    auto y = vkattn::ops::conv2d(g, g.input("x", shape), g.weight("w", test::random_tensor({M, C, 3, 3})),
+                                 g.weight("b", test::random_tensor({M})), {1, 1}, {1, 1});
     if (pool) y = vkattn::ops::max_pool2d(g, y, {2, 2}, {2, 2}, {0, 0});
     g.output("y", y);
-    const auto plan = vkattn::make_plan(g, small_device("cpu"));
+    const auto plan = vkattn::make_plan(g, device);
     REQUIRE(plan.steps.at(0).name == "conv2d_direct");
-    return plan.steps.at(0).dispatch.specialization.at(1);
+    const auto& s = plan.steps.at(0).dispatch.specialization;
+    return std::pair<uint32_t, uint32_t>{s.at(1), s.at(0)};
   };
-  CHECK(per_lane({1, 3, 14, 14}, false) == 16);  // 196 positions: 13 lanes, 12 positions past the end
-  CHECK(per_lane({2, 3, 6, 6}, false) == 8);     // 36: 16 would fill only 6 lanes
-  CHECK(per_lane({1, 3, 5, 5}, false) == 4);
-  CHECK(per_lane({1, 3, 14, 14}, true) == 4);
+  using Tile = std::pair<uint32_t, uint32_t>;  // positions, channels
+  CHECK(tile({1, 64, 29, 27}, 64, 128, false) == Tile{16, 64});  // 783 positions: 49 lanes, 1 past the end
+  CHECK(tile({2, 128, 6, 6}, 128, 208, false) == Tile{8, 52});   // 36: 16 would fill only 6 lanes
+  CHECK(tile({1, 512, 5, 5}, 512, 256, false) == Tile{4, 64});   // 25: 8 would fill 4
+  CHECK(tile({1, 64, 29, 27}, 64, 128, true) == Tile{4, 64});
+  CHECK(tile({1, 8, 29, 27}, 8, 64, false) == Tile{4, 32});      // 3.6M multiply-adds
 }
 
 TEST_CASE("plan: a relu that is its convolution's only reader runs inside it on the cpu profile") {

@@ -114,7 +114,9 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
       !fits(l.x_batch_stride, BindAs::FloatTexels, device))
     return {};
   if (N < 8 && fits(M * N, BindAs::Storage, device)) return {narrow_dispatch(n, l)};
-  const uint64_t per_position = positions_per_lane(N, l.batches);
+  const LaneTile tile = lane_tile(N, l.batches, double(C) * double(M) * double(N) * double(l.batches),
+                                  shader.spec_constant(0));
+  const uint64_t per_position = tile.positions;
   // Whole vec4 stores where every lane's outputs fall in whole vec4s.
   const bool vec4_store = l.positions_major ? M % 4 == 0 : per_position % 4 == 0 && N % 4 == 0;
   const BindAs out_as = vec4_store ? BindAs::Vec4Storage : BindAs::Storage;
@@ -126,7 +128,7 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
               {n.out[0], 0, items * M * N, 0, out_as}, residual_operand(n, l.epilogue, items * M * N, x)},
              {u32(C), u32(N), u32(M), u32(position_groups), u32(l.x_batch_stride), u32(l.channel_stride),
               u32(l.position_stride), u32(items)}};
-  const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
+  const uint64_t per_lane = channels_per_lane(M, tile.channels);
   d.batches = l.batches / items;
   d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
   d.specialization = {u32(per_lane), u32(per_position), l.positions_major, vec4_store};
@@ -135,12 +137,13 @@ std::vector<Dispatch> pointwise_dispatches(const NodeShapes& n, const PointwiseL
   return {d};
 }
 
-uint64_t positions_per_lane(uint64_t positions, uint64_t items) {
+LaneTile lane_tile(uint64_t positions, uint64_t items, double multiply_adds, uint64_t most) {
+  if (multiply_adds < kLargeTileFrom) return {4, std::min<uint64_t>(most, 32)};
   for (const uint64_t P : {16, 8}) {
     const uint64_t lanes = ceil_div(positions, P);
-    if (lanes * items >= 8 && 8 * (lanes * P - positions) <= positions) return P;
+    if (lanes * items >= 8 && 8 * (lanes * P - positions) <= positions) return {P, most};
   }
-  return 4;
+  return {4, most};
 }
 
 void require_additive_weights(const Shape& u, int64_t cq, const std::string& op) {

@@ -169,12 +169,18 @@ uint64_t items_per_unit(uint64_t batches, std::initializer_list<std::pair<uint64
 // 4): the fewest groups, as even as whole texels allow, so that no lane computes channels past M
 // for nothing (M = 72, most 32: three groups of 24, not 32, 32 and 8).
 uint64_t channels_per_lane(uint64_t M, uint64_t most);
-// Positions per invocation (16, 8 or 4) for the cpu profile's direct and pointwise kernels, for
-// `positions` per item and `items` items. On lavapipe each weight texel fetch costs about what 16
-// multiply-adds do, and a lane's P positions share it, so P = 16 runs these kernels 1.3-1.7x
-// faster than 4; smaller where that would leave a subgroup's 8 lanes idle or compute over an
-// eighth more positions than there are.
-uint64_t positions_per_lane(uint64_t positions, uint64_t items);
+// The tile one lane of the cpu profile's direct and pointwise kernels computes: P positions by up
+// to `channels` output channels (for channels_per_lane). On lavapipe each weight texel fetch costs
+// about what 16 multiply-adds do and a lane's P positions share it, so P = 16 by 64 channels runs
+// a large layer 1.5-2x faster than 4 by 32; but its unrolled code takes the driver about 0.4 s
+// more to compile, once a pipeline, so only layers of kLargeTileFrom multiply-adds or more get
+// it. P is then 16, 8 or 4: smaller where a larger one would leave a subgroup's 8 lanes idle or
+// compute over an eighth more positions than there are. `most` is the shader's largest.
+constexpr double kLargeTileFrom = 1 << 24;
+struct LaneTile {
+  uint64_t positions, channels;
+};
+LaneTile lane_tile(uint64_t positions, uint64_t items, double multiply_adds, uint64_t most);
 
 // The cpu profile's weights-times-vectors kernel (shaders/projection_pointwise.comp), for the
 // projection and linear layers: y[b, m, n] (or y[b, n, m] when positions_major) =

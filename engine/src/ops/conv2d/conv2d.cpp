@@ -86,7 +86,9 @@ struct Conv2d final : Op {
     const uint64_t M = w[0], K = w[1] * w[2] * w[3], positions = y[2] * y[3], item = x[1] * x[2] * x[3];
     const ShaderInterface shader = reflect(conv2d_direct_spv);
     // A folded 2x2 max pool takes 4 positions per lane, one window.
-    const uint64_t per_position = e.max_pool ? 4 : positions_per_lane(positions, x[0]);
+    const LaneTile tile = lane_tile(positions, x[0], double(M) * double(K) * double(conv[2] * conv[3]) * double(x[0]),
+                                    shader.spec_constant(0));
+    const uint64_t per_position = e.max_pool ? 4 : tile.positions;
     if (device.profile != "cpu" || n.in.size() < 4 || !fits(K * ops::padded4(M), BindAs::Vec4Texels, device) ||
         !fits(item, BindAs::FloatTexels, device) || (e.max_pool && e.residual))
       return {};
@@ -103,7 +105,7 @@ struct Conv2d final : Op {
                {u32(x[1]), u32(x[2]), u32(x[3]), u32(w[2]), u32(w[3]), u32(stride_.h), u32(stride_.w), u32(padding_.h),
                 u32(padding_.w), u32(conv[2]), u32(conv[3]), u32(M), u32(position_groups), u32(y[2]), u32(y[3]),
                 u32(items)}};
-    const uint64_t per_lane = channels_per_lane(M, shader.spec_constant(0));
+    const uint64_t per_lane = channels_per_lane(M, tile.channels);
     d.batches = x[0] / items;
     d.groups_per_batch = ceil_div(M, per_lane) * position_groups;
     d.specialization = {u32(per_lane), u32(per_position), vec4_store, e.max_pool};

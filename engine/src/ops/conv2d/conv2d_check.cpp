@@ -178,13 +178,12 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
     specs.push_back(special(then(conv(1, 7, 11, 13, 72, {3, 2}, {2, 1}, {1, 0}), {"max_pool", "relu"}), kind));
   }
   if (!o.quick) specs.push_back(conv(2, 72, 32, 32, 40, {3, 3}, {1, 1}, {1, 1}));
-  // 16 and 8 positions a lane (ops::positions_per_lane) with partial last lanes, odd and even
-  // positions, rows shorter than a lane's run, and a residual.
-  specs.push_back(conv(1, 5, 13, 11, 9, {3, 3}, {1, 1}, {1, 1}));
-  specs.push_back(conv(2, 3, 9, 7, 36, {3, 3}, {1, 1}, {1, 1}));
-  specs.push_back(then(conv(1, 6, 14, 14, 33, {1, 1}, {1, 1}, {0, 0}), {"add", "relu"}));
-  specs.push_back(conv(2, 4, 6, 6, 12, {3, 3}, {1, 1}, {1, 1}));  // 8 a lane
-  specs.push_back(conv(3, 4, 30, 5, 8, {3, 1}, {2, 1}, {1, 0}));
+  // The cpu profile's large tiles (ops::lane_tile: from 2^24 multiply-adds): 16 positions a lane
+  // with a partial last lane and odd positions; 8 a lane over two items with rows shorter than a
+  // lane's run; a 1x1 convolution with a residual and whole vec4 stores; channels in uneven groups.
+  specs.push_back(conv(1, 64, 29, 27, 72, {3, 3}, {1, 1}, {1, 1}));
+  specs.push_back(conv(2, 128, 6, 6, 208, {3, 3}, {1, 1}, {1, 1}));
+  specs.push_back(then(conv(1, 256, 14, 14, 340, {1, 1}, {1, 1}, {0, 0}), {"add", "relu"}));
   // Every activation as an epilogue, after a residual (ResNet's conv, add, relu), before a pool
   // (the non-monotone ones: each of the 4 activated before the max), and on a 1x1 convolution.
   for (const std::string& a : activation_step_names()) {

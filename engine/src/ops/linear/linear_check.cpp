@@ -95,6 +95,8 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   specs.push_back({{"B", 1}, {"F", 576}, {"M", 1025}});
   specs.push_back({{"B", 7}, {"F", 40}, {"M", 1000}, {"then", {"add", "hardswish"}}});
   specs.push_back({{"B", 2}, {"N", 3}, {"F", 20}, {"M", 2052}, {"then", {"add"}}});
+  // A ViT-sized fc1 with GELU: the cpu profile's large tile (ops::lane_tile), 16 rows a lane.
+  specs.push_back({{"B", 1}, {"N", 197}, {"F", 384}, {"M", 232}, {"then", {"gelu"}}});
   for (const char* kind : {"nan", "inf"})
     specs.push_back({{"B", 9}, {"F", 50}, {"M", 13}, {"then", {"relu"}}, {"special", kind}});
   return specs;

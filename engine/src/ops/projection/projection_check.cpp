@@ -65,12 +65,12 @@ std::vector<Spec> matrix(const MatrixOptions& o) {
   if (o.quick) add(3, 1, 128, 128);
   for (int64_t C : {1, 40, 257})  // the position-major layout the fused attention reads
     specs.push_back({{"B", 3}, {"C", C}, {"M", C + 1}, {"H", 7}, {"W", 13}, {"positions_major", true}});
-  // Under 8 positions an item (projection_narrow.comp on the cpu profile), both layouts, and 8 or
-  // 16 positions a lane with tails (ops::positions_per_lane).
+  // Under 8 positions an item (projection_narrow.comp on the cpu profile), both layouts, and the
+  // large tiles (ops::lane_tile: 16 positions a lane with a partial last one, 8 over two items).
   specs.push_back({{"B", 3}, {"C", 33}, {"M", 1030}, {"H", 1}, {"W", 5}});
   specs.push_back({{"B", 2}, {"C", 9}, {"M", 12}, {"H", 2}, {"W", 3}, {"positions_major", true}});
-  specs.push_back({{"B", 1}, {"C", 17}, {"M", 40}, {"H", 9}, {"W", 11}});
-  specs.push_back({{"B", 2}, {"C", 24}, {"M", 20}, {"H", 13}, {"W", 11}, {"positions_major", true}});
+  specs.push_back({{"B", 1}, {"C", 256}, {"M", 300}, {"H", 15}, {"W", 15}});
+  specs.push_back({{"B", 2}, {"C", 400}, {"M", 220}, {"H", 9}, {"W", 11}, {"positions_major", true}});
   return specs;
 }
 
