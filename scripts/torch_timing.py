@@ -1,6 +1,6 @@
 """Times one PyTorch eager forward pass for bench-vs-pytorch.py, with whatever BLAS the dynamic
 linker finds (the caller picks it through LD_LIBRARY_PATH), on as many threads as the machine has
-cores, and checks the float32 result against the same model in float64. Prints one JSON object:
+cores (or BENCH_TORCH_THREADS), and checks the float32 result against the same model in float64. Prints one JSON object:
 {"blas": <the libblas the process loaded>, "blas_core": <OpenBLAS's kernel, or "">, "threads": n,
  "ms": {"min", "median", "max"}, "rel_error": <max |y32 - y64| / max |y64|>}.
 
@@ -44,8 +44,9 @@ def openblas_core():
 def main():
     kind = sys.argv[1]
     torch.manual_seed(0)
-    # Every core (Debian's PyTorch otherwise starts with 1 OpenMP thread here); OpenBLAS runs its own.
-    torch.set_num_threads(os.cpu_count())
+    # Every core (Debian's PyTorch otherwise starts with 1 OpenMP thread here), or BENCH_TORCH_THREADS;
+    # OpenBLAS runs its own.
+    torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", os.cpu_count())))
     if kind == "block":
         b, c, h, w, iterations = map(int, sys.argv[2:7])
         model = SelfAttention(c)
