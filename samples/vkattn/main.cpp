@@ -408,8 +408,9 @@ int main(int argc, char** argv) {
 
   CLI::App* bench_command = app.add_subcommand(
       "bench",
-      "GPU time per graph node (timestamp queries) with its kernel, wall time per forward pass (median, "
-      "min and max) and GFLOP/s. Without --model: a block with random weights, Cq = max(1, C/8).");
+      "Where a forward pass's time goes (timestamp queries, medians): per graph node and per kernel the "
+      "GPU time, GFLOP/s and GB/s, the barriers and small dispatches, and the wall time per forward pass "
+      "(median, min and max). Without --model: a block with random weights, Cq = max(1, C/8).");
   bench_command->add_option("--model", o.model, "M.safetensors: a network or a lone block");
   bench_command->add_option("--shape", o.shape, "B,C,H,W (a network file gives C,H,W itself)");
   bench_command->add_option("--batch", o.batch, "B for a network file's own shape (default 1)")
@@ -417,8 +418,9 @@ int main(int argc, char** argv) {
   bench_command->add_option("--iterations", o.iterations, "Forward passes timed (default 10)")
       ->check(whole_number(1, 100000));
   bench_command->add_flag("--json", o.json,
-                          "Print one JSON object: wall_ms {min, median, max}, kernels [{name, kernel, gpu_ms, "
-                          "gflop, gflops}]");
+                          "Print one JSON object: wall_ms {min, median, max}, gflops, time {dispatch_ms, barrier_ms, "
+                          "small_dispatches, ...}, nodes [{name, kernel, gpu_ms, barrier_ms, gflops, gbytes_per_s, ...}], "
+                          "kernels [{kernel, nodes, gpu_ms, share, ...}], memory");
   device(bench_command);
 
   CLI::App* conformance_command = app.add_subcommand(

@@ -116,7 +116,7 @@ struct NodeTiming {
   double gpu_ms = 0;      // from timestamp queries, summed over the node's dispatches
   double barrier_ms = 0;  // the same, over the pipeline barriers recorded before them
   double flops = 0;       // floating-point operations the node performs
-  double bytes = 0;       // what it must move at least: each input, weight and output once
+  double bytes = 0;       // what it must move at least: every tensor its dispatches bind, once each
   uint32_t dispatches = 0;  // its vkCmdDispatch calls
 };
 
