@@ -49,8 +49,10 @@ class Model {
   static constexpr size_t kCompiledGraphs = 4;
 
   // The file is read (and a bad one refused) before a device is opened.
-  Model(const py::object& path, const std::optional<std::string>& device)
-      : Model(vkattn::load_model(path_of(path)), device) {}
+  Model(const py::object& path, const std::optional<std::string>& device, const std::string& precision)
+      : Model(vkattn::load_model(path_of(path)), device, precision_of(precision)) {}
+
+  std::string precision() const { return precision_ == vkattn::Precision::fp16 ? "fp16" : "fp32"; }
 
   py::dict device() const { return describe(context_.device()); }
 
@@ -168,10 +170,16 @@ class Model {
   };
 
   // The network or block takes its weights from the file; the file itself is not kept.
-  Model(const vkattn::SafeTensors& file, const std::optional<std::string>& device)
-      : context_(vkattn::Context::create(options(device))) {
+  Model(const vkattn::SafeTensors& file, const std::optional<std::string>& device, vkattn::Precision precision)
+      : context_(vkattn::Context::create(options(device))), precision_(precision) {
     if (vkattn::Network::describes(file)) network_ = vkattn::Network::from_safetensors(file);
     else block_ = vkattn::SelfAttentionWeights::from_safetensors(file, "auto");
+  }
+
+  static vkattn::Precision precision_of(const std::string& name) {
+    if (name == "fp32") return vkattn::Precision::fp32;
+    if (name == "fp16") return vkattn::Precision::fp16;
+    throw vkattn::Error("precision must be 'fp32' or 'fp16', not '" + name + "'.");
   }
 
   static vkattn::ContextOptions options(const std::optional<std::string>& device) {
@@ -215,7 +223,9 @@ class Model {
       c.graph.output("y", out.y);
       if (attention) c.graph.output(c.maps.emplace_back("attention0"), *out.attention);
     }
-    c.executor = std::make_unique<vkattn::Executor>(context_, c.graph);
+    vkattn::ExecutorOptions options;
+    options.precision = precision_;
+    c.executor = std::make_unique<vkattn::Executor>(context_, c.graph, options);
     c.last_used = ++uses_;
     return compiled_.emplace(std::move(key), std::move(c)).first->second;
   }
@@ -233,6 +243,7 @@ class Model {
   std::optional<vkattn::Network> network_;
   std::optional<vkattn::SelfAttentionWeights> block_;
   vkattn::Context context_;
+  vkattn::Precision precision_;
   std::map<std::pair<std::map<std::string, vkattn::Shape>, bool>, Compiled> compiled_;
   uint64_t uses_ = 0;
   std::mutex mutex_;
@@ -260,13 +271,15 @@ PYBIND11_MODULE(_vkattn, m) {
       },
       "The Vulkan devices of this machine, each a dict (index, name, type, driver, vulkan, subgroup_size).");
   py::class_<Model>(m, "Model", "A model file (a network with a layer list, or one self-attention block).")
-      .def(py::init<const py::object&, const std::optional<std::string>&>(), py::arg("path"),
-           py::arg("device") = py::none(),
+      .def(py::init<const py::object&, const std::optional<std::string>&, const std::string&>(), py::arg("path"),
+           py::arg("device") = py::none(), py::arg("precision") = "fp32",
            "Loads a safetensors model (path: str, bytes or os.PathLike); device: an index or part of a name "
-           "(default: the best device). One Model may be shared by threads (their runs take turns); it keeps "
+           "(default: the best device); precision: 'fp32', or 'fp16' to store weights and the tensors between "
+           "kernels in 16 bits (computed in float32; inputs and outputs stay float32). One Model may be shared by threads (their runs take turns); it keeps "
            "the compiled graphs of the 4 input shapes used most recently. It belongs to the process that made "
            "it: in a forked child it raises vkattn.Error (use multiprocessing's 'spawn' start method).")
       .def_property_readonly("device", &Model::device, "The Vulkan device the model runs on, as a dict.")
+      .def_property_readonly("precision", &Model::precision, "'fp32' or 'fp16', as the model was loaded.")
       .def_property_readonly("cached_shapes", &Model::cached_shapes,
                              "The input shapes whose compiled graphs the Model keeps (at most 4), least recently used first (a dict by "
                              "input name for a model with several inputs).")

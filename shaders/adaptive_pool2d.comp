@@ -8,8 +8,8 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const bool MAX = false;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -33,5 +33,5 @@ void main() {
       const float v = x[plane + iy * p.in_w + ix];
       a = MAX ? max_nan(a, v) : a + v;  // a NaN in the window wins, as in PyTorch
     }
-  y[p.base1 + batch * count + i] = MAX ? a : a / float((y1 - y0) * (x1 - x0));
+  y[p.base1 + batch * count + i] = value_t(MAX ? a : a / float((y1 - y0) * (x1 - x0)));
 }

@@ -11,8 +11,8 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(std430, binding = 0) readonly buffer InBuffer { float r[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float box[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t r[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t box[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -61,8 +61,8 @@ void main() {
     r0 = 0; r1 = p.grid_h - 1; c0 = 0; c1 = p.grid_w - 1;
   }
   const uint at = p.base1 + gid * 4;
-  box[at + 0] = float(r0 * p.image_h / p.grid_h);
-  box[at + 1] = float(c0 * p.image_w / p.grid_w);
-  box[at + 2] = float(((r1 + 1) * p.image_h + p.grid_h - 1) / p.grid_h);
-  box[at + 3] = float(((c1 + 1) * p.image_w + p.grid_w - 1) / p.grid_w);
+  box[at + 0] = value_t(float(r0 * p.image_h / p.grid_h));
+  box[at + 1] = value_t(float(c0 * p.image_w / p.grid_w));
+  box[at + 2] = value_t(float(((r1 + 1) * p.image_h + p.grid_h - 1) / p.grid_h));
+  box[at + 3] = value_t(float(((c1 + 1) * p.image_w + p.grid_w - 1) / p.grid_w));
 }

@@ -16,12 +16,12 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint CQ = 1;     // query and key channels
 layout(constant_id = 1) const uint ROWS = 16;  // rows per workgroup
 
-layout(std430, binding = 0) readonly buffer QBuffer { float q[]; };
-layout(std430, binding = 1) readonly buffer KVBuffer { float kv[]; };
-layout(std430, binding = 2) readonly buffer StatsBuffer { float stats[]; };
-layout(std430, binding = 3) writeonly buffer MapBuffer { float a[]; };
+layout(std430, binding = 0) readonly buffer QBuffer { value_t q[]; };
+layout(std430, binding = 1) readonly buffer KVBuffer { value_t kv[]; };
+layout(std430, binding = 2) readonly buffer StatsBuffer { value_t stats[]; };
+layout(std430, binding = 3) writeonly buffer MapBuffer { value_t a[]; };
 #ifdef ADDITIVE
-layout(std430, binding = 4) readonly buffer UBuffer { float u[]; };  // (Cq): the additive weights
+layout(std430, binding = 4) readonly buffer UBuffer { value_t u[]; };  // (Cq): the additive weights
 #endif
 
 layout(push_constant) uniform Push {
@@ -68,6 +68,6 @@ void main() {
     // s - max is at most 0 in exact arithmetic; the fused kernel's max came from another code path
     // (its own blocking and vector width), so at huge scores rounding could make it positive and
     // exp overflow. Capped, an entry stays within [0, 1/sum] as the softmax's does; NaN stays NaN.
-    a[a0 + local * p.N + j] = exp_fast(min_nan(s - stats[s0 + i], 0.0)) / stats[s0 + p.N + i];
+    a[a0 + local * p.N + j] = value_t(exp_fast(min_nan(s - stats[s0 + i], 0.0)) / stats[s0 + p.N + i]);
   }
 }

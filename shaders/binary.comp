@@ -14,9 +14,9 @@ layout(constant_id = 1) const bool SAME_LAYOUT = false;
 // Elements a thread computes, consecutive: its first index is taken apart once, then it steps
 // along the last dimension (the cpu profile takes 16, where a division is a loop over the lanes).
 layout(constant_id = 2) const uint PER_LANE = 1;
-layout(std430, binding = 0) readonly buffer ABuffer { float a[]; };
-layout(std430, binding = 1) readonly buffer BBuffer { float b[]; };
-layout(std430, binding = 2) writeonly buffer YBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer ABuffer { value_t a[]; };
+layout(std430, binding = 1) readonly buffer BBuffer { value_t b[]; };
+layout(std430, binding = 2) writeonly buffer YBuffer { value_t y[]; };
 
 const uint kMaxDims = 6;  // dimensions after the batch
 layout(push_constant) uniform Push {
@@ -81,14 +81,14 @@ void main() {
   const uint end = min(first + PER_LANE, p.count);
   const uint a0 = p.base0 + batch * p.a_batch, b0 = p.base1 + batch * p.b_batch, y0 = p.base2 + batch * p.count;
   if (SAME_LAYOUT) {
-    for (uint i = first; i < end; ++i) y[y0 + i] = combine(a[a0 + i], b[b0 + i]);
+    for (uint i = first; i < end; ++i) y[y0 + i] = value_t(combine(a[a0 + i], b[b0 + i]));
     return;
   }
   const uint last = p.dims - 1;
   uint ia, ib, inner;
   locate(first, ia, ib, inner);
   for (uint i = first; i < end; ++i) {
-    y[y0 + i] = combine(a[a0 + ia], b[b0 + ib]);
+    y[y0 + i] = value_t(combine(a[a0 + ia], b[b0 + ib]));
     if (++inner < p.size[last]) {
       ia += p.a_stride[last];
       ib += p.b_stride[last];

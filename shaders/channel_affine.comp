@@ -9,12 +9,12 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const bool VEC4 = false;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
 layout(binding = 1) uniform samplerBuffer scale;
 layout(binding = 2) uniform samplerBuffer shift;
-layout(std430, binding = 3) writeonly buffer OutBuffer { float y[]; };
-layout(std430, binding = 0) readonly buffer InBuffer4 { vec4 x4[]; };  // the same buffers
-layout(std430, binding = 3) writeonly buffer OutBuffer4 { vec4 y4[]; };
+layout(std430, binding = 3) writeonly buffer OutBuffer { value_t y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer4 { value4_t x4[]; };  // the same buffers
+layout(std430, binding = 3) writeonly buffer OutBuffer4 { value4_t y4[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -37,9 +37,9 @@ void main() {
   }
   const uint at = batch * count + e0;
   if (VEC4) {
-    y4[(p.base3 + at) / 4] = fma(x4[(p.base0 + at) / 4], a, b);
+    y4[(p.base3 + at) / 4] = value4_t(fma(vec4(x4[(p.base0 + at) / 4]), a, b));
   } else {
     [[unroll]] for (uint k = 0; k < 4; ++k)
-      if (e0 + k < count) y[p.base3 + at + k] = fma(x[p.base0 + at + k], a[k], b[k]);
+      if (e0 + k < count) y[p.base3 + at + k] = value_t(fma(float(x[p.base0 + at + k]), a[k], b[k]));
   }
 }

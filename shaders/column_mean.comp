@@ -8,8 +8,8 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -31,5 +31,5 @@ void main() {
   for (uint i = 0; i < p.rows; ++i) sum += x[start + i * p.columns];
   const uint at = p.base1 + batch * p.columns + j;
   const float mean = sum / float(p.all_rows);
-  y[at] = p.accumulate != 0u ? y[at] + mean : mean;
+  y[at] = value_t(p.accumulate != 0u ? y[at] + mean : mean);
 }

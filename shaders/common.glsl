@@ -1,5 +1,19 @@
 #ifndef VKATTN_COMMON_GLSL
 #define VKATTN_COMMON_GLSL
+
+// The type tensors are stored in. The fp16 build of a kernel (compiled with VKATTN_FP16, picked by
+// ExecutorOptions::precision) stores them as float16_t and still computes in float32: a load
+// widens, a store narrows with value_t(v). Half arithmetic would need the Float16 capability,
+// which no fp16 kernel may declare (tests/test_half_variants.cpp checks every module).
+#ifdef VKATTN_FP16
+#extension GL_EXT_shader_16bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#define value_t float16_t
+#define value4_t f16vec4
+#else
+#define value_t float
+#define value4_t vec4
+#endif
 // Shared by every kernel. The executor may split one node's dispatch over the batch so that each
 // binding stays within maxStorageBufferRange; it fills this header for every such chunk.
 //   baseN             element offset of binding N's data inside the bound range (the range is bound

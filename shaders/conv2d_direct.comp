@@ -27,8 +27,8 @@ const uint U = 4;  // input channels a step of the channel loop
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
-layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
-layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
+layout(std430, binding = 3) writeonly buffer YBuffer { value_t y[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer4 { value4_t y4[]; };  // the same buffer
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -131,7 +131,7 @@ void main() {
         const uint g = m / 4, e = m % 4, at = p.base3 + (batch * p.M + m0 + m) * positions + n0;
         const float v0 = epilogue(acc[0][g][e] + b[m], at), v1 = epilogue(acc[1][g][e] + b[m], at),
                     v2 = epilogue(acc[2][g][e] + b[m], at), v3 = epilogue(acc[3][g][e] + b[m], at);
-        y[at] = max_nan(max_nan(v0, v1), max_nan(v2, v3));
+        y[at] = value_t(max_nan(max_nan(v0, v1), max_nan(v2, v3)));
       }
   } else {
     store_channel_major(acc, b, p.base3 + (batch * p.M + m0) * positions + n0, positions, n0, count);

@@ -35,7 +35,7 @@ const uint SPAN = (P - 1) * SW + (KW - 1) * DW + 1;
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
-layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -115,7 +115,7 @@ void main() {
         [[unroll]] for (uint q = 0; q < P; ++q)
           if (ox0 + q < p.OW) {
             const float v = acc[m][r][q] + b;
-            y[at_y + q] = epilogue(v, at_y + q);
+            y[at_y + q] = value_t(epilogue(v, at_y + q));
           }
       }
   }

@@ -26,7 +26,7 @@ const uint GT = (MG + 3) / 4;  // texels of MG channels
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
-layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -102,5 +102,5 @@ void main() {
   }
   const uint out0 = p.base3 + ((batch * p.M + m0) * p.OH + oy) * p.OW + ox;
   [[unroll]] for (uint m = 0; m < MG; ++m)
-    if (m < count) y[out0 + m * p.OH * p.OW] = acc[m] + texelFetch(bias, int(p.base2 + m0 + m)).r;
+    if (m < count) y[out0 + m * p.OH * p.OW] = value_t(acc[m] + texelFetch(bias, int(p.base2 + m0 + m)).r);
 }

@@ -9,9 +9,9 @@
 #include "common.glsl"
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
-layout(std430, binding = 0) readonly buffer ImageBuffer { float image[]; };
-layout(std430, binding = 1) readonly buffer BoxBuffer { float boxes[]; };
-layout(std430, binding = 2) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer ImageBuffer { value_t image[]; };
+layout(std430, binding = 1) readonly buffer BoxBuffer { value_t boxes[]; };
+layout(std430, binding = 2) writeonly buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -46,5 +46,5 @@ void main() {
   const uint plane = p.base0 + (batch * p.channels + c) * p.in_h * p.in_w;
   const float top = (1.0 - wx) * image[plane + y0 * p.in_w + x0] + wx * image[plane + y0 * p.in_w + x1];
   const float bottom = (1.0 - wx) * image[plane + y1 * p.in_w + x0] + wx * image[plane + y1 * p.in_w + x1];
-  y[p.base2 + batch * p.channels * out_plane + i] = (1.0 - wy) * top + wy * bottom;
+  y[p.base2 + batch * p.channels * out_plane + i] = value_t((1.0 - wy) * top + wy * bottom);
 }

@@ -37,19 +37,19 @@ const uint KC = 8;                           // keys per step
 layout(constant_id = 2) const uint QB = 8;   // queries per invocation
 layout(constant_id = 3) const bool VEC4 = false;
 
-layout(std430, binding = 0) readonly buffer QBuffer { float q[]; };
+layout(std430, binding = 0) readonly buffer QBuffer { value_t q[]; };
 layout(binding = 1) uniform samplerBuffer kv;
-layout(std430, binding = 2) buffer StatsBuffer { float stats[]; };
-layout(std430, binding = 3) buffer OBuffer { float o[]; };
-layout(std430, binding = 4) readonly buffer XBuffer { float x[]; };
-layout(std430, binding = 5) readonly buffer GammaBuffer { float gamma[]; };
+layout(std430, binding = 2) buffer StatsBuffer { value_t stats[]; };
+layout(std430, binding = 3) buffer OBuffer { value_t o[]; };
+layout(std430, binding = 4) readonly buffer XBuffer { value_t x[]; };
+layout(std430, binding = 5) readonly buffer GammaBuffer { value_t gamma[]; };
 // The same buffers, 4 floats at a time.
-layout(std430, binding = 0) readonly buffer QBuffer4 { vec4 q4[]; };
-layout(std430, binding = 2) buffer StatsBuffer4 { vec4 stats4[]; };
-layout(std430, binding = 3) buffer OBuffer4 { vec4 o4[]; };
-layout(std430, binding = 4) readonly buffer XBuffer4 { vec4 x4[]; };
+layout(std430, binding = 0) readonly buffer QBuffer4 { value4_t q4[]; };
+layout(std430, binding = 2) buffer StatsBuffer4 { value4_t stats4[]; };
+layout(std430, binding = 3) buffer OBuffer4 { value4_t o4[]; };
+layout(std430, binding = 4) readonly buffer XBuffer4 { value4_t x4[]; };
 #ifdef ADDITIVE
-layout(std430, binding = 6) readonly buffer UBuffer { float u[]; };  // (Cq): the additive weights
+layout(std430, binding = 6) readonly buffer UBuffer { value_t u[]; };  // (Cq): the additive weights
 #endif
 
 layout(push_constant) uniform Push {
@@ -216,24 +216,24 @@ void main() {
     [[unroll]] for (uint q = 0; q < QB; q += 4) {
       if (i0 + q >= p.N) break;
       const vec4 top = vec4(m[q], m[q + 1], m[q + 2], m[q + 3]), sum = vec4(l[q], l[q + 1], l[q + 2], l[q + 3]);
-      stats4[(s0 + q) / 4] = top;
-      stats4[(s0 + q + p.N) / 4] = sum;
+      stats4[(s0 + q) / 4] = value4_t(top);
+      stats4[(s0 + q + p.N) / 4] = value4_t(sum);
       const vec4 norm = p.last_block != 0 ? scale_out / sum : vec4(1.0);
       [[unroll]] for (uint c = 0; c < CG; ++c)
         if (c < count) {
           const uint g = c / 4, e = c % 4;
           const vec4 v = vec4(acc[q][g][e], acc[q + 1][g][e], acc[q + 2][g][e], acc[q + 3][g][e]);
-          o4[(o0 + c * p.N + q) / 4] = v * norm + (add ? x4[(x0 + c * p.N + q) / 4] : vec4(0.0));
+          o4[(o0 + c * p.N + q) / 4] = value4_t(v * norm + (add ? x4[(x0 + c * p.N + q) / 4] : vec4(0.0)));
         }
     }
   } else {
     [[unroll]] for (uint q = 0; q < QB; ++q) {
       if (i0 + q >= p.N) break;
-      stats[s0 + q] = m[q];
-      stats[s0 + q + p.N] = l[q];
+      stats[s0 + q] = value_t(m[q]);
+      stats[s0 + q + p.N] = value_t(l[q]);
       const float norm = p.last_block != 0 ? scale_out / l[q] : 1.0;
       [[unroll]] for (uint c = 0; c < CG; ++c)
-        if (c < count) o[o0 + c * p.N + q] = acc[q][c / 4][c % 4] * norm + (add ? x[x0 + c * p.N + q] : 0.0);
+        if (c < count) o[o0 + c * p.N + q] = value_t(acc[q][c / 4][c % 4] * norm + (add ? x[x0 + c * p.N + q] : 0.0));
     }
   }
 }

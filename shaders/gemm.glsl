@@ -15,11 +15,11 @@
 
 layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer ABuffer { float a[]; };
-layout(std430, binding = 1) readonly buffer BBuffer { float b[]; };
-layout(std430, binding = 2) writeonly buffer CBuffer { float c[]; };
+layout(std430, binding = 0) readonly buffer ABuffer { value_t a[]; };
+layout(std430, binding = 1) readonly buffer BBuffer { value_t b[]; };
+layout(std430, binding = 2) writeonly buffer CBuffer { value_t c[]; };
 #if defined(HAS_BIAS) || defined(BIAS_N)
-layout(std430, binding = 3) readonly buffer BiasBuffer { float bias[]; };
+layout(std430, binding = 3) readonly buffer BiasBuffer { value_t bias[]; };
 #endif
 
 layout(push_constant) uniform Push {
@@ -117,11 +117,11 @@ void main() {
     for (uint j = 0; j < TN; ++j) {
       const uint n = n0 + tx + gl_WorkGroupSize.x * j;
 #if defined(BIAS_N)
-      if (n < p.N) c[c0 + m * p.N + n] = p.alpha * acc[i][j] + add + bias[p.base3 + n];
+      if (n < p.N) c[c0 + m * p.N + n] = value_t(p.alpha * acc[i][j] + add + bias[p.base3 + n]);
 #elif defined(C_NMAJOR)
-      if (n < p.N) c[c0 + n * p.M + m] = p.alpha * acc[i][j] + add;
+      if (n < p.N) c[c0 + n * p.M + m] = value_t(p.alpha * acc[i][j] + add);
 #else
-      if (n < p.N) c[c0 + m * p.N + n] = p.alpha * acc[i][j] + add;
+      if (n < p.N) c[c0 + m * p.N + n] = value_t(p.alpha * acc[i][j] + add);
 #endif
     }
   }

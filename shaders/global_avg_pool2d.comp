@@ -6,8 +6,8 @@
 #include "common.glsl"
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -29,5 +29,5 @@ void main() {
     if (t < half_) partial[t] += partial[t + half_];
     barrier();
   }
-  if (t == 0) y[p.base1 + gid] = partial[0] / float(p.plane);
+  if (t == 0) y[p.base1 + gid] = value_t(partial[0] / float(p.plane));
 }

@@ -6,8 +6,8 @@
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -24,5 +24,5 @@ void main() {
   const uint start = p.base0 + (batch * p.channels + c) * p.plane;
   float sum = 0.0;
   for (uint i = 0; i < p.plane; ++i) sum += x[start + i];
-  y[p.base1 + batch * p.channels + c] = sum / float(p.plane);
+  y[p.base1 + batch * p.channels + c] = value_t(sum / float(p.plane));
 }

@@ -13,10 +13,10 @@
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const bool NEAREST = false;
 layout(constant_id = 1) const bool VEC4_STORE = false;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
 layout(binding = 1) uniform samplerBuffer sources;
-layout(std430, binding = 2) writeonly buffer OutBuffer { float y[]; };
-layout(std430, binding = 2) writeonly buffer OutBuffer4 { vec4 y4[]; };  // the same buffer
+layout(std430, binding = 2) writeonly buffer OutBuffer { value_t y[]; };
+layout(std430, binding = 2) writeonly buffer OutBuffer4 { value4_t y4[]; };  // the same buffer
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -55,9 +55,9 @@ void main() {
   }
   const uint at = p.base2 + batch * count + i0;
   if (VEC4_STORE) {
-    y4[at / 4] = acc;
+    y4[at / 4] = value4_t(acc);
   } else {
     [[unroll]] for (uint q = 0; q < 4; ++q)
-      if (i0 + q < count) y[at + q] = acc[q];
+      if (i0 + q < count) y[at + q] = value_t(acc[q]);
   }
 }

@@ -9,8 +9,8 @@
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint ALONG_ROWS = 0;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -28,7 +28,7 @@ void main() {
   const uint along = ALONG_ROWS != 0 ? c : r;
   const float v = x[p.base0 + item + e];
   if (along < p.first || along >= p.first + p.len) {
-    y[p.base1 + item + e] = v;
+    y[p.base1 + item + e] = value_t(v);
     return;
   }
   const uint start = ALONG_ROWS != 0 ? r * p.d2 + p.first : p.first * p.d2 + c;
@@ -38,5 +38,5 @@ void main() {
     const float u = x[p.base0 + item + start + t * stride];
     ss = fma(u, u, ss);
   }
-  y[p.base1 + item + e] = v / max_nan(sqrt(ss), 1e-12);  // a NaN norm stays NaN, as clamp_min
+  y[p.base1 + item + e] = value_t(v / max_nan(sqrt(ss), 1e-12));  // a NaN norm stays NaN, as clamp_min
 }

@@ -18,10 +18,10 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const bool GROUP = false;
 layout(constant_id = 1) const bool HAS_WEIGHT = false;
 layout(constant_id = 2) const bool HAS_BIAS = false;
-layout(std430, binding = 0) readonly buffer XBuffer { float x[]; };
-layout(std430, binding = 1) readonly buffer WeightBuffer { float weight[]; };
-layout(std430, binding = 2) readonly buffer BiasBuffer { float bias[]; };
-layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer XBuffer { value_t x[]; };
+layout(std430, binding = 1) readonly buffer WeightBuffer { value_t weight[]; };
+layout(std430, binding = 2) readonly buffer BiasBuffer { value_t bias[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -80,6 +80,6 @@ void main() {
     float v = ((x[in0 + j * p.inner] - x0) - shift) * scale;
     if (HAS_WEIGHT) v *= weight[p.base1 + j];
     if (HAS_BIAS) v += bias[p.base2 + j];
-    y[out0 + j * p.inner] = finite ? v : uintBitsToFloat(0x7fc00000u);
+    y[out0 + j * p.inner] = value_t(finite ? v : uintBitsToFloat(0x7fc00000u));
   }
 }

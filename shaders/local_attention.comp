@@ -25,8 +25,8 @@ layout(binding = 1) uniform samplerBuffer k;
 layout(binding = 2) uniform samplerBuffer v;
 layout(binding = 3) uniform samplerBuffer rel_h;
 layout(binding = 4) uniform samplerBuffer rel_w;
-layout(std430, binding = 5) writeonly buffer YBuffer { float y[]; };
-layout(std430, binding = 6) writeonly buffer MapBuffer { float map[]; };
+layout(std430, binding = 5) writeonly buffer YBuffer { value_t y[]; };
+layout(std430, binding = 6) writeonly buffer MapBuffer { value_t map[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -81,7 +81,7 @@ void main() {
 
   const float norm = 1.0 / l;
   const uint y0 = p.base5 + (batch * p.heads + head) * D * N + i;
-  [[unroll]] for (uint c = 0; c < D; ++c) y[y0 + c * N] = acc[c] * norm;
+  [[unroll]] for (uint c = 0; c < D; ++c) y[y0 + c * N] = value_t(acc[c] * norm);
   if (!MAP) return;
   // The weights again from the final max and sum: recomputing q.(k + r) costs less than keeping
   // K K scores. Outside the image 0 * norm: 0, or NaN where the sum is (as PyTorch's e^-inf / NaN).
@@ -95,6 +95,6 @@ void main() {
         [[unroll]] for (uint c = 0; c < D; ++c) s = fma(qi[c], at(k, k0 + c * N + j) + rel(c, a, b), s);
         weight = exp_fast(s - m);
       }
-      map[map0 + a * K + b] = weight * norm;
+      map[map0 + a * K + b] = value_t(weight * norm);
     }
 }

@@ -10,8 +10,8 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint MODE = 0;  // 0 constant, 1 reflect, 2 edge
-layout(std430, binding = 0) readonly buffer XBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer YBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer XBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer YBuffer { value_t y[]; };
 
 const uint kMaxDims = 6;  // dimensions after the batch, once merged
 layout(push_constant) uniform Push {
@@ -49,5 +49,5 @@ void main() {
   // In constant mode a position outside the input reads nothing (its index may lie past the item).
   float v = p.value;
   if (inside) v = x[p.base0 + batch * p.in_item + at];
-  y[p.base1 + batch * p.count + i] = v;
+  y[p.base1 + batch * p.count + i] = value_t(v);
 }

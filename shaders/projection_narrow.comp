@@ -21,8 +21,8 @@ layout(constant_id = 3) const bool VEC4_STORE = false;       // POSITIONS_MAJOR 
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
-layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
-layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
+layout(std430, binding = 3) writeonly buffer YBuffer { value_t y[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer4 { value4_t y4[]; };  // the same buffer
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -75,16 +75,16 @@ void main() {
       if (POSITIONS_MAJOR) {
         const uint at = p.base3 + (batch * p.N + q) * p.M + m0;
         if (VEC4_STORE) {
-          y4[at / 4] = epilogue(v, at);
+          y4[at / 4] = value4_t(epilogue(v, at));
         } else {
           [[unroll]] for (uint e = 0; e < 4; ++e)
-            if (m0 + e < p.M) y[at + e] = epilogue(v[e], at + e);
+            if (m0 + e < p.M) y[at + e] = value_t(epilogue(v[e], at + e));
         }
       } else {
         [[unroll]] for (uint e = 0; e < 4; ++e)
           if (m0 + e < p.M) {
             const uint at = p.base3 + (batch * p.M + m0 + e) * p.N + q;
-            y[at] = epilogue(v[e], at);
+            y[at] = value_t(epilogue(v[e], at));
           }
       }
     }

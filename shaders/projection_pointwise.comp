@@ -28,8 +28,8 @@ const uint U = 4;  // input channels a step of the channel loop
 layout(binding = 0) uniform samplerBuffer x;
 layout(binding = 1) uniform samplerBuffer w;
 layout(binding = 2) uniform samplerBuffer bias;
-layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
-layout(std430, binding = 3) writeonly buffer YBuffer4 { vec4 y4[]; };  // the same buffer
+layout(std430, binding = 3) writeonly buffer YBuffer { value_t y[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer4 { value4_t y4[]; };  // the same buffer
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -105,13 +105,13 @@ void main() {
         [[unroll]] for (uint g = 0; g < GT; ++g) {
           if (4 * g >= count) break;
           const vec4 v = acc[q][g] + vec4(b[4 * g], b[4 * g + 1], b[4 * g + 2], b[4 * g + 3]);
-          y4[at / 4 + g] = epilogue(v, at + 4 * g);
+          y4[at / 4 + g] = value4_t(epilogue(v, at + 4 * g));
         }
       } else {
         [[unroll]] for (uint m = 0; m < MG; ++m) {
           if (m >= count) break;
           const float v = acc[q][m / 4][m % 4] + b[m];
-          y[at + m] = epilogue(v, at + m);
+          y[at + m] = value_t(epilogue(v, at + m));
         }
       }
     }

@@ -16,8 +16,8 @@
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint OP = 0;  // 0 sum, 1 mean, 2 amax
 layout(constant_id = 1) const bool GROUP = false;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -85,7 +85,7 @@ void main() {
       }
       barrier();
     }
-    if (lane == 0) y[p.base1 + batch * p.out_item + o] = result(partial[0]);
+    if (lane == 0) y[p.base1 + batch * p.out_item + o] = value_t(result(partial[0]));
   } else {
     const uint o = (gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
     if (o >= p.count) return;
@@ -95,6 +95,6 @@ void main() {
       for (uint r1 = 0; r1 < p.red_size[1]; ++r1)
         for (uint r2 = 0; r2 < p.red_size[2]; ++r2)
           acc = combine(acc, x[from + r0 * p.red_stride[0] + r1 * p.red_stride[1] + r2 * p.red_stride[2]], 0.0);
-    y[p.base1 + batch * p.out_item + o] = result(acc);
+    y[p.base1 + batch * p.out_item + o] = value_t(result(acc));
   }
 }

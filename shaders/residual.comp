@@ -5,10 +5,10 @@
 #include "common.glsl"
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
-layout(std430, binding = 0) readonly buffer OBuffer { float o[]; };
-layout(std430, binding = 1) readonly buffer XBuffer { float x[]; };
-layout(std430, binding = 2) readonly buffer GammaBuffer { float gamma[]; };
-layout(std430, binding = 3) writeonly buffer YBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer OBuffer { value_t o[]; };
+layout(std430, binding = 1) readonly buffer XBuffer { value_t x[]; };
+layout(std430, binding = 2) readonly buffer GammaBuffer { value_t gamma[]; };
+layout(std430, binding = 3) writeonly buffer YBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -22,5 +22,5 @@ void main() {
   const uint i = (gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
   if (i >= p.count) return;
   const uint e = batch * p.count + i;
-  y[p.base3 + e] = gamma[p.base2] * o[p.base0 + e] + x[p.base1 + e];
+  y[p.base3 + e] = value_t(float(gamma[p.base2]) * o[p.base0 + e] + x[p.base1 + e]);
 }

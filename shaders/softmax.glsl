@@ -7,8 +7,8 @@
 #include "common.glsl"
 
 layout(constant_id = 0) const uint LOG_OUTPUT = 0;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -29,9 +29,9 @@ void merge(inout float m, inout float s, float m2, float s2) {
 void write_row(uint in0, uint out0, float row_max, float sum, uint first, uint step) {
   if (LOG_OUTPUT != 0) {
     const float log_sum = row_max + log(sum);
-    for (uint j = first; j < p.L; j += step) y[out0 + j] = x[in0 + j] - log_sum;
+    for (uint j = first; j < p.L; j += step) y[out0 + j] = value_t(x[in0 + j] - log_sum);
     return;
   }
   const float inv_sum = 1.0 / sum;
-  for (uint j = first; j < p.L; j += step) y[out0 + j] = exp(x[in0 + j] - row_max) * inv_sum;
+  for (uint j = first; j < p.L; j += step) y[out0 + j] = value_t(exp(x[in0 + j] - row_max) * inv_sum);
 }

@@ -21,9 +21,9 @@ void main() {
   for (uint j = 0; j < p.L; ++j) merge(m, s, x[in0 + j * INNER], 1.0);
   if (LOG_OUTPUT != 0) {
     const float log_sum = m + log(s);
-    for (uint j = 0; j < p.L; ++j) y[out0 + j * INNER] = x[in0 + j * INNER] - log_sum;
+    for (uint j = 0; j < p.L; ++j) y[out0 + j * INNER] = value_t(x[in0 + j * INNER] - log_sum);
   } else {
     const float inv_sum = 1.0 / s;
-    for (uint j = 0; j < p.L; ++j) y[out0 + j * INNER] = exp(x[in0 + j * INNER] - m) * inv_sum;
+    for (uint j = 0; j < p.L; ++j) y[out0 + j * INNER] = value_t(exp(x[in0 + j * INNER] - m) * inv_sum);
   }
 }

@@ -6,8 +6,8 @@
 #include "common.glsl"
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t y[]; };
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER
@@ -22,5 +22,5 @@ void main() {
   const uint batch = gid / p.groups_per_batch;
   const uint i = (gid % p.groups_per_batch) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
   if (i >= p.count) return;
-  y[p.base1 + batch * p.out_stride + i] = x[p.base0 + batch * p.in_stride + i];
+  y[p.base1 + batch * p.out_stride + i] = value_t(x[p.base0 + batch * p.in_stride + i]);
 }

@@ -11,14 +11,14 @@ void store_channel_major(vec4 acc[P][GT], float b[MG], uint at, uint positions, 
         if (m < count && n0 + q < positions) {  // then n0 + q + 3 < positions too
           const uint g = m / 4, e = m % 4;
           const vec4 v = vec4(acc[q][g][e], acc[q + 1][g][e], acc[q + 2][g][e], acc[q + 3][g][e]) + b[m];
-          y4[(at + m * positions + q) / 4] = epilogue(v, at + m * positions + q);
+          y4[(at + m * positions + q) / 4] = value4_t(epilogue(v, at + m * positions + q));
         }
   } else {
     [[unroll]] for (uint q = 0; q < P; ++q)
       [[unroll]] for (uint m = 0; m < MG; ++m)
         if (m < count && n0 + q < positions) {
           const float v = acc[q][m / 4][m % 4] + b[m];
-          y[at + m * positions + q] = epilogue(v, at + m * positions + q);
+          y[at + m * positions + q] = value_t(epilogue(v, at + m * positions + q));
         }
   }
 }

@@ -13,10 +13,10 @@
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint MODE = 0;
 layout(constant_id = 1) const uint PER_LANE = 4;  // elements a thread copies (4 with MODE 2)
-layout(std430, binding = 0) readonly buffer InBuffer { float x[]; };
-layout(std430, binding = 1) writeonly buffer OutBuffer { float y[]; };
-layout(std430, binding = 0) readonly buffer InBuffer4 { vec4 x4[]; };  // the same buffers
-layout(std430, binding = 1) writeonly buffer OutBuffer4 { vec4 y4[]; };
+layout(std430, binding = 0) readonly buffer InBuffer { value_t x[]; };
+layout(std430, binding = 1) writeonly buffer OutBuffer { value_t y[]; };
+layout(std430, binding = 0) readonly buffer InBuffer4 { value4_t x4[]; };  // the same buffers
+layout(std430, binding = 1) writeonly buffer OutBuffer4 { value4_t y4[]; };
 
 const uint kMaxDims = 6;  // the host merges dimensions it can until this many are left at most
 layout(push_constant) uniform Push {
@@ -51,7 +51,7 @@ void main() {
   if (i >= p.count) return;
   const uint from = p.base0 + batch * p.in_item, to = p.base1 + batch * p.out_item;
   if (MODE == 2) {
-    y4[(to + i) / 4] = x4[(from + i) / 4];
+    y4[(to + i) / 4] = x4[(from + i) / 4];  // the stored type as it is: no conversion
   } else if (MODE == 1) {
     for (uint k = i; k < i + PER_LANE && k < p.count; ++k) y[to + k] = x[from + k];
   } else {

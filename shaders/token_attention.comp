@@ -11,7 +11,7 @@
 #include "exp.glsl"
 #include "token_attention.glsl"
 
-layout(std430, binding = 3) writeonly buffer OBuffer { float o[]; };
+layout(std430, binding = 3) writeonly buffer OBuffer { value_t o[]; };
 const uint GT = CG / 4;  // value texels per invocation
 const uint KC = 8;       // keys per step
 
@@ -97,10 +97,10 @@ void main() {
     const uint i = i0 + q;
     if (i >= p.nq) break;
     [[unroll]] for (uint c = 0; c < CG; ++c)
-      if (c < count) o[o0 + i * p.o_row + c] = acc[q][c / 4][c % 4] / l[q];
+      if (c < count) o[o0 + i * p.o_row + c] = value_t(acc[q][c / 4][c % 4] / l[q]);
     if (STATS && group == 0) {  // every group has the same max and sum
-      stats[s0 + i] = m[q];
-      stats[s0 + p.nq + i] = l[q];
+      stats[s0 + i] = value_t(m[q]);
+      stats[s0 + p.nq + i] = value_t(l[q]);
     }
   }
 }

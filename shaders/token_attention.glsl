@@ -20,11 +20,11 @@ layout(constant_id = 4) const bool BIAS = false;    // binding 4 holds a bias
 layout(constant_id = 5) const bool STATS = false;   // binding 5 takes each query's score max and sum
 const uint KT = (D + 3) / 4;                        // key texels per row
 
-layout(std430, binding = 0) readonly buffer QBuffer { float q[]; };
+layout(std430, binding = 0) readonly buffer QBuffer { value_t q[]; };
 layout(binding = 1) uniform samplerBuffer k;
 layout(binding = 2) uniform samplerBuffer v;
-layout(std430, binding = 4) readonly buffer BiasBuffer { float bias[]; };
-layout(std430, binding = 5) buffer StatsBuffer { float stats[]; };  // (B, T, 2, Nq): max, then sum
+layout(std430, binding = 4) readonly buffer BiasBuffer { value_t bias[]; };
+layout(std430, binding = 5) buffer StatsBuffer { value_t stats[]; };  // (B, T, 2, Nq): max, then sum
 
 layout(push_constant) uniform Push {
   VKATTN_PUSH_HEADER

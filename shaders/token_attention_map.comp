@@ -8,7 +8,7 @@
 #include "exp.glsl"
 #include "token_attention.glsl"
 
-layout(std430, binding = 3) writeonly buffer MapBuffer { float map[]; };
+layout(std430, binding = 3) writeonly buffer MapBuffer { value_t map[]; };
 
 void main() {
   const uint gid = linear_group_id();
@@ -22,5 +22,5 @@ void main() {
   load_query(batch, t, i, qi);
   const float s = score(qi, key_start(batch, t) + j * p.k_row) + (BIAS ? bias[bias_start(batch, t, i) + j * p.bias_col] : 0.0);
   const uint s0 = p.base5 + ((batch * p.heads + t) * 2) * p.nq + i;
-  map[p.base3 + batch * p.heads * per_head + e] = exp_fast(s - stats[s0]) / stats[s0 + p.nq];
+  map[p.base3 + batch * p.heads * per_head + e] = value_t(exp_fast(s - stats[s0]) / stats[s0 + p.nq]);
 }

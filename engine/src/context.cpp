@@ -97,8 +97,11 @@ DeviceInfo describe(const vk::raii::PhysicalDevice& physical, uint32_t index, ui
     auto f = physical.getFeatures2<vk::PhysicalDeviceFeatures2, vk::PhysicalDeviceVulkan11Features,
                                    vk::PhysicalDeviceVulkan12Features>();
     info.shader_float16 = f.get<vk::PhysicalDeviceVulkan12Features>().shaderFloat16;
-    info.storage_buffer_16bit = f.get<vk::PhysicalDeviceVulkan11Features>().storageBuffer16BitAccess;
   }
+  if (props.apiVersion >= VK_API_VERSION_1_1)  // core in 1.1 (VK_KHR_16bit_storage)
+    info.storage_buffer_16bit = physical.getFeatures2<vk::PhysicalDeviceFeatures2, vk::PhysicalDevice16BitStorageFeatures>()
+                                    .get<vk::PhysicalDevice16BitStorageFeatures>()
+                                    .storageBuffer16BitAccess;
   if (v13)
     info.max_buffer_size = physical.getProperties2<vk::PhysicalDeviceProperties2, vk::PhysicalDeviceMaintenance4Properties>()
                                .get<vk::PhysicalDeviceMaintenance4Properties>()
@@ -340,7 +343,14 @@ Context Context::create(const ContextOptions& options) {
 
     const float priority = 1.0f;
     vk::DeviceQueueCreateInfo queue_info({}, impl->queue_family, 1, &priority);
-    impl->device = vk::raii::Device(impl->physical, vk::DeviceCreateInfo({}, queue_info));
+    // 16-bit storage where the device has it, for Precision::fp16 (nothing else needs a feature).
+    vk::PhysicalDevice16BitStorageFeatures storage16;
+    vk::DeviceCreateInfo device_info({}, queue_info);
+    if (describe(impl->physical, impl->info.index, impl->queue_family).storage_buffer_16bit) {
+      storage16.storageBuffer16BitAccess = VK_TRUE;
+      device_info.pNext = &storage16;
+    }
+    impl->device = vk::raii::Device(impl->physical, device_info);
     impl->queue = vk::raii::Queue(impl->device, impl->queue_family, 0);
     finish_setup(*impl, options);
   });
@@ -367,6 +377,7 @@ Context Context::adopt(const AdoptedDevice& h, const ContextOptions& options) {
     for (uint32_t i = 0; i < devices.size(); ++i)
       if (*devices[i] == vk::PhysicalDevice(h.physical_device)) impl->info.index = i;
     finish_setup(*impl, options);
+    impl->info.storage_buffer_16bit = impl->info.storage_buffer_16bit && h.storage_buffer_16bit;
   });
   return Context(std::move(impl));
 }

@@ -8,6 +8,8 @@
 
 #include "buffer.h"
 #include "context_impl.h"
+#include "fp16_storage.h"
+#include "half_float.h"
 #include "ops/image_input/image_input.h"
 #include "ops/image_output/image_output.h"
 #include "plan.h"
@@ -34,7 +36,10 @@ struct Executor::Impl {
   bool ran = false;
 
   Impl(Context::Impl& c, const Graph& g, const ExecutorOptions& o)
-      : ctx(c), graph(g), external(o.external), images(o.images), image_outputs(o.image_outputs) {}
+      : ctx(c), graph(o.precision == Precision::fp16 ? with_fp16_storage(g) : g), external(o.external),
+        images(o.images), image_outputs(o.image_outputs), precision(o.precision) {}
+  Precision precision;
+  void refuse_fp16_if_unsupported() const;
   std::vector<HeadNode> image_nodes() const;
   std::vector<TailNode> image_output_nodes() const;
   void allocate();
@@ -43,6 +48,22 @@ struct Executor::Impl {
   std::map<std::string, vk::DescriptorImageInfo> image_output_views();
   Buffer* owned(const std::string& name, TensorId id, const char* what) const;
 };
+
+// Precision::fp16 needs 16-bit storage buffers, and 16-bit texel views for the kernels that read
+// tensors as texels (both in every Vulkan 1.1 driver we know, but neither is required).
+void Executor::Impl::refuse_fp16_if_unsupported() const {
+  if (!ctx.info.storage_buffer_16bit)
+    throw Error("Device '" + ctx.info.name + "' " +
+                (ctx.adopted ? "was not created with storageBuffer16BitAccess enabled (see AdoptedDevice)"
+                             : "lacks storageBuffer16BitAccess") +
+                ", so it cannot store tensors in 16 bits; use fp32 precision.");
+  for (const bool vec4 : {false, true}) {
+    const vk::Format format = texel_format(vec4, 2);
+    if (!(ctx.physical.getFormatProperties(format).bufferFeatures & vk::FormatFeatureFlagBits::eUniformTexelBuffer))
+      throw Error("Device '" + ctx.info.name + "' cannot read " + vk::to_string(format) +
+                  " texel buffers, so it cannot store tensors in 16 bits; use fp32 precision.");
+  }
+}
 
 // Inputs that come from application images get a conversion op at the head of the graph.
 std::vector<HeadNode> Executor::Impl::image_nodes() const {
@@ -124,7 +145,7 @@ void Executor::Impl::allocate() {
                                                                    "intermediate buffer " + std::to_string(s))).get());
   for (TensorId id = 0; id < tensors.size(); ++id) {
     const auto& t = tensors[id];
-    const uint64_t bytes = element_count(t.shape) * sizeof(float);
+    const uint64_t bytes = element_count(t.shape) * plan.float_bytes[id];
     const Home home = plan.home[id];
     if (auto it = outside.find(id); it != outside.end()) {
       const ExternalBuffer& ext = it->second;
@@ -153,7 +174,14 @@ void Executor::Impl::allocate() {
       owned_of[id] = shared[home.slot];
     } else if (home.kind == Home::Weight) {
       plan.memory.weight_bytes += bytes;
-      own(id, bytes, MemoryUse::Device, "weight '" + t.name + "'")->write(t.value->data.data(), bytes);
+      Buffer* weight = own(id, bytes, MemoryUse::Device, "weight '" + t.name + "'");
+      if (plan.float_bytes[id] == 4) {
+        weight->write(t.value->data.data(), bytes);
+      } else {
+        std::vector<uint16_t> half(t.value->data.size());
+        for (size_t i = 0; i < half.size(); ++i) half[i] = float_to_half(t.value->data[i]);
+        weight->write(half.data(), bytes);
+      }
     } else {
       // Inputs the host writes and outputs it reads stay mapped; an image's input is the GPU's alone.
       plan.memory.io_bytes += bytes;
@@ -211,7 +239,8 @@ Executor::Executor(Context& context, const Graph& graph, const ExecutorOptions& 
   auto& impl = *impl_;
   impl.ctx.refuse_if_unusable();  // before the lock: in a forked child a parent's thread may hold it
   std::scoped_lock lock(impl.ctx.mutex);  // the Context's command pool, queue and pipelines
-  impl.plan = make_plan(impl.graph, impl.ctx.info, impl.image_nodes(), impl.image_output_nodes());
+  if (impl.precision == Precision::fp16) impl.refuse_fp16_if_unsupported();
+  impl.plan = make_plan(impl.graph, impl.ctx.info, impl.precision, impl.image_nodes(), impl.image_output_nodes());
   impl.ctx.guarded("preparing the graph", [&] {
     impl.allocate();
     impl.recorder.emplace(impl.ctx, impl.graph, impl.plan, impl.binding_of, impl.image_views(),

@@ -57,12 +57,17 @@ TensorId Graph::input(const std::string& name, Shape shape) {
 }
 
 TensorId Graph::weight(const std::string& name, HostTensor value) {
-  require_valid_shape(name, value.shape);
-  require(static_cast<int64_t>(value.data.size()) == element_count(value.shape),
-          "Weight '" + name + "' holds " + std::to_string(value.data.size()) + " values but its shape " +
-              to_string(value.shape) + " needs " + std::to_string(element_count(value.shape)) + ".");
-  Shape shape = value.shape;
-  tensors_.push_back({name, std::move(shape), Kind::Weight, std::make_shared<const HostTensor>(std::move(value))});
+  return weight(name, std::make_shared<const HostTensor>(std::move(value)));
+}
+
+TensorId Graph::weight(const std::string& name, std::shared_ptr<const HostTensor> value) {
+  require(value != nullptr, "Weight '" + name + "' has no values.");
+  require_valid_shape(name, value->shape);
+  require(static_cast<int64_t>(value->data.size()) == element_count(value->shape),
+          "Weight '" + name + "' holds " + std::to_string(value->data.size()) + " values but its shape " +
+              to_string(value->shape) + " needs " + std::to_string(element_count(value->shape)) + ".");
+  Shape shape = value->shape;
+  tensors_.push_back({name, std::move(shape), Kind::Weight, std::move(value)});
   return static_cast<TensorId>(tensors_.size() - 1);
 }
 

@@ -5,14 +5,16 @@
 #include <set>
 
 #include "buffer.h"  // mib
+#include "fp16_variants.h"
 #include "liveness.h"
 #include "spirv_reflect.h"
 
 namespace vkattn {
 namespace {
 
-// The kernel must declare exactly what the op binds and pushes, or the dispatch would read garbage.
-void check_interface(const Dispatch& d, ImageBinding image) {
+// The kernel must declare exactly what the op binds and pushes, each storage buffer with the
+// float width its tensor is stored in, or the dispatch would read garbage.
+void check_interface(const Dispatch& d, ImageBinding image, const std::vector<uint32_t>& float_bytes) {
   const ShaderInterface shader = reflect(d.spirv);
   const uint32_t first = image != ImageBinding::none ? 1 : 0;
   bool match = shader.bindings == d.operands.size() + first &&
@@ -24,6 +26,13 @@ void check_interface(const Dispatch& d, ImageBinding image) {
     const BindAs as = d.operands[b].as;
     // No op binds a uniform buffer: a kernel declaring one is a mismatch.
     match = (shader.uniform_buffer_mask & bit) ? false : (shader.texel_buffer_mask & bit) ? is_texels(as) : is_storage(as);
+    if (match && is_storage(as)) {
+      const auto width = shader.storage_float_bytes.find(static_cast<uint32_t>(b + first));
+      if (width == shader.storage_float_bytes.end() || width->second != float_bytes[d.operands[b].tensor])
+        throw Error("Internal error: kernel '" + d.kernel + "' declares binding " + std::to_string(b + first) +
+                    " with other floats than its tensor is stored in (" +
+                    std::to_string(8 * float_bytes[d.operands[b].tensor]) + "-bit).");
+    }
   }
   if (!match)
     throw Error("Internal error: kernel '" + d.kernel + "' declares other bindings or push constants than its op " +
@@ -31,19 +40,21 @@ void check_interface(const Dispatch& d, ImageBinding image) {
 }
 
 // The most batch items one vkCmdDispatch can take with every binding inside the device's ranges.
-uint64_t items_per_chunk(const Graph& graph, const Dispatch& d, const DeviceInfo& info, const std::string& op) {
+uint64_t items_per_chunk(const Graph& graph, const Dispatch& d, const DeviceInfo& info, const std::string& op,
+                         const std::vector<uint32_t>& float_bytes) {
   uint64_t per_chunk = d.batches;
   for (const Operand& o : d.operands) {
     const auto& t = graph.tensors()[o.tensor];
-    const auto [range, align] = bind_limits(o.as, info);
+    const uint32_t bytes = float_bytes[o.tensor];
+    const auto [range, align] = bind_limits(o.as, info, bytes);
     const uint64_t window = o.extent ? o.extent : o.batch_stride;  // 0: the whole tensor at once
-    const uint64_t need = (window ? window : element_count(t.shape)) * sizeof(float);
+    const uint64_t need = (window ? window : element_count(t.shape)) * bytes;
     if (need + (window ? align : 0) > range)
       throw DeviceLimitError("The " + op + " step needs " + mib(need) + " of tensor '" + t.name + "' " +
                              (o.batch_stride ? "for one batch item" : "at once") + ", more than this device's " +
                              limit_name(o.as) + " (" + mib(range) +
                              "); use a smaller input.");
-    if (o.batch_stride) per_chunk = std::min(per_chunk, 1 + (range - align - need) / (o.batch_stride * sizeof(float)));
+    if (o.batch_stride) per_chunk = std::min(per_chunk, 1 + (range - align - need) / (o.batch_stride * bytes));
   }
   const uint64_t most = max_groups(info);
   if (d.groups_per_batch > most)
@@ -178,7 +189,7 @@ void place_tensors(const Graph& graph, const std::vector<Unit>& units, const Dev
         plan.home[id].kind = Home::Unused;
         continue;
       }
-      lifetimes.push_back({element_count(tensors[id].shape) * sizeof(float), first, last});
+      lifetimes.push_back({element_count(tensors[id].shape) * plan.float_bytes[id], first, last});
       shared.push_back(id);
       plan.memory.unshared_bytes += lifetimes.back().bytes;
     }
@@ -188,7 +199,7 @@ void place_tensors(const Graph& graph, const std::vector<Unit>& units, const Dev
   // Every buffer within the device's allocation limits, checked before anything is allocated.
   const uint64_t most = std::min(device.max_memory_allocation_size, device.max_buffer_size);
   for (TensorId id = 0; id < tensors.size(); ++id) {
-    const uint64_t bytes = element_count(tensors[id].shape) * sizeof(float);
+    const uint64_t bytes = element_count(tensors[id].shape) * plan.float_bytes[id];
     if (bytes > most && plan.home[id].kind != Home::Unused)
       throw DeviceLimitError("Tensor '" + tensors[id].name + "' " + to_string(tensors[id].shape) + " needs " + mib(bytes) +
                              ", more than this device allows in one buffer (" + mib(most) + "); use a smaller input.");
@@ -204,10 +215,15 @@ uint64_t max_groups(const DeviceInfo& device) {
   return std::min<uint64_t>(std::numeric_limits<uint32_t>::max(), uint64_t{count[0]} * count[1] * count[2]);
 }
 
-Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head,
+Plan make_plan(const Graph& graph, const DeviceInfo& device, Precision precision, const std::vector<HeadNode>& head,
                const std::vector<TailNode>& tail) {
   if (graph.outputs().empty()) throw Error("The graph has no outputs; mark at least one with Graph::output.");
   Plan plan;
+  // fp16: every tensor but the graph's inputs and outputs (with_fp16_storage put casts there).
+  const uint32_t inner_bytes = precision == Precision::fp16 ? 2 : 4;
+  plan.float_bytes.assign(graph.tensors().size(), inner_bytes);
+  for (const auto& [name, id] : graph.inputs()) plan.float_bytes[id] = 4;
+  for (const auto& [name, id] : graph.outputs()) plan.float_bytes[id] = 4;
   const std::vector<Unit> units = fuse_nodes(graph, device);
   place_tensors(graph, units, device, plan);
 
@@ -225,14 +241,21 @@ Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<H
     const double flops =
         op.flops(shapes_of(graph, in.first(op_inputs), out, in_shapes, out_shapes)) / double(dispatches.size());
     for (Dispatch& d : dispatches) {
-      check_interface(d, image_binding);
+      const std::string kernel = d.kernel;
+      // A tensor stored in 16 bits: the kernel's fp16 build (a pipeline of its own).
+      if (std::any_of(d.operands.begin(), d.operands.end(), [&](const Operand& o) { return plan.float_bytes[o.tensor] == 2; })) {
+        d.spirv = fp16_variant(d.spirv);
+        if (d.spirv.empty()) throw Error("Internal error: kernel '" + kernel + "' has no fp16 build.");
+        d.kernel += ".fp16";
+      }
+      check_interface(d, image_binding, plan.float_bytes);
       // What the dispatch must move at least: every tensor it binds, once.
       std::set<TensorId> bound;
       for (const Operand& o : d.operands) bound.insert(o.tensor);
       double bytes = 0;
-      for (TensorId t : bound) bytes += 4.0 * double(element_count(graph.shape(t)));
-      Step step{d.kernel, node, flops, bytes, std::move(d), image, image_binding, 0, false};
-      step.per_chunk = items_per_chunk(graph, step.dispatch, device, op.name());
+      for (TensorId t : bound) bytes += double(plan.float_bytes[t]) * double(element_count(graph.shape(t)));
+      Step step{kernel, node, flops, bytes, std::move(d), image, image_binding, 0, false};
+      step.per_chunk = items_per_chunk(graph, step.dispatch, device, op.name(), plan.float_bytes);
       for (TensorId t : in) step.barrier_before |= written.count(memory_of(t)) > 0;
       for (TensorId t : out) step.barrier_before |= written.count(memory_of(t)) + read.count(memory_of(t)) > 0;
       if (step.barrier_before) {

@@ -53,13 +53,16 @@ struct Step {
 
 struct Plan {
   std::vector<Home> home;            // per tensor
+  std::vector<uint32_t> float_bytes; // per tensor: 4, or 2 where it is stored as float16
   std::vector<uint64_t> slot_bytes;  // one per shared buffer
   std::vector<Step> steps;
   MemoryPlan memory;                 // bytes, barriers and dispatches
 };
 
-Plan make_plan(const Graph& graph, const DeviceInfo& device, const std::vector<HeadNode>& head = {},
-               const std::vector<TailNode>& tail = {});
+// With Precision::fp16 every tensor but the graph's inputs and outputs is stored in 16 bits, and
+// the steps that bind one run their kernel's fp16 build (the graph comes from with_fp16_storage).
+Plan make_plan(const Graph& graph, const DeviceInfo& device, Precision precision = Precision::fp32,
+               const std::vector<HeadNode>& head = {}, const std::vector<TailNode>& tail = {});
 
 // The most workgroups one vkCmdDispatch can hold, folded into a 3-D grid.
 uint64_t max_groups(const DeviceInfo& device);

@@ -4,6 +4,11 @@
 
 namespace vkattn {
 
+vk::Format texel_format(bool vec4, uint32_t float_bytes) {
+  if (float_bytes == 2) return vec4 ? vk::Format::eR16G16B16A16Sfloat : vk::Format::eR16Sfloat;
+  return vec4 ? vk::Format::eR32G32B32A32Sfloat : vk::Format::eR32Sfloat;
+}
+
 Recorder::Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of,
                    const std::map<std::string, vk::DescriptorImageInfo>& images,
                    const std::map<std::string, vk::DescriptorImageInfo>& image_outputs, Copies copies)
@@ -15,7 +20,7 @@ Recorder::Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, con
     RecordedStep recorded{step.barrier_before, {}};
     for (uint64_t first = 0; first < d.batches; first += step.per_chunk) {
       recorded.chunks.push_back(
-          make_chunk(graph, binding_of, d, kernel, first, std::min(step.per_chunk, d.batches - first)));
+          make_chunk(graph, plan, binding_of, d, kernel, first, std::min(step.per_chunk, d.batches - first)));
       if (step.image_binding == ImageBinding::sampled) recorded.chunks.back().image = images.at(step.image);
       if (step.image_binding == ImageBinding::storage) recorded.chunks.back().image = image_outputs.at(step.image);
     }
@@ -24,32 +29,35 @@ Recorder::Recorder(Context::Impl& ctx, const Graph& graph, const Plan& plan, con
   write_descriptors();
 }
 
-Recorder::Chunk Recorder::make_chunk(const Graph& graph, const std::vector<Binding>& binding_of, const Dispatch& d,
-                                     const Kernel& kernel, uint64_t first, uint64_t count) const {
+Recorder::Chunk Recorder::make_chunk(const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of,
+                                     const Dispatch& d, const Kernel& kernel, uint64_t first, uint64_t count) const {
   const auto& info = ctx_.info;
-  Chunk chunk{&kernel, std::nullopt, {}, {}, {}, {}};
+  Chunk chunk{&kernel, std::nullopt, {}, {}, {}, {}, {}};
   PushHeader header{};
   if (d.operands.size() > PushHeader::kMaxOperands)
     throw Error("Internal error: kernel '" + d.kernel + "' binds more tensors than the push header describes.");
   for (size_t i = 0; i < d.operands.size(); ++i) {
     const Operand& op = d.operands[i];
     const Binding& where = binding_of[op.tensor];
-    const uint64_t bytes = element_count(graph.shape(op.tensor)) * sizeof(float);
-    const uint64_t align = bind_limits(op.as, info).align;
+    const uint32_t float_bytes = plan.float_bytes[op.tensor];
+    const uint64_t bytes = element_count(graph.shape(op.tensor)) * float_bytes;
+    const uint64_t align = bind_limits(op.as, info, float_bytes).align;
     // The bound range: from the first item's start (aligned down) to the last item's window end.
-    const uint64_t start = where.offset + (op.offset + first * op.batch_stride) * sizeof(float);
+    const uint64_t start = where.offset + (op.offset + first * op.batch_stride) * float_bytes;
     const uint64_t window = op.extent ? op.extent : op.batch_stride;
     const uint64_t end =
         where.offset +
-        (window ? std::min(bytes, (op.offset + (first + count - 1) * op.batch_stride + window) * sizeof(float)) : bytes);
+        (window ? std::min(bytes, (op.offset + (first + count - 1) * op.batch_stride + window) * float_bytes) : bytes);
     const uint64_t aligned = start - start % align;
-    if (needs_16_byte_start(op.as) && (start - aligned) % 16 != 0)
-      throw Error("Kernel '" + d.kernel + "' indexes tensor '" + graph.tensors()[op.tensor].name +
-                  "' in 16-byte units, but its data starts at byte " + std::to_string(start) +
-                  ", not a multiple of 16 (an application buffer's offset must then be one).");
-    header.base[i] = static_cast<uint32_t>((start - aligned) / sizeof(float));
+    if (needs_16_byte_start(op.as) && (start - aligned) % (4 * float_bytes) != 0)
+      throw Error("Kernel '" + d.kernel + "' indexes tensor '" + graph.tensors()[op.tensor].name + "' in " +
+                  std::to_string(4 * float_bytes) + "-byte units, but its data starts at byte " + std::to_string(start) +
+                  ", not a multiple of " + std::to_string(4 * float_bytes) +
+                  " (an application buffer's offset must then be one).");
+    header.base[i] = static_cast<uint32_t>((start - aligned) / float_bytes);
     chunk.bindings.emplace_back(where.buffer, aligned, end - aligned);
     chunk.kinds.push_back(op.as);
+    chunk.float_bytes.push_back(float_bytes);
   }
   const uint64_t groups = count * d.groups_per_batch;
   header.batches = static_cast<uint32_t>(count);
@@ -98,10 +106,9 @@ void Recorder::write_descriptors() {
           const vk::DescriptorBufferInfo& r = c.bindings[b];
           const bool vec4 = c.kinds[b] == BindAs::Vec4Texels;
           // Whole texels only: a tensor's bytes past its last full texel are never read as one.
-          const uint64_t texel = vec4 ? 16 : 4;
-          views_.emplace_back(ctx_.device,
-                              vk::BufferViewCreateInfo({}, r.buffer, vec4 ? vk::Format::eR32G32B32A32Sfloat : vk::Format::eR32Sfloat,
-                                                       r.offset, r.range - r.range % texel));
+          const uint64_t texel = (vec4 ? 4 : 1) * c.float_bytes[b];
+          views_.emplace_back(ctx_.device, vk::BufferViewCreateInfo({}, r.buffer, texel_format(vec4, c.float_bytes[b]),
+                                                                    r.offset, r.range - r.range % texel));
           texel_views.push_back(*views_.back());
           writes.emplace_back(set, first + b, 0, type, nullptr, nullptr, texel_views.back());
         } else {

@@ -22,6 +22,9 @@ struct BufferCopy {
   vk::Buffer from, to;
   vk::BufferCopy region;
 };
+// The format of a texel-buffer view of floats of that width, one or four to a texel.
+vk::Format texel_format(bool vec4, uint32_t float_bytes);
+
 struct Copies {
   std::vector<BufferCopy> before, after;  // inputs in before the first kernel, outputs out after the last
 };
@@ -45,6 +48,7 @@ class Recorder {
     std::optional<vk::DescriptorImageInfo> image;  // binding 0 when set; buffers follow it
     std::vector<vk::DescriptorBufferInfo> bindings;
     std::vector<BindAs> kinds;  // how each binding is read
+    std::vector<uint32_t> float_bytes;  // and the width of its floats: 4, or 2 (float16)
     std::vector<uint32_t> push;  // header followed by the op's fields
     uint32_t grid[3];
   };
@@ -52,7 +56,7 @@ class Recorder {
     bool barrier_before;
     std::vector<Chunk> chunks;
   };
-  Chunk make_chunk(const Graph& graph, const std::vector<Binding>& binding_of, const Dispatch& d,
+  Chunk make_chunk(const Graph& graph, const Plan& plan, const std::vector<Binding>& binding_of, const Dispatch& d,
                    const Kernel& kernel, uint64_t first, uint64_t count) const;
   void write_descriptors();
 

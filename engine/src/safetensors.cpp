@@ -12,18 +12,12 @@
 
 #include "file_io.h"
 #include "json_bounded.h"
+#include "half_float.h"
 #include "vkattn/error.h"
 #include "vkattn/io.h"
 
 namespace vkattn {
 namespace {
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  if (exp == 0) return (sign ? -1.f : 1.f) * std::ldexp(static_cast<float>(mant), -24);  // zero, subnormal
-  if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));          // inf, nan
-  return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
-}
 
 size_t dtype_size(const std::string& dtype) {
   if (dtype == "F32") return 4;

@@ -11,7 +11,7 @@ namespace {
 
 // The few SPIR-V opcodes and enums this reader needs (SPIR-V specification, section 3).
 enum : uint32_t {
-  OpExecutionMode = 16, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28,
+  OpExecutionMode = 16, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28, OpTypeRuntimeArray = 29,
   OpTypeImage = 25, OpTypeSampledImage = 27, DimBuffer = 5, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpSpecConstant = 50, OpVariable = 59, OpDecorate = 71,
   OpMemberDecorate = 72, ModeLocalSize = 17, DecorationSpecId = 1, DecorationArrayStride = 6, DecorationBinding = 33,
   DecorationDescriptorSet = 34, DecorationOffset = 35, StorageUniform = 2, StoragePushConstant = 9,
@@ -38,6 +38,22 @@ struct Module {
       }
       default: throw Error("A shader's push constants use a type the SPIR-V reader does not know.");
     }
+  }
+
+  // A block whose first member is a runtime array of floats or float vectors (a storage buffer as
+  // the kernels declare them): the bytes of one float; else 0.
+  uint32_t array_float_bytes(uint32_t block) const {
+    auto type = [&](uint32_t id) -> const std::vector<uint32_t>* {
+      const auto it = types.find(id);
+      return it == types.end() ? nullptr : &it->second;
+    };
+    const auto* s = type(block);
+    if (!s || ((*s)[0] & 0xffff) != OpTypeStruct || s->size() < 3) return 0;
+    const auto* array = type((*s)[2]);
+    if (!array || ((*array)[0] & 0xffff) != OpTypeRuntimeArray) return 0;
+    const auto* element = type((*array)[2]);
+    if (element && ((*element)[0] & 0xffff) == OpTypeVector) element = type((*element)[2]);
+    return element && ((*element)[0] & 0xffff) == OpTypeFloat ? (*element)[2] / 8 : 0;
   }
 };
 
@@ -75,7 +91,8 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       mod.member_offset[w[1]][w[2]] = w[4];
     } else if (op == OpExecutionMode && count >= 6 && w[2] == ModeLocalSize) {
       out.local_size[0] = w[3], out.local_size[1] = w[4], out.local_size[2] = w[5];
-    } else if (op == OpTypeInt || op == OpTypeFloat || op == OpTypeVector || op == OpTypeArray || op == OpTypeStruct) {
+    } else if (op == OpTypeInt || op == OpTypeFloat || op == OpTypeVector || op == OpTypeArray ||
+               op == OpTypeRuntimeArray || op == OpTypeStruct) {
       mod.types[w[1]] = std::vector<uint32_t>(w, w + count);
     } else if (op == OpTypePointer && count >= 4) {
       pointee[w[1]] = w[3];
@@ -104,6 +121,10 @@ ShaderInterface reflect(std::span<const uint32_t> spirv) {
       if (std::count(texel_types.begin(), texel_types.end(), type)) out.texel_buffer_mask |= 1u << b;
       if (std::count(storage_types.begin(), storage_types.end(), type)) out.storage_image_mask |= 1u << b;
       if (variable_storage.count(id) && variable_storage[id] == StorageUniform) out.uniform_buffer_mask |= 1u << b;
+      if (const uint32_t bytes = mod.array_float_bytes(type); bytes) {
+        const auto [at, fresh] = out.storage_float_bytes.emplace(b, bytes);
+        if (!fresh && at->second != bytes) at->second = 0;
+      }
     }
   for (const auto& [id, value] : spec_default)
     if (spec_id.count(id)) out.spec_constants[spec_id[id]] = value;

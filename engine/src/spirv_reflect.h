@@ -15,6 +15,9 @@ struct ShaderInterface {
   uint32_t push_constant_bytes = 0;  // size of the push-constant block (0 if none)
   uint32_t local_size[3] = {1, 1, 1};
   std::map<uint32_t, uint32_t> spec_constants;  // SpecId -> default value (32-bit scalars)
+  // Storage buffer binding -> bytes of one float of its array (4, or 2 in an fp16 build; 0 where
+  // the block holding it is not an array of floats or vectors of them, or two aliases disagree).
+  std::map<uint32_t, uint32_t> storage_float_bytes;
 
   // The default of specialization constant `id`; throws if the shader declares none.
   uint32_t spec_constant(uint32_t id) const;

@@ -48,6 +48,7 @@ struct Options {
   bool eval = false, crop = false;
   double threshold = 0.2;
   double min_accuracy = 0, min_agreement = 0;
+  std::string precision = "fp32";
 };
 
 // Parses the command line into o; -1 to go on, else the exit status (see parse_command_line).
@@ -59,6 +60,9 @@ int parse(int argc, char** argv, Options& o) {
   app.add_option("--model", o.model, "The network (default: train.py's, " + o.model + ")");
   app.add_option("--out", o.out, "Folder for the heatmap pictures (default: the current one)");
   app.add_option("--device", o.device, "A device index or part of its name");
+  app.add_option("--precision", o.precision,
+                 "fp32 (default), or fp16: weights and tensors between kernels stored in 16 bits")
+      ->check(CLI::IsMember({"fp32", "fp16"}));
   app.add_flag("--crop", o.crop, "Also draw the attention box and write the crop it picks");
   app.add_option("--threshold", o.threshold, "--crop: share of the most attention a cell needs (default 0.2)")
       ->check(real_number(0, 1));
@@ -82,11 +86,16 @@ int parse(int argc, char** argv, Options& o) {
   return -1;
 }
 
+vkattn::Precision precision(const Options& o) {
+  return o.precision == "fp16" ? vkattn::Precision::fp16 : vkattn::Precision::fp32;
+}
+
 // The network, compiled for batches of a fixed size; with a crop threshold also hard attention
 // from the first attention layer's map: each item's box and that box of the input at input size.
 class Classifier {
  public:
-  Classifier(vkattn::Context& ctx, const vkattn::Network& net, int64_t batch, std::optional<float> crop = std::nullopt) {
+  Classifier(vkattn::Context& ctx, const vkattn::Network& net, int64_t batch, vkattn::Precision precision,
+             std::optional<float> crop = std::nullopt) {
     const vkattn::Shape item = net.input_shape();
     const vkattn::TensorId x = graph_.input("x", {batch, item[0], item[1], item[2]});
     const auto out = net.build(graph_, x, true);
@@ -100,7 +109,9 @@ class Classifier {
       graph_.output("boxes", glimpse.boxes);
       graph_.output("crop", glimpse.crop);
     }
-    exec_.emplace(ctx, graph_);
+    vkattn::ExecutorOptions options;
+    options.precision = precision;
+    exec_.emplace(ctx, graph_, options);
   }
   // Runs one batch of item-sized images.
   void run(const std::vector<float>& pixels) {
@@ -203,7 +214,7 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
     inputs.push_back(prepare_image(path, size));
     batch.insert(batch.end(), inputs.back().pixels.begin(), inputs.back().pixels.end());
   }
-  Classifier model(ctx, net, int64_t(o.images.size()), o.crop ? std::optional<float>(float(o.threshold)) : std::nullopt);
+  Classifier model(ctx, net, int64_t(o.images.size()), precision(o), o.crop ? std::optional<float>(float(o.threshold)) : std::nullopt);
   model.run(batch);
   const auto logits = model.logits(), attention = model.attention();
   const auto boxes = o.crop ? model.output("boxes") : vkattn::HostTensor{}, crops = o.crop ? model.output("crop") : vkattn::HostTensor{};
@@ -247,7 +258,7 @@ int evaluate(const Options& o, vkattn::Context& ctx, const vkattn::Network& net)
     throw vkattn::Error("The model takes " + vkattn::to_string(item) + " but the test images are " +
                         std::to_string(test.rows) + "x" + std::to_string(test.cols) + ".");
   const size_t per_image = size_t(test.rows) * test.cols, batch = std::min<size_t>(o.batch, test.count());
-  Classifier model(ctx, net, int64_t(batch));
+  Classifier model(ctx, net, int64_t(batch), precision(o));
   std::vector<int> predicted;
   const auto start = std::chrono::steady_clock::now();
   for (size_t first = 0; first < test.count(); first += batch) {
@@ -270,7 +281,7 @@ int evaluate(const Options& o, vkattn::Context& ctx, const vkattn::Network& net)
   size_t correct = 0;
   for (size_t i = 0; i < test.count(); ++i) correct += predicted[i] == test.labels[i];
   const double accuracy = double(correct) / test.count();
-  std::printf("device: %s\n", ctx.device().name.c_str());
+  std::printf("device: %s, %s\n", ctx.device().name.c_str(), o.precision.c_str());
   std::printf("accuracy: %.2f%% (%zu of %zu test images)\n", 100 * accuracy, correct, test.count());
 
   int rc = accuracy < o.min_accuracy ? 4 : 0;

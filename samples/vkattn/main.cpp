@@ -39,6 +39,8 @@ struct Options {
   std::string report, markdown, filter;  // conformance
   bool quick = false;
   uint64_t seed = vkattn::conformance::Options{}.seed;
+  std::string precision = "fp32";  // run, bench, conformance
+  vkattn::Precision stored() const { return precision == "fp16" ? vkattn::Precision::fp16 : vkattn::Precision::fp32; }
 };
 
 // "1,64,32,32" -> {1, 64, 32, 32}; anything but positive whole numbers is an error.
@@ -234,7 +236,9 @@ int run(const Options& o) {
     graph.output(map_output, *map);
   }
   vkattn::Context ctx = open_context(o);
-  vkattn::Executor exec(ctx, graph);
+  vkattn::ExecutorOptions options;
+  options.precision = o.stored();
+  vkattn::Executor exec(ctx, graph, options);
   for (const auto& [name, tensor] : inputs) exec.set_input(name, tensor);
   exec.run();
   // Streamed from the mapped output buffers: a map at N = 16384 is 1 GiB per batch item. Every
@@ -294,6 +298,7 @@ int bench(const Options& o) {
   vkattn::Context ctx = open_context(o);
   vkattn::ExecutorOptions options;
   options.timestamps = true;
+  options.precision = o.stored();
   vkattn::Executor exec(ctx, graph, options);
   vkattn::HostTensor x{shape, std::vector<float>(vkattn::element_count(shape))};
   std::mt19937 rng(7);
@@ -315,7 +320,8 @@ int bench(const Options& o) {
   const auto& plan = exec.memory_plan();
   if (o.json) {
     nlohmann::ordered_json out = {{"device", d.name}, {"driver", d.driver_name + " " + d.driver_info}, {"profile", d.profile},
-                                  {"model", model}, {"shape", shape}, {"iterations", iterations}};
+                                  {"model", model}, {"shape", shape}, {"precision", o.precision},
+                                  {"iterations", iterations}};
     out.update(breakdown);
     out["memory"] = {{"intermediate_bytes", plan.intermediate_bytes}, {"weight_bytes", plan.weight_bytes},
                      {"io_bytes", plan.io_bytes}, {"dispatches", plan.dispatches}, {"barriers", plan.barriers}};
@@ -324,9 +330,9 @@ int bench(const Options& o) {
   }
   std::printf("device: %s (%s %s), %s kernels\n", d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str(),
               d.profile.c_str());
-  std::printf("model: %s\nshape: B=%lld C=%lld H=%lld W=%lld (N=%lld), %d iterations, GPU times are medians\n",
+  std::printf("model: %s\nshape: B=%lld C=%lld H=%lld W=%lld (N=%lld), %s, %d iterations, GPU times are medians\n",
               model.c_str(), (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3],
-              (long long)(shape[2] * shape[3]), iterations);
+              (long long)(shape[2] * shape[3]), o.precision.c_str(), iterations);
   std::printf("memory: intermediates %s (%s without sharing), weights %s, inputs/outputs %s; %u dispatches, %u barriers\n",
               kib(plan.intermediate_bytes).c_str(), kib(plan.unshared_bytes).c_str(), kib(plan.weight_bytes).c_str(),
               kib(plan.io_bytes).c_str(), plan.dispatches, plan.barriers);
@@ -343,11 +349,12 @@ int conformance(const Options& o) {
   options.quick = o.quick;
   options.filter = o.filter;
   options.seed = o.seed;
+  options.precision = o.stored();
   vkattn::Context ctx = open_context(o);
   const auto& d = ctx.device();
-  std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s kernels, %s matrix, fp32\n\n",
+  std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s kernels, %s matrix, %s\n\n",
               d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str(), vkattn::version_string(d.api_version).c_str(),
-              d.subgroup_size, d.profile.c_str(), options.quick ? "quick" : "full");
+              d.subgroup_size, d.profile.c_str(), options.quick ? "quick" : "full", o.precision.c_str());
   std::printf("  %-66s %10s %10s %7s  %s\n", "case", "max abs", "rel error", "bound", "result");
   options.on_result = [](const vkattn::conformance::Result& r) {
     if (r.status == vkattn::conformance::Status::Skipped)
@@ -378,6 +385,12 @@ int main(int argc, char** argv) {
   const auto device = [&](CLI::App* command) {
     command->add_option("--device", o.device, "A device index or part of its name");
   };
+  const auto precision = [&](CLI::App* command) {
+    command->add_option("--precision", o.precision,
+                        "fp32 (default), or fp16: weights and tensors between kernels stored in 16 bits, computed "
+                        "in float32 (needs storageBuffer16BitAccess)")
+        ->check(CLI::IsMember({"fp32", "fp16"}));
+  };
 
   CLI::App* info_command = app.add_subcommand(
       "info", "Vulkan devices, the one vkattn picks, its limits and kernels; with --model, what the model holds.");
@@ -405,6 +418,7 @@ int main(int argc, char** argv) {
                           "first self-attention layer)");
   run_command->add_option("--prefix", o.prefix, "A lone block's tensor-name prefix (default: found in the file)");
   device(run_command);
+  precision(run_command);
 
   CLI::App* bench_command = app.add_subcommand(
       "bench",
@@ -422,6 +436,7 @@ int main(int argc, char** argv) {
                           "small_dispatches, ...}, nodes [{name, kernel, gpu_ms, barrier_ms, gflops, gbytes_per_s, ...}], "
                           "kernels [{kernel, nodes, gpu_ms, share, ...}], memory");
   device(bench_command);
+  precision(bench_command);
 
   CLI::App* conformance_command = app.add_subcommand(
       "conformance",
@@ -434,6 +449,7 @@ int main(int argc, char** argv) {
   conformance_command->add_option("--report", o.report, "R.json to write");
   conformance_command->add_option("--markdown", o.markdown, "R.md to write");
   device(conformance_command);
+  precision(conformance_command);
 
   RolloutOptions rollout;
   CLI::App* rollout_command = app.add_subcommand(

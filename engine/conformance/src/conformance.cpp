@@ -59,7 +59,7 @@ bool compare(Result& r, const std::string& name, const std::vector<float>& out, 
   return false;
 }
 
-void check(Result& r, Context& ctx, const Prepared& p) {
+void check(Result& r, Context& ctx, const Prepared& p, Precision precision) {
   std::vector<std::string> outputs;
   for (const auto& [name, id] : p.graph.outputs()) outputs.push_back(name);
   r.outputs = static_cast<int>(outputs.size());
@@ -67,6 +67,7 @@ void check(Result& r, Context& ctx, const Prepared& p) {
   std::optional<DeviceImage> image;
   try {
     ExecutorOptions options;
+    options.precision = precision;
     if (p.image) {
       image.emplace(ctx, p.image->options);
       options.image_outputs[p.image->output] = image->output();
@@ -114,13 +115,14 @@ void check(Result& r, Context& ctx, const Prepared& p) {
 }
 
 // Prepares and checks one case, turning limits and errors into a skip or a failure.
-Result check_case(Context& ctx, const OpCheck& op, const Spec& spec, Rng& rng) {
-  Result r{op.op, case_name(op.op, spec), "fp32", Status::Skipped, 0, 0, 0, "", 0, 1};
+Result check_case(Context& ctx, const OpCheck& op, const Spec& spec, Rng& rng, Precision precision) {
+  const bool fp16 = precision == Precision::fp16;
+  Result r{op.op, case_name(op.op, spec), fp16 ? "fp16" : "fp32", Status::Skipped, 0, 0, 0, "", 0, 1};
   const auto start = std::chrono::steady_clock::now();
   try {
     const Prepared p = op.prepare(spec, rng);
-    r.bound = p.bound;
-    check(r, ctx, p);
+    r.bound = fp16 ? p.fp16_bound : p.bound;
+    check(r, ctx, p, precision);
   } catch (const DeviceLimitError& e) {
     r.status = Status::Skipped;
     r.reason = e.what();
@@ -147,12 +149,13 @@ Report run(Context& ctx, const Options& options) {
   Report report;
   report.device = ctx.device();
   report.quick = options.quick;
+  report.precision = options.precision;
   report.seed = options.seed ? options.seed : fresh_seed();
   Rng rng(report.seed);
   for (const OpCheck& op : CheckRegistry::instance().all())
     for (const Spec& spec : op.matrix({options.quick, report.device})) {
       if (!options.filter.empty() && case_name(op.op, spec).find(options.filter) == std::string::npos) continue;
-      const Result r = check_case(ctx, op, spec, rng);
+      const Result r = check_case(ctx, op, spec, rng, options.precision);
       (r.status == Status::Passed ? report.passed : r.status == Status::Failed ? report.failed : report.skipped)++;
       report.results.push_back(r);
       if (options.on_result) options.on_result(r);
@@ -160,9 +163,9 @@ Report run(Context& ctx, const Options& options) {
   return report;
 }
 
-Result run_case(Context& ctx, const std::string& op, const Spec& spec, uint64_t seed) {
+Result run_case(Context& ctx, const std::string& op, const Spec& spec, uint64_t seed, Precision precision) {
   Rng rng(seed ? seed : fresh_seed());
-  return check_case(ctx, CheckRegistry::instance().find(op), spec, rng);
+  return check_case(ctx, CheckRegistry::instance().find(op), spec, rng, precision);
 }
 
 }  // namespace vkattn::conformance

@@ -33,7 +33,7 @@ std::string to_json(const Report& report) {
                  {"maxUniformBufferRange", d.max_uniform_buffer_range},
                  {"minUniformBufferOffsetAlignment", d.min_uniform_buffer_offset_alignment},
                  {"largestDeviceLocalHeap", d.device_local_bytes}};
-  j["precisions"] = {"fp32"};
+  j["precisions"] = {report.precision == Precision::fp16 ? "fp16" : "fp32"};
   j["quick"] = report.quick;
   j["seed"] = report.seed;
   j["summary"] = {{"passed", report.passed}, {"failed", report.failed}, {"skipped", report.skipped}};
@@ -59,13 +59,14 @@ std::string to_markdown(const Report& report) {
                 "- device: %s (%s), vendor 0x%04x, device 0x%04x\n- driver: %s %s\n- Vulkan API: %s; subgroup size %u; "
                 "kernel profile %s\n"
                 "- maxStorageBufferRange %llu MiB, maxMemoryAllocationSize %llu MiB, maxComputeSharedMemorySize %u KiB, "
-                "maxComputeWorkGroupCount %u x %u x %u\n- matrix: %s, precision fp32, seed %llu\n\n",
+                "maxComputeWorkGroupCount %u x %u x %u\n- matrix: %s, precision %s, seed %llu\n\n",
                 d.name.c_str(), d.type.c_str(), d.vendor_id, d.device_id, d.driver_name.c_str(), d.driver_info.c_str(),
                 version_string(d.api_version).c_str(), d.subgroup_size, d.profile.c_str(),
                 (unsigned long long)(d.max_storage_buffer_range >> 20),
                 (unsigned long long)(d.max_memory_allocation_size >> 20), d.max_shared_memory >> 10,
                 d.max_workgroup_count[0], d.max_workgroup_count[1], d.max_workgroup_count[2],
-                report.quick ? "quick" : "full", (unsigned long long)report.seed);
+                report.quick ? "quick" : "full", report.precision == Precision::fp16 ? "fp16" : "fp32",
+                (unsigned long long)report.seed);
   md += line;
   md += "**" + std::to_string(report.passed) + " passed, " + std::to_string(report.failed) + " failed, " +
         std::to_string(report.skipped) + " skipped**\n\n";

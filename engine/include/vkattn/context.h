@@ -20,7 +20,10 @@ struct DeviceInfo {
   std::string driver_name, driver_info;
   uint32_t api_version = 0, driver_version = 0;
   uint32_t subgroup_size = 0;
-  bool shader_float16 = false, storage_buffer_16bit = false;
+  bool shader_float16 = false;
+  // storageBuffer16BitAccess, which Precision::fp16 needs: supported (list_devices), enabled on a
+  // device vkattn created where supported, and on an adopted one as AdoptedDevice says.
+  bool storage_buffer_16bit = false;
   bool timestamps = false;  // the compute queue can write timestamps
   float timestamp_period_ns = 0;
   uint64_t max_storage_buffer_range = 0, max_memory_allocation_size = 0, max_buffer_size = 0;
@@ -64,7 +67,8 @@ struct ContextOptions {
 // Handles of an application's Vulkan objects for Context::adopt. vkattn never destroys them and
 // never calls vkDeviceWaitIdle or vkQueueWaitIdle on them; the application must keep them alive
 // until the Context and everything made from it are destroyed. The device must have been created
-// with api version 1.1 or newer; vkattn needs no extension or feature beyond core 1.1 compute.
+// with api version 1.1 or newer; vkattn needs no extension or feature beyond core 1.1 compute
+// (Precision::fp16 needs storageBuffer16BitAccess, below).
 struct AdoptedDevice {
   VkInstance instance = VK_NULL_HANDLE;
   VkPhysicalDevice physical_device = VK_NULL_HANDLE;
@@ -72,6 +76,10 @@ struct AdoptedDevice {
   VkQueue queue = VK_NULL_HANDLE;  // must support compute
   uint32_t queue_family = 0;
   PFN_vkGetInstanceProcAddr get_instance_proc_addr = vkGetInstanceProcAddr;
+  // Set when the device was created with storageBuffer16BitAccess enabled
+  // (VkPhysicalDevice16BitStorageFeatures or VkPhysicalDeviceVulkan11Features): executors with
+  // Precision::fp16 need it.
+  bool storage_buffer_16bit = false;
 };
 
 class Context {

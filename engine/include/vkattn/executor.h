@@ -88,8 +88,17 @@ struct ImageOutput {
   float nan_colour[4] = {1, 0, 1, 1};  // magenta: seen at once
 };
 
+// How the forward pass stores tensors between kernels. fp32: as float. fp16: weights and every
+// tensor between kernels as IEEE half (storageBuffer16BitAccess; kernels still compute in
+// float32, converting as they load and store), so memory and traffic halve and results carry
+// half's rounding (about 3 significant digits; magnitudes past 65504 become infinite). Graph
+// inputs and outputs stay float32 everywhere: host tensors, application buffers and images
+// are the same as with fp32.
+enum class Precision { fp32, fp16 };
+
 struct ExecutorOptions {
   bool timestamps = false;  // per-node GPU times (for benchmarks) when the queue supports them
+  Precision precision = Precision::fp32;
   // Graph inputs and outputs, by name, that live in application buffers.
   std::map<std::string, ExternalBuffer> external;
   // Graph inputs, by name, converted from application images at the start of every run.

@@ -31,6 +31,8 @@ class Graph {
 
   TensorId input(const std::string& name, Shape shape);
   TensorId weight(const std::string& name, HostTensor value);
+  // The same, sharing values another graph already holds.
+  TensorId weight(const std::string& name, std::shared_ptr<const HostTensor> value);
   // Marks a tensor as a result the caller can read back after a run.
   void output(const std::string& name, TensorId tensor);
   // Appends a node that reads `inputs` and writes new tensors of `output_shapes`, named after

@@ -5,20 +5,13 @@
 #include <cstring>
 #include <numeric>
 
+#include "half_float.h"
 #include "vkattn/error.h"
 
 namespace vkattn::onnx_import {
 namespace {
 
 using onnx::TensorProto;
-
-double half_to_double(uint16_t h) {
-  const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  const double sign = (h & 0x8000) ? -1.0 : 1.0;
-  if (exponent == 0) return sign * std::ldexp(mantissa, -24);
-  if (exponent == 31) return mantissa ? NAN : sign * INFINITY;
-  return sign * std::ldexp(mantissa + 1024, exponent - 25);
-}
 
 template <typename T>
 T read_le(const char* p) {
@@ -32,7 +25,7 @@ double raw_value(const std::string& raw, int32_t type, size_t i) {
   switch (type) {
     case TensorProto::FLOAT: return read_le<float>(raw.data() + 4 * i);
     case TensorProto::DOUBLE: return read_le<double>(raw.data() + 8 * i);
-    case TensorProto::FLOAT16: return half_to_double(read_le<uint16_t>(raw.data() + 2 * i));
+    case TensorProto::FLOAT16: return half_to_float(read_le<uint16_t>(raw.data() + 2 * i));
     case TensorProto::BFLOAT16: return std::bit_cast<float>(uint32_t(read_le<uint16_t>(raw.data() + 2 * i)) << 16);
     case TensorProto::INT64: return double(read_le<int64_t>(raw.data() + 8 * i));
     case TensorProto::UINT64: return double(read_le<uint64_t>(raw.data() + 8 * i));
@@ -53,7 +46,7 @@ double typed_value(const TensorProto& t, size_t i) {
     case TensorProto::DOUBLE: return t.double_data(n);
     case TensorProto::INT64: return double(t.int64_data(n));
     case TensorProto::UINT32: case TensorProto::UINT64: return double(t.uint64_data(n));
-    case TensorProto::FLOAT16: return half_to_double(uint16_t(t.int32_data(n)));
+    case TensorProto::FLOAT16: return half_to_float(uint16_t(t.int32_data(n)));
     case TensorProto::BFLOAT16: return std::bit_cast<float>(uint32_t(uint16_t(t.int32_data(n))) << 16);
     default: return t.int32_data(n);
   }

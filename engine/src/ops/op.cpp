@@ -19,12 +19,14 @@ std::vector<TensorId> add(Graph& graph, std::shared_ptr<const Op> op, const std:
   return graph.add_node(std::move(op), name, inputs, std::move(out));
 }
 
-BindLimits bind_limits(BindAs as, const DeviceInfo& device) {
+BindLimits bind_limits(BindAs as, const DeviceInfo& device, uint32_t float_bytes) {
   switch (as) {
     case BindAs::FloatTexels:
-      return {device.max_texel_buffer_elements * 4, std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 4)};
-    case BindAs::Vec4Texels:  // texels of 16 bytes
-      return {device.max_texel_buffer_elements * 16, std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 16)};
+      return {device.max_texel_buffer_elements * float_bytes,
+              std::max<uint64_t>(device.min_texel_buffer_offset_alignment, float_bytes)};
+    case BindAs::Vec4Texels:  // texels of 4 floats
+      return {device.max_texel_buffer_elements * 4 * float_bytes,
+              std::max<uint64_t>(device.min_texel_buffer_offset_alignment, 16)};
     case BindAs::Vec4Storage:
       return {device.max_storage_buffer_range, std::max<uint64_t>(device.min_storage_buffer_offset_alignment, 16)};
     case BindAs::Storage: break;
@@ -32,9 +34,16 @@ BindLimits bind_limits(BindAs as, const DeviceInfo& device) {
   return {device.max_storage_buffer_range, std::max<uint64_t>(device.min_storage_buffer_offset_alignment, 4)};
 }
 
+namespace {
+// The alignment slack an op leaves in a binding when it sizes work in float32 bytes. A texel
+// range is a count of texels, so with 16-bit storage the range in bytes halves while the
+// alignment does not: twice the slack keeps a float32 count within the fp16 binding too.
+uint64_t slack(BindAs as, uint64_t align) { return is_texels(as) ? 2 * align : align; }
+}  // namespace
+
 bool fits(uint64_t floats, BindAs as, const DeviceInfo& device) {
   const auto [range, align] = bind_limits(as, device);
-  return floats * 4 + align <= range;
+  return floats * 4 + slack(as, align) <= range;
 }
 
 std::string limit_name(BindAs as) {
@@ -43,8 +52,8 @@ std::string limit_name(BindAs as) {
 
 uint64_t rows_per_block(uint64_t rows, uint64_t row_floats, const DeviceInfo& device, BindAs as,
                         const std::string& what) {
-  const auto [range, slack] = bind_limits(as, device);
-  const uint64_t fit = range > slack ? (range - slack) / (4 * row_floats) : 0;
+  const auto [range, align] = bind_limits(as, device);
+  const uint64_t fit = range > slack(as, align) ? (range - slack(as, align)) / (4 * row_floats) : 0;
   if (fit == 0)
     throw DeviceLimitError(what + " (" + std::to_string(row_floats) + " floats) does not fit this device's " +
                            limit_name(as) + " (" + std::to_string(range) + " bytes).");

@@ -32,7 +32,8 @@ constexpr bool needs_16_byte_start(BindAs as) { return as == BindAs::Vec4Texels 
 struct BindLimits {
   uint64_t range, align;
 };
-BindLimits bind_limits(BindAs as, const DeviceInfo& device);
+// float_bytes: 4, or 2 for a tensor stored in 16 bits (a texel range is a count of texels).
+BindLimits bind_limits(BindAs as, const DeviceInfo& device, uint32_t float_bytes = 4);
 std::string limit_name(BindAs as);  // the device limit behind bind_limits' range
 // Whether `floats` floats fit one binding of that kind, less an offset's alignment slack.
 bool fits(uint64_t floats, BindAs as, const DeviceInfo& device);

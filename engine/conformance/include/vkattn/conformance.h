@@ -21,7 +21,7 @@ const char* to_string(Status status);
 struct Result {
   std::string kernel;     // "softmax"
   std::string name;       // kernel and shape, e.g. "softmax B=8 rows=37 L=257"
-  std::string precision;  // "fp32": the only precision vkattn's kernels have so far
+  std::string precision;  // "fp32" or "fp16" (ExecutorOptions::precision)
   Status status = Status::Skipped;
   double max_abs = 0, relative = 0, bound = 0;  // errors against the reference
   std::string reason;                           // why it failed or was skipped
@@ -33,12 +33,15 @@ struct Options {
   bool quick = false;        // a smaller matrix that still touches every kernel and edge
   std::string filter;        // run only cases whose name contains this text
   uint64_t seed = 0;         // 0: a fresh random seed
+  // fp16: every case runs with tensors stored in 16 bits and is held to its fp16 bound.
+  Precision precision = Precision::fp32;
   std::function<void(const Result&)> on_result;  // called as each case finishes
 };
 
 struct Report {
   DeviceInfo device;
   bool quick = false;
+  Precision precision = Precision::fp32;
   uint64_t seed = 0;
   std::vector<Result> results;
   int passed = 0, failed = 0, skipped = 0;
@@ -48,7 +51,8 @@ struct Report {
 Report run(Context& context, const Options& options);
 // Runs one case of one op, the suite's check alone: tests use it with their own shapes.
 // seed 0 draws a fresh one.
-Result run_case(Context& context, const std::string& op, const Spec& spec, uint64_t seed = 0);
+Result run_case(Context& context, const std::string& op, const Spec& spec, uint64_t seed = 0,
+                Precision precision = Precision::fp32);
 // The report as JSON: device, driver, API version, subgroup size, limits, and every case.
 std::string to_json(const Report& report);
 // A markdown page: the device, the summary line and the table.

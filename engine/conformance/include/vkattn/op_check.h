@@ -41,6 +41,11 @@ struct Prepared {
   std::vector<std::pair<std::string, HostTensor>> inputs;
   std::function<Outputs()> reference;
   double bound = 1e-5;  // relative error allowed against float64
+  // The same with Precision::fp16, where the inputs and weights are rounded to half (relative
+  // 2^-11 each), and so is each stored intermediate and the output: 4e-3 covers an op that rounds
+  // its inputs and its output once and sums in float32 (measured: 3e-4 to 1.2e-3 on lavapipe);
+  // an op with more roundings, or whose function amplifies them (exp), states its own.
+  double fp16_bound = 4e-3;
   std::optional<ImageCase> image;
 };
 
