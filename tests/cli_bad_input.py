@@ -44,6 +44,7 @@ with tempfile.TemporaryDirectory() as d:
     expect_error("unknown command", ["frobnicate"], "Unknown command")
     expect_error("unknown option", ["run", "--colour", "red"], "Unknown option '--colour'")
     expect_error("option without value", ["run", "--model"], "--model: 1 required TEXT missing")
+    expect_error("unknown precision", ["run"] + good + ["--input", p("x.npy"), "--precision", "fp8"], "--precision")
     expect_error("missing --input", ["run"] + good, "--input is required")
     expect_error("missing model file", ["run", "--model", p("nope.safetensors"), "--input", p("x.npy"),
                                         "--output", p("y.npy")], "Cannot open")

@@ -77,6 +77,12 @@ with tempfile.TemporaryDirectory() as d:
     strided = np.asfortranarray(x.astype(np.float32))
     check("any layout", np.array_equal(model.run(strided), model.run(np.ascontiguousarray(strided))))
     check("a second shape", model.run(x[:1]).shape == (1, 7))
+    # fp16: weights and tensors between kernels in 16 bits, float32 in and out.
+    half = vkattn.Model(path, precision="fp16")
+    yh, (mh,) = half.run(x, attention=True)
+    check("fp16 precision", half.precision == "fp16" and model.precision == "fp32" and yh.dtype == np.float32 and
+          1e-6 < relative(yh, want) < 4e-3 and relative(mh, want_map) < 4e-3,
+          "relative %.2e, map %.2e" % (relative(yh, want), relative(mh, want_map)))
 
     # A lone block (the SAGAN repository's state_dict names) at N = 1 and N = 35.
     block = SelfAttention(8).double().eval()
@@ -96,6 +102,7 @@ with tempfile.TemporaryDirectory() as d:
     # Engine errors are vkattn.Error with the engine's sentence.
     expect_error("missing file", "Cannot open", lambda: vkattn.Model(os.path.join(d, "nope.safetensors")))
     expect_error("no such device", "matches none", lambda: vkattn.Model(path, device="no-such-gpu"))
+    expect_error("unknown precision", "precision must be 'fp32' or 'fp16'", lambda: vkattn.Model(path, precision="fp8"))
     expect_error("rank-3 input", "takes input (B, 3, 11, 7)", lambda: model.run(np.zeros((3, 11, 7))))
     expect_error("wrong channels", "takes input", lambda: model.run(np.zeros((1, 4, 11, 7))))
     expect_error("not numbers", "numbers", lambda: model.run(np.array([["a"]])))

@@ -1,7 +1,7 @@
 """python3 -m vkattn info | run | export: the command-line tool's info and run, and export, for scripts.
 
     python3 -m vkattn info
-    python3 -m vkattn run --model M.safetensors --input X.npy --output Y.npy [--attention A.npy] [--device D]
+    python3 -m vkattn run --model M.safetensors --input X.npy --output Y.npy [--attention A.npy] [--precision fp16] [--device D]
     python3 -m vkattn export FILE.py:FACTORY --input-shape C,H,W --output M.safetensors [--weights W.pt]
                              [--labels a,b,...] [--no-check]
     python3 -m vkattn export MODULE.pt ...     (a whole module saved with torch.save(module, ...))
@@ -38,7 +38,7 @@ def run(args):
         x = np.load(args.input, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise Error("Cannot read '%s' as a .npy array (%s)." % (args.input, e)) from None
-    model = Model(args.model, device=args.device)
+    model = Model(args.model, device=args.device, precision=args.precision)
     if args.attention:
         y, maps = model.run(x, attention=True)
         if not maps:
@@ -123,6 +123,8 @@ def main(argv=None):
     p.add_argument("--output", required=True, help="Y.npy to write")
     p.add_argument("--attention", help="A.npy: also write the first attention layer's map")
     p.add_argument("--device", help="a device index or part of its name")
+    p.add_argument("--precision", choices=("fp32", "fp16"), default="fp32",
+                   help="fp16: weights and tensors between kernels stored in 16 bits")
     p = commands.add_parser("export", help="write a PyTorch module as a network file")
     p.add_argument("source", help="FILE.py:FACTORY (a function or class giving the module) or MODULE.pt "
                                   "(a whole module saved with torch.save)")

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "device_image.h"
+#include "half_float.h"
 #include "vkattn/error.h"
 #include "vkattn/executor.h"
 #include "vkattn/image_check.h"
@@ -33,7 +34,10 @@ std::vector<std::vector<float>> run_once(Executor& exec, const Prepared& p, cons
 // Compares one output with its reference; false (with the reason) if it is off or unwritten. NaN
 // and infinities must match exactly (NaN for NaN, an infinity for the same one, as PyTorch gives
 // them); the error figures are over the elements whose reference is finite.
-bool compare(Result& r, const std::string& name, const std::vector<float>& out, const std::vector<double>& ref) {
+// floor: the smallest magnitude each reference value counts as in the norm (0, or half's smallest
+// normal 2^-14 at fp16, below which half's spacing is a fixed 2^-24 and no longer relative).
+bool compare(Result& r, const std::string& name, const std::vector<float>& out, const std::vector<double>& ref,
+             double floor) {
   const std::string which = r.outputs > 1 ? "output '" + name + "': " : "";
   if (ref.size() != out.size()) {
     r.reason = which + "the output has " + std::to_string(out.size()) + " elements, the reference " + std::to_string(ref.size());
@@ -50,7 +54,7 @@ bool compare(Result& r, const std::string& name, const std::vector<float>& out, 
     }
     const double d = out[i] - ref[i];
     diff += d * d;
-    norm += ref[i] * ref[i];
+    norm += std::max(ref[i] * ref[i], floor * floor);
     r.max_abs = std::max(r.max_abs, std::abs(d));
   }
   r.relative = std::max(r.relative, norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff));
@@ -59,7 +63,23 @@ bool compare(Result& r, const std::string& name, const std::vector<float>& out, 
   return false;
 }
 
+// At fp16, why the case says nothing about the fp16 kernels: inputs that half cannot hold (its
+// float64 reference is of other values than the pass computes on), or an empty string.
+std::string outside_half(const Prepared& p) {
+  for (const auto& [name, t] : p.inputs)
+    for (float v : t.data)
+      if (std::isfinite(v) && half_to_float(float_to_half(v)) != v)
+        return "input '" + name + "' holds float32 values that half cannot hold (" + std::to_string(v) + ")";
+  return "";
+}
+
+// Half's largest finite value: a reference beyond it is infinite at fp16.
+constexpr double kHalfMax = 65504;
+
 void check(Result& r, Context& ctx, const Prepared& p, Precision precision) {
+  if (precision == Precision::fp16) {
+    if (r.reason = outside_half(p); !r.reason.empty()) return;  // skipped
+  }
   std::vector<std::string> outputs;
   for (const auto& [name, id] : p.graph.outputs()) outputs.push_back(name);
   r.outputs = static_cast<int>(outputs.size());
@@ -96,10 +116,18 @@ void check(Result& r, Context& ctx, const Prepared& p, Precision precision) {
       return;
     }
   const auto refs = p.reference();
+  if (precision == Precision::fp16)
+    for (const auto& [name, ref] : refs)
+      if (std::any_of(ref.begin(), ref.end(), [](double v) { return std::isfinite(v) && std::abs(v) > kHalfMax; })) {
+        r.status = Status::Skipped;
+        r.reason = "the reference of '" + name + "' exceeds half's range (65504)";
+        return;
+      }
   for (const auto& [name, ref] : refs) {
     const auto at = std::find(outputs.begin(), outputs.end(), name);
     if (at == outputs.end()) throw Error("Internal error: the reference names an output '" + name + "' the graph lacks.");
-    if (!compare(r, name, first[at - outputs.begin()], ref)) return;
+    if (!compare(r, name, first[at - outputs.begin()], ref, precision == Precision::fp16 ? std::ldexp(1.0, -14) : 0.0))
+      return;
   }
   if (image) {  // the image must hold what the first run's tensor maps to
     const auto at = std::find(outputs.begin(), outputs.end(), p.image->output);
@@ -120,7 +148,10 @@ Result check_case(Context& ctx, const OpCheck& op, const Spec& spec, Rng& rng, P
   Result r{op.op, case_name(op.op, spec), fp16 ? "fp16" : "fp32", Status::Skipped, 0, 0, 0, "", 0, 1};
   const auto start = std::chrono::steady_clock::now();
   try {
+    std::optional<DrawHalves> halves;
+    if (fp16) halves.emplace();
     const Prepared p = op.prepare(spec, rng);
+    halves.reset();
     r.bound = fp16 ? p.fp16_bound : p.bound;
     check(r, ctx, p, precision);
   } catch (const DeviceLimitError& e) {

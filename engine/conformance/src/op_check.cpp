@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "half_float.h"
 #include "vkattn/error.h"
 
 namespace vkattn::conformance {
@@ -46,11 +47,20 @@ std::string case_name(const std::string& op, const Spec& spec) {
   return name;
 }
 
+namespace {
+thread_local bool draw_halves = false;
+}  // namespace
+
+DrawHalves::DrawHalves() : before_(draw_halves) { draw_halves = true; }
+DrawHalves::~DrawHalves() { draw_halves = before_; }
+
+float drawn(float v) { return draw_halves ? half_to_float(float_to_half(v)) : v; }
+
 HostTensor random(Rng& rng, Shape shape, float lo, float hi) {
   std::uniform_real_distribution<float> u(lo, hi);
   HostTensor t{std::move(shape), {}};
   t.data.resize(element_count(t.shape));
-  for (float& v : t.data) v = u(rng);
+  for (float& v : t.data) v = drawn(u(rng));
   return t;
 }
 

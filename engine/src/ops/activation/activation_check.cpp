@@ -108,7 +108,7 @@ Prepared prepare(const std::string& op, const Spec& s, Rng& rng) {
     for (const char* bound : {"min", "max"})
       if (s.contains(bound)) edges.push_back(s[bound].get<float>());
     std::uniform_int_distribution<size_t> at(0, x.data.size() - 1);
-    for (float e : edges) x.data[at(rng)] = e;
+    for (float e : edges) x.data[at(rng)] = drawn(e);
   }
   sprinkle(x, special(s), int64_t(x.data.size() / 8 + 1), rng);
   p.graph.output("y", build(op, s, p.graph, p.graph.input("x", x.shape)));

@@ -146,7 +146,7 @@ Prepared prepare_attention_crop(const Spec& s, Rng& rng) {
     const float peak = *std::max_element(a, a + N);
     double sum = 0;
     for (int64_t j = 0; j < N; ++j) sum += a[j] = std::exp(a[j] - peak);
-    for (int64_t j = 0; j < N; ++j) a[j] = float(a[j] / sum);
+    for (int64_t j = 0; j < N; ++j) a[j] = drawn(float(a[j] / sum));
   }
   if (special(s) == "nan")  // one NaN in the first item's map: its box is the whole image
     map.data[std::uniform_int_distribution<int64_t>(0, N * N - 1)(rng)] = kNaN;

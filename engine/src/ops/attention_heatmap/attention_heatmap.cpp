@@ -1,8 +1,6 @@
 // The attention heatmap: column means, per-item min-max scaling and a bilinear resize, made of
 // the column_mean, reduce, binary and interpolate kernels (each proven on its own; the whole is
 // checked in attention_heatmap_check.cpp).
-#include <cfloat>
-
 #include "ops/op.h"
 #include "ops/registry.h"
 #include "vkattn/ops.h"
@@ -23,9 +21,10 @@ TensorId ops::attention_heatmap(Graph& g, TensorId map, Size2 grid, Size2 size) 
   const TensorId negated = binary(g, Binary::mul, received, scalar("heatmap.minus_one", -1.f));
   const TensorId minus_low = amax(g, negated, {1, 2, 3}, true);
   const TensorId high = amax(g, received, {1, 2, 3}, true);
-  // A span of 0 (all equal) divides 0 by the smallest normal float: 0 everywhere, not NaN.
+  // A span of 0 (all equal) divides 0 by 2^-24 instead: 0 everywhere, not NaN. 2^-24 is the
+  // smallest half, so Precision::fp16 keeps it (FLT_MIN would become 0 there).
   const TensorId span = binary(g, Binary::maximum, binary(g, Binary::add, high, minus_low),
-                               scalar("heatmap.smallest_span", FLT_MIN));
+                               scalar("heatmap.smallest_span", 0x1p-24f));
   const TensorId scaled = binary(g, Binary::div, binary(g, Binary::add, received, minus_low), span);
   return interpolate(g, scaled, Interpolation::bilinear, size);
 }

@@ -67,7 +67,7 @@ ops::Binary parse_op(const std::string& name) {
 void signed_magnitudes(HostTensor& t, Rng& rng) {
   std::uniform_real_distribution<float> magnitude(0.5f, 2.f);
   std::bernoulli_distribution negative(0.5);
-  for (float& v : t.data) v = negative(rng) ? -magnitude(rng) : magnitude(rng);
+  for (float& v : t.data) v = drawn(negative(rng) ? -magnitude(rng) : magnitude(rng));
 }
 
 // pow's operands by role (with a negative b_constant the constant b is the base): bases of either

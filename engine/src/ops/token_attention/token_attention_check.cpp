@@ -99,6 +99,9 @@ Prepared prepare(const Spec& s, Rng& rng) {
   };
   p.inputs = {{"q", std::move(q)}, {"k", std::move(k)}, {"v", std::move(v)}};
   if (has_bias && bias_input) p.inputs.push_back({"bias", std::move(bias)});
+  // At fp16 a second key block rescales the first block's stored (half) output and statistics,
+  // and exp turns a stored maximum's rounding into a relative error (measured up to 8.3e-4).
+  p.fp16_bound = 5e-3;
   return p;
 }
 
