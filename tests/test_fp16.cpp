@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "app_device.h"
 #include "fp16_storage.h"
 #include "fp16_variants.h"
 #include "gpu.h"
@@ -156,4 +157,17 @@ TEST_CASE("fp16: a network runs within half's rounding of float64, with fp32 inp
   CHECK(relative > 1e-5);  // it did store in 16 bits: float32 alone is far closer
   const vkattn::Executor full(test::gpu(), g);
   CHECK(2 * exec.memory_plan().weight_bytes == full.memory_plan().weight_bytes);
+}
+
+TEST_CASE("fp16: an adopted device without 16-bit storage enabled is refused in one sentence") {
+  test::AppDevice app;  // created with no 16-bit storage feature
+  vkattn::Context ctx = vkattn::Context::adopt({app.instance, app.physical, app.device, app.queue, app.family});
+  CHECK_FALSE(ctx.device().storage_buffer_16bit);
+  vkattn::Graph g;
+  g.output("y", vkattn::ops::relu(g, g.input("x", {1, 8})));
+  vkattn::ExecutorOptions options;
+  options.precision = vkattn::Precision::fp16;
+  CHECK_THROWS_WITH_AS(vkattn::Executor(ctx, g, options), doctest::Contains("storageBuffer16BitAccess"), vkattn::Error);
+  CHECK_NOTHROW(vkattn::Executor(ctx, g));  // fp32 needs nothing of it
+  CHECK(app.messages.empty());
 }
