@@ -171,3 +171,25 @@ TEST_CASE("fp16: an adopted device without 16-bit storage enabled is refused in 
   CHECK_NOTHROW(vkattn::Executor(ctx, g));  // fp32 needs nothing of it
   CHECK(app.messages.empty());
 }
+
+TEST_CASE("fp16: an output larger than one binding per batch item is cast in blocks that fit") {
+  vkattn::DeviceInfo device = test::gpu().device();
+  device.max_storage_buffer_range = 1 << 20;  // 1 MiB
+  vkattn::Graph g;
+  // The block's (2, 600, 600) map: 1.4 MB an item, which its kernels write in blocks of rows.
+  const auto block = vkattn::add_self_attention(g, g.input("x", {2, 4, 20, 30}), test::random_weights(4, 1), "", true);
+  g.output("y", block.y);
+  g.output("map", *block.attention);
+  const auto plan = vkattn::make_plan(vkattn::with_fp16_storage(g), device, vkattn::Precision::fp16);
+  const auto [range, align] = vkattn::bind_limits(vkattn::BindAs::Vec4Storage, device);
+  const uint64_t most = (range - align) / 4 / 4 * 4, map = 2 * 600 * 600;
+  uint64_t blocks = 0, elements = 0;
+  for (const auto& s : plan.steps)
+    if (s.name == "cast_to_fp32" && s.dispatch.batches == 1 && s.dispatch.operands[1].batch_stride > 2 * 4 * 600) {
+      ++blocks;
+      elements += s.dispatch.operands[1].batch_stride;
+      CHECK(s.dispatch.operands[1].batch_stride <= most);
+    }
+  CHECK(blocks == (map + most - 1) / most);
+  CHECK(elements == map);
+}

@@ -1,5 +1,6 @@
 #include "fp16_storage.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "cast_from_stored.spv.h"
@@ -16,6 +17,27 @@ struct Cast final : Op {
   std::vector<Shape> infer(std::span<const Shape> in) const override { return {in[0]}; }
   Dispatch dispatch(const NodeShapes& n) const override { return elementwise_dispatch(name_, spirv_, n); }
   double flops(const NodeShapes&) const override { return 0; }
+
+  // One dispatch over the batch, as any elementwise op; but a batch item larger than one binding
+  // (an attention map the attention kernels write in blocks of rows) is cast in blocks of the
+  // flat tensor, each within maxStorageBufferRange.
+  std::vector<Dispatch> dispatches(const NodeShapes& n, const DeviceInfo& device) const override {
+    const Shape& s = n.in_shape[0];
+    const uint64_t total = element_count(s), items = s.size() > 1 ? s[0] : 1;
+    const auto [range, align] = bind_limits(BindAs::Vec4Storage, device);  // the float32 side binds more
+    const uint64_t most = range > align ? (range - align) / sizeof(float) / 4 * 4 : 0;
+    if (most == 0 || total / items <= most) return {dispatch(n)};  // (the plan refuses what cannot fit)
+    std::vector<Dispatch> out;
+    for (uint64_t start = 0; start < total; start += most) {
+      const uint64_t count = std::min(most, total - start);
+      const BindAs as = count % 4 == 0 ? BindAs::Vec4Storage : BindAs::Storage;  // starts are multiples of 4
+      Dispatch d{name_, spirv_, {{n.in[0], start, count, 0, as}, {n.out[0], start, count, 0, as}}, {u32(count)}};
+      d.groups_per_batch = ceil_div(count, 4 * threads_per_group(spirv_));
+      d.specialization = {count % 4 == 0};
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
 
  private:
   std::string name_;
