@@ -189,7 +189,7 @@ void place_tensors(const Graph& graph, const std::vector<Unit>& units, const Dev
         plan.home[id].kind = Home::Unused;
         continue;
       }
-      lifetimes.push_back({element_count(tensors[id].shape) * plan.float_bytes[id], first, last});
+      lifetimes.push_back({uint64_t(element_count(tensors[id].shape)) * plan.float_bytes[id], first, last});
       shared.push_back(id);
       plan.memory.unshared_bytes += lifetimes.back().bytes;
     }
