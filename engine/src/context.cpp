@@ -55,6 +55,14 @@ std::string profile_for(const std::string& type) {
   return type == "cpu" ? "cpu" : "gpu";
 }
 
+// storageBuffer16BitAccess (core in 1.1, VK_KHR_16bit_storage), which Precision::fp16 needs.
+bool has_16bit_storage(const vk::raii::PhysicalDevice& physical) {
+  return physical.getProperties().apiVersion >= VK_API_VERSION_1_1 &&
+         physical.getFeatures2<vk::PhysicalDeviceFeatures2, vk::PhysicalDevice16BitStorageFeatures>()
+             .get<vk::PhysicalDevice16BitStorageFeatures>()
+             .storageBuffer16BitAccess;
+}
+
 DeviceInfo describe(const vk::raii::PhysicalDevice& physical, uint32_t index, uint32_t family) {
   DeviceInfo info;
   const auto props = physical.getProperties();
@@ -98,10 +106,7 @@ DeviceInfo describe(const vk::raii::PhysicalDevice& physical, uint32_t index, ui
                                    vk::PhysicalDeviceVulkan12Features>();
     info.shader_float16 = f.get<vk::PhysicalDeviceVulkan12Features>().shaderFloat16;
   }
-  if (props.apiVersion >= VK_API_VERSION_1_1)  // core in 1.1 (VK_KHR_16bit_storage)
-    info.storage_buffer_16bit = physical.getFeatures2<vk::PhysicalDeviceFeatures2, vk::PhysicalDevice16BitStorageFeatures>()
-                                    .get<vk::PhysicalDevice16BitStorageFeatures>()
-                                    .storageBuffer16BitAccess;
+  info.storage_buffer_16bit = has_16bit_storage(physical);
   if (v13)
     info.max_buffer_size = physical.getProperties2<vk::PhysicalDeviceProperties2, vk::PhysicalDeviceMaintenance4Properties>()
                                .get<vk::PhysicalDeviceMaintenance4Properties>()
@@ -346,7 +351,7 @@ Context Context::create(const ContextOptions& options) {
     // 16-bit storage where the device has it, for Precision::fp16 (nothing else needs a feature).
     vk::PhysicalDevice16BitStorageFeatures storage16;
     vk::DeviceCreateInfo device_info({}, queue_info);
-    if (describe(impl->physical, impl->info.index, impl->queue_family).storage_buffer_16bit) {
+    if (has_16bit_storage(impl->physical)) {
       storage16.storageBuffer16BitAccess = VK_TRUE;
       device_info.pNext = &storage16;
     }
