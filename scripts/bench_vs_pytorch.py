@@ -168,6 +168,10 @@ def main():
         map_rss = int(r.stdout.strip()) / 1024 if map_ok else 0
         map_bytes = os.path.getsize(os.path.join(tmp, "a.npy")) if map_ok else 0
 
+    # The device's float32 multiply-add peak, which every `vkattn bench` run measures after its passes.
+    peaks = sorted(vk["fma_peak"]["gflops"] for _, vk, _, _ in rows)
+    peak = peaks[len(peaks) // 2]
+
     device = "lavapipe" if "llvmpipe" in info["device"] else info["device"].split(" (")[0].replace(" ", "-").lower()
     stem = "%s-%s" % (device, isa.lower().replace("-", ""))
     os.makedirs(args.out, exist_ok=True)
@@ -191,10 +195,14 @@ def main():
              "OpenBLAS to an older kernel), so it uses its best kernel for this CPU",
              "- Times in ms: median (min–max) over the iterations; ratio = vkattn median / the fastest PyTorch + "
              "OpenBLAS median (every core or 1 thread, glibc keeping freed memory or not); bar = the speed issue's target ratio; GFLOP/s = the network's floating-point "
-             "operations (vkattn's count) over each side's median", "",
+             "operations (vkattn's count) over each side's median",
+             "- The device's float32 multiply-add peak, measured by every `vkattn bench` run (shaders/fma_peak.comp: "
+             "multiply-adds in registers and nothing else, so no kernel can pass it): median %.1f GFLOP/s (%.1f–%.1f "
+             "over the %d runs). 'the bar needs' = the GFLOP/s vkattn would need to meet the bar, and its share of "
+             "that peak" % (peak, peaks[0], peaks[-1], len(peaks)), "",
              "| work | vkattn | PyTorch + reference BLAS | PyTorch + OpenBLAS | ratio | bar | GFLOP/s vkattn / PyTorch "
-             "| PyTorch + OpenBLAS, 1 thread | PyTorch + OpenBLAS, default malloc | vkattn peak RSS |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| the bar needs | PyTorch + OpenBLAS, 1 thread | PyTorch + OpenBLAS, default malloc | vkattn peak RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, vk, rss, pt in rows:
         # Against PyTorch's fastest OpenBLAS run (keeping freed memory and every core are usually,
         # not always, faster).
@@ -202,10 +210,12 @@ def main():
         ratio = vk["wall_ms"]["median"] / fastest
         gflop = vk["gflops"] * vk["wall_ms"]["median"] * 1e-3
         target = bar(label)
-        lines.append("| %s | %s | %s | %s | %.2f× | %s | %.1f / %.1f | %s | %s | %.0f MiB |" % (
+        needs = gflop / (target * fastest) * 1e3 if target else 0
+        lines.append("| %s | %s | %s | %s | %.2f× | %s | %.1f / %.1f | %s | %s | %s | %.0f MiB |" % (
             label, fmt(vk["wall_ms"]), fmt(pt["reference BLAS"]["ms"]) if pt["reference BLAS"] else "—",
             fmt(pt["OpenBLAS"]["ms"]), ratio, ("≤ %.1f %s" % (target, "✓" if ratio <= target else "✗")) if target else "",
-            vk["gflops"], gflop / fastest * 1e3, fmt(pt["OpenBLAS, 1 thread"]["ms"]),
+            vk["gflops"], gflop / fastest * 1e3, "%.0f (%.0f %%)" % (needs, 100 * needs / peak) if target else "",
+            fmt(pt["OpenBLAS, 1 thread"]["ms"]),
             fmt(pt["OpenBLAS, default malloc"]["ms"]), rss))
     lines += ["", "The map at N = 16384 (`vkattn run --attention` on a (1, 64, 128, 128) input): " +
               ("%.1f s for the whole process, a %.0f MiB .npy written in row blocks, peak RSS %.0f MiB." %

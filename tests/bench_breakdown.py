@@ -64,10 +64,16 @@ with tempfile.TemporaryDirectory() as tmp:
           report["memory"]["dispatches"], str(time))
     check("small dispatches are some of them", 0 <= time["small_dispatches"] <= time["dispatches"], str(time))
     check("the rest is not negative", time["other_ms"] >= 0, str(time))
+    peak = report["fma_peak"]
+    check("the multiply-add peak is measured", peak["gflops"] > 0 and peak["ms"] > 0 and peak["flops"] > 0, str(peak))
+    check("the peak's GFLOP/s is its operations over its time",
+          math.isclose(peak["gflops"], peak["flops"] / (peak["ms"] * 1e6), rel_tol=1e-9), str(peak))
+    for n in report["nodes"]:  # a kernel doing more than multiply-adds cannot pass a kernel doing only them
+        check("%s: under the peak" % n["name"], n["gflops"] <= 1.1 * peak["gflops"], "%s > %s" % (n["gflops"], peak))
 
     text = subprocess.run([vkattn, "bench", "--model", path, "--iterations", "2"], capture_output=True, text=True,
                           timeout=300)
-    for part in ("by kernel", "barriers", "small dispatches (under 0.1 ms each)", "GB/s"):
+    for part in ("by kernel", "barriers", "small dispatches (under 0.1 ms each)", "GB/s", "multiply-add peak"):
         check("the text form shows %r" % part, part in text.stdout, text.stdout)
 
 print("%d failed" % failures)

@@ -39,8 +39,7 @@ struct Options {
   std::string report, markdown, filter;  // conformance
   bool quick = false;
   uint64_t seed = vkattn::conformance::Options{}.seed;
-  std::string precision = "fp32";  // run, bench, conformance
-  vkattn::Precision stored() const { return precision == "fp16" ? vkattn::Precision::fp16 : vkattn::Precision::fp32; }
+  vkattn::Precision precision = vkattn::Precision::fp32;  // run, bench, conformance
 };
 
 // "1,64,32,32" -> {1, 64, 32, 32}; anything but positive whole numbers is an error.
@@ -237,7 +236,7 @@ int run(const Options& o) {
   }
   vkattn::Context ctx = open_context(o);
   vkattn::ExecutorOptions options;
-  options.precision = o.stored();
+  options.precision = o.precision;
   vkattn::Executor exec(ctx, graph, options);
   for (const auto& [name, tensor] : inputs) exec.set_input(name, tensor);
   exec.run();
@@ -298,7 +297,7 @@ int bench(const Options& o) {
   vkattn::Context ctx = open_context(o);
   vkattn::ExecutorOptions options;
   options.timestamps = true;
-  options.precision = o.stored();
+  options.precision = o.precision;
   vkattn::Executor exec(ctx, graph, options);
   vkattn::HostTensor x{shape, std::vector<float>(vkattn::element_count(shape))};
   std::mt19937 rng(7);
@@ -316,13 +315,16 @@ int bench(const Options& o) {
     runs.push_back(exec.timings());
   }
   const nlohmann::ordered_json breakdown = bench_breakdown(runs, wall_ms);
+  const vkattn::FmaPeak peak = vkattn::measure_fma_peak(ctx);
+  const double pass_gflops = breakdown["gflops"].get<double>();
   const auto& d = ctx.device();
   const auto& plan = exec.memory_plan();
   if (o.json) {
     nlohmann::ordered_json out = {{"device", d.name}, {"driver", d.driver_name + " " + d.driver_info}, {"profile", d.profile},
-                                  {"model", model}, {"shape", shape}, {"precision", o.precision},
+                                  {"model", model}, {"shape", shape}, {"precision", vkattn::to_string(o.precision)},
                                   {"iterations", iterations}};
     out.update(breakdown);
+    out["fma_peak"] = {{"gflops", peak.gflops}, {"ms", peak.ms}, {"flops", peak.flops}};
     out["memory"] = {{"intermediate_bytes", plan.intermediate_bytes}, {"weight_bytes", plan.weight_bytes},
                      {"io_bytes", plan.io_bytes}, {"dispatches", plan.dispatches}, {"barriers", plan.barriers}};
     std::printf("%s\n", out.dump(2).c_str());
@@ -332,15 +334,19 @@ int bench(const Options& o) {
               d.profile.c_str());
   std::printf("model: %s\nshape: B=%lld C=%lld H=%lld W=%lld (N=%lld), %s, %d iterations, GPU times are medians\n",
               model.c_str(), (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3],
-              (long long)(shape[2] * shape[3]), o.precision.c_str(), iterations);
+              (long long)(shape[2] * shape[3]), vkattn::to_string(o.precision), iterations);
   std::printf("memory: intermediates %s (%s without sharing), weights %s, inputs/outputs %s; %u dispatches, %u barriers\n",
               kib(plan.intermediate_bytes).c_str(), kib(plan.unshared_bytes).c_str(), kib(plan.weight_bytes).c_str(),
               kib(plan.io_bytes).c_str(), plan.dispatches, plan.barriers);
   std::printf("%s", bench_breakdown_text(breakdown).c_str());
   const auto& wall = breakdown["wall_ms"];
   std::printf("\nwall time per forward pass (submit + wait): %.3f ms", wall["median"].get<double>());
-  if (breakdown["gflops"].get<double>() > 0) std::printf(", %.2f GFLOP/s", breakdown["gflops"].get<double>());
+  if (pass_gflops > 0) std::printf(", %.2f GFLOP/s", pass_gflops);
   std::printf(" (median; min %.3f, max %.3f)\n", wall["min"].get<double>(), wall["max"].get<double>());
+  std::printf("the device's float32 multiply-add peak (shaders/fma_peak.comp, nothing but multiply-adds): %.1f GFLOP/s",
+              peak.gflops);
+  if (pass_gflops > 0) std::printf("; this pass reaches %.0f %% of it", 100 * pass_gflops / peak.gflops);
+  std::printf("\n");
   return 0;
 }
 
@@ -349,12 +355,12 @@ int conformance(const Options& o) {
   options.quick = o.quick;
   options.filter = o.filter;
   options.seed = o.seed;
-  options.precision = o.stored();
+  options.precision = o.precision;
   vkattn::Context ctx = open_context(o);
   const auto& d = ctx.device();
   std::printf("vkattn conformance on %s (%s %s, Vulkan %s, subgroup size %u), %s kernels, %s matrix, %s\n\n",
               d.name.c_str(), d.driver_name.c_str(), d.driver_info.c_str(), vkattn::version_string(d.api_version).c_str(),
-              d.subgroup_size, d.profile.c_str(), options.quick ? "quick" : "full", o.precision.c_str());
+              d.subgroup_size, d.profile.c_str(), options.quick ? "quick" : "full", vkattn::to_string(o.precision));
   std::printf("  %-66s %10s %10s %7s  %s\n", "case", "max abs", "rel error", "bound", "result");
   options.on_result = [](const vkattn::conformance::Result& r) {
     if (r.status == vkattn::conformance::Status::Skipped)
@@ -386,10 +392,7 @@ int main(int argc, char** argv) {
     command->add_option("--device", o.device, "A device index or part of its name");
   };
   const auto precision = [&](CLI::App* command) {
-    command->add_option("--precision", o.precision,
-                        "fp32 (default), or fp16: weights and tensors between kernels stored in 16 bits, computed "
-                        "in float32 (needs storageBuffer16BitAccess)")
-        ->check(CLI::IsMember({"fp32", "fp16"}));
+    add_precision_option(command, o.precision, ", computed in float32 (needs storageBuffer16BitAccess)");
   };
 
   CLI::App* info_command = app.add_subcommand(
@@ -424,7 +427,8 @@ int main(int argc, char** argv) {
       "bench",
       "Where a forward pass's time goes (timestamp queries, medians): per graph node and per kernel the "
       "GPU time, GFLOP/s and GB/s, the barriers and small dispatches, and the wall time per forward pass "
-      "(median, min and max). Without --model: a block with random weights, Cq = max(1, C/8).");
+      "(median, min and max), and the device's float32 multiply-add peak, measured, to read them against. Without "
+      "--model: a block with random weights, Cq = max(1, C/8).");
   bench_command->add_option("--model", o.model, "M.safetensors: a network or a lone block");
   bench_command->add_option("--shape", o.shape, "B,C,H,W (a network file gives C,H,W itself)");
   bench_command->add_option("--batch", o.batch, "B for a network file's own shape (default 1)")
@@ -434,7 +438,8 @@ int main(int argc, char** argv) {
   bench_command->add_flag("--json", o.json,
                           "Print one JSON object: wall_ms {min, median, max}, gflops, time {dispatch_ms, barrier_ms, "
                           "small_dispatches, ...}, nodes [{name, kernel, gpu_ms, barrier_ms, gflops, gbytes_per_s, ...}], "
-                          "kernels [{kernel, nodes, gpu_ms, share, ...}], memory");
+                          "kernels [{kernel, nodes, gpu_ms, share, ...}], memory, fma_peak {gflops, ms, flops}: the device's "
+                          "float32 multiply-add peak, measured");
   device(bench_command);
   precision(bench_command);
 

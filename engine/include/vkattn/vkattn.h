@@ -3,6 +3,7 @@
 #include "vkattn/context.h"
 #include "vkattn/error.h"
 #include "vkattn/executor.h"
+#include "vkattn/fma_peak.h"
 #include "vkattn/graph.h"
 #include "vkattn/ops.h"
 #include "vkattn/io.h"
