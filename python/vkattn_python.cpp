@@ -50,9 +50,9 @@ class Model {
 
   // The file is read (and a bad one refused) before a device is opened.
   Model(const py::object& path, const std::optional<std::string>& device, const std::string& precision)
-      : Model(vkattn::load_model(path_of(path)), device, precision_of(precision)) {}
+      : Model(vkattn::load_model(path_of(path)), device, vkattn::parse_precision(precision)) {}
 
-  std::string precision() const { return precision_ == vkattn::Precision::fp16 ? "fp16" : "fp32"; }
+  std::string precision() const { return vkattn::to_string(precision_); }
 
   py::dict device() const { return describe(context_.device()); }
 
@@ -174,12 +174,6 @@ class Model {
       : context_(vkattn::Context::create(options(device))), precision_(precision) {
     if (vkattn::Network::describes(file)) network_ = vkattn::Network::from_safetensors(file);
     else block_ = vkattn::SelfAttentionWeights::from_safetensors(file, "auto");
-  }
-
-  static vkattn::Precision precision_of(const std::string& name) {
-    if (name == "fp32") return vkattn::Precision::fp32;
-    if (name == "fp16") return vkattn::Precision::fp16;
-    throw vkattn::Error("precision must be 'fp32' or 'fp16', not '" + name + "'.");
   }
 
   static vkattn::ContextOptions options(const std::optional<std::string>& device) {

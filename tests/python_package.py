@@ -102,7 +102,7 @@ with tempfile.TemporaryDirectory() as d:
     # Engine errors are vkattn.Error with the engine's sentence.
     expect_error("missing file", "Cannot open", lambda: vkattn.Model(os.path.join(d, "nope.safetensors")))
     expect_error("no such device", "matches none", lambda: vkattn.Model(path, device="no-such-gpu"))
-    expect_error("unknown precision", "precision must be 'fp32' or 'fp16'", lambda: vkattn.Model(path, precision="fp8"))
+    expect_error("unknown precision", "Precision must be 'fp32' or 'fp16', not 'fp8'.", lambda: vkattn.Model(path, precision="fp8"))
     expect_error("rank-3 input", "takes input (B, 3, 11, 7)", lambda: model.run(np.zeros((3, 11, 7))))
     expect_error("wrong channels", "takes input", lambda: model.run(np.zeros((1, 4, 11, 7))))
     expect_error("not numbers", "numbers", lambda: model.run(np.array([["a"]])))

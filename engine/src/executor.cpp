@@ -18,6 +18,14 @@
 
 namespace vkattn {
 
+const char* to_string(Precision precision) { return precision == Precision::fp16 ? "fp16" : "fp32"; }
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::fp32;
+  if (name == "fp16") return Precision::fp16;
+  throw Error("Precision must be 'fp32' or 'fp16', not '" + name + "'.");
+}
+
 struct Executor::Impl {
   Context::Impl& ctx;
   Graph graph;

@@ -28,14 +28,8 @@ struct Cast final : Op {
     const uint64_t most = range > align ? (range - align) / sizeof(float) / 4 * 4 : 0;
     if (most == 0 || total / items <= most) return {dispatch(n)};  // (the plan refuses what cannot fit)
     std::vector<Dispatch> out;
-    for (uint64_t start = 0; start < total; start += most) {
-      const uint64_t count = std::min(most, total - start);
-      const BindAs as = count % 4 == 0 ? BindAs::Vec4Storage : BindAs::Storage;  // starts are multiples of 4
-      Dispatch d{name_, spirv_, {{n.in[0], start, count, 0, as}, {n.out[0], start, count, 0, as}}, {u32(count)}};
-      d.groups_per_batch = ceil_div(count, 4 * threads_per_group(spirv_));
-      d.specialization = {count % 4 == 0};
-      out.push_back(std::move(d));
-    }
+    for (uint64_t start = 0; start < total; start += most)  // starts are multiples of 4: vec4s where the count is
+      out.push_back(elementwise_dispatch(name_, spirv_, n.in[0], n.out[0], start, std::min(most, total - start), 1));
     return out;
   }
 

@@ -48,7 +48,7 @@ struct Options {
   bool eval = false, crop = false;
   double threshold = 0.2;
   double min_accuracy = 0, min_agreement = 0;
-  std::string precision = "fp32";
+  vkattn::Precision precision = vkattn::Precision::fp32;
 };
 
 // Parses the command line into o; -1 to go on, else the exit status (see parse_command_line).
@@ -60,9 +60,7 @@ int parse(int argc, char** argv, Options& o) {
   app.add_option("--model", o.model, "The network (default: train.py's, " + o.model + ")");
   app.add_option("--out", o.out, "Folder for the heatmap pictures (default: the current one)");
   app.add_option("--device", o.device, "A device index or part of its name");
-  app.add_option("--precision", o.precision,
-                 "fp32 (default), or fp16: weights and tensors between kernels stored in 16 bits")
-      ->check(CLI::IsMember({"fp32", "fp16"}));
+  add_precision_option(&app, o.precision);
   app.add_flag("--crop", o.crop, "Also draw the attention box and write the crop it picks");
   app.add_option("--threshold", o.threshold, "--crop: share of the most attention a cell needs (default 0.2)")
       ->check(real_number(0, 1));
@@ -84,10 +82,6 @@ int parse(int argc, char** argv, Options& o) {
     return 2;
   }
   return -1;
-}
-
-vkattn::Precision precision(const Options& o) {
-  return o.precision == "fp16" ? vkattn::Precision::fp16 : vkattn::Precision::fp32;
 }
 
 // The network, compiled for batches of a fixed size; with a crop threshold also hard attention
@@ -214,7 +208,7 @@ int classify_images(const Options& o, vkattn::Context& ctx, const vkattn::Networ
     inputs.push_back(prepare_image(path, size));
     batch.insert(batch.end(), inputs.back().pixels.begin(), inputs.back().pixels.end());
   }
-  Classifier model(ctx, net, int64_t(o.images.size()), precision(o), o.crop ? std::optional<float>(float(o.threshold)) : std::nullopt);
+  Classifier model(ctx, net, int64_t(o.images.size()), o.precision, o.crop ? std::optional<float>(float(o.threshold)) : std::nullopt);
   model.run(batch);
   const auto logits = model.logits(), attention = model.attention();
   const auto boxes = o.crop ? model.output("boxes") : vkattn::HostTensor{}, crops = o.crop ? model.output("crop") : vkattn::HostTensor{};
@@ -258,7 +252,7 @@ int evaluate(const Options& o, vkattn::Context& ctx, const vkattn::Network& net)
     throw vkattn::Error("The model takes " + vkattn::to_string(item) + " but the test images are " +
                         std::to_string(test.rows) + "x" + std::to_string(test.cols) + ".");
   const size_t per_image = size_t(test.rows) * test.cols, batch = std::min<size_t>(o.batch, test.count());
-  Classifier model(ctx, net, int64_t(batch), precision(o));
+  Classifier model(ctx, net, int64_t(batch), o.precision);
   std::vector<int> predicted;
   const auto start = std::chrono::steady_clock::now();
   for (size_t first = 0; first < test.count(); first += batch) {
@@ -281,7 +275,7 @@ int evaluate(const Options& o, vkattn::Context& ctx, const vkattn::Network& net)
   size_t correct = 0;
   for (size_t i = 0; i < test.count(); ++i) correct += predicted[i] == test.labels[i];
   const double accuracy = double(correct) / test.count();
-  std::printf("device: %s, %s\n", ctx.device().name.c_str(), o.precision.c_str());
+  std::printf("device: %s, %s\n", ctx.device().name.c_str(), vkattn::to_string(o.precision));
   std::printf("accuracy: %.2f%% (%zu of %zu test images)\n", 100 * accuracy, correct, test.count());
 
   int rc = accuracy < o.min_accuracy ? 4 : 0;

@@ -107,3 +107,11 @@ std::string version_line(const std::string& tool) {
   if (vkattn::version() != std::string(VKATTN_VERSION_STRING)) line += std::string(" (library ") + vkattn::version() + ")";
   return line;
 }
+
+CLI::Option* add_precision_option(CLI::App* command, vkattn::Precision& precision, const std::string& details) {
+  return command
+      ->add_option_function<std::string>(
+          "--precision", [&precision](const std::string& name) { precision = vkattn::parse_precision(name); },
+          "fp32 (default), or fp16: weights and tensors between kernels stored in 16 bits" + details)
+      ->check(CLI::IsMember({vkattn::to_string(vkattn::Precision::fp32), vkattn::to_string(vkattn::Precision::fp16)}));
+}

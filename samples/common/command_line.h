@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "vkattn/executor.h"
+
 // Parses argv into `app`. Returns -1 when the program should go on; otherwise the exit status:
 // 0 after printing help or the version, 2 after printing the mistake as
 // "<tool>: <what>; run '<tool> [command] --help'.".
@@ -17,6 +19,9 @@ int parse_command_line(CLI::App& app, int argc, char** argv);
 CLI::Validator whole_number(uint64_t lo, uint64_t hi);
 // a finite decimal number within [lo, hi].
 CLI::Validator real_number(double lo, double hi);
+
+// --precision fp32|fp16 into `precision`; `details` follows the common description.
+CLI::Option* add_precision_option(CLI::App* command, vkattn::Precision& precision, const std::string& details = "");
 
 // "vkattn 0.1.0" for --version (with the library's version too where it differs).
 std::string version_line(const std::string& tool);

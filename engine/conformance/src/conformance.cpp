@@ -145,7 +145,7 @@ void check(Result& r, Context& ctx, const Prepared& p, Precision precision) {
 // Prepares and checks one case, turning limits and errors into a skip or a failure.
 Result check_case(Context& ctx, const OpCheck& op, const Spec& spec, Rng& rng, Precision precision) {
   const bool fp16 = precision == Precision::fp16;
-  Result r{op.op, case_name(op.op, spec), fp16 ? "fp16" : "fp32", Status::Skipped, 0, 0, 0, "", 0, 1};
+  Result r{op.op, case_name(op.op, spec), to_string(precision), Status::Skipped, 0, 0, 0, "", 0, 1};
   const auto start = std::chrono::steady_clock::now();
   try {
     std::optional<DrawHalves> halves;

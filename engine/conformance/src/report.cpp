@@ -33,7 +33,7 @@ std::string to_json(const Report& report) {
                  {"maxUniformBufferRange", d.max_uniform_buffer_range},
                  {"minUniformBufferOffsetAlignment", d.min_uniform_buffer_offset_alignment},
                  {"largestDeviceLocalHeap", d.device_local_bytes}};
-  j["precisions"] = {report.precision == Precision::fp16 ? "fp16" : "fp32"};
+  j["precisions"] = {to_string(report.precision)};
   j["quick"] = report.quick;
   j["seed"] = report.seed;
   j["summary"] = {{"passed", report.passed}, {"failed", report.failed}, {"skipped", report.skipped}};
@@ -65,7 +65,7 @@ std::string to_markdown(const Report& report) {
                 (unsigned long long)(d.max_storage_buffer_range >> 20),
                 (unsigned long long)(d.max_memory_allocation_size >> 20), d.max_shared_memory >> 10,
                 d.max_workgroup_count[0], d.max_workgroup_count[1], d.max_workgroup_count[2],
-                report.quick ? "quick" : "full", report.precision == Precision::fp16 ? "fp16" : "fp32",
+                report.quick ? "quick" : "full", to_string(report.precision),
                 (unsigned long long)report.seed);
   md += line;
   md += "**" + std::to_string(report.passed) + " passed, " + std::to_string(report.failed) + " failed, " +

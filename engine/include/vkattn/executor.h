@@ -95,6 +95,10 @@ struct ImageOutput {
 // inputs and outputs stay float32 everywhere: host tensors, application buffers and images
 // are the same as with fp32.
 enum class Precision { fp32, fp16 };
+// "fp32" or "fp16".
+const char* to_string(Precision precision);
+// The Precision that name gives, or an Error naming it.
+Precision parse_precision(const std::string& name);
 
 struct ExecutorOptions {
   bool timestamps = false;  // per-node GPU times (for benchmarks) when the queue supports them

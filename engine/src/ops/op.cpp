@@ -226,10 +226,15 @@ Dispatch gemm_dispatch(std::string kernel, std::span<const uint32_t> spirv, std:
 
 Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& n) {
   const Shape& s = n.in_shape[0];
-  const uint64_t batches = s.size() > 1 ? s[0] : 1, count = element_count(s) / batches;
-  const bool vec4 = count % 4 == 0;  // then every thread's four elements are one vec4
+  const uint64_t batches = s.size() > 1 ? s[0] : 1;
+  return elementwise_dispatch(std::move(kernel), spirv, n.in[0], n.out[0], 0, element_count(s) / batches, batches);
+}
+
+Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, TensorId in, TensorId out,
+                              uint64_t offset, uint64_t count, uint64_t batches) {
+  const bool vec4 = count % 4 == 0 && offset % 4 == 0;  // then every thread's four elements are one vec4
   const BindAs as = vec4 ? BindAs::Vec4Storage : BindAs::Storage;
-  Dispatch d{std::move(kernel), spirv, {{n.in[0], 0, count, 0, as}, {n.out[0], 0, count, 0, as}}, {u32(count)}};
+  Dispatch d{std::move(kernel), spirv, {{in, offset, count, 0, as}, {out, offset, count, 0, as}}, {u32(count)}};
   d.batches = batches;
   d.groups_per_batch = ceil_div(count, 4 * threads_per_group(spirv));
   d.specialization = {vec4};

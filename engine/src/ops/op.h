@@ -212,6 +212,10 @@ uint64_t threads_per_group(std::span<const uint32_t> spirv);
 // Four elements of a batch item per thread (shaders/elementwise.glsl): binding 0 in, 1 out;
 // specialization constant 0 says whether they are one vec4.
 Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, const NodeShapes& node);
+// The same over `count` elements from `offset` of each of `batches` items `count` long; a block
+// of one flat item where offset > 0 (fp16_storage.cpp casts an item too large for one binding so).
+Dispatch elementwise_dispatch(std::string kernel, std::span<const uint32_t> spirv, TensorId in, TensorId out,
+                              uint64_t offset, uint64_t count, uint64_t batches);
 
 // Each element to one output element through a shader built on elementwise.glsl, with its own
 // specialization constants from id 1 on; `activation` when it computes one the kernels before it
