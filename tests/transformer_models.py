@@ -107,6 +107,28 @@ class SequenceFirstAttention(nn.Module):
         return self.out(y.mean(0))
 
 
+class EinsumForms(nn.Module):
+    """Attention written with torch.einsum (capital indices and spaces, as MaxViT writes them), then
+    einsum's other two-operand forms: a constant operand first, an output in another order, a
+    product summing every index but the batch, and one operand permuted; torch.swapaxes."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem, self.qkv = nn.Conv2d(3, 12, 4, stride=4), nn.Linear(12, 36)
+        self.mix = nn.Parameter(torch.randn(12, 5) * 0.3)
+
+    def forward(self, x):
+        t = self.stem(x).flatten(2).transpose(1, 2)  # (B, N, 12)
+        b, n, c = t.shape
+        q, k, v = (u.reshape(b, n, 3, 4).permute(0, 2, 1, 3) for u in self.qkv(t).chunk(3, dim=-1))
+        a = torch.einsum("B H I D, B H J D -> B H I J", q, k * 0.5).softmax(-1)
+        y = torch.einsum("B H I J, B H J D -> B H I D", a, v).permute(0, 2, 1, 3).reshape(b, n, c)
+        mixed = torch.einsum("ce,bnc->ebn", self.mix, y)                 # (5, B, N)
+        score = torch.einsum("bnc,bnc->b", y, t).unsqueeze(1)           # (B, 1)
+        swapped = torch.einsum("bnc->bcn", torch.swapaxes(t, axis0=1, axis1=2))  # (B, N, 12) again
+        return mixed.permute(1, 0, 2).mean(-1) + score * 0.01 + swapped.mean(1)[:, :5]
+
+
 def small(name):
     """(module, input shape) of a small configuration of a torchvision transformer family."""
     from torchvision.models import ConvNeXt, SwinTransformer, VisionTransformer
@@ -130,6 +152,12 @@ def small(name):
         from torchvision.models.swin_transformer import PatchMergingV2, SwinTransformerBlockV2
         return SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
                                num_classes=10, block=SwinTransformerBlockV2, downsample_layer=PatchMergingV2), (3, 32, 32)
+    if name == "maxvit":  # MBConv, then attention in 4x4 blocks and over a 4x4 grid, twice
+        from torchvision.models import MaxVit
+        return MaxVit(input_size=(32, 32), stem_channels=16, partition_size=4, block_channels=[16, 32],
+                      block_layers=[1, 1], head_dim=8, stochastic_depth_prob=0.0, num_classes=10), (3, 32, 32)
+    if name == "einsum_forms":
+        return EinsumForms(), (3, 16, 16)
     if name == "masked_tokens":
         return MaskedTokens(), (3, 16, 16)
     if name == "sequence_first_attention":
@@ -140,9 +168,9 @@ def small(name):
 
 
 SMALL = ["vit", "vit_odd", "convnext", "swin", "swin_padded", "swin_v2", "masked_tokens", "relative_attention",
-         "sequence_first_attention"]
+         "sequence_first_attention", "maxvit", "einsum_forms"]
 FULL = [("vit_b_16", (3, 224, 224)), ("convnext_tiny", (3, 224, 224)), ("swin_t", (3, 224, 224)),
-        ("swin_v2_t", (3, 224, 224))]
+        ("swin_v2_t", (3, 224, 224)), ("maxvit_t", (3, 224, 224))]
 
 
 def full(name):

@@ -2,7 +2,7 @@
 file is written (BatchNorm folded into the convolution or linear layer before it)."""
 import torch
 
-from .views import View, is_reshape_of_base, item_strides
+from .views import MAX_COPY_DIMS, View, copy_dims, is_reshape_of_base, item_strides
 
 
 class ExportError(ValueError):
@@ -111,6 +111,7 @@ class Network:
         # The longest run of steps that one copy makes (with the batch split out where it is merged
         # with another dimension), then the rest on that copy: where the rest only reshapes, the
         # copy's result takes that shape and it is one node.
+        too_many = False
         for i in range(len(steps), 0, -1):
             prefix = View(view.base, view.base_shape, steps[:i])
             unsplit = prefix.shape
@@ -123,6 +124,9 @@ class Network:
             if not strided:
                 continue
             item, strides, offset = strided
+            if copy_dims(item, strides) > MAX_COPY_DIMS:  # fewer steps a copy, then
+                too_many = True
+                continue
             rest = steps[i:]
             if all(step[0] == "reshape" for step in rest):
                 return self.emit("as_strided", [view.base], shape, hint + ".view", shape=list(item), strides=strides,
@@ -134,6 +138,11 @@ class Network:
                              result=list(prefix.shape[1:]) if tuple(item) != prefix.shape[1:] else None)
             again = (("reshape", unsplit),) if unsplit != prefix.shape else ()  # the rest reads the unsplit layout
             return View(self.value(View(made.base, made.base_shape, again + tuple(rest)), hint), shape)
+        if too_many:
+            raise ExportError("a layout change %s walks more than %d separate dimensions in one step, more than "
+                              "vkattn's copy takes" % (" then ".join("%s %s" % (step[0], step[1:] if step[0] == "slice"
+                                                                            else step[1]) for step in steps),
+                                                       MAX_COPY_DIMS))
         raise ExportError("a layout change %s moves the batch dimension among the others, which vkattn does not run"
                           % " then ".join("%s %s" % (step[0], step[1:] if step[0] == "slice" else step[1])
                                           for step in steps))

@@ -285,6 +285,104 @@ def matmul(ctx, node, a, b, out=None):
 matmul.deferred = True
 
 
+def einsum(ctx, node, equation, *operands):
+    """Two operands as one (batched) matmul: the indices both keep are its batch, those one keeps its
+    rows or columns, those both sum its inner dimension; each operand is permuted and reshaped to
+    (batch..., rows, inner) and (batch..., inner, columns), and the product back to the output's
+    order. One operand: a permutation. So attention written with einsum (MaxViT) still fuses."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    inputs, output = _einsum_terms(equation, len(operands))
+    shapes = [tuple(x.shape) for x in operands]
+    sizes = {}
+    for labels, shape in zip(inputs, shapes):
+        if len(labels) != len(shape):
+            raise ExportError("einsum '%s': an operand of shape %s has %d indices" % (equation, shape, len(labels)))
+        for label, size in zip(labels, shape):
+            if sizes.setdefault(label, size) != size:
+                raise ExportError("einsum '%s': index %s is %d in one place and %d in another (broadcasting)"
+                                  % (equation, label, sizes[label], size))
+    if len(operands) == 1:
+        return _arranged(ctx, operands[0], inputs[0], output, [sizes[c] for c in output])
+    if torch.is_tensor(operands[0]):  # the computed operand first (the output names the order)
+        operands, inputs = operands[::-1], inputs[::-1]
+    a, b = inputs
+    batch = [c for c in output if c in a and c in b]
+    rows = [c for c in output if c in a and c not in b]
+    cols = [c for c in output if c in b and c not in a]
+    inner = [c for c in a if c in b and c not in output]
+    alone = [c for c in a + b if c not in output and c not in inner]
+    if alone:
+        raise ExportError("einsum '%s' sums index %s of one operand alone" % (equation, alone[0]))
+
+    def count(labels):
+        n = 1
+        for c in labels:
+            n *= sizes[c]
+        return n
+
+    # A constant second operand broadcasts over the first's leading row indices, as in torch.matmul:
+    # they stay dimensions of their own (the network's batch among them) instead of merging.
+    keep = rows[:-1] if torch.is_tensor(operands[1]) and not batch else []
+    rest = rows[len(keep):]
+    lead = [sizes[c] for c in batch + keep]
+    left = _arranged(ctx, operands[0], a, batch + keep + rest + inner, lead + [count(rest), count(inner)])
+    right = _arranged(ctx, operands[1], b, batch + inner + cols, [sizes[c] for c in batch] + [count(inner), count(cols)])
+    product = matmul(ctx, _NodeAs(node, lead + [count(rest), count(cols)]), left, right)
+    order = "".join(batch + rows + cols)
+    if len(rest) == 1 and len(cols) == 1 and order == output:
+        return product  # as matmul made it, so deferred attention stays deferred
+    steps = [("reshape", tuple(sizes[c] for c in order))]
+    if order != output:
+        steps.append(("permute", tuple(order.index(c) for c in output)))
+    return ctx.view(product).then(*steps)
+
+
+einsum.deferred = True
+
+
+def _einsum_terms(equation, operand_count):
+    """'ij,jk->ik' as (['ij', 'jk'], 'ik') (spaces ignored; without '->' the output is every index
+    written once, in alphabetical order), or an ExportError for what einsum() above does not do."""
+    if not isinstance(equation, str):
+        raise ExportError("einsum with operand sublists (only an equation string is supported)")
+    text = equation.replace(" ", "")
+    if "..." in text:
+        raise ExportError("einsum '%s' with '...' (write every index out)" % equation)
+    lhs, arrow, output = text.partition("->")
+    inputs = lhs.split(",")
+    if not arrow:
+        output = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
+    if len(inputs) != operand_count or operand_count not in (1, 2):
+        raise ExportError("einsum '%s' with %d operands (one or two are supported)" % (equation, operand_count))
+    for term in inputs + [output]:
+        if not all(c.isalpha() for c in term):
+            raise ExportError("einsum '%s' is not a valid equation" % equation)
+        if len(set(term)) != len(term):
+            raise ExportError("einsum '%s' repeats an index within one term (a diagonal or trace)" % equation)
+    for c in output:
+        if not any(c in term for term in inputs):
+            raise ExportError("einsum '%s': output index %s is in no operand" % (equation, c))
+    if len(inputs) == 1 and set(output) != set(inputs[0]):
+        raise ExportError("einsum '%s' sums over an index of its one operand" % equation)
+    return inputs, output
+
+
+def _arranged(ctx, x, labels, order, shape):
+    """x (indices `labels`) permuted to `order` and reshaped to `shape`: a View, a constant, or x
+    itself (perhaps deferred attention) where nothing changes."""
+    dims = tuple(labels.index(c) for c in order)
+    shape = tuple(shape)
+    if torch.is_tensor(x):
+        return x.permute(dims).reshape(shape)
+    steps = []
+    if dims != tuple(range(len(dims))):
+        steps.append(("permute", dims))
+    if tuple(shape) != tuple(x.shape[d] for d in dims):
+        steps.append(("reshape", shape))
+    return ctx.view(x).then(*steps) if steps else x
+
+
 def _fused_attention(ctx, node, scores, v):
     """softmax(scores) @ v as one scaled_dot_product_attention node, or None where the shapes do
     not line up (then it is written as it is)."""
@@ -850,9 +948,11 @@ def permute(ctx, node, x, *dims):
     return x.then(("permute", tuple(dim_of(d, rank) for d in dims)))
 
 
-def transpose(ctx, node, x, a=None, b=None, dim0=None, dim1=None):
+def transpose(ctx, node, x, a=None, b=None, dim0=None, dim1=None, axis0=None, axis1=None):
     rank = len(x.shape)
-    a, b = dim_of(a if a is not None else dim0, rank), dim_of(b if b is not None else dim1, rank)
+    a = next(d for d in (a, dim0, axis0, 0) if d is not None)  # swapaxes names them axis0, axis1
+    b = next(d for d in (b, dim1, axis1, 0) if d is not None)
+    a, b = dim_of(a, rank), dim_of(b, rank)
     dims = list(range(rank))
     dims[a], dims[b] = dims[b], dims[a]
     return x.then(("permute", tuple(dims)))
@@ -1038,12 +1138,13 @@ FUNCTIONS = {
     F.adaptive_avg_pool2d: adaptive_pool("adaptive_avg_pool2d"),
     F.adaptive_max_pool2d: adaptive_pool("adaptive_max_pool2d"), F.interpolate: interpolate,
     torch.flatten: flatten, torch.reshape: reshape_to, torch.squeeze: reshape_to, torch.unsqueeze: reshape_to,
-    torch.permute: permute, torch.transpose: transpose, torch.cat: cat, torch.concat: cat, torch.stack: stack,
+    torch.permute: permute, torch.transpose: transpose, torch.swapaxes: transpose, torch.swapdims: transpose, torch.cat: cat, torch.concat: cat, torch.stack: stack,
     torch.chunk: chunk, torch.split: split, torch.unbind: unbind, torch.narrow: narrow, torch.select: select,
     torch.mean: reduction("mean"), torch.sum: reduction("sum"), torch.amax: reduction("amax"),
     torch.rsub: reverse_sub, operator.getitem: getitem,
     F.layer_norm: function_layer_norm, torch.layer_norm: function_layer_norm, F.normalize: normalize,
     torch.matmul: matmul, torch.bmm: matmul, operator.matmul: matmul, F.pad: pad, torch.roll: roll,
+    torch.einsum: einsum,
 }
 FUNCTIONS.update({f: binary for f in _BINARY if not isinstance(f, str)})
 if _stochastic_depth is not None:
@@ -1059,6 +1160,7 @@ METHODS = {
     "softmax": softmax("softmax"), "log_softmax": softmax("log_softmax"),
     "view": reshape_to, "reshape": reshape_to, "flatten": flatten, "squeeze": reshape_to, "unsqueeze": reshape_to,
     "view_as": reshape_to, "reshape_as": reshape_to, "permute": permute, "transpose": transpose,
+    "swapaxes": transpose, "swapdims": transpose,
     "contiguous": contiguous, "chunk": chunk, "split": split, "unbind": unbind, "narrow": narrow, "select": select,
     "mean": reduction("mean"), "sum": reduction("sum"), "amax": reduction("amax"), "expand_as": expand, "expand": expand,
     "float": contiguous, "clone": contiguous, "detach": contiguous,

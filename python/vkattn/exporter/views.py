@@ -102,6 +102,24 @@ def item_strides(view, batch):
     return tuple(walk), strides, offset
 
 
+# The most dimensions one strided copy walks (kMaxRegionDims in engine/src/ops/layout/layout.cpp).
+MAX_COPY_DIMS = 6
+
+
+def copy_dims(walk, strides):
+    """The dimensions the engine's strided copy walks for an as_strided of this walk shape and these
+    strides (as layout.cpp's merged(): sizes of 1 dropped, neighbours stepping as one merged)."""
+    dims = []
+    for size, stride in zip(walk, strides):
+        if size == 1:
+            continue
+        if dims and dims[-1][1] == stride * size:
+            dims[-1] = (dims[-1][0] * size, stride)
+        else:
+            dims.append((size, stride))
+    return max(len(dims), 1)
+
+
 def _factors(line):
     """The sizes and strides, outermost first, whose nested walk visits `line` (offsets from its
     first element): [(n, s)] when it steps evenly, [(n / r, S), (r, s)] when it steps by s for
