@@ -11,12 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
 import vkattn
 from report import check, finish, relative  # tests/, the script's own folder
+from files import temp_folder  # noqa: E402
 
 try:
     import torch
@@ -448,7 +448,7 @@ class Pools(nn.Module):
                           F.interpolate(F.avg_pool2d(x, 2), size=(7, 7), mode="nearest")[:, :, :5, 1:7]], 1)
 
 
-tmp = tempfile.mkdtemp()
+tmp = temp_folder()
 wn = nn.utils.weight_norm
 psn = nn.utils.parametrizations.spectral_norm
 sagan("SAGAN discriminator, nn.utils.spectral_norm", nn.utils.spectral_norm)

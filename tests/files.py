@@ -1,15 +1,26 @@
 """The .npy files of the script tests, written by hand (some are meant to be malformed), and their
 safetensors writer: the package's own (vkattn.write_safetensors), from the built package when it is
 on the path and else from its sources, which need neither the engine nor torch."""
+import atexit
 import os
+import shutil
 import struct
 import sys
+import tempfile
 
 try:
     from vkattn.safetensors import write_safetensors  # noqa: F401 - for the tests that import it from here
 except ImportError:
     sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
     from vkattn.safetensors import write_safetensors  # noqa: F401
+
+
+def temp_folder():
+    """A new folder for a test's files, removed with all it holds when the process exits (a full-size
+    parity run leaves gigabytes of exported models and inputs)."""
+    folder = tempfile.mkdtemp(prefix="vkattn-test-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def npy_bytes(shape, values, descr="<f4", fortran=False):

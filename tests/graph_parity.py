@@ -10,13 +10,13 @@ size). Needs PYTHONPATH to the built package; skips (exit 77) where torch or tor
 import argparse
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_parity import parity  # noqa: E402 - first: it skips (exit 77) without torch or torchvision
 import graph_models as gm  # noqa: E402
 import torch  # noqa: E402
 from report import finish  # noqa: E402
+from files import temp_folder  # noqa: E402
 
 
 def main():
@@ -37,7 +37,7 @@ def main():
                ("ag_cnn", lambda: gm.AGCNN(), (3, size, size)),
                ("math_functions", lambda: gm.MathFunctions(), (4, 9, 7)),
                ("eca_net", lambda: gm.ECANet(), (3, size // 2, size // 2))]
-    tmp = tempfile.mkdtemp()
+    tmp = temp_folder()
     torch.manual_seed(0)
     for name, make, shape in models:
         if (only and name not in only) or name in skip:

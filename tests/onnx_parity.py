@@ -16,7 +16,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 
@@ -26,6 +25,7 @@ import graph_models as gm  # noqa: E402
 import transformer_models as tm  # noqa: E402
 import torch  # noqa: E402
 from report import check, finish, relative  # noqa: E402
+from files import temp_folder  # noqa: E402
 
 try:
     import onnx  # noqa: F401 - torch.onnx.export needs it to check what it writes
@@ -147,7 +147,7 @@ def main():
         print("this vkattn was built without ONNX support; skipping")
         sys.exit(77)
     only = set(filter(None, args.only.split(","))) or (None if args.all else set(SMALL))
-    tmp = tempfile.mkdtemp()
+    tmp = temp_folder()
     torch.manual_seed(0)
     full = {n for n, _ in tm.FULL}
     for name, make, shape in models(args.size, args.full):

@@ -12,7 +12,6 @@ import os
 import struct
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
@@ -28,11 +27,12 @@ import vkattn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import transformer_models as tm  # noqa: E402
 from report import check, finish, relative  # noqa: E402
+from files import temp_folder  # noqa: E402
 
 cli = sys.argv[1]
 picture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "classify", "images",
                        "coat_photo.png")
-tmp = tempfile.mkdtemp()
+tmp = temp_folder()
 
 
 def torch_maps(model, x):

@@ -11,13 +11,13 @@ where torch or torchvision is absent.
 import argparse
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_parity import parity  # noqa: E402 - first: it skips (exit 77) without torch or torchvision
 import transformer_models as tm  # noqa: E402
 import torch  # noqa: E402
 from report import finish  # noqa: E402
+from files import temp_folder  # noqa: E402
 
 
 def main():
@@ -26,7 +26,7 @@ def main():
     parser.add_argument("--only", default="")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
-    tmp = tempfile.mkdtemp()
+    tmp = temp_folder()
     torch.manual_seed(0)
     if args.full:
         models = [(name, lambda name=name: tm.full(name), shape) for name, shape in tm.FULL]
