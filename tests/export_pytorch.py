@@ -303,6 +303,18 @@ class MaxIndices(nn.Module):
         return x.max(1)[1]
 
 
+class Einsum(nn.Module):
+    """torch.einsum(equation, conv(x), conv(x)): forms the exporter refuses."""
+
+    def __init__(self, equation):
+        super().__init__()
+        self.equation, self.conv = equation, nn.Conv2d(2, 2, 1)
+
+    def forward(self, x):
+        y = self.conv(x).flatten(2)  # (B, 2, HW)
+        return torch.einsum(self.equation, y, y)
+
+
 class DataDependent(nn.Module):
     def __init__(self):
         super().__init__()
@@ -528,6 +540,9 @@ parity("MultiheadAttention over channels as tokens", ChannelTokens(), (8, 2, 2))
 refused("an input shape with a zero size", nn.Conv2d(1, 1, 1), (1, 0, 4), "positive sizes")
 refused("a forward that fails on the input shape", nn.Conv2d(3, 1, 1), (2, 4, 4), "forward failed")
 refused("data-dependent control flow", DataDependent(), (2, 4, 4), "branches on a tensor's values at ")
+refused("einsum with '...'", Einsum("...ij,...kj->...ik"), (2, 4, 4), "einsum '...ij,...kj->...ik' with '...'")
+refused("einsum taking a diagonal", Einsum("bii,bij->bj"), (2, 2, 1), "repeats an index within one term")
+refused("einsum summing an index of one operand alone", Einsum("bij,bkl->bik"), (2, 4, 4), "sums index j of one operand alone")
 parity("CBAM's spatial attention: the mean, max and min over channels (torch.max's values)", SpatialAttention(),
        (5, 6, 7))
 refused("torch.max's indices", MaxIndices(), (2, 4, 4), "the indices of torch.max over a dimension")
