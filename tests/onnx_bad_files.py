@@ -99,6 +99,13 @@ with tempfile.TemporaryDirectory() as d:
             ["Reshape", "batch"])
     refused("other_domain", model([helper.make_node("Relu", ["x"], ["y"], domain="com.example")], [X], [Y]),
             ["com.example"])
+    Z = tensor_input("z", ["batch", 3, 3])
+    for name, equation, words in [("einsum_ellipsis", "...ij,...kj->...ik", ["Einsum", "'...'"]),
+                                  ("einsum_implicit", "bij,bkj", ["Einsum", "no '->'"]),
+                                  ("einsum_diagonal", "bii,bkj->bk", ["Einsum", "repeats an index"]),
+                                  ("einsum_sum_alone", "bij,bkl->bik", ["Einsum", "sums index j of one operand alone"])]:
+        refused(name, model([helper.make_node("Einsum", ["x", "x"], ["z"], equation=equation)], [X], [Z], opset=12),
+                words)
 
     # External data: read from the model's folder; a location outside it is refused.
     ext = onnx.ModelProto()

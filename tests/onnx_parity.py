@@ -40,7 +40,8 @@ import vkattn  # noqa: E402
 # written by hand with tokens sequence-first); --all adds the rest.
 SMALL = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1", "shufflenet_v2_x0_5",
          "sagan_generator", "sagan_discriminator", "se_resnet_attention", "vit", "vit_odd", "convnext", "swin", "swin_padded",
-         "masked_tokens", "relative_attention", "sequence_first_attention", "math_functions", "eca_net", "computed_bias_attention"]
+         "masked_tokens", "relative_attention", "sequence_first_attention", "math_functions", "eca_net", "computed_bias_attention",
+         "maxvit", "einsum_forms"]
 
 
 class ComputedBiasAttention(torch.nn.Module):

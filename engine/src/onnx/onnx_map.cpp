@@ -1,5 +1,6 @@
 // ONNX ops on values the engine computes, each as the engine's layers (docs/network-format.md).
 // What an op's attributes ask for that the engine's layer does not do is refused by name.
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -635,9 +636,8 @@ void map_binary(Converter& c, const std::string& type) {
   c.emit(type, {v.name}, keys, out, 0);
 }
 
-void map_matmul(Converter& c) {
-  only_attributes(c, {});
-  const Value &a0 = c.input(0), &b0 = c.input(1);
+// a0 @ b0 as output 0 of the node (MatMul's, or Einsum's product).
+void matmul_of(Converter& c, const Value& a0, const Value& b0) {
   const Shape sa = a0.constant ? a0.constant->shape : a0.shape, sb = b0.constant ? b0.constant->shape : b0.shape;
   if (sa.size() < 2 || sb.size() < 2) c.refuse("an operand has one dimension; vkattn multiplies matrices.");
   Shape out = broadcast_shapes(Shape(sa.begin(), sa.end() - 2), Shape(sb.begin(), sb.end() - 2), "MatMul");
@@ -683,6 +683,107 @@ void map_matmul(Converter& c) {
   json keys = {{"constant", constant_weight(c, k)}};
   if (first) keys["constant_first"] = true;
   c.emit("matmul", {v.name}, keys, out, 0);
+}
+
+void map_matmul(Converter& c) {
+  only_attributes(c, {});
+  matmul_of(c, c.input(0), c.input(1));
+}
+
+// Value x (ONNX indices `labels`) with its dimensions in `order`, then reshaped to `shape`: a view
+// (nothing is copied until an op reads it), or a constant.
+Value arranged(const Value& x, const std::string& labels, const std::string& order, const Shape& shape) {
+  std::vector<int64_t> perm;
+  for (char l : order) perm.push_back(int64_t(labels.find(l)));
+  if (x.constant) {
+    HostArray k = transposed(*x.constant, perm);
+    k.shape = shape;
+    return {std::move(k), "", {}};
+  }
+  HostArray index = transposed(index_of(x), perm);
+  index.shape = shape;
+  return make_view(x.name, x.index ? x.engine_shape : x.shape, std::move(index));
+}
+
+// Einsum of one or two operands as Einsum's Python twin in the exporter does it (exporter/table.py
+// einsum): a permutation, or each operand permuted and reshaped to (batch..., rows, inner) and
+// (batch..., inner, columns), one MatMul, and its product viewed in the output's order.
+void map_einsum(Converter& c) {
+  only_attributes(c, {"equation"});
+  std::string equation;
+  for (char ch : c.attr_string("equation", "")) if (ch != ' ') equation += ch;
+  const size_t arrow = equation.find("->");
+  if (equation.find("...") != std::string::npos) c.refuse("its equation '" + equation + "' has '...' (write every index out).");
+  if (arrow == std::string::npos) c.refuse("its equation '" + equation + "' does not say its output (no '->').");
+  const std::string output = equation.substr(arrow + 2);
+  std::vector<std::string> terms;
+  for (size_t at = 0;;) {
+    const size_t comma = equation.find(',', at);
+    terms.push_back(equation.substr(at, std::min(comma, arrow) - at));
+    if (comma == std::string::npos || comma > arrow) break;
+    at = comma + 1;
+  }
+  const int n = c.node().input_size();
+  if (int(terms.size()) != n || (n != 1 && n != 2)) c.refuse("it has " + std::to_string(n) + " operands; vkattn runs one or two.");
+  std::map<char, int64_t> size;
+  for (int i = 0; i < n; ++i) {
+    const Value& x = c.input(i);
+    const Shape& shape = x.constant ? x.constant->shape : x.shape;
+    const std::string& t = terms[size_t(i)];
+    if (t.size() != shape.size()) c.refuse("its operand " + to_string(shape) + " has " + std::to_string(t.size()) + " indices in '" + equation + "'.");
+    for (size_t d = 0; d < t.size(); ++d) {
+      if (!std::isalpha(static_cast<unsigned char>(t[d])) || t.find(t[d]) != d)
+        c.refuse("its equation '" + equation + "' repeats an index within one term or is not letters.");
+      if (size.emplace(t[d], shape[d]).first->second != shape[d])
+        c.refuse("index " + std::string(1, t[d]) + " of '" + equation + "' has two sizes (broadcasting).");
+    }
+  }
+  for (char l : output)
+    if (!size.count(l) || output.find(l) != output.rfind(l)) c.refuse("its output '" + output + "' names an index twice or one no operand has.");
+  const auto sizes = [&](const std::string& labels) {
+    Shape s;
+    for (char l : labels) s.push_back(size.at(l));
+    return s;
+  };
+  if (n == 1) {
+    if (output.size() != terms[0].size()) c.refuse("it sums over an index of its one operand.");
+    if (c.input(0).constant) c.refuse("it reads a constant where vkattn needs a value computed from the model's input.");
+    return c.alias(0, arranged(c.input(0), terms[0], output, sizes(output)));
+  }
+  Value a0 = c.input(0), b0 = c.input(1);
+  std::string a = terms[0], b = terms[1];
+  if (a0.constant && b0.constant) c.refuse("both operands are constants where vkattn needs one computed from the model's input.");
+  if (a0.constant) {  // the computed operand first: the output names the order
+    std::swap(a0, b0);
+    std::swap(a, b);
+  }
+  std::string batch, rows, cols, inner;
+  for (char l : output) (a.find(l) != std::string::npos ? (b.find(l) != std::string::npos ? batch : rows) : cols) += l;
+  for (char l : a)
+    if (output.find(l) == std::string::npos) {
+      if (b.find(l) == std::string::npos) c.refuse("'" + equation + "' sums index " + std::string(1, l) + " of one operand alone.");
+      inner += l;
+    }
+  for (char l : b)
+    if (output.find(l) == std::string::npos && a.find(l) == std::string::npos)
+      c.refuse("'" + equation + "' sums index " + std::string(1, l) + " of one operand alone.");
+  // A constant second operand broadcasts over the first's leading row indices (as in MatMul):
+  // those stay dimensions of their own, the batch among them, instead of merging into the rows.
+  const std::string keep = b0.constant && batch.empty() && !rows.empty() ? rows.substr(0, rows.size() - 1) : "";
+  const std::string rest = rows.substr(keep.size());
+  Shape lead = sizes(batch + keep), left = lead, right = sizes(batch), product = lead;
+  left.insert(left.end(), {count_of(sizes(rest)), count_of(sizes(inner))});
+  right.insert(right.end(), {count_of(sizes(inner)), count_of(sizes(cols))});
+  product.insert(product.end(), {count_of(sizes(rest)), count_of(sizes(cols))});
+  matmul_of(c, arranged(a0, a, batch + keep + rest + inner, left), arranged(b0, b, batch + inner + cols, right));
+  const std::string order = batch + rows + cols;
+  if (rest.size() == 1 && cols.size() == 1 && order == output) return;  // the product is the output
+  const Value p = c.value(c.onnx_output(0));  // (lead..., rows, columns): split, then permuted
+  HostArray index = index_of(p);
+  index.shape = sizes(order);
+  std::vector<int64_t> perm;
+  for (char l : output) perm.push_back(int64_t(order.find(l)));
+  c.alias(0, make_view(p.name, p.index ? p.engine_shape : p.shape, transposed(index, perm)));
 }
 
 void map_gemm(Converter& c) {
@@ -1062,6 +1163,7 @@ const std::map<std::string, Mapper>& mappers() {
       {"GlobalMaxPool", [](Converter& c) { map_global_pool(c, "amax"); }},
       {"Gemm", map_gemm},
       {"MatMul", map_matmul},
+      {"Einsum", map_einsum},
       {"Add", [](Converter& c) { map_binary(c, "add"); }},
       {"Sub", [](Converter& c) { map_binary(c, "sub"); }},
       {"Mul", [](Converter& c) { map_binary(c, "mul"); }},
