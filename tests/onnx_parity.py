@@ -96,7 +96,10 @@ def export(model, shape, opset, path):
 # The network node counts `vkattn info` must show for a model: (type, count) pairs, and types
 # that must be absent.
 FUSED = {"vit_odd": ([("scaled_dot_product_attention", 1), ("layer_norm", 3), ("gelu", 1)], ["softmax", "pow", "div"]),
-         "computed_bias_attention": ([("scaled_dot_product_attention", 1)], ["softmax", "matmul"])}
+         "computed_bias_attention": ([("scaled_dot_product_attention", 1)], ["softmax", "matmul"]),
+         # attention written with torch.einsum (Einsum nodes): block and grid attention in each of two stages
+         "maxvit": ([("scaled_dot_product_attention", 4)], ["softmax"]),
+         "einsum_forms": ([("scaled_dot_product_attention", 1)], ["softmax"])}
 
 
 def fused(cli, name, path, label):

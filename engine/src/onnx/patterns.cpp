@@ -240,10 +240,39 @@ std::optional<Scale> scaled(const Graph& G, const std::string& v) {
   return std::nullopt;
 }
 
+// Which product of attention an Einsum node is: "P i d, P j d -> P i j" (q k^T, with k itself as
+// its second operand) or "P i j, P j d -> P i d" (weights times v), P the same leading indices
+// (at least one, the batch among them); neither: none.
+enum class EinsumForm { none, scores, values };
+EinsumForm einsum_form(const onnx::NodeProto& n) {
+  if (n.op_type() != "Einsum" || n.input_size() != 2) return EinsumForm::none;
+  std::string e;
+  for (const auto& a : n.attribute())
+    if (a.name() == "equation")
+      for (char ch : a.s()) if (ch != ' ') e += ch;
+  const size_t comma = e.find(','), arrow = e.find("->");
+  if (comma == std::string::npos || arrow == std::string::npos || arrow < comma) return EinsumForm::none;
+  const std::string a = e.substr(0, comma), b = e.substr(comma + 1, arrow - comma - 1), o = e.substr(arrow + 2);
+  const size_t r = a.size();
+  if (r < 3 || b.size() != r || o.size() != r || a.substr(0, r - 2) != b.substr(0, r - 2) || a.substr(0, r - 2) != o.substr(0, r - 2))
+    return EinsumForm::none;
+  const std::string lead = a.substr(0, r - 2);
+  const char a1 = a[r - 2], a2 = a[r - 1], b1 = b[r - 2], b2 = b[r - 1], o1 = o[r - 2], o2 = o[r - 1];
+  const std::string tail = {a1, a2, b1, b2};
+  for (char ch : tail)
+    if (lead.find(ch) != std::string::npos) return EinsumForm::none;
+  for (size_t i = 0; i < lead.size(); ++i)
+    if (lead.find(lead[i]) != i) return EinsumForm::none;
+  if (a2 == b2 && a1 != b1 && a1 != a2 && b1 != a2 && o1 == a1 && o2 == b1) return EinsumForm::scores;
+  if (a2 == b1 && a1 != a2 && b2 != a1 && b2 != a2 && o1 == a1 && o2 == b2) return EinsumForm::values;
+  return EinsumForm::none;
+}
+
 // softmax(scale q k^T + bias) v, found from its Softmax over the last axis: MatMul(q, k^T), a
 // scalar Mul or Div (of the scores or of q), an Add of a bias (a constant, or a computed mask read
 // as the kernel's bias input), Softmax, a Dropout that keeps
-// everything, MatMul by v. Runs as one scaled_dot_product_attention node: no (N, N) scores.
+// everything, MatMul by v; either product may be an Einsum of that form (MaxViT writes them so).
+// Runs as one scaled_dot_product_attention node: no (N, N) scores.
 std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opset) {
   const auto& softmax = G.g.node(softmax_index);
   int64_t axis = opset >= 13 ? -1 : 1;
@@ -260,7 +289,8 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
     auto product = [&](const std::string& v) {
       const auto s = scaled(G, v);
       const std::string m = s ? s->operand : v;
-      return G.maker(m, "MatMul") && G.readers.at(m) == 1;
+      const auto* e = G.maker(m, "Einsum");
+      return (G.maker(m, "MatMul") || (e && einsum_form(*e) == EinsumForm::scores)) && G.readers.at(m) == 1;
     };
     const bool first = product(add->input(1)), second = product(add->input(0));
     if (!first && !second) return std::nullopt;
@@ -274,6 +304,9 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
     scores = s->operand;
   }
   const auto* qk = G.maker(scores, "MatMul");
+  const auto* qk_einsum = G.maker(scores, "Einsum");
+  const bool k_plain = qk_einsum && einsum_form(*qk_einsum) == EinsumForm::scores;  // k, not k^T
+  if (k_plain) qk = qk_einsum;
   if (!qk || G.readers.at(scores) != 1) return std::nullopt;
   p.nodes.insert(G.index_of(qk));
   std::string q = qk->input(0);
@@ -295,6 +328,7 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
     weights = drop->output(0);
   }
   const auto* av = G.only_reader(weights, "MatMul", &i);
+  if (const auto* e = G.only_reader(weights, "Einsum", &i); e && einsum_form(*e) == EinsumForm::values) av = e;
   if (!av || av->input(0) != weights) return std::nullopt;
   p.nodes.insert(i);
   p.last = i;
@@ -326,7 +360,8 @@ std::optional<Pattern> attention(const Graph& G, int softmax_index, int64_t opse
     std::vector<int64_t> swap(r);
     std::iota(swap.begin(), swap.end(), 0);
     std::swap(swap[r - 1], swap[r - 2]);
-    const Converter::Value k = make_view(ktv.name, ktv.index ? ktv.engine_shape : ktv.shape, transposed(index_of(ktv), swap));
+    const Converter::Value k =
+        k_plain ? ktv : make_view(ktv.name, ktv.index ? ktv.engine_shape : ktv.shape, transposed(index_of(ktv), swap));
     const Laid lq = lay_out(c, qv), lk = lay_out(c, k), lv = lay_out(c, vv);
     auto same = [](const BatchSplit& a, const BatchSplit& b) { return a.dim == b.dim && a.outer == b.outer && a.inner == b.inner; };
     const Shape lead(lq.engine_shape.begin(), lq.engine_shape.end() - 2);
