@@ -153,4 +153,12 @@ void map_node(Converter& c);
 // The op types map_node or fold_node take.
 const std::set<std::string>& mapped_ops();
 
+// An Einsum equation ("ij,jk->ik", spaces ignored) as its operands' terms and its output's; none
+// without "->". Read by map_einsum and by the attention pattern (onnx_map.cpp).
+struct EinsumTerms {
+  std::vector<std::string> inputs;
+  std::string output;
+};
+std::optional<EinsumTerms> einsum_terms(const std::string& equation);
+
 }  // namespace vkattn::onnx_import

@@ -712,17 +712,11 @@ void map_einsum(Converter& c) {
   only_attributes(c, {"equation"});
   std::string equation;
   for (char ch : c.attr_string("equation", "")) if (ch != ' ') equation += ch;
-  const size_t arrow = equation.find("->");
   if (equation.find("...") != std::string::npos) c.refuse("its equation '" + equation + "' has '...' (write every index out).");
-  if (arrow == std::string::npos) c.refuse("its equation '" + equation + "' does not say its output (no '->').");
-  const std::string output = equation.substr(arrow + 2);
-  std::vector<std::string> terms;
-  for (size_t at = 0;;) {
-    const size_t comma = equation.find(',', at);
-    terms.push_back(equation.substr(at, std::min(comma, arrow) - at));
-    if (comma == std::string::npos || comma > arrow) break;
-    at = comma + 1;
-  }
+  const std::optional<EinsumTerms> parsed = einsum_terms(equation);
+  if (!parsed) c.refuse("its equation '" + equation + "' does not say its output (no '->').");
+  const std::vector<std::string>& terms = parsed->inputs;
+  const std::string& output = parsed->output;
   const int n = c.node().input_size();
   if (int(terms.size()) != n || (n != 1 && n != 2)) c.refuse("it has " + std::to_string(n) + " operands; vkattn runs one or two.");
   std::map<char, int64_t> size;
@@ -759,22 +753,19 @@ void map_einsum(Converter& c) {
   }
   std::string batch, rows, cols, inner;
   for (char l : output) (a.find(l) != std::string::npos ? (b.find(l) != std::string::npos ? batch : rows) : cols) += l;
-  for (char l : a)
+  for (char l : a + b)  // summed: by both operands (the inner dimension), or refused
     if (output.find(l) == std::string::npos) {
-      if (b.find(l) == std::string::npos) c.refuse("'" + equation + "' sums index " + std::string(1, l) + " of one operand alone.");
-      inner += l;
+      if (a.find(l) == std::string::npos || b.find(l) == std::string::npos)
+        c.refuse("'" + equation + "' sums index " + std::string(1, l) + " of one operand alone.");
+      if (inner.find(l) == std::string::npos) inner += l;
     }
-  for (char l : b)
-    if (output.find(l) == std::string::npos && a.find(l) == std::string::npos)
-      c.refuse("'" + equation + "' sums index " + std::string(1, l) + " of one operand alone.");
   // A constant second operand broadcasts over the first's leading row indices (as in MatMul):
   // those stay dimensions of their own, the batch among them, instead of merging into the rows.
   const std::string keep = b0.constant && batch.empty() && !rows.empty() ? rows.substr(0, rows.size() - 1) : "";
   const std::string rest = rows.substr(keep.size());
-  Shape lead = sizes(batch + keep), left = lead, right = sizes(batch), product = lead;
+  Shape left = sizes(batch + keep), right = sizes(batch);
   left.insert(left.end(), {count_of(sizes(rest)), count_of(sizes(inner))});
   right.insert(right.end(), {count_of(sizes(inner)), count_of(sizes(cols))});
-  product.insert(product.end(), {count_of(sizes(rest)), count_of(sizes(cols))});
   matmul_of(c, arranged(a0, a, batch + keep + rest + inner, left), arranged(b0, b, batch + inner + cols, right));
   const std::string order = batch + rows + cols;
   if (rest.size() == 1 && cols.size() == 1 && order == output) return;  // the product is the output
@@ -1228,6 +1219,20 @@ void map_node(Converter& c) {
   if (it == mappers().end())
     c.refuse("vkattn computes this op only on constants, and here it reads a value computed from the model's input.");
   it->second(c);
+}
+
+std::optional<EinsumTerms> einsum_terms(const std::string& equation) {
+  std::string e;
+  for (char ch : equation) if (ch != ' ') e += ch;
+  const size_t arrow = e.find("->");
+  if (arrow == std::string::npos) return std::nullopt;
+  EinsumTerms t{{}, e.substr(arrow + 2)};
+  for (size_t at = 0;;) {
+    const size_t comma = std::min(e.find(',', at), arrow);
+    t.inputs.push_back(e.substr(at, comma - at));
+    if (comma == arrow) return t;
+    at = comma + 1;
+  }
 }
 
 const std::set<std::string>& mapped_ops() {

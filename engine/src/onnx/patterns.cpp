@@ -246,13 +246,11 @@ std::optional<Scale> scaled(const Graph& G, const std::string& v) {
 enum class EinsumForm { none, scores, values };
 EinsumForm einsum_form(const onnx::NodeProto& n) {
   if (n.op_type() != "Einsum" || n.input_size() != 2) return EinsumForm::none;
-  std::string e;
-  for (const auto& a : n.attribute())
-    if (a.name() == "equation")
-      for (char ch : a.s()) if (ch != ' ') e += ch;
-  const size_t comma = e.find(','), arrow = e.find("->");
-  if (comma == std::string::npos || arrow == std::string::npos || arrow < comma) return EinsumForm::none;
-  const std::string a = e.substr(0, comma), b = e.substr(comma + 1, arrow - comma - 1), o = e.substr(arrow + 2);
+  std::optional<EinsumTerms> terms;
+  for (const auto& attr : n.attribute())
+    if (attr.name() == "equation") terms = einsum_terms(attr.s());
+  if (!terms || terms->inputs.size() != 2) return EinsumForm::none;
+  const std::string &a = terms->inputs[0], &b = terms->inputs[1], &o = terms->output;
   const size_t r = a.size();
   if (r < 3 || b.size() != r || o.size() != r || a.substr(0, r - 2) != b.substr(0, r - 2) || a.substr(0, r - 2) != o.substr(0, r - 2))
     return EinsumForm::none;

@@ -138,14 +138,12 @@ class Network:
                              result=list(prefix.shape[1:]) if tuple(item) != prefix.shape[1:] else None)
             again = (("reshape", unsplit),) if unsplit != prefix.shape else ()  # the rest reads the unsplit layout
             return View(self.value(View(made.base, made.base_shape, again + tuple(rest)), hint), shape)
+        change = " then ".join("%s %s" % (step[0], step[1:] if step[0] == "slice" else step[1]) for step in steps)
         if too_many:
             raise ExportError("a layout change %s walks more than %d separate dimensions in one step, more than "
-                              "vkattn's copy takes" % (" then ".join("%s %s" % (step[0], step[1:] if step[0] == "slice"
-                                                                            else step[1]) for step in steps),
-                                                       MAX_COPY_DIMS))
+                              "vkattn's copy takes" % (change, MAX_COPY_DIMS))
         raise ExportError("a layout change %s moves the batch dimension among the others, which vkattn does not run"
-                          % " then ".join("%s %s" % (step[0], step[1:] if step[0] == "slice" else step[1])
-                                          for step in steps))
+                          % change)
 
     def _check_batch(self, shape, what):
         if len(shape) == 0 or shape[0] != self.batch:
